@@ -1,0 +1,204 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Tile shape of the matmul micro-kernel: MR rows of A by NR columns of B.
+const (
+	MR = 6
+	NR = 16
+)
+
+// Cache blocking. kc is the depth of one pass: a packed panel slice
+// (kc·NR floats = 24 KiB) stays in L1 while MR-row strips of A stream from L2.
+// mc rows × pg panels is one unit of parallel work.
+const (
+	kc = 384
+	mc = MR * 8
+	pg = 8
+)
+
+// Packed holds B (N×K) as column panels of NR: panel p stores, for each k,
+// the NR values B[p·NR+j][k] contiguously (zero padded past N). Linear
+// weights are packed once at load time; attention packs K and V per head
+// into reused buffers.
+type Packed struct {
+	N, K int
+	data []float32
+}
+
+func (w *Packed) panels() int { return (w.N + NR - 1) / NR }
+
+// reset sizes w for an n×k matrix, reusing its buffer when large enough.
+func (w *Packed) reset(n, k int) {
+	w.N, w.K = n, k
+	sz := ((n + NR - 1) / NR) * NR * k
+	if cap(w.data) < sz {
+		w.data = make([]float32, sz)
+	}
+	w.data = w.data[:sz]
+}
+
+// PackBT packs b, an n×k row-major matrix (a Linear weight [out, in]), for
+// C = A·bᵀ.
+func PackBT(b []float32, n, k int) *Packed {
+	w := new(Packed)
+	w.PackBT(b, k, n, k)
+	return w
+}
+
+// PackBT repacks w from b, an n×k matrix with row stride ldb, for C = A·bᵀ.
+func (w *Packed) PackBT(b []float32, ldb, n, k int) {
+	if n > 0 && (len(b) < (n-1)*ldb+k || ldb < k) {
+		panic(fmt.Sprintf("kernels: PackBT: len(b)=%d too short for %d×%d stride %d", len(b), n, k, ldb))
+	}
+	w.reset(n, k)
+	for p := 0; p < w.panels(); p++ {
+		dst := w.data[p*NR*k : (p+1)*NR*k]
+		for j := 0; j < NR; j++ {
+			col := p*NR + j
+			if col >= n {
+				for kk := 0; kk < k; kk++ {
+					dst[kk*NR+j] = 0
+				}
+				continue
+			}
+			src := b[col*ldb : col*ldb+k]
+			for kk, v := range src {
+				dst[kk*NR+j] = v
+			}
+		}
+	}
+}
+
+// PackB repacks w from b, a k×n matrix with row stride ldb, for C = A·b
+// (used for attention's P·V).
+func (w *Packed) PackB(b []float32, ldb, k, n int) {
+	if k > 0 && (len(b) < (k-1)*ldb+n || ldb < n) {
+		panic(fmt.Sprintf("kernels: PackB: len(b)=%d too short for %d×%d stride %d", len(b), k, n, ldb))
+	}
+	w.reset(n, k)
+	for p := 0; p < w.panels(); p++ {
+		dst := w.data[p*NR*k : (p+1)*NR*k]
+		c0 := p * NR
+		c1 := min(c0+NR, n)
+		for kk := 0; kk < k; kk++ {
+			d := dst[kk*NR : kk*NR+NR]
+			copy(d, b[kk*ldb+c0:kk*ldb+c1])
+			clear(d[c1-c0:])
+		}
+	}
+}
+
+// MatMul computes C = A·Bᵀ for row-major A (m×k), B (n×k) and C (m×n), the
+// layout of a Linear layer's weight [out, in]. It packs B on every call; for
+// a fixed B, pack once with PackBT and use MatMulPacked.
+func MatMul(p *Pool, c, a, b []float32, m, n, k int) {
+	if len(a) < m*k || len(b) < n*k || len(c) < m*n {
+		panic(fmt.Sprintf("kernels: MatMul: short slices for %d×%d·(%d×%d)ᵀ", m, k, n, k))
+	}
+	MatMulPacked(p, c, n, a, k, m, PackBT(b, n, k))
+}
+
+// MatMulPacked computes C = A·W where A is m×w.K with row stride lda and C is
+// m×w.N with row stride ldc. Rows and panels are split over p; a nil p runs
+// on the caller.
+func MatMulPacked(p *Pool, c []float32, ldc int, a []float32, lda int, m int, w *Packed) {
+	n, k := w.N, w.K
+	if m == 0 || n == 0 {
+		return
+	}
+	if lda < k || ldc < n || len(a) < (m-1)*lda+k || len(c) < (m-1)*ldc+n {
+		panic(fmt.Sprintf("kernels: MatMulPacked: bad shape m=%d n=%d k=%d lda=%d ldc=%d len(a)=%d len(c)=%d",
+			m, n, k, lda, ldc, len(a), len(c)))
+	}
+	if k == 0 {
+		for i := 0; i < m; i++ {
+			clear(c[i*ldc : i*ldc+n])
+		}
+		return
+	}
+	rowBlocks := (m + mc - 1) / mc
+	panelGroups := (w.panels() + pg - 1) / pg
+	tasks := rowBlocks * panelGroups
+	if p.Size() == 1 || tasks == 1 {
+		// No closure on this path: attention calls it per head.
+		gemmBlock(active, c, ldc, a, lda, w, 0, m, 0, w.panels())
+		return
+	}
+	p.ParallelFor(tasks, func(t int) {
+		rb, g := t/panelGroups, t%panelGroups
+		r0, r1 := rb*mc, min(rb*mc+mc, m)
+		p0, p1 := g*pg, min(g*pg+pg, w.panels())
+		gemmBlock(active, c, ldc, a, lda, w, r0, r1, p0, p1)
+	})
+}
+
+// gemmBlock computes rows [r0,r1) × panels [p0,p1) of C with im's kernel.
+func gemmBlock(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, r0, r1, p0, p1 int) {
+	n, k := w.N, w.K
+	var es *edgeScratch // only edge tiles need it
+	defer func() {
+		if es != nil {
+			edgePool.Put(es)
+		}
+	}()
+	for k0 := 0; k0 < k; k0 += kc {
+		kl := min(kc, k-k0)
+		accum := k0 > 0
+		for pi := p0; pi < p1; pi++ {
+			panel := w.data[pi*NR*k+k0*NR : pi*NR*k+(k0+kl)*NR]
+			col := pi * NR
+			fullCols := col+NR <= n
+			for i := r0; i < r1; i += MR {
+				rows := min(MR, r1-i)
+				if rows == MR && fullCols {
+					im.kernel(kl, a[i*lda+k0:], lda, panel, c[i*ldc+col:], ldc, accum)
+					continue
+				}
+				// Edge tile: pad A to MR rows, compute into tile, copy out.
+				if es == nil {
+					es = edgePool.Get().(*edgeScratch)
+				}
+				tile, apad := es.tile[:], es.apad[:]
+				as, la := a[i*lda+k0:], lda
+				if rows < MR {
+					for r := 0; r < MR; r++ {
+						d := apad[r*kl : r*kl+kl]
+						if r < rows {
+							copy(d, a[(i+r)*lda+k0:(i+r)*lda+k0+kl])
+						} else {
+							clear(d)
+						}
+					}
+					as, la = apad, kl
+				}
+				im.kernel(kl, as, la, panel, tile, NR, false)
+				cols := min(NR, n-col)
+				for r := 0; r < rows; r++ {
+					dst := c[(i+r)*ldc+col : (i+r)*ldc+col+cols]
+					src := tile[r*NR : r*NR+cols]
+					if accum {
+						for j := range dst {
+							dst[j] += src[j]
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// edgeScratch holds the padded A rows and the output tile of edge tiles.
+// Kept in a pool: as arguments of an indirect call they would escape to the
+// heap on every gemmBlock.
+type edgeScratch struct {
+	tile [MR * NR]float32
+	apad [MR * kc]float32
+}
+
+var edgePool = sync.Pool{New: func() any { return new(edgeScratch) }}
