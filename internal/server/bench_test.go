@@ -1,0 +1,61 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/quarry-rag/quarry"
+)
+
+// BenchmarkDecodeUpsert measures decoding a 1000-document batch (~0.5 MB).
+func BenchmarkDecodeUpsert(b *testing.B) {
+	body := []byte(`{"documents":[` + batchDocs(0, 1000) + `]}`)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := decodeUpsert(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSearchHandler measures one search through the whole handler
+// (routing, metrics, decoding, engine, encoding) over 2000 documents.
+func BenchmarkSearchHandler(b *testing.B) {
+	eng, err := quarry.Open(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	s := New(eng, Options{})
+	words := strings.Fields("granite basalt quartz feldspar mica slate marble shale limestone sandstone obsidian pumice")
+	var docs strings.Builder
+	for i := range 2000 {
+		if i > 0 {
+			docs.WriteByte(',')
+		}
+		fmt.Fprintf(&docs, `{"id":"d%d","text":"%s rock number %d lies near %s and %s."}`, i, words[i%len(words)], i, words[(i*7)%len(words)], words[(i*5)%len(words)])
+	}
+	w := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/v1/collections/b/documents", strings.NewReader(`{"documents":[`+docs.String()+`]}`))
+	req.Header.Set("Content-Type", "application/json")
+	s.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		b.Fatalf("ingest: %d %s", w.Code, w.Body)
+	}
+	body := []byte(`{"query":"granite near marble","k":10}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/v1/collections/b/search", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		s.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("search: %d %s", w.Code, w.Body)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// readBody checks the Content-Type of a request that carries a JSON body and
+// reads the body, refusing more than limit bytes. optional bodies may be
+// empty (no Content-Type needed then); the result is nil.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool) ([]byte, error) {
+	if optional && r.ContentLength == 0 {
+		return nil, nil
+	}
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return nil, err
+	}
+	if r.ContentLength > limit {
+		return nil, &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)}
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err // toAPIError makes it a 413
+		}
+		return nil, invalid("", "reading the request body: %v", err)
+	}
+	if optional && len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		return nil, nil
+	}
+	return buf.Bytes(), nil
+}
+
+// checkContentType accepts application/json, with an optional utf-8
+// charset: JSON is UTF-8 by definition (RFC 8259).
+func checkContentType(ct string) error {
+	if ct == "" {
+		return &apiError{Code: codeUnsupportedMedia, Message: "Content-Type must be application/json (the header is missing)"}
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return &apiError{Code: codeUnsupportedMedia, Message: fmt.Sprintf("Content-Type must be application/json, got %q", ct)}
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &apiError{Code: codeUnsupportedMedia, Message: fmt.Sprintf("JSON must be UTF-8, got charset %q", cs)}
+	}
+	return nil
+}
+
+// decodeBody decodes a request body, which must be one JSON object and
+// nothing after it, into v. Unknown fields are rejected. Errors are
+// *apiError values naming the field (a JSON path) and, for malformed JSON,
+// the line, column and byte offset.
+func decodeBody(data []byte, v any) error {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 {
+		return invalid("", "the request body is empty; expected a JSON object")
+	}
+	if trimmed[0] != '{' {
+		off := int64(len(data) - len(trimmed))
+		if json.Valid(data) {
+			return invalid("", "the request body must be a JSON object, got %s", jsonKind(trimmed[0]))
+		}
+		return invalid("", "malformed JSON at %s: expected a JSON object", position(data, off))
+	}
+	return decodeStrict(data, v, "")
+}
+
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// decodeStrict decodes one JSON value from data into v, rejecting unknown
+// fields and trailing data. Errors name fields as JSON paths under prefix.
+// Types with their own UnmarshalJSON (nested objects that must also be
+// strict) call it with the path of their value; their *apiError results come
+// back through here and get this level's prefix.
+func decodeStrict(data []byte, v any, prefix string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(data, err, prefix)
+	}
+	off := dec.InputOffset()
+	if rest := bytes.TrimLeft(data[off:], " \t\r\n"); len(rest) > 0 {
+		at := int64(len(data) - len(rest))
+		return invalid(prefix, "unexpected data after the JSON value at %s", position(data, at))
+	}
+	return nil
+}
+
+func decodeError(data []byte, err error, prefix string) error {
+	var (
+		ae  *apiError
+		se  *json.SyntaxError
+		ute *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return &apiError{Code: ae.Code, Message: ae.Message, Field: joinPath(prefix, ae.Field)}
+	case errors.As(err, &se):
+		// Offset counts the offending byte; point at it.
+		return invalid(prefix, "malformed JSON at %s: %s", position(data, se.Offset-1), se.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return invalid(prefix, "malformed JSON at %s: unexpected end of input", position(data, int64(len(data))))
+	case errors.As(err, &ute):
+		f := joinPath(prefix, ute.Field)
+		what := "value"
+		if ute.Value != "" {
+			what = ute.Value
+		}
+		if prefix == "" {
+			return invalid(f, "must be %s, got %s (at %s)", typeName(ute.Type.Kind().String()), what, position(data, ute.Offset))
+		}
+		return invalid(f, "must be %s, got %s", typeName(ute.Type.Kind().String()), what)
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if n, uerr := strconv.Unquote(name); uerr == nil {
+			name = n
+		}
+		return invalid(joinPath(prefix, name), "unknown field")
+	}
+	return invalid(prefix, "%v", err)
+}
+
+// typeName turns a Go kind into the JSON type a client should send.
+func typeName(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "an integer"
+	case strings.HasPrefix(kind, "float"):
+		return "a number"
+	case kind == "string":
+		return "a string"
+	case kind == "bool":
+		return "a boolean"
+	case kind == "slice", kind == "array":
+		return "an array"
+	case kind == "struct", kind == "map":
+		return "an object"
+	}
+	return "a " + kind
+}
+
+// position formats a byte offset as "line L, column C (byte B)"; lines and
+// columns count from 1, columns in bytes.
+func position(data []byte, off int64) string {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	if off < 0 {
+		off = 0
+	}
+	line := 1 + bytes.Count(data[:off], []byte{'\n'})
+	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
+	return fmt.Sprintf("line %d, column %d (byte %d)", line, col, off)
+}
+
+// joinPath joins JSON path segments: "documents[3]" + "text" →
+// "documents[3].text".
+func joinPath(prefix, field string) string {
+	switch {
+	case prefix == "":
+		return field
+	case field == "":
+		return prefix
+	case field[0] == '[':
+		return prefix + field
+	}
+	return prefix + "." + field
+}

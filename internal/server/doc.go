@@ -1,0 +1,38 @@
+// Package server is Quarry's HTTP API: JSON routes over one quarry.Engine,
+// Prometheus route metrics, a hand-written OpenAPI 3.1 document and the web
+// UI (package web), on net/http's ServeMux patterns.
+//
+//	srv := server.New(eng, server.Options{Logger: logger, Registry: reg})
+//	err := srv.ListenAndServe(ctx, "127.0.0.1:8080") // returns after a graceful shutdown when ctx ends
+//
+// What it owns:
+//   - The wire format. Request and response types (wire.go) are the
+//     server's own, not the engine's structs, so the JSON stays stable when
+//     the engine changes. openapi.json describes them and a test checks
+//     that the routes and the responses agree with it. docs/api.md is the
+//     prose version.
+//   - Decoding (decode.go): bodies must be application/json, one JSON
+//     object with nothing after it, within a size limit; unknown fields are
+//     rejected; every error names its field as a JSON path
+//     (documents[3].metadata.year) and malformed JSON its line and column.
+//   - Errors (errors.go): every error response is
+//     {"error":{"code","message","field"}}; engine errors are mapped to
+//     statuses in one function, toAPIError.
+//   - Scope on reads: GET of a document applies the same tenant and ACL
+//     rule as search, so a document is never shown outside its tenant.
+//     Writes and deletes are administrative and not scoped; the server has
+//     no authentication, so whoever can reach it is trusted to state its
+//     tenant and principals (put an authenticating proxy in front).
+//
+// Concurrency: a Server is safe for concurrent use; each request runs on its
+// own goroutine (net/http's). ListenAndServe owns the one goroutine it
+// starts (http.Server.Serve) and waits for it before returning. Request
+// contexts are not cancelled by the ListenAndServe context: cancelling it
+// starts a graceful shutdown that lets in-flight requests finish, within
+// Options.ShutdownTimeout.
+//
+// Caveats: JSON keys are matched case-insensitively (encoding/json), and a
+// key given twice keeps its last value. A write that fails validation may
+// still have created its collection (the engine creates it before it
+// validates documents).
+package server

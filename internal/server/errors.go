@@ -1,0 +1,119 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/quarry-rag/quarry"
+)
+
+// Error codes of the wire format. Each has one HTTP status.
+const (
+	codeInvalid          = "invalid_argument"       // 400
+	codeNotFound         = "not_found"              // 404
+	codeMethodNotAllowed = "method_not_allowed"     // 405
+	codeTooLarge         = "too_large"              // 413
+	codeUnsupportedMedia = "unsupported_media_type" // 415
+	codeInternal         = "internal"               // 500
+	codeUnavailable      = "unavailable"            // 503
+)
+
+var codeStatus = map[string]int{
+	codeInvalid:          http.StatusBadRequest,
+	codeNotFound:         http.StatusNotFound,
+	codeMethodNotAllowed: http.StatusMethodNotAllowed,
+	codeTooLarge:         http.StatusRequestEntityTooLarge,
+	codeUnsupportedMedia: http.StatusUnsupportedMediaType,
+	codeInternal:         http.StatusInternalServerError,
+	codeUnavailable:      http.StatusServiceUnavailable,
+}
+
+// apiError is an error as the client sees it. Handlers and decoders return
+// it for problems found in the HTTP layer; engine errors become one in
+// toAPIError.
+type apiError struct {
+	Code    string
+	Message string
+	Field   string // JSON path into the request body, "" when not about one field
+}
+
+func (e *apiError) Error() string {
+	if e.Field == "" {
+		return e.Code + ": " + e.Message
+	}
+	return e.Code + ": " + e.Field + ": " + e.Message
+}
+
+func (e *apiError) status() int { return codeStatus[e.Code] }
+
+func invalid(field, format string, args ...any) *apiError {
+	return &apiError{Code: codeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// messageError gives an engine error a client-facing message; its class
+// (and so its status) still comes from the wrapped error.
+type messageError struct {
+	msg string
+	err error
+}
+
+func (e *messageError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *messageError) Unwrap() error { return e.err }
+
+func withMessage(err error, format string, args ...any) error {
+	return &messageError{msg: fmt.Sprintf(format, args...), err: err}
+}
+
+// toAPIError maps any error to its wire form. This is the one place where
+// engine errors become HTTP statuses. internal reports whether the error is
+// the server's fault (and so worth logging with its full text, which is not
+// sent to the client).
+func toAPIError(err error) (e *apiError, internal bool) {
+	if errors.As(err, &e) {
+		return e, false
+	}
+	msg := err.Error()
+	var me *messageError
+	if errors.As(err, &me) {
+		msg = me.msg
+	}
+	var field string
+	var fe *quarry.FieldError
+	if errors.As(err, &fe) {
+		field = fe.Field
+		if me == nil {
+			msg = fe.Msg
+		}
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body exceeds the limit of %d bytes", mbe.Limit)}, false
+	case errors.Is(err, quarry.ErrTooLarge):
+		return &apiError{Code: codeTooLarge, Message: msg, Field: field}, false
+	case errors.Is(err, quarry.ErrInvalid):
+		return &apiError{Code: codeInvalid, Message: msg, Field: field}, false
+	case errors.Is(err, quarry.ErrNotFound):
+		return &apiError{Code: codeNotFound, Message: msg}, false
+	case errors.Is(err, quarry.ErrClosed):
+		return &apiError{Code: codeUnavailable, Message: "the engine is closed"}, false
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &apiError{Code: codeUnavailable, Message: "the request was cancelled or timed out"}, false
+	case errors.Is(err, quarry.ErrCorrupt):
+		return &apiError{Code: codeInternal, Message: "stored data failed an integrity check; see the server log"}, true
+	}
+	return &apiError{Code: codeInternal, Message: "internal error; see the server log"}, true
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}

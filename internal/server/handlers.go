@@ -1,0 +1,315 @@
+package server
+
+import (
+	"errors"
+	"io/fs"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/web"
+)
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
+	return s.writeJSON(w, http.StatusOK, statusOut{Status: "ok"})
+}
+
+// readyz reports whether the server should receive traffic: the engine is
+// open and no shutdown has begun.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) error {
+	if s.draining.Load() {
+		return &apiError{Code: codeUnavailable, Message: "the server is shutting down"}
+	}
+	if err := s.eng.Ready(); err != nil {
+		return err
+	}
+	return s.writeJSON(w, http.StatusOK, statusOut{Status: "ready"})
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	s.write(w, openAPISpec)
+	return nil
+}
+
+// contentSecurityPolicy allows the page only its own script and styles.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+func (s *Server) index(w http.ResponseWriter, _ *http.Request) error {
+	return s.serveWebFile(w, "index.html")
+}
+
+func (s *Server) static(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if name == "index.html" || !fs.ValidPath(name) {
+		return &apiError{Code: codeNotFound, Message: "no such file"}
+	}
+	return s.serveWebFile(w, name)
+}
+
+var webTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
+}
+
+func (s *Server) serveWebFile(w http.ResponseWriter, name string) error {
+	b, err := fs.ReadFile(web.Files, name)
+	ct, known := webTypes[path.Ext(name)]
+	if err != nil || !known {
+		return &apiError{Code: codeNotFound, Message: "no such file"}
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Referrer-Policy", "no-referrer")
+	s.write(w, b)
+	return nil
+}
+
+// collection returns the collection named in the path, or a 404.
+func (s *Server) collection(r *http.Request) (*quarry.Collection, error) {
+	name := r.PathValue("c")
+	col, err := s.eng.Collection(name)
+	if errors.Is(err, quarry.ErrNotFound) {
+		return nil, withMessage(err, "collection %q does not exist", name)
+	}
+	return col, err
+}
+
+func (s *Server) listCollections(w http.ResponseWriter, _ *http.Request) error {
+	names := s.eng.Collections()
+	if names == nil {
+		names = []string{}
+	}
+	return s.writeJSON(w, http.StatusOK, collectionsOut{Collections: names})
+}
+
+// putCollection creates a collection with the given configuration (an empty
+// body means defaults) or, if it exists, checks that its configuration is
+// the same: 201 when created, 200 when it existed.
+func (s *Server) putCollection(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, s.opts.MaxQueryBodyBytes, true)
+	if err != nil {
+		return err
+	}
+	var cfg *quarry.CollectionConfig
+	if body != nil {
+		var in configJSON
+		if err := decodeBody(body, &in); err != nil {
+			return err
+		}
+		cfg = in.toEngine()
+	}
+	col, created, err := s.eng.CreateCollection(r.Context(), r.PathValue("c"), cfg)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return s.writeJSON(w, status, collectionOut{Name: col.Name(), Config: fromConfig(col.Config()), Created: created})
+}
+
+func (s *Server) getCollection(w http.ResponseWriter, r *http.Request) error {
+	col, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	st, err := col.Stats(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, http.StatusOK, collectionInfo{Name: col.Name(), Config: fromConfig(col.Config()), Stats: fromStats(st)})
+}
+
+// upsertDocuments writes one document or a batch, creating the collection
+// with defaults on its first write.
+func (s *Server) upsertDocuments(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, s.opts.MaxBodyBytes, false)
+	if err != nil {
+		return err
+	}
+	docs, single, err := decodeUpsert(body)
+	if err != nil {
+		return err
+	}
+	res, err := s.upsert(r, docs)
+	if single {
+		err = unbatchField(err)
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, http.StatusOK, upsertResponse{Results: fromUpsertResults(res)})
+}
+
+func (s *Server) upsert(r *http.Request, docs []quarry.Document) ([]quarry.UpsertResult, error) {
+	col, err := s.eng.EnsureCollection(r.Context(), r.PathValue("c"))
+	if err != nil {
+		return nil, err
+	}
+	return col.Upsert(r.Context(), docs, nil)
+}
+
+// unbatchField rewrites the engine's field path documents[0].x to x for a
+// request that sent one document, not a batch.
+func unbatchField(err error) error {
+	var fe *quarry.FieldError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	rest, ok := strings.CutPrefix(fe.Field, "documents[0]")
+	if !ok {
+		return err
+	}
+	return &quarry.FieldError{Field: strings.TrimPrefix(rest, "."), Msg: fe.Msg, Err: fe.Err}
+}
+
+// docID returns the document id of the path; ids may contain '/'.
+func docID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if id == "" {
+		return "", invalid("id", "the document id in the path is empty")
+	}
+	return id, nil
+}
+
+// getDocument returns a stored document. Reads are scoped like searches: a
+// document is visible only to its own tenant (?tenant=, absent = the shared
+// tenant) and, if it has an ACL, to a request naming one of its principals
+// (?principal=, repeatable). Anything else is a 404, which does not reveal
+// that the id exists.
+func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
+	col, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	id, err := docID(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	withChunks := false
+	if v := q.Get("chunks"); v != "" {
+		if withChunks, err = strconv.ParseBool(v); err != nil {
+			return invalid("chunks", "must be true or false, got %q", v)
+		}
+	}
+	notFound := func(err error) error {
+		return withMessage(err, "document %q does not exist in collection %q (for this tenant and principals)", id, col.Name())
+	}
+	d, err := col.GetScoped(r.Context(), id, q.Get("tenant"), q["principal"])
+	if errors.Is(err, quarry.ErrNotFound) {
+		return notFound(err)
+	}
+	if err != nil {
+		return err
+	}
+	out := fromDocument(&d)
+	if withChunks {
+		cs, err := col.Chunks(r.Context(), id)
+		if errors.Is(err, quarry.ErrNotFound) { // deleted in between
+			return notFound(err)
+		}
+		if err != nil {
+			return err
+		}
+		out.Chunks = fromChunks(cs)
+	}
+	return s.writeJSON(w, http.StatusOK, out)
+}
+
+// putDocument writes the document whose id is in the path.
+func (s *Server) putDocument(w http.ResponseWriter, r *http.Request) error {
+	id, err := docID(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, s.opts.MaxBodyBytes, false)
+	if err != nil {
+		return err
+	}
+	var in documentIn
+	if err := decodeBody(body, &in); err != nil {
+		return err
+	}
+	if in.ID != "" && in.ID != id {
+		return invalid("id", "%q does not match the id in the path (%q); omit it or make them equal", in.ID, id)
+	}
+	in.ID = id
+	res, err := s.upsert(r, []quarry.Document{in.toEngine()})
+	if err != nil {
+		return unbatchField(err)
+	}
+	return s.writeJSON(w, http.StatusOK, fromUpsertResults(res)[0])
+}
+
+func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) error {
+	col, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	id, err := docID(r)
+	if err != nil {
+		return err
+	}
+	if err := col.Delete(r.Context(), id); err != nil {
+		if errors.Is(err, quarry.ErrNotFound) {
+			return withMessage(err, "document %q does not exist in collection %q", id, col.Name())
+		}
+		return err
+	}
+	return s.writeJSON(w, http.StatusOK, deletedOut{Deleted: id})
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
+	col, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, s.opts.MaxQueryBodyBytes, false)
+	if err != nil {
+		return err
+	}
+	var in searchRequest
+	if err := decodeBody(body, &in); err != nil {
+		return err
+	}
+	res, err := col.Search(r.Context(), quarry.SearchRequest{
+		Query: in.Query, K: in.K, Mode: in.Mode, Language: in.Language,
+		Tenant: in.Tenant, Principals: in.Principals, Filter: quarry.Filter(in.Filter),
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, http.StatusOK, searchResponse{Results: fromHits(res.Results), Mode: res.Mode, TookMS: millis(res.Took)})
+}
+
+func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
+	col, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, s.opts.MaxQueryBodyBytes, false)
+	if err != nil {
+		return err
+	}
+	var in askRequest
+	if err := decodeBody(body, &in); err != nil {
+		return err
+	}
+	ans, err := col.Ask(r.Context(), quarry.AskRequest{
+		Question: in.Question, K: in.K, Mode: in.Mode, MaxSentences: in.MaxSentences,
+		Tenant: in.Tenant, Principals: in.Principals, Filter: quarry.Filter(in.Filter),
+	})
+	if err != nil {
+		return err
+	}
+	return s.writeJSON(w, http.StatusOK, fromAnswer(ans))
+}

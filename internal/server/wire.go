@@ -1,0 +1,383 @@
+package server
+
+// The JSON request and response types of the HTTP API. They are the
+// server's own, separate from the engine's structs, so the wire format stays
+// put when the engine changes; docs/api.md and openapi.json describe them.
+// All text offsets on the wire are Unicode code point offsets into the
+// document's text.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/base"
+)
+
+// documentIn is one document in a write request.
+type documentIn struct {
+	ID       string     `json:"id"`
+	Title    string     `json:"title"`
+	Text     string     `json:"text"`
+	Source   string     `json:"source"`
+	Language string     `json:"language"`
+	Tenant   string     `json:"tenant"`
+	ACL      []string   `json:"acl"`
+	Metadata metadataIn `json:"metadata"`
+}
+
+func (d *documentIn) toEngine() quarry.Document {
+	return quarry.Document{
+		ID: d.ID, Title: d.Title, Text: d.Text, Source: d.Source, Language: d.Language,
+		Tenant: d.Tenant, ACL: d.ACL, Metadata: quarry.Metadata(d.Metadata),
+	}
+}
+
+// upsertBody is the body of POST .../documents: either one document (the
+// embedded fields) or {"documents":[...]}.
+type upsertBody struct {
+	Documents documentList `json:"documents"`
+	documentIn
+}
+
+// documentList decodes the "documents" array element by element so that
+// errors name the element: documents[3].text.
+type documentList []documentIn
+
+func (l *documentList) UnmarshalJSON(b []byte) error {
+	// Stream the elements out of one decoder: no per-element copies.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return invalid("documents", "must be an array of documents")
+	}
+	out := documentList{}
+	for i := 0; dec.More(); i++ {
+		out = append(out, documentIn{})
+		if err := dec.Decode(&out[i]); err != nil {
+			return decodeError(b, err, fmt.Sprintf("documents[%d]", i))
+		}
+	}
+	*l = out
+	return nil
+}
+
+// metadataIn decodes metadata values one by one so that a bad value names
+// its key. Values are strings, numbers or booleans.
+type metadataIn base.Metadata
+
+func (m *metadataIn) UnmarshalJSON(b []byte) error {
+	var raws map[string]json.RawMessage
+	if err := decodeStrict(b, &raws, "metadata"); err != nil {
+		return err
+	}
+	if raws == nil {
+		*m = nil
+		return nil
+	}
+	out := make(metadataIn, len(raws))
+	for k, raw := range raws {
+		var v base.Value
+		if err := v.UnmarshalJSON(raw); err != nil || v.Kind == base.KindNull {
+			return invalid(joinPath("metadata", k), "must be a string, number or boolean")
+		}
+		out[k] = v
+	}
+	*m = out
+	return nil
+}
+
+// decodeUpsert decodes the body of POST .../documents. single reports that
+// the body was one document rather than a batch.
+func decodeUpsert(data []byte) (docs []quarry.Document, single bool, err error) {
+	var body upsertBody
+	if err := decodeBody(data, &body); err != nil {
+		return nil, false, err
+	}
+	if body.Documents != nil {
+		if !body.documentIn.isZero() {
+			return nil, false, invalid("documents", "a body is either one document or {\"documents\": [...]}, not both")
+		}
+		if len(body.Documents) == 0 {
+			return nil, false, invalid("documents", "is empty")
+		}
+		docs = make([]quarry.Document, len(body.Documents))
+		for i := range body.Documents {
+			docs[i] = body.Documents[i].toEngine()
+		}
+		return docs, false, nil
+	}
+	return []quarry.Document{body.documentIn.toEngine()}, true, nil
+}
+
+func (d *documentIn) isZero() bool {
+	return d.ID == "" && d.Title == "" && d.Text == "" && d.Source == "" && d.Language == "" &&
+		d.Tenant == "" && d.ACL == nil && d.Metadata == nil
+}
+
+// upsertResult reports what a write did to one document.
+type upsertResult struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"` // created, updated or unchanged
+	Version uint64 `json:"version"`
+	Chunks  int    `json:"chunks"`
+}
+
+type upsertResponse struct {
+	Results []upsertResult `json:"results"`
+}
+
+func fromUpsertResults(rs []quarry.UpsertResult) []upsertResult {
+	out := make([]upsertResult, len(rs))
+	for i, r := range rs {
+		out[i] = upsertResult{ID: r.ID, Status: string(r.Status), Version: r.Version, Chunks: r.Chunks}
+	}
+	return out
+}
+
+// documentOut is a stored document.
+type documentOut struct {
+	ID       string                `json:"id"`
+	Title    string                `json:"title"`
+	Text     string                `json:"text"`
+	Source   string                `json:"source"`
+	Language string                `json:"language"`
+	Tenant   string                `json:"tenant"`
+	ACL      []string              `json:"acl"`
+	Metadata map[string]base.Value `json:"metadata"`
+	Hash     string                `json:"hash"`
+	Version  uint64                `json:"version"`
+	Created  time.Time             `json:"created"`
+	Updated  time.Time             `json:"updated"`
+	Chunks   []chunkOut            `json:"chunks,omitempty"` // only with ?chunks=true
+}
+
+func fromDocument(d *quarry.Document) documentOut {
+	out := documentOut{
+		ID: d.ID, Title: d.Title, Text: d.Text, Source: d.Source, Language: d.Language, Tenant: d.Tenant,
+		ACL: d.ACL, Metadata: map[string]base.Value(d.Metadata), Hash: d.Hash, Version: d.Version,
+		Created: d.Created, Updated: d.Updated,
+	}
+	if out.ACL == nil {
+		out.ACL = []string{}
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]base.Value{}
+	}
+	return out
+}
+
+// chunkOut is one chunk of a stored document.
+type chunkOut struct {
+	ID      string `json:"id"`
+	Ordinal int    `json:"ordinal"`
+	Start   int    `json:"start"`
+	End     int    `json:"end"`
+	Tokens  int    `json:"tokens"`
+	Section string `json:"section"`
+	Text    string `json:"text"`
+}
+
+func fromChunks(cs []quarry.Chunk) []chunkOut {
+	out := make([]chunkOut, len(cs))
+	for i, c := range cs {
+		out[i] = chunkOut{
+			ID: c.ID, Ordinal: c.Ordinal, Start: c.RuneStart, End: c.RuneStart + utf8.RuneCountInString(c.Text),
+			Tokens: c.Tokens, Section: c.Section, Text: c.Text,
+		}
+	}
+	return out
+}
+
+// scopeIn is the part of a read request that says what the caller may see.
+type scopeIn struct {
+	Tenant     string   `json:"tenant"`
+	Principals []string `json:"principals"`
+	Filter     filterIn `json:"filter"`
+}
+
+// filterIn decodes a metadata filter through quarry.Filter's own JSON form,
+// which validates itself, and names the field in its errors.
+type filterIn quarry.Filter
+
+func (f *filterIn) UnmarshalJSON(b []byte) error {
+	if err := (*quarry.Filter)(f).UnmarshalJSON(b); err != nil {
+		msg := strings.TrimPrefix(err.Error(), base.ErrInvalidFilter.Error()+": ")
+		return invalid("filter", "%s", msg)
+	}
+	return nil
+}
+
+type searchRequest struct {
+	Query    string `json:"query"`
+	K        int    `json:"k"`
+	Mode     string `json:"mode"`
+	Language string `json:"language"`
+	scopeIn
+}
+
+type askRequest struct {
+	Question     string `json:"question"`
+	K            int    `json:"k"`
+	Mode         string `json:"mode"`
+	MaxSentences int    `json:"max_sentences"`
+	scopeIn
+}
+
+// hitOut is one retrieved chunk.
+type hitOut struct {
+	DocID   string  `json:"doc_id"`
+	ChunkID string  `json:"chunk_id"`
+	Score   float64 `json:"score"`
+	Text    string  `json:"text"`
+	Title   string  `json:"title"`
+	Section string  `json:"section"`
+	Start   int     `json:"start"`
+	End     int     `json:"end"`
+}
+
+func fromHits(hs []quarry.Hit) []hitOut {
+	out := make([]hitOut, len(hs))
+	for i, h := range hs {
+		out[i] = hitOut{
+			DocID: h.DocID, ChunkID: h.ChunkID, Score: h.Score, Text: h.Text, Title: h.Title, Section: h.Section,
+			Start: h.RuneStart, End: h.RuneStart + utf8.RuneCountInString(h.Text),
+		}
+	}
+	return out
+}
+
+type searchResponse struct {
+	Results []hitOut `json:"results"`
+	Mode    string   `json:"mode"`
+	TookMS  float64  `json:"took_ms"`
+}
+
+type citationOut struct {
+	Marker  int    `json:"marker"`
+	DocID   string `json:"doc_id"`
+	ChunkID string `json:"chunk_id"`
+	Start   int    `json:"start"`
+	End     int    `json:"end"`
+	Text    string `json:"text"`
+	Title   string `json:"title"`
+}
+
+type askResponse struct {
+	Answer    string        `json:"answer"`
+	Citations []citationOut `json:"citations"`
+	Sources   []hitOut      `json:"sources"`
+	Method    string        `json:"method"`
+	TookMS    float64       `json:"took_ms"`
+}
+
+func fromAnswer(a *quarry.Answer) askResponse {
+	cs := make([]citationOut, len(a.Citations))
+	for i, c := range a.Citations {
+		cs[i] = citationOut{Marker: c.Marker, DocID: c.DocID, ChunkID: c.ChunkID, Start: c.Start, End: c.End, Text: c.Text, Title: c.Title}
+	}
+	return askResponse{Answer: a.Answer, Citations: cs, Sources: fromHits(a.Sources), Method: a.Method, TookMS: millis(a.Took)}
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// configJSON is a collection's configuration, in requests and responses.
+// Zero fields in a request take their defaults.
+type configJSON struct {
+	Chunking         chunkingJSON `json:"chunking"`
+	BM25             bm25JSON     `json:"bm25"`
+	Language         string       `json:"language"`
+	MaxDocumentBytes int64        `json:"max_document_bytes"`
+}
+
+type chunkingJSON struct {
+	Strategy string `json:"strategy"`
+	Size     int    `json:"size"`
+	Overlap  int    `json:"overlap"`
+}
+
+// UnmarshalJSON decodes strictly, so an unknown key names its path
+// (chunking.sise).
+func (c *chunkingJSON) UnmarshalJSON(b []byte) error {
+	type plain chunkingJSON
+	return decodeStrict(b, (*plain)(c), "chunking")
+}
+
+type bm25JSON struct {
+	K1         float64 `json:"k1"`
+	B          float64 `json:"b"`
+	TitleBoost float64 `json:"title_boost"`
+}
+
+func (c *bm25JSON) UnmarshalJSON(b []byte) error {
+	type plain bm25JSON
+	return decodeStrict(b, (*plain)(c), "bm25")
+}
+
+func (c *configJSON) toEngine() *quarry.CollectionConfig {
+	return &quarry.CollectionConfig{
+		Chunking:         quarry.ChunkingConfig{Strategy: c.Chunking.Strategy, Size: c.Chunking.Size, Overlap: c.Chunking.Overlap},
+		BM25:             quarry.BM25Config{K1: c.BM25.K1, B: c.BM25.B, TitleBoost: c.BM25.TitleBoost},
+		Language:         c.Language,
+		MaxDocumentBytes: c.MaxDocumentBytes,
+	}
+}
+
+func fromConfig(c quarry.CollectionConfig) configJSON {
+	return configJSON{
+		Chunking:         chunkingJSON{Strategy: c.Chunking.Strategy, Size: c.Chunking.Size, Overlap: c.Chunking.Overlap},
+		BM25:             bm25JSON{K1: c.BM25.K1, B: c.BM25.B, TitleBoost: c.BM25.TitleBoost},
+		Language:         c.Language,
+		MaxDocumentBytes: c.MaxDocumentBytes,
+	}
+}
+
+type collectionOut struct {
+	Name    string     `json:"name"`
+	Config  configJSON `json:"config"`
+	Created bool       `json:"created"`
+}
+
+type statsOut struct {
+	Documents  int            `json:"documents"`
+	Chunks     int            `json:"chunks"`
+	Terms      int            `json:"terms"`
+	Postings   int64          `json:"postings"`
+	IndexBytes int64          `json:"index_bytes"`
+	DiskBytes  int64          `json:"disk_bytes"`
+	Generation uint64         `json:"generation"`
+	Languages  map[string]int `json:"languages"`
+}
+
+type collectionInfo struct {
+	Name   string     `json:"name"`
+	Config configJSON `json:"config"`
+	Stats  statsOut   `json:"stats"`
+}
+
+func fromStats(s quarry.Stats) statsOut {
+	out := statsOut{
+		Documents: s.Documents, Chunks: s.Chunks, Terms: s.Terms, Postings: s.Postings,
+		IndexBytes: s.IndexBytes, DiskBytes: s.DiskBytes, Generation: s.Generation, Languages: s.Languages,
+	}
+	if out.Languages == nil {
+		out.Languages = map[string]int{}
+	}
+	return out
+}
+
+type collectionsOut struct {
+	Collections []string `json:"collections"`
+}
+
+type deletedOut struct {
+	Deleted string `json:"deleted"`
+}
+
+type statusOut struct {
+	Status string `json:"status"`
+}
