@@ -1,0 +1,67 @@
+// Package ingest turns sources into base.Document values: it owns the file
+// loaders, the BEIR data set readers, the directory walk, the content hash
+// and the CLI's progress bar. It does no chunking, language detection or
+// storage; the engine does those with what this package returns.
+//
+// # Loaders
+//
+// LoadFile picks a loader by extension:
+//
+//   - .txt: the whole file; title = first non-empty line if at most 100
+//     characters, else the file name.
+//   - .md, .markdown: CommonMark + GFM tables (goldmark) rendered to plain
+//     text: emphasis dropped, link and image text kept, code kept verbatim,
+//     table rows flattened to "a | b" lines, list markers dropped. Headings
+//     (ATX and setext) stay as lines and become Sections. A leading YAML
+//     front matter block gives the title ("title:") and scalar metadata.
+//   - .html, .htm: the text of <main>, else <article>, else <body>, without
+//     script, style, noscript, nav, header, footer, aside, form, svg,
+//     template (and a few more non-text elements, and hidden ones); blocks
+//     become paragraphs, h1–h6 Sections, white space collapses except in
+//     <pre>. A <meta charset> other than UTF-8 is honoured.
+//   - .pdf: the text layer (github.com/ledongthuc/pdf), pages separated by
+//     blank lines; metadata "pages". Password-protected files fail with
+//     ErrEncrypted, files without text with ErrNoText, malformed ones (and
+//     any panic in the library) with ErrCorrupt.
+//   - .jsonl: one document per line, streamed; see StreamJSONL.
+//
+// All text is UTF-8 with "\n" line ends and no BOM. Invalid UTF-8 fails with
+// ErrInvalidUTF8 naming the line and byte offset (Options.Lossy repairs it
+// instead, except in JSONL, which is data). Documents with blank text fail
+// with ErrEmpty; larger than Options.MaxDocBytes with ErrTooLarge. Sections
+// are byte ranges of Document.Text that never overlap: each runs from its
+// heading to the next heading.
+//
+// Errors: every content error wraps one sentinel (ErrUnsupported, …,
+// ErrInvalidJSON) and names the file; line-oriented ones are *LineError.
+// Options.OnError = Skip turns content errors into OnSkip callbacks.
+//
+// # Data sets
+//
+// IsBEIR, LoadBEIRCorpus, LoadBEIRQueries, LoadQrels and QrelsPath read the
+// BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv), which the
+// XQuAD sets under $QUARRY_DATASETS share.
+//
+// # Concurrency
+//
+// Loaders, Walk and ContentHash keep no shared state: any number may run at
+// once. Callbacks (fn, OnSkip) are called synchronously from the calling
+// goroutine. Progress is safe for concurrent Add.
+//
+// # Caveats
+//
+//   - PDF text comes from glyph positions: simple layouts read well, but
+//     multi-column pages interleave, and fonts without width tables or
+//     ToUnicode maps may lose spaces or characters. The PDF library reads
+//     the whole page tree eagerly and has no memory limits for compressed
+//     streams; we bound the page tree walk, recover its panics and check
+//     the context between pages, but a hostile file can still cost memory.
+//   - Front matter is a "key: value" reader, not a YAML parser.
+//   - Walk follows symlinked directories only on request, skipping loops;
+//     a directory reachable by two non-looping links is visited twice.
+//
+// The HTML and Markdown renderers, the front matter reader, the glob
+// matcher and the hash encoding are written here rather than imported: each
+// is small, and the libraries for them bring either much more than is used
+// or output we would post-process anyway.
+package ingest
