@@ -1,0 +1,125 @@
+package answer
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/text"
+)
+
+// Options tune Extract.
+type Options struct {
+	// MaxSentences is the most sentences returned. Default 3.
+	MaxSentences int
+	// Language is the analyzer language; "" detects it from the question.
+	Language string
+}
+
+// Sentence is one extracted sentence: Text == hits[Hit].Text[Start:End].
+type Sentence struct {
+	Hit        int
+	Start, End int // byte offsets into the chunk text
+	Text       string
+	Score      float64
+}
+
+// Result is the extractive answer, best sentence first.
+type Result struct {
+	Sentences []Sentence
+}
+
+type candidate struct {
+	Sentence
+	terms map[string]int
+	pos   int // sentence index within its chunk
+}
+
+// Extract selects the sentences of hits that best answer question.
+func Extract(question string, hits []base.Hit, opts Options) Result {
+	if opts.MaxSentences <= 0 {
+		opts.MaxSentences = 3
+	}
+	lang := opts.Language
+	if lang == "" {
+		lang, _ = text.DetectLanguage(question)
+	}
+	an, err := text.NewAnalyzer(text.AnalyzerConfig{Language: lang})
+	if err != nil {
+		an, _ = text.NewAnalyzer(text.AnalyzerConfig{})
+	}
+	qterms := map[string]bool{}
+	for _, t := range an.AppendTerms(nil, question) {
+		qterms[t] = true
+	}
+	if len(qterms) == 0 {
+		return Result{}
+	}
+	var cands []candidate
+	df := map[string]int{}
+	for hi, h := range hits {
+		for si, sp := range text.Sentences(h.Text) {
+			s := h.Text[sp.Start:sp.End]
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			tf := map[string]int{}
+			for _, t := range an.AppendTerms(nil, s) {
+				tf[t]++
+			}
+			for t := range tf {
+				if qterms[t] {
+					df[t]++
+				}
+			}
+			cands = append(cands, candidate{
+				Sentence: Sentence{Hit: hi, Start: sp.Start, End: sp.End, Text: s},
+				terms:    tf, pos: si,
+			})
+		}
+	}
+	n := float64(len(cands))
+	for i := range cands {
+		c := &cands[i]
+		var score float64
+		matched := 0
+		for t := range qterms {
+			if c.terms[t] > 0 {
+				matched++
+				score += math.Log(1 + n/float64(df[t]))
+			}
+		}
+		if matched == 0 {
+			continue
+		}
+		length := 0
+		for _, k := range c.terms {
+			length += k
+		}
+		// Prefer sentences from better-ranked chunks, and penalise fragments
+		// and very long sentences a little.
+		score *= 1 / (1 + 0.15*float64(c.Hit))
+		if length < 4 {
+			score *= 0.5
+		} else if length > 60 {
+			score *= 60 / float64(length)
+		}
+		c.Score = score
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
+	var out []Sentence
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if c.Score <= 0 || len(out) == opts.MaxSentences {
+			break
+		}
+		key := strings.ToLower(strings.Join(strings.Fields(c.Text), " "))
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, c.Sentence)
+	}
+	return Result{Sentences: out}
+}

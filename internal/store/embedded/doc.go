@@ -1,0 +1,33 @@
+// Package embedded is Quarry's default storage backend: documents and chunks
+// in a bbolt file, a BM25 index in memory, and a checksummed snapshot of that
+// index on disk, all inside one collection directory.
+//
+// Why bbolt: it is a single-file B+tree with copy-on-write pages and an
+// fsync on every commit, so a transaction is atomic and durable by design
+// and a kill -9 leaves either the old or the new state, never a torn one. It
+// is well kept (etcd depends on it), pure Go, and its single-writer model
+// matches ingestion, which is serialised per collection anyway. An LSM
+// engine such as Pebble would buy write throughput we do not need at the
+// price of compactions and more moving parts.
+//
+// Layout of a collection directory:
+//
+//	store.db    bbolt: buckets docs, chunks, log, meta (see docs/format/store.md)
+//	bm25.snap   snapshot of the in-memory index and document catalog at a log
+//	            sequence number, written tmp → fsync → rename → fsync(dir)
+//
+// Write path: Upsert analyses chunk text outside any lock, then in one bbolt
+// transaction writes every document, its chunks and one log record per
+// document (the change log), commits (fsync), and only then applies the
+// change to the in-memory index. A document is therefore acknowledged only
+// once it is durable, and the index never holds what the store does not.
+//
+// Open path: load the snapshot if it is valid, then replay the log records
+// written after it (each record names a document; replay makes the index
+// agree with the document's current stored state, so it is idempotent). A
+// missing or corrupt snapshot triggers a full rebuild from the store.
+//
+// Concurrency: writers are serialised by writeMu; searches take the index
+// read lock and run concurrently with each other and with the bbolt part of
+// a write.
+package embedded

@@ -1,0 +1,293 @@
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/index/bm25"
+	"github.com/quarry-rag/quarry/internal/store"
+)
+
+// Config configures a backend. The zero value is usable.
+type Config struct {
+	BM25 bm25.Params
+	// Language forces one analyzer language for every chunk and query;
+	// "" analyses each chunk in its document's language.
+	Language string
+	// SnapshotEvery is the number of logged document changes after which a
+	// write also refreshes the snapshot. Default 20000; <0 disables (Close
+	// still snapshots).
+	SnapshotEvery int
+	Logger        *slog.Logger
+}
+
+func (c *Config) ensureDefaults() {
+	if c.BM25 == (bm25.Params{}) {
+		c.BM25 = bm25.DefaultParams()
+	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = 20000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+var (
+	bucketDocs   = []byte("docs")
+	bucketChunks = []byte("chunks")
+	bucketLog    = []byte("log")
+	bucketMeta   = []byte("meta")
+	keySeq       = []byte("seq")
+	keyFormat    = []byte("format")
+)
+
+const formatVersion = 1
+
+// storedDoc is the value in the docs bucket.
+type storedDoc struct {
+	base.Document
+	NumChunks int `json:"num_chunks"`
+}
+
+// Backend is the embedded store. Create it with Open.
+type Backend struct {
+	dir string
+	cfg Config
+	db  *bolt.DB
+	an  *analyzers
+
+	writeMu sync.Mutex // serialises Upsert, Delete, snapshot and Close
+
+	// mu protects the following fields.
+	mu struct {
+		sync.RWMutex
+		ix     *bm25.Index
+		cat    *catalog
+		closed bool
+	}
+
+	seq     atomic.Uint64 // last committed log sequence number
+	snapSeq atomic.Uint64 // sequence number the snapshot on disk reflects
+}
+
+var _ store.Backend = (*Backend)(nil)
+
+// Open opens or creates the backend in dir.
+func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
+	cfg.ensureDefaults()
+	if err := cfg.BM25.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(filepath.Join(dir, "store.db"), 0o644, &bolt.Options{
+		Timeout:      2 * time.Second,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("store: %s is in use by another process", dir)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	b := &Backend{dir: dir, cfg: cfg, db: db, an: newAnalyzers(cfg.Language)}
+	if err := b.initBuckets(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := b.load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Backend) initBuckets() error {
+	return b.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketDocs, bucketChunks, bucketLog, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyFormat); v != nil {
+			if len(v) != 8 || binary.BigEndian.Uint64(v) != formatVersion {
+				return fmt.Errorf("%w: unsupported store format %x", store.ErrCorrupt, v)
+			}
+			return nil
+		}
+		return meta.Put(keyFormat, u64(formatVersion))
+	})
+}
+
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}
+
+// Versions implements store.Backend.
+func (b *Backend) Versions(ctx context.Context, ids []string) (map[string]store.Version, error) {
+	out := make(map[string]store.Version, len(ids))
+	err := b.db.View(func(tx *bolt.Tx) error {
+		docs := tx.Bucket(bucketDocs)
+		for _, id := range ids {
+			v := docs.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			var h struct {
+				Hash    string    `json:"hash"`
+				Version uint64    `json:"version"`
+				Created time.Time `json:"created"`
+			}
+			if err := json.Unmarshal(v, &h); err != nil {
+				return fmt.Errorf("%w: document %q: %v", store.ErrCorrupt, id, err)
+			}
+			out[id] = store.Version{Hash: h.Hash, Version: h.Version, Created: h.Created}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Get implements store.Backend.
+func (b *Backend) Get(ctx context.Context, id string) (base.Document, error) {
+	var d storedDoc
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDocs).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("document %q: %w", id, store.ErrNotFound)
+		}
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("%w: document %q: %v", store.ErrCorrupt, id, err)
+		}
+		return nil
+	})
+	return d.Document, err
+}
+
+// Chunks implements store.Backend.
+func (b *Backend) Chunks(ctx context.Context, docID string) ([]base.Chunk, error) {
+	var out []base.Chunk
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDocs).Get([]byte(docID))
+		if v == nil {
+			return fmt.Errorf("document %q: %w", docID, store.ErrNotFound)
+		}
+		var d storedDoc
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("%w: document %q: %v", store.ErrCorrupt, docID, err)
+		}
+		var err error
+		out, err = readChunks(tx, docID, d.NumChunks)
+		return err
+	})
+	return out, err
+}
+
+func readChunks(tx *bolt.Tx, docID string, n int) ([]base.Chunk, error) {
+	cb := tx.Bucket(bucketChunks)
+	out := make([]base.Chunk, 0, n)
+	for i := 0; i < n; i++ {
+		id := base.ChunkID(docID, i)
+		v := cb.Get([]byte(id))
+		if v == nil {
+			return nil, fmt.Errorf("%w: chunk %q of document %q is missing", store.ErrCorrupt, id, docID)
+		}
+		var c base.Chunk
+		if err := json.Unmarshal(v, &c); err != nil {
+			return nil, fmt.Errorf("%w: chunk %q: %v", store.ErrCorrupt, id, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Generation implements store.Backend.
+func (b *Backend) Generation() uint64 { return b.seq.Load() }
+
+// Close snapshots the index and closes the store.
+func (b *Backend) Close() error {
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	b.mu.RLock()
+	closed := b.mu.closed
+	b.mu.RUnlock()
+	if closed {
+		return nil
+	}
+	var snapErr error
+	if b.seq.Load() != b.snapSeq.Load() {
+		snapErr = b.snapshotLocked()
+	}
+	b.mu.Lock()
+	b.mu.closed = true
+	b.mu.Unlock()
+	if err := b.db.Close(); err != nil {
+		return err
+	}
+	return snapErr
+}
+
+// Flush writes a fresh snapshot if the index changed since the last one, so
+// the next Open has no log to replay.
+func (b *Backend) Flush(ctx context.Context) error {
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	if err := b.checkOpen(); err != nil {
+		return err
+	}
+	if b.seq.Load() == b.snapSeq.Load() {
+		return nil
+	}
+	return b.snapshotLocked()
+}
+
+func (b *Backend) checkOpen() error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.mu.closed {
+		return store.ErrClosed
+	}
+	return nil
+}
+
+// Stats implements store.Backend.
+func (b *Backend) Stats(ctx context.Context) (store.Stats, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.mu.closed {
+		return store.Stats{}, store.ErrClosed
+	}
+	is := b.mu.ix.Stats()
+	st := store.Stats{
+		Documents:  b.mu.cat.live,
+		Chunks:     b.mu.ix.Len(),
+		Terms:      is.Terms,
+		Postings:   is.Postings,
+		IndexBytes: is.Bytes,
+		Generation: b.seq.Load(),
+		Languages:  b.mu.cat.languages(),
+	}
+	for _, name := range []string{"store.db", snapName} {
+		if fi, err := os.Stat(filepath.Join(b.dir, name)); err == nil {
+			st.DiskBytes += fi.Size()
+		}
+	}
+	return st, nil
+}

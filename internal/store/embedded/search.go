@@ -1,0 +1,71 @@
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/store"
+	"github.com/quarry-rag/quarry/internal/text"
+)
+
+// minDetectConfidence is the language-identification confidence below which
+// a query is analysed in the collection's dominant language instead.
+const minDetectConfidence = 0.5
+
+// Lexical implements store.Backend.
+func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit, error) {
+	if q.K <= 0 {
+		return nil, nil
+	}
+	b.mu.RLock()
+	if b.mu.closed {
+		b.mu.RUnlock()
+		return nil, store.ErrClosed
+	}
+	lang := q.Language
+	if lang == "" && b.cfg.Language == "" && len(b.mu.cat.langs) == 1 {
+		// A one-language collection: no need to identify the query's.
+		lang = b.mu.cat.dominantLanguage()
+	} else if lang == "" && b.cfg.Language == "" {
+		if l, conf := text.DetectLanguage(q.Text); conf >= minDetectConfidence && b.mu.cat.langs[l] > 0 {
+			lang = l
+		} else {
+			lang = b.mu.cat.dominantLanguage()
+		}
+	}
+	terms := b.an.get(lang).AppendTerms(nil, q.Text)
+	res := b.mu.ix.Search(terms, q.K, b.mu.cat.acceptFunc(q.Scope))
+	hits := make([]base.Hit, len(res))
+	for i, r := range res {
+		s := b.mu.cat.byID[r.ID]
+		a := &b.mu.cat.docs[s].attrs
+		docID, ord, _ := base.ParseChunkID(r.Key)
+		hits[i] = base.Hit{ChunkID: r.Key, DocID: docID, Ordinal: ord, Score: r.Score, Title: a.Title}
+	}
+	b.mu.RUnlock()
+	if q.NoText || len(hits) == 0 {
+		return hits, nil
+	}
+	err := b.db.View(func(tx *bolt.Tx) error {
+		cb := tx.Bucket(bucketChunks)
+		for i := range hits {
+			v := cb.Get([]byte(hits[i].ChunkID))
+			if v == nil {
+				// Deleted between the index read and now: keep the hit
+				// without text rather than fail the search.
+				continue
+			}
+			var c base.Chunk
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("%w: chunk %q: %v", store.ErrCorrupt, hits[i].ChunkID, err)
+			}
+			hits[i].Text, hits[i].Section, hits[i].Start, hits[i].End, hits[i].RuneStart = c.Text, c.Section, c.Start, c.End, c.RuneStart
+		}
+		return nil
+	})
+	return hits, err
+}

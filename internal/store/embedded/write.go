@@ -1,0 +1,239 @@
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/store"
+)
+
+// analyzed is one chunk's terms, computed before any lock is taken.
+type analyzed struct {
+	title, body []string
+}
+
+func (b *Backend) analyzeDoc(dc *store.DocChunks) []analyzed {
+	out := make([]analyzed, len(dc.Chunks))
+	for i := range dc.Chunks {
+		c := &dc.Chunks[i]
+		lang := c.Language
+		if lang == "" {
+			lang = dc.Doc.Language
+		}
+		an := b.an.get(lang)
+		title := dc.Doc.Title
+		if c.Section != "" && c.Section != title {
+			title += "\n" + c.Section
+		}
+		out[i] = analyzed{title: an.AppendTerms(nil, title), body: an.AppendTerms(nil, c.Text)}
+	}
+	return out
+}
+
+// analyzeAll runs analyzeDoc over docs on every core.
+func (b *Backend) analyzeAll(ctx context.Context, docs []store.DocChunks) ([][]analyzed, error) {
+	out := make([][]analyzed, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), len(docs))
+	if workers <= 1 {
+		for i := range docs {
+			out[i] = b.analyzeDoc(&docs[i])
+		}
+		return out, ctx.Err()
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = b.analyzeDoc(&docs[i])
+			}
+		}()
+	}
+	for i := range docs {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out, ctx.Err()
+}
+
+func validateDocChunks(dc *store.DocChunks) error {
+	if dc.Doc.ID == "" {
+		return fmt.Errorf("store: document without id")
+	}
+	for i, c := range dc.Chunks {
+		if c.DocID != dc.Doc.ID || c.Ordinal != i || c.ID != base.ChunkID(dc.Doc.ID, i) {
+			return fmt.Errorf("store: document %q: chunk %d has id %q, doc %q, ordinal %d", dc.Doc.ID, i, c.ID, c.DocID, c.Ordinal)
+		}
+	}
+	return nil
+}
+
+// Upsert implements store.Backend. All documents are committed in one
+// transaction (one fsync); each is replaced entirely.
+func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	for i := range docs {
+		if err := validateDocChunks(&docs[i]); err != nil {
+			return err
+		}
+	}
+	terms, err := b.analyzeAll(ctx, docs)
+	if err != nil {
+		return err
+	}
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	if err := b.checkOpen(); err != nil {
+		return err
+	}
+	seq := b.seq.Load()
+	err = b.db.Update(func(tx *bolt.Tx) error {
+		dbk, cbk, lbk := tx.Bucket(bucketDocs), tx.Bucket(bucketChunks), tx.Bucket(bucketLog)
+		for i := range docs {
+			d := &docs[i]
+			key := []byte(d.Doc.ID)
+			oldN := 0
+			if v := dbk.Get(key); v != nil {
+				var old storedDoc
+				if err := json.Unmarshal(v, &old); err != nil {
+					return fmt.Errorf("%w: document %q: %v", store.ErrCorrupt, d.Doc.ID, err)
+				}
+				oldN = old.NumChunks
+			}
+			for j := len(d.Chunks); j < oldN; j++ {
+				if err := cbk.Delete([]byte(base.ChunkID(d.Doc.ID, j))); err != nil {
+					return err
+				}
+			}
+			for j := range d.Chunks {
+				v, err := json.Marshal(&d.Chunks[j])
+				if err != nil {
+					return err
+				}
+				if err := cbk.Put([]byte(d.Chunks[j].ID), v); err != nil {
+					return err
+				}
+			}
+			v, err := json.Marshal(storedDoc{Document: d.Doc, NumChunks: len(d.Chunks)})
+			if err != nil {
+				return err
+			}
+			if err := dbk.Put(key, v); err != nil {
+				return err
+			}
+			seq++
+			if err := lbk.Put(u64(seq), key); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySeq, u64(seq))
+	})
+	if err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	// Durable; now make it searchable.
+	b.mu.Lock()
+	for i := range docs {
+		b.applyPutLocked(&docs[i], terms[i])
+	}
+	b.mu.Unlock()
+	b.seq.Store(seq)
+	return b.maybeSnapshotLocked()
+}
+
+// applyPutLocked replaces a document's chunks in the index and catalog.
+// b.mu must be held for writing.
+func (b *Backend) applyPutLocked(dc *store.DocChunks, terms []analyzed) {
+	for _, id := range b.mu.cat.remove(dc.Doc.ID) {
+		b.mu.ix.Delete(b.mu.ix.Key(id))
+	}
+	ids := make([]uint32, len(dc.Chunks))
+	for j := range dc.Chunks {
+		id, err := b.mu.ix.Add(dc.Chunks[j].ID, terms[j].title, terms[j].body)
+		if err != nil {
+			// Keys are unique because the old chunks were removed above;
+			// reaching this is a bug, not bad input.
+			panic(fmt.Sprintf("store: index add %q: %v", dc.Chunks[j].ID, err))
+		}
+		ids[j] = id
+	}
+	b.mu.cat.put(attrsOf(&dc.Doc, len(dc.Chunks)), ids)
+}
+
+// applyDeleteLocked removes a document from the index and catalog.
+func (b *Backend) applyDeleteLocked(docID string) {
+	for _, id := range b.mu.cat.remove(docID) {
+		b.mu.ix.Delete(b.mu.ix.Key(id))
+	}
+}
+
+// Delete implements store.Backend.
+func (b *Backend) Delete(ctx context.Context, id string) (bool, error) {
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	if err := b.checkOpen(); err != nil {
+		return false, err
+	}
+	seq := b.seq.Load()
+	found := false
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		dbk, cbk := tx.Bucket(bucketDocs), tx.Bucket(bucketChunks)
+		v := dbk.Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		found = true
+		var old storedDoc
+		if err := json.Unmarshal(v, &old); err != nil {
+			return fmt.Errorf("%w: document %q: %v", store.ErrCorrupt, id, err)
+		}
+		for j := 0; j < old.NumChunks; j++ {
+			if err := cbk.Delete([]byte(base.ChunkID(id, j))); err != nil {
+				return err
+			}
+		}
+		if err := dbk.Delete([]byte(id)); err != nil {
+			return err
+		}
+		seq++
+		if err := tx.Bucket(bucketLog).Put(u64(seq), []byte(id)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySeq, u64(seq))
+	})
+	if err != nil || !found {
+		return false, err
+	}
+	b.mu.Lock()
+	b.applyDeleteLocked(id)
+	b.mu.Unlock()
+	b.seq.Store(seq)
+	return true, b.maybeSnapshotLocked()
+}
+
+func (b *Backend) maybeSnapshotLocked() error {
+	if b.cfg.SnapshotEvery < 0 {
+		return nil
+	}
+	if b.seq.Load()-b.snapSeq.Load() < uint64(b.cfg.SnapshotEvery) {
+		return nil
+	}
+	return b.snapshotLocked()
+}
+
+func seqOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }

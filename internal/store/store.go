@@ -1,0 +1,97 @@
+// Package store defines the storage backend seam: what the engine needs from
+// a place that keeps documents and chunks and searches them. The embedded
+// backend (store/embedded) is the default; a Weaviate backend comes later.
+// Every backend must pass the same conformance suite.
+//
+// A backend receives documents already chunked (and later, embedded); the
+// lexical analysis and indexing are its own business, since a remote
+// database does its own BM25.
+//
+// Concurrency: all methods are safe for concurrent use. Upsert and Delete
+// calls are serialised by the backend; searches run concurrently with them
+// and see each write either entirely or not at all.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/quarry-rag/quarry/internal/base"
+)
+
+// Sentinel errors.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrCorrupt  = errors.New("store: corrupt")
+	ErrClosed   = errors.New("store: closed")
+)
+
+// DocChunks is one document with its chunks, the unit of an atomic write.
+type DocChunks struct {
+	Doc    base.Document
+	Chunks []base.Chunk
+}
+
+// Scope restricts a search to what one caller may read. It is applied inside
+// the search, never by trimming a result list.
+type Scope struct {
+	Tenant     string      // documents of this tenant only ("" = untenanted documents only)
+	Principals []string    // a document with an ACL is visible only if one of these is in it
+	Filter     base.Filter // metadata filter; the zero Filter matches all
+}
+
+// LexicalQuery is a BM25 search.
+type LexicalQuery struct {
+	Text     string
+	Language string // analyzer language for the query; "" = detect, then the collection default
+	K        int
+	Scope    Scope
+	NoText   bool // leave Hit.Text, Title and Section empty (evaluation needs only ids)
+}
+
+// Version is what the engine needs to know about a stored document to decide
+// whether an incoming one changes it.
+type Version struct {
+	Hash    string
+	Version uint64
+	Created time.Time
+}
+
+// Stats describes a backend's contents.
+type Stats struct {
+	Documents  int            `json:"documents"`
+	Chunks     int            `json:"chunks"`
+	Terms      int            `json:"terms"`
+	Postings   int64          `json:"postings"`
+	IndexBytes int64          `json:"index_bytes"`
+	DiskBytes  int64          `json:"disk_bytes"`
+	Generation uint64         `json:"generation"`
+	Languages  map[string]int `json:"languages,omitempty"`
+}
+
+// Backend stores documents and chunks and searches them.
+type Backend interface {
+	// Versions returns the stored content hash and version of each id that
+	// exists.
+	Versions(ctx context.Context, ids []string) (map[string]Version, error)
+	// Upsert writes documents atomically per call: after it returns nil,
+	// every document is durable and searchable; after a crash, each is
+	// either entirely present (old or new version) or absent.
+	Upsert(ctx context.Context, docs []DocChunks) error
+	// Get returns a stored document (with its text).
+	Get(ctx context.Context, id string) (base.Document, error)
+	// Chunks returns the stored chunks of a document in ordinal order.
+	Chunks(ctx context.Context, docID string) ([]base.Chunk, error)
+	// Delete removes a document, its chunks and its postings. It reports
+	// whether the document existed.
+	Delete(ctx context.Context, id string) (bool, error)
+	// Lexical runs a BM25 search.
+	Lexical(ctx context.Context, q LexicalQuery) ([]base.Hit, error)
+	// Stats reports sizes; Generation changes on every successful write.
+	Stats(ctx context.Context) (Stats, error)
+	// Generation is a counter that increases on every committed write.
+	Generation() uint64
+	// Close flushes and releases resources.
+	Close() error
+}
