@@ -1,0 +1,57 @@
+# Quarry — thin Makefile. Caches (models, venvs, built servers) live under
+# $(QUARRY_HOME), never in the repo.
+SHELL        := /bin/bash
+GO           ?= go
+QUARRY_HOME  ?= $(HOME)/.cache/quarry
+QUARRY_DATASETS ?= $(abspath $(CURDIR)/../shared/datasets)
+DATA_DIR     ?= $(CURDIR)/data
+ADDR         ?= 127.0.0.1:8080
+GOTEST_FLAGS ?= -count=1 -timeout 25m
+export QUARRY_HOME QUARRY_DATASETS
+
+.PHONY: all build run test testrace test-purego bench bench-peers models lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/quarry ./cmd/quarry
+
+## run: build, ingest the sample corpus, serve the API and web UI on $(ADDR)
+run: build models
+	./bin/quarry ingest --data-dir $(DATA_DIR) samples
+	./bin/quarry serve --data-dir $(DATA_DIR) --addr $(ADDR)
+
+## test: everything CI runs (vet, unit, integration, crash tests)
+test: build models
+	$(GO) vet ./...
+	$(GO) test $(GOTEST_FLAGS) ./...
+
+testrace:
+	$(GO) test -race $(GOTEST_FLAGS) ./...
+
+test-purego:
+	$(GO) test -tags purego $(GOTEST_FLAGS) ./internal/kernels/...
+
+## bench: Go micro-benchmarks beside the code
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+## bench-peers: side-by-side runs against Python peers (writes docs/benchmarks.md)
+bench-peers: build
+	bash bench/bm25_peers/run.sh --write
+
+## models: fetch the default models into $(QUARRY_HOME)/models
+models:
+	@bash scripts/models.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) test -count=1 -run 'TestImportRules|TestPackageDocs' .
+
+## fuzz: run every fuzz target briefly
+fuzz:
+	bash scripts/fuzz.sh 20s
+
+clean:
+	rm -rf bin

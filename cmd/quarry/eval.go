@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"time"
+
+	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/eval"
+	"github.com/quarry-rag/quarry/internal/ingest"
+)
+
+func runEval(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 || args[0] != "retrieval" {
+		return usagef("usage: quarry eval retrieval --dataset DIR [--split test] [--mode bm25] [--json]")
+	}
+	fs := newFlags("eval retrieval", env)
+	dataset := fs.String("dataset", "", "BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)")
+	split := fs.String("split", "test", "qrels split")
+	mode := fs.String("mode", quarry.ModeBM25, "retrieval mode")
+	chunkSize := fs.Int("chunk-size", 512, "chunk size in tokens for the evaluation index")
+	depth := fs.Int("k", 100, "documents retrieved per query")
+	keep := fs.String("index-dir", "", "build the index here instead of a temporary folder (kept afterwards)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of indexing and querying to this file")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if *dataset == "" {
+		return usagef("--dataset is required")
+	}
+	if !ingest.IsBEIR(*dataset) {
+		return fmt.Errorf("%s is not a BEIR folder (it needs corpus.jsonl and queries.jsonl)", *dataset)
+	}
+	qrels, err := ingest.LoadQrels(ingest.QrelsPath(*dataset, *split))
+	if err != nil {
+		return err
+	}
+	queries, err := ingest.LoadBEIRQueries(*dataset)
+	if err != nil {
+		return err
+	}
+	// Evaluate exactly the queries that have judgements in this split.
+	var qs []ingest.BEIRQuery
+	for _, q := range queries {
+		if len(qrels[q.ID]) > 0 {
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) == 0 {
+		return fmt.Errorf("no query in %s has judgements in split %q", *dataset, *split)
+	}
+
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	dir := *keep
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "quarry-eval-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	eng, err := quarry.Open(dir, nil)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	col, _, err := eng.CreateCollection(ctx, "eval", &quarry.CollectionConfig{
+		Chunking: quarry.ChunkingConfig{Size: *chunkSize},
+	})
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	b := &batcher{ctx: ctx, col: col, progress: ingest.NewProgress(os.Stderr, "index", 0), warn: func(string) {}}
+	if err := ingest.LoadBEIRCorpus(ctx, *dataset, b.add); err != nil {
+		return err
+	}
+	if err := b.flush(); err != nil {
+		return err
+	}
+	b.progress.Done()
+	indexTime := time.Since(start)
+	st, err := col.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	// Documents split into several chunks need a deeper chunk list to fill
+	// the document ranking.
+	k := *depth
+	if st.Chunks > st.Documents {
+		k = min(quarry.MaxK, *depth*3)
+	}
+
+	run := make(eval.Run, len(qs))
+	lat := make([]time.Duration, 0, len(qs))
+	runtime.GC()
+	qstart := time.Now()
+	for _, q := range qs {
+		t := time.Now()
+		res, err := col.Search(ctx, quarry.SearchRequest{Query: q.Text, K: k, Mode: *mode, NoText: true})
+		if err != nil {
+			return fmt.Errorf("query %s: %w", q.ID, err)
+		}
+		lat = append(lat, time.Since(t))
+		docs := make(map[string]float64, len(res.Results))
+		for _, h := range res.Results {
+			if _, seen := docs[h.DocID]; !seen && len(docs) < *depth {
+				docs[h.DocID] = h.Score // hits are best-first: the first is the max
+			}
+		}
+		run[q.ID] = docs
+	}
+	total := time.Since(qstart)
+
+	m := eval.Evaluate(eval.Qrels(qrels), run, eval.BEIR())
+	rep, err := eval.NewRetrievalReport(filepath.Base(filepath.Clean(*dataset)), *split, *mode, m,
+		indexTime, eval.SummarizeLatency(lat, total))
+	if err != nil {
+		return err
+	}
+	if env.json {
+		return printJSON(env.stdout, rep)
+	}
+	fmt.Fprint(env.stdout, rep.Text())
+	return nil
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/ingest"
+)
+
+type ingestSummary struct {
+	Documents int     `json:"documents"`
+	Created   int     `json:"created"`
+	Updated   int     `json:"updated"`
+	Unchanged int     `json:"unchanged"`
+	Skipped   int     `json:"skipped"`
+	Chunks    int     `json:"chunks"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// batcher groups documents into Upsert calls of bounded count and size. Each
+// call is one atomic, durable commit.
+type batcher struct {
+	ctx      context.Context
+	col      *quarry.Collection
+	skip     bool
+	warn     func(string)
+	progress *ingest.Progress
+	docs     []quarry.Document
+	bytes    int
+	sum      ingestSummary
+}
+
+const (
+	batchDocs  = 1024
+	batchBytes = 32 << 20
+)
+
+func (b *batcher) add(d quarry.Document) error {
+	b.docs = append(b.docs, d)
+	b.bytes += len(d.Text)
+	if len(b.docs) >= batchDocs || b.bytes >= batchBytes {
+		return b.flush()
+	}
+	return nil
+}
+
+func (b *batcher) flush() error {
+	for len(b.docs) > 0 {
+		res, err := b.col.Upsert(b.ctx, b.docs, nil)
+		if err != nil {
+			var fe *quarry.FieldError
+			i := -1
+			if errors.As(err, &fe) {
+				fmt.Sscanf(fe.Field, "documents[%d]", &i)
+			}
+			if i < 0 || i >= len(b.docs) {
+				return err
+			}
+			bad := b.docs[i]
+			msg := fmt.Sprintf("document %q (%s): %s", bad.ID, bad.Source, strings.TrimPrefix(fe.Error(), "quarry: "))
+			if !b.skip {
+				return errors.New(msg)
+			}
+			b.warn("skipped " + msg)
+			b.sum.Skipped++
+			b.docs = append(b.docs[:i], b.docs[i+1:]...)
+			continue
+		}
+		for _, r := range res {
+			b.sum.Documents++
+			b.sum.Chunks += r.Chunks
+			switch r.Status {
+			case quarry.StatusCreated:
+				b.sum.Created++
+			case quarry.StatusUpdated:
+				b.sum.Updated++
+			default:
+				b.sum.Unchanged++
+			}
+		}
+		b.progress.Add(len(res))
+		b.docs, b.bytes = b.docs[:0], 0
+	}
+	return nil
+}
+
+func runIngest(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags("ingest", env)
+	var include, exclude stringList
+	fs.Var(&include, "include", "glob of files to include (repeatable; default all supported types)")
+	fs.Var(&exclude, "exclude", "glob of files to exclude (repeatable)")
+	onError := fs.String("on-error", "abort", "what to do with a bad document or line: abort or skip")
+	tenant := fs.String("tenant", "", "tenant for documents that do not name one")
+	var acl stringList
+	fs.Var(&acl, "acl", "principal allowed to read documents that have no ACL of their own (repeatable)")
+	paths, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usagef("give at least one file or folder to ingest")
+	}
+	if *onError != "abort" && *onError != "skip" {
+		return usagef("--on-error must be abort or skip, got %q", *onError)
+	}
+	eng, err := openEngine(env)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	col, err := eng.EnsureCollection(ctx, env.collection)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	b := &batcher{
+		ctx: ctx, col: col, skip: *onError == "skip",
+		warn:     func(s string) { fmt.Fprintln(env.stderr, "quarry ingest: "+s) },
+		progress: ingest.NewProgress(os.Stderr, "ingest", 0),
+	}
+	lopts := &ingest.Options{OnError: ingest.Abort}
+	if b.skip {
+		lopts.OnError = ingest.Skip
+		lopts.OnSkip = func(err error) {
+			b.sum.Skipped++
+			b.warn("skipped " + oneLine(err))
+		}
+	}
+	add := func(d quarry.Document) error {
+		if d.Tenant == "" {
+			d.Tenant = *tenant
+		}
+		if len(d.ACL) == 0 && len(acl) > 0 {
+			d.ACL = append([]string(nil), acl...)
+		}
+		return b.add(d)
+	}
+	for _, p := range paths {
+		if err := ingestPath(ctx, p, include, exclude, lopts, add, b); err != nil {
+			b.progress.Done()
+			return err
+		}
+	}
+	if err := b.flush(); err != nil {
+		b.progress.Done()
+		return err
+	}
+	b.progress.Done()
+	if err := col.Flush(ctx); err != nil {
+		return err
+	}
+	b.sum.Seconds = time.Since(start).Seconds()
+	if env.json {
+		return printJSON(env.stdout, b.sum)
+	}
+	s := b.sum
+	fmt.Fprintf(env.stdout, "ingested %d documents into %q (%d created, %d updated, %d unchanged, %d skipped), %d chunks, in %.2fs\n",
+		s.Documents, env.collection, s.Created, s.Updated, s.Unchanged, s.Skipped, s.Chunks, s.Seconds)
+	return nil
+}
+
+func ingestPath(ctx context.Context, p string, include, exclude []string, lopts *ingest.Options, add func(quarry.Document) error, b *batcher) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() && ingest.IsBEIR(p) {
+		return ingest.LoadBEIRCorpus(ctx, p, add)
+	}
+	if !fi.IsDir() {
+		return ingestFile(ctx, p, filepath.Dir(p), lopts, add, b)
+	}
+	return ingest.Walk(ctx, p, &ingest.WalkOptions{Include: include, Exclude: exclude}, func(path string) error {
+		return ingestFile(ctx, path, p, lopts, add, b)
+	})
+}
+
+func ingestFile(ctx context.Context, path, root string, lopts *ingest.Options, add func(quarry.Document) error, b *batcher) error {
+	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return ingest.StreamJSONL(ctx, f, path, lopts, add)
+	}
+	o := *lopts
+	o.Root = root
+	docs, err := ingest.LoadFile(ctx, path, &o)
+	if err != nil {
+		if lopts.OnError == ingest.Skip {
+			b.sum.Skipped++
+			b.warn("skipped " + oneLine(err))
+			return nil
+		}
+		return err
+	}
+	for _, d := range docs {
+		if err := add(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/quarry-rag/quarry"
+)
+
+// scopeFlags are the retrieval-scope flags shared by search and ask.
+type scopeFlags struct {
+	k          int
+	tenant     string
+	principals stringList
+	filter     string
+}
+
+func (s *scopeFlags) bind(fs *flag.FlagSet, defK int) {
+	fs.IntVar(&s.k, "k", defK, "number of results")
+	fs.StringVar(&s.tenant, "tenant", "", "tenant of the request")
+	fs.Var(&s.principals, "principal", "principal of the request, for document ACLs (repeatable)")
+	fs.StringVar(&s.filter, "filter", "", `metadata filter as JSON, e.g. '{"field":"year","op":"gte","value":2020}'`)
+}
+
+func (s *scopeFlags) parseFilter() (quarry.Filter, error) {
+	var f quarry.Filter
+	if s.filter == "" {
+		return f, nil
+	}
+	if err := json.Unmarshal([]byte(s.filter), &f); err != nil {
+		return f, usagef("--filter: %v", err)
+	}
+	return f, nil
+}
+
+func runSearch(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags("search", env)
+	var sc scopeFlags
+	sc.bind(fs, quarry.DefaultK)
+	mode := fs.String("mode", "bm25", "retrieval mode")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("give a query")
+	}
+	filter, err := sc.parseFilter()
+	if err != nil {
+		return err
+	}
+	eng, col, err := openCollection(env)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	res, err := col.Search(ctx, quarry.SearchRequest{
+		Query: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, Mode: *mode,
+	})
+	if err != nil {
+		return err
+	}
+	if env.json {
+		return printJSON(env.stdout, res)
+	}
+	if len(res.Results) == 0 {
+		fmt.Fprintln(env.stdout, "no results")
+	}
+	for i, h := range res.Results {
+		title := h.Title
+		if title == "" {
+			title = h.DocID
+		}
+		fmt.Fprintf(env.stdout, "%2d. %.3f  %s  (%s)\n    %s\n", i+1, h.Score, title, h.ChunkID, snippet(h.Text, 200))
+	}
+	return nil
+}
+
+func snippet(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func runAsk(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags("ask", env)
+	var sc scopeFlags
+	sc.bind(fs, 5)
+	maxSent := fs.Int("max-sentences", 3, "most sentences in an extractive answer")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("give a question")
+	}
+	filter, err := sc.parseFilter()
+	if err != nil {
+		return err
+	}
+	eng, col, err := openCollection(env)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	ans, err := col.Ask(ctx, quarry.AskRequest{
+		Question: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, MaxSentences: *maxSent,
+	})
+	if err != nil {
+		return err
+	}
+	if env.json {
+		return printJSON(env.stdout, ans)
+	}
+	fmt.Fprintln(env.stdout, ans.Answer)
+	if len(ans.Citations) > 0 {
+		fmt.Fprintln(env.stdout)
+	}
+	for _, c := range ans.Citations {
+		fmt.Fprintf(env.stdout, "[%d] %s, characters %d-%d (%s)\n", c.Marker, c.DocID, c.Start, c.End, c.ChunkID)
+	}
+	return nil
+}
+
+func runDelete(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags("delete", env)
+	ids, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return usagef("give at least one document id")
+	}
+	eng, col, err := openCollection(env)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	var deleted []string
+	for _, id := range ids {
+		if err := col.Delete(ctx, id); err != nil {
+			return err
+		}
+		deleted = append(deleted, id)
+	}
+	if env.json {
+		return printJSON(env.stdout, map[string]any{"deleted": deleted})
+	}
+	fmt.Fprintf(env.stdout, "deleted %d document(s)\n", len(deleted))
+	return nil
+}
+
+func runGet(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags("get", env)
+	ids, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) != 1 {
+		return usagef("give exactly one document id")
+	}
+	eng, col, err := openCollection(env)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	d, err := col.Get(ctx, ids[0])
+	if err != nil {
+		return err
+	}
+	if env.json {
+		return printJSON(env.stdout, d)
+	}
+	fmt.Fprintf(env.stdout, "id: %s\ntitle: %s\nlanguage: %s\nversion: %d\nsource: %s\n\n%s\n", d.ID, d.Title, d.Language, d.Version, d.Source, d.Text)
+	return nil
+}
+
+func runStats(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags("stats", env)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	eng, col, err := openCollection(env)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	st, err := col.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if env.json {
+		return printJSON(env.stdout, st)
+	}
+	fmt.Fprintf(env.stdout, "collection  %s\ndocuments   %d\nchunks      %d\nterms       %d\npostings    %d\nindex       %s in memory\ndisk        %s\n",
+		st.Collection, st.Documents, st.Chunks, st.Terms, st.Postings, human(st.IndexBytes), human(st.DiskBytes))
+	for _, l := range sortedKeys(st.Languages) {
+		fmt.Fprintf(env.stdout, "language    %s: %d documents\n", l, st.Languages[l])
+	}
+	return nil
+}
+
+func runCheck(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags("check", env)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	eng, col, err := openCollection(env)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if err := col.Verify(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "collection %q is consistent\n", env.collection)
+	return nil
+}
+
+func human(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

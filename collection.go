@@ -1,0 +1,341 @@
+package quarry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/chunk"
+	"github.com/quarry-rag/quarry/internal/index/bm25"
+	"github.com/quarry-rag/quarry/internal/ingest"
+	"github.com/quarry-rag/quarry/internal/obs"
+	"github.com/quarry-rag/quarry/internal/store"
+	"github.com/quarry-rag/quarry/internal/store/embedded"
+	"github.com/quarry-rag/quarry/internal/text"
+)
+
+// Collection is a named set of documents with its own configuration,
+// store and indexes.
+type Collection struct {
+	name    string
+	cfg     CollectionConfig
+	engine  *Engine
+	backend *embedded.Backend
+	chunker chunk.Chunker
+
+	writeMu sync.Mutex // serialises the version check and the write it decides
+}
+
+func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionConfig) (*Collection, error) {
+	ch, err := chunk.New(chunk.Config{Strategy: cfg.Chunking.Strategy, Size: cfg.Chunking.Size, Overlap: cfg.Chunking.Overlap})
+	if err != nil {
+		return nil, invalidf("chunking", "%v", err)
+	}
+	be, err := embedded.Open(ctx, e.collectionDir(name), embedded.Config{
+		BM25:     bm25.Params{K1: cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost},
+		Language: cfg.Language,
+		Logger:   e.opts.Logger.With("collection", name),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quarry: collection %q: %w", name, mapStoreErr(err))
+	}
+	return &Collection{name: name, cfg: cfg, engine: e, backend: be, chunker: ch}, nil
+}
+
+// Name returns the collection's name.
+func (c *Collection) Name() string { return c.name }
+
+// Config returns the collection's configuration.
+func (c *Collection) Config() CollectionConfig { return c.cfg }
+
+func (c *Collection) close() error { return c.backend.Close() }
+
+// Flush writes an index snapshot so that the next Open replays nothing.
+func (c *Collection) Flush(ctx context.Context) error { return c.backend.Flush(ctx) }
+
+// Verify checks that the store is whole and the index agrees with it.
+func (c *Collection) Verify(ctx context.Context) error { return mapStoreErr(c.backend.Verify(ctx)) }
+
+// Generation increases with every committed write; caches key on it.
+func (c *Collection) Generation() uint64 { return c.backend.Generation() }
+
+// UpsertStatus says what an upsert did to one document.
+type UpsertStatus string
+
+const (
+	StatusCreated   UpsertStatus = "created"
+	StatusUpdated   UpsertStatus = "updated"
+	StatusUnchanged UpsertStatus = "unchanged"
+)
+
+// UpsertResult reports the outcome for one document.
+type UpsertResult struct {
+	ID      string       `json:"id"`
+	Status  UpsertStatus `json:"status"`
+	Version uint64       `json:"version"`
+	Chunks  int          `json:"chunks"`
+}
+
+// WriteOptions are per-call options for Upsert. A nil value means defaults.
+type WriteOptions struct{}
+
+const maxIDBytes = 512
+
+// validateDocument checks one incoming document. Field names are JSON paths
+// relative to the document.
+func (c *Collection) validateDocument(d *Document) error {
+	if d.ID == "" {
+		return invalidf("id", "is required")
+	}
+	if len(d.ID) > maxIDBytes {
+		return invalidf("id", "is %d bytes; the limit is %d", len(d.ID), maxIDBytes)
+	}
+	if int64(len(d.Text)) > c.cfg.MaxDocumentBytes {
+		return &FieldError{Field: "text", Msg: fmt.Sprintf("is %d bytes; the collection's limit is %d", len(d.Text), c.cfg.MaxDocumentBytes), Err: ErrTooLarge}
+	}
+	for field, s := range map[string]string{"id": d.ID, "title": d.Title, "text": d.Text, "source": d.Source, "language": d.Language, "tenant": d.Tenant} {
+		if !utf8.ValidString(s) {
+			return invalidf(field, "is not valid UTF-8 (at byte %d)", invalidUTF8At(s))
+		}
+	}
+	if strings.TrimSpace(d.Text) == "" {
+		return invalidf("text", "is empty")
+	}
+	if d.Language != "" && !langCode.MatchString(d.Language) {
+		return invalidf("language", "must be an ISO 639-1 code such as \"en\", got %q", d.Language)
+	}
+	for i, p := range d.ACL {
+		if p == "" || !utf8.ValidString(p) {
+			return invalidf(fmt.Sprintf("acl[%d]", i), "must be a non-empty UTF-8 string")
+		}
+	}
+	for k, v := range d.Metadata {
+		if k == "" || !utf8.ValidString(k) {
+			return invalidf("metadata", "keys must be non-empty UTF-8 strings")
+		}
+		if v.Kind == base.KindString && !utf8.ValidString(v.Str) {
+			return invalidf("metadata."+k, "is not valid UTF-8")
+		}
+		if v.Kind == base.KindNumber && (v.Num != v.Num || v.Num > 1e308 || v.Num < -1e308) {
+			return invalidf("metadata."+k, "must be a finite number")
+		}
+	}
+	for i, s := range d.Sections {
+		if s.Start < 0 || s.End > len(d.Text) || s.Start > s.End {
+			return invalidf(fmt.Sprintf("sections[%d]", i), "range [%d,%d) is outside the text", s.Start, s.End)
+		}
+	}
+	return nil
+}
+
+func invalidUTF8At(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(s[i:]); n <= 1 {
+				return i
+			}
+		}
+	}
+	return len(s)
+}
+
+// Upsert writes documents. A document whose content (title, text, language,
+// tenant, ACL, metadata, sections) is unchanged is left alone; a changed one
+// replaces the stored version and all its chunks atomically. The whole batch
+// is validated first: if any document is invalid, nothing is written and the
+// error names it (documents[i].field). On success every document is durable
+// and searchable.
+func (c *Collection) Upsert(ctx context.Context, docs []Document, _ *WriteOptions) ([]UpsertResult, error) {
+	m := c.engine.metrics
+	t := time.Now()
+	for i := range docs {
+		if err := c.validateDocument(&docs[i]); err != nil {
+			return nil, prefixField(fmt.Sprintf("documents[%d]", i), err)
+		}
+	}
+	// Hash the caller's content before anything is derived from it, so an
+	// unchanged re-ingest is recognised without detection or chunking.
+	hashes := make([]string, len(docs))
+	ids := make([]string, len(docs))
+	for i := range docs {
+		hashes[i] = ingest.ContentHash(&docs[i])
+		ids[i] = docs[i].ID
+	}
+	t = m.Since(obs.StageValidate, t)
+
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	stored, err := c.backend.Versions(ctx, ids)
+	if err != nil {
+		return nil, mapStoreErr(err)
+	}
+	now := time.Now().UTC()
+	results := make([]UpsertResult, len(docs))
+	var writes []store.DocChunks
+	for i := range docs {
+		d := docs[i] // copy: never mutate the caller's documents
+		prev, exists := stored[d.ID]
+		if exists && prev.Hash == hashes[i] {
+			results[i] = UpsertResult{ID: d.ID, Status: StatusUnchanged, Version: prev.Version}
+			continue
+		}
+		d.Hash = hashes[i]
+		d.ACL = append([]string(nil), d.ACL...)
+		d.Metadata = d.Metadata.Clone()
+		d.Sections = append([]Section(nil), d.Sections...)
+		d.Updated = now
+		if exists {
+			d.Version, d.Created = prev.Version+1, prev.Created
+			results[i].Status = StatusUpdated
+		} else {
+			d.Version, d.Created = 1, now
+			results[i].Status = StatusCreated
+		}
+		results[i].ID, results[i].Version = d.ID, d.Version
+		writes = append(writes, store.DocChunks{Doc: d})
+		// A later duplicate of the same id in this batch must compare against
+		// this version, not the stored one.
+		stored[d.ID] = store.Version{Hash: d.Hash, Version: d.Version, Created: d.Created}
+	}
+	// Language identification and chunking are pure and per document: run
+	// them on every core.
+	parallel(len(writes), func(j int) {
+		w := &writes[j]
+		if w.Doc.Language == "" {
+			w.Doc.Language, _ = text.DetectLanguage(w.Doc.Text)
+		}
+		w.Chunks = c.chunker.Chunk(&w.Doc)
+		fillRuneStarts(w.Doc.Text, w.Chunks)
+	})
+	for i, j := 0, 0; i < len(results); i++ {
+		if results[i].Status != StatusUnchanged {
+			results[i].Chunks = len(writes[j].Chunks)
+			j++
+		}
+	}
+	t = m.Since(obs.StageChunk, t)
+	if err := c.backend.Upsert(ctx, writes); err != nil {
+		return nil, mapStoreErr(err)
+	}
+	m.Since(obs.StageIndex, t)
+	nChunks := 0
+	for _, r := range results {
+		m.Documents(string(r.Status), 1)
+		nChunks += r.Chunks
+	}
+	m.Chunks(nChunks)
+	return results, nil
+}
+
+// parallel calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// fillRuneStarts sets each chunk's RuneStart in one pass over the text.
+func fillRuneStarts(text string, chunks []Chunk) {
+	pos, runes := 0, 0
+	for i := range chunks {
+		if st := chunks[i].Start; st < pos { // overlapping chunks step back
+			runes -= utf8.RuneCountInString(text[st:pos])
+		} else {
+			runes += utf8.RuneCountInString(text[pos:st])
+		}
+		pos = chunks[i].Start
+		chunks[i].RuneStart = runes
+	}
+}
+
+// Get returns a stored document.
+func (c *Collection) Get(ctx context.Context, id string) (Document, error) {
+	d, err := c.backend.Get(ctx, id)
+	return d, mapStoreErr(err)
+}
+
+// GetScoped returns a stored document if a request for tenant with
+// principals may read it, and an error wrapping ErrNotFound otherwise (a
+// document outside the caller's scope is indistinguishable from a missing
+// one).
+func (c *Collection) GetScoped(ctx context.Context, id, tenant string, principals []string) (Document, error) {
+	d, err := c.Get(ctx, id)
+	if err != nil {
+		return Document{}, err
+	}
+	if !base.Visible(d.Tenant, d.ACL, tenant, principals) {
+		return Document{}, fmt.Errorf("document %q: %w", id, ErrNotFound)
+	}
+	return d, nil
+}
+
+// Chunks returns a stored document's chunks in order.
+func (c *Collection) Chunks(ctx context.Context, id string) ([]Chunk, error) {
+	cs, err := c.backend.Chunks(ctx, id)
+	return cs, mapStoreErr(err)
+}
+
+// Delete removes a document, its chunks and its postings. Deleting a
+// document that does not exist returns an error wrapping ErrNotFound.
+func (c *Collection) Delete(ctx context.Context, id string) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	found, err := c.backend.Delete(ctx, id)
+	if err != nil {
+		return mapStoreErr(err)
+	}
+	if !found {
+		return fmt.Errorf("document %q: %w", id, ErrNotFound)
+	}
+	c.engine.metrics.Documents("deleted", 1)
+	return nil
+}
+
+// Stats describes a collection's contents.
+type Stats struct {
+	Collection string `json:"collection"`
+	store.Stats
+}
+
+// Stats reports document, chunk and index sizes.
+func (c *Collection) Stats(ctx context.Context) (Stats, error) {
+	s, err := c.backend.Stats(ctx)
+	return Stats{Collection: c.name, Stats: s}, mapStoreErr(err)
+}
+
+func mapStoreErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case errors.Is(err, store.ErrCorrupt):
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	case errors.Is(err, store.ErrClosed):
+		return ErrClosed
+	}
+	return err
+}

@@ -1,0 +1,25 @@
+// Package quarry is a retrieval-augmented generation engine: it ingests
+// documents, chunks and indexes them, retrieves the passages that answer a
+// question, and answers with citations that point at real text.
+//
+// The path of a write and of a question, each readable top to bottom in one
+// function:
+//
+//	Collection.Upsert: validate ─► hash (unchanged? done) ─► detect language ─► chunk ─► store + index
+//	Collection.Ask:    validate ─► retrieve (BM25, inside tenant/ACL/filter scope) ─► extract answer ─► cite
+//
+// An Engine owns a data directory with one sub-directory per collection.
+// Collections are independent: each has its own chunking and BM25 settings,
+// store and index.
+//
+//	eng, err := quarry.Open("data", nil)
+//	if err != nil { ... }
+//	defer eng.Close()
+//	col, _ := eng.EnsureCollection(ctx, "default")
+//	col.Upsert(ctx, []quarry.Document{{ID: "a", Text: "Quarry answers questions."}}, nil)
+//	res, _ := col.Search(ctx, quarry.SearchRequest{Query: "questions"})
+//
+// Concurrency: Engine and Collection methods are safe for concurrent use.
+// Writes to one collection are serialised; searches run concurrently with
+// writes and see each write entirely or not at all.
+package quarry

@@ -1,0 +1,248 @@
+package quarry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/quarry-rag/quarry/internal/obs"
+)
+
+// Engine owns a data directory of collections. Create it with Open and
+// release it with Close.
+type Engine struct {
+	dir     string
+	opts    *Options
+	metrics *obs.Metrics
+
+	// mu protects the following fields.
+	mu struct {
+		sync.Mutex
+		cols   map[string]*Collection
+		closed bool
+	}
+}
+
+// Open opens (creating it if needed) the data directory dir and every
+// collection in it. A nil opts means defaults.
+func Open(dir string, opts *Options) (*Engine, error) {
+	if opts != nil {
+		o := *opts
+		opts = &o
+	}
+	opts = opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "collections"), 0o755); err != nil {
+		return nil, fmt.Errorf("quarry: open %s: %w", dir, err)
+	}
+	e := &Engine{dir: dir, opts: opts, metrics: obs.New(opts.Registerer)}
+	e.mu.cols = make(map[string]*Collection)
+	entries, err := os.ReadDir(filepath.Join(dir, "collections"))
+	if err != nil {
+		return nil, fmt.Errorf("quarry: open %s: %w", dir, err)
+	}
+	ctx := context.Background()
+	for _, ent := range entries {
+		if !ent.IsDir() || validateCollectionName(ent.Name()) != nil {
+			continue
+		}
+		cfg, err := readCollectionConfig(e.collectionDir(ent.Name()))
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		c, err := openCollection(ctx, e, ent.Name(), cfg)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.mu.cols[ent.Name()] = c
+	}
+	return e, nil
+}
+
+func (e *Engine) collectionDir(name string) string {
+	return filepath.Join(e.dir, "collections", name)
+}
+
+// Close closes every collection, writing index snapshots so the next Open
+// is fast. It is safe to call more than once.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.mu.closed {
+		return nil
+	}
+	e.mu.closed = true
+	var errs []error
+	for _, c := range e.mu.cols {
+		errs = append(errs, c.close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ready returns nil while the engine is open and ErrClosed after Close.
+func (e *Engine) Ready() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.mu.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Collection returns an existing collection or an error wrapping ErrNotFound.
+func (e *Engine) Collection(name string) (*Collection, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.mu.closed {
+		return nil, ErrClosed
+	}
+	c, ok := e.mu.cols[name]
+	if !ok {
+		return nil, fmt.Errorf("collection %q: %w", name, ErrNotFound)
+	}
+	return c, nil
+}
+
+// Collections returns the names of all collections, sorted.
+func (e *Engine) Collections() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	names := make([]string, 0, len(e.mu.cols))
+	for n := range e.mu.cols {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// EnsureCollection returns the named collection, creating it with the
+// engine's default configuration if it does not exist (writes create
+// collections implicitly, as in Elasticsearch and Weaviate).
+func (e *Engine) EnsureCollection(ctx context.Context, name string) (*Collection, error) {
+	c, _, err := e.createCollection(ctx, name, nil)
+	return c, err
+}
+
+// CreateCollection creates a collection with cfg (nil = defaults). If it
+// exists already, cfg must equal its configuration (after defaults) or the
+// call fails with ErrInvalid naming the differing field: settings that
+// shape the index cannot change under existing data. created reports
+// whether the collection is new.
+func (e *Engine) CreateCollection(ctx context.Context, name string, cfg *CollectionConfig) (c *Collection, created bool, err error) {
+	if cfg == nil {
+		cfg = &CollectionConfig{}
+	}
+	return e.createCollection(ctx, name, cfg)
+}
+
+func (e *Engine) createCollection(ctx context.Context, name string, cfg *CollectionConfig) (*Collection, bool, error) {
+	if err := validateCollectionName(name); err != nil {
+		return nil, false, err
+	}
+	var want CollectionConfig
+	if cfg != nil {
+		want = *cfg
+		if err := want.Validate(); err != nil {
+			return nil, false, err
+		}
+	} else {
+		want = e.opts.DefaultCollection
+	}
+	want.EnsureDefaults()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.mu.closed {
+		return nil, false, ErrClosed
+	}
+	if c, ok := e.mu.cols[name]; ok {
+		if cfg != nil && c.cfg != want {
+			return nil, false, invalidf("config", "collection %q exists with a different configuration (%s); delete and recreate it to change settings", name, describeDiff(c.cfg, want))
+		}
+		return c, false, nil
+	}
+	dir := e.collectionDir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, false, err
+	}
+	if err := writeCollectionConfig(dir, want); err != nil {
+		return nil, false, err
+	}
+	c, err := openCollection(ctx, e, name, want)
+	if err != nil {
+		return nil, false, err
+	}
+	e.mu.cols[name] = c
+	return c, true, nil
+}
+
+func describeDiff(have, want CollectionConfig) string {
+	switch {
+	case have.Chunking != want.Chunking:
+		return "chunking differs"
+	case have.BM25 != want.BM25:
+		return "bm25 differs"
+	case have.Language != want.Language:
+		return "language differs"
+	}
+	return "max_document_bytes differs"
+}
+
+const configFile = "collection.json"
+
+func readCollectionConfig(dir string) (CollectionConfig, error) {
+	var cfg CollectionConfig
+	b, err := os.ReadFile(filepath.Join(dir, configFile))
+	if errors.Is(err, os.ErrNotExist) {
+		cfg.EnsureDefaults()
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, err
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("%w: %s: %v", ErrCorrupt, filepath.Join(dir, configFile), err)
+	}
+	cfg.EnsureDefaults()
+	return cfg, cfg.Validate()
+}
+
+func writeCollectionConfig(dir string, cfg CollectionConfig) error {
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, configFile+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, configFile)); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

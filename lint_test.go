@@ -1,0 +1,132 @@
+package quarry_test
+
+import (
+	"encoding/json"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/quarry-rag/quarry"
+
+// allowedImports lists, for each package of the module, the module packages
+// it may import. Data flows one way: lower layers never import higher ones,
+// pipeline stages import only earlier stages, and only the root package
+// wires stages together. A new package must be added here.
+var allowedImports = map[string][]string{
+	"internal/base":               {},
+	"internal/obs":                {},
+	"internal/kernels":            {},
+	"internal/models/weights":     {},
+	"internal/models/tokenizer":   {},
+	"internal/models/hub":         {},
+	"internal/models/transformer": {"internal/kernels", "internal/models/weights", "internal/models/tokenizer"},
+	"internal/ingest":             {"internal/base"},
+	"internal/text":               {"internal/base"},
+	"internal/chunk":              {"internal/base", "internal/text"},
+	"internal/index/bm25":         {},
+	"internal/store":              {"internal/base"},
+	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/text"},
+	"internal/answer":             {"internal/base", "internal/text"},
+	"internal/eval":               {},
+	"web":                         {},
+	"internal/server":             {"", "internal/base", "web"},
+	"":                            {"internal/*"},
+	"cmd/quarry":                  {"*"},
+}
+
+type listedPackage struct {
+	ImportPath string
+	Imports    []string
+	Dir        string
+	Name       string
+}
+
+func goList(t *testing.T) []listedPackage {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p listedPackage
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func rel(path string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
+}
+
+func allowed(rules []string, imp string) bool {
+	for _, r := range rules {
+		switch {
+		case r == "*", r == imp:
+			return true
+		case strings.HasSuffix(r, "/*") && strings.HasPrefix(imp, strings.TrimSuffix(r, "*")):
+			return true
+		}
+	}
+	return false
+}
+
+func TestImportRules(t *testing.T) {
+	for _, p := range goList(t) {
+		name := rel(p.ImportPath)
+		// A package without its own rule (a helper command below a package)
+		// takes its nearest ancestor's.
+		rules, ok := allowedImports[name]
+		for parent := name; !ok && parent != "." && parent != ""; {
+			parent = filepath.Dir(parent)
+			rules, ok = allowedImports[parent]
+		}
+		if !ok {
+			t.Errorf("package %s is not in allowedImports: add it with the layers it may use", name)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if imp != module && !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			// A package may use its own sub-packages, and a helper below a
+			// package may use its ancestors.
+			if r := rel(imp); !allowed(rules, r) && !strings.HasPrefix(r, name+"/") && !strings.HasPrefix(name, r+"/") {
+				t.Errorf("%s imports %s, which its layer may not use", name, r)
+			}
+		}
+	}
+}
+
+// TestPackageDocs checks that every package has a package doc comment.
+func TestPackageDocs(t *testing.T) {
+	for _, p := range goList(t) {
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, p.Dir, func(fi os.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		documented := false
+		for _, pkg := range pkgs {
+			for _, f := range pkg.Files {
+				if f.Doc != nil && strings.TrimSpace(f.Doc.Text()) != "" {
+					documented = true
+				}
+			}
+		}
+		if !documented {
+			t.Errorf("package %s has no doc comment", p.ImportPath)
+		}
+	}
+}

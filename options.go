@@ -1,0 +1,134 @@
+package quarry
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options configure an Engine. A nil *Options is valid and means defaults.
+type Options struct {
+	// Logger receives operational logs. Default: discard.
+	Logger *slog.Logger
+	// Registerer receives the engine's Prometheus metrics (stage latencies,
+	// document counts). Default: nil, no metrics are registered.
+	Registerer prometheus.Registerer
+	// DefaultCollection is the configuration of collections created
+	// implicitly by their first write. Zero fields take their defaults.
+	DefaultCollection CollectionConfig
+}
+
+// EnsureDefaults fills zero fields with defaults and returns o.
+func (o *Options) EnsureDefaults() *Options {
+	if o == nil {
+		o = &Options{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.DefaultCollection.EnsureDefaults()
+	return o
+}
+
+// Validate reports the first invalid field.
+func (o *Options) Validate() error {
+	return o.DefaultCollection.Validate()
+}
+
+// CollectionConfig configures one collection. It is stored with the
+// collection; the zero value means defaults.
+type CollectionConfig struct {
+	Chunking ChunkingConfig `json:"chunking"`
+	BM25     BM25Config     `json:"bm25"`
+	// Language forces one analyzer language (ISO 639-1) for the whole
+	// collection. Default "": each document is analysed in its own
+	// (detected or given) language, and queries in their detected language.
+	Language string `json:"language,omitempty"`
+	// MaxDocumentBytes limits the text of one document. Default 64 MiB.
+	MaxDocumentBytes int64 `json:"max_document_bytes,omitempty"`
+}
+
+// ChunkingConfig selects and sizes the chunker. Sizes are in word tokens.
+type ChunkingConfig struct {
+	// Strategy is "recursive" (default: paragraph → sentence → word) or
+	// "fixed" (windows of Size tokens overlapping by Overlap).
+	Strategy string `json:"strategy,omitempty"`
+	// Size is the target chunk size in tokens. Default 256.
+	Size int `json:"size,omitempty"`
+	// Overlap is the number of tokens shared by consecutive chunks.
+	// Default: the chunker's (see internal/chunk).
+	Overlap int `json:"overlap,omitempty"`
+}
+
+// BM25Config sets the BM25 scoring parameters.
+type BM25Config struct {
+	K1         float64 `json:"k1,omitempty"`          // default 0.9
+	B          float64 `json:"b,omitempty"`           // default 0.4
+	TitleBoost float64 `json:"title_boost,omitempty"` // default 1
+}
+
+// EnsureDefaults fills zero fields with defaults.
+func (c *CollectionConfig) EnsureDefaults() {
+	if c.Chunking.Strategy == "" {
+		c.Chunking.Strategy = "recursive"
+	}
+	if c.Chunking.Size == 0 {
+		c.Chunking.Size = 256
+	}
+	if c.BM25.K1 == 0 {
+		c.BM25.K1 = 0.9
+	}
+	if c.BM25.B == 0 {
+		c.BM25.B = 0.4
+	}
+	if c.BM25.TitleBoost == 0 {
+		c.BM25.TitleBoost = 1
+	}
+	if c.MaxDocumentBytes == 0 {
+		c.MaxDocumentBytes = 64 << 20
+	}
+}
+
+var langCode = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+// Validate reports the first invalid field, named by its JSON path.
+func (c *CollectionConfig) Validate() error {
+	switch c.Chunking.Strategy {
+	case "", "recursive", "fixed":
+	default:
+		return invalidf("chunking.strategy", "unknown strategy %q (want recursive or fixed)", c.Chunking.Strategy)
+	}
+	if c.Chunking.Size < 0 || c.Chunking.Size > 8192 {
+		return invalidf("chunking.size", "must be between 1 and 8192, got %d", c.Chunking.Size)
+	}
+	if c.Chunking.Overlap < 0 || (c.Chunking.Size > 0 && c.Chunking.Overlap >= c.Chunking.Size) {
+		return invalidf("chunking.overlap", "must be ≥ 0 and smaller than size, got %d", c.Chunking.Overlap)
+	}
+	if c.BM25.K1 < 0 || c.BM25.K1 > 10 || c.BM25.K1 != c.BM25.K1 {
+		return invalidf("bm25.k1", "must be between 0 and 10, got %v", c.BM25.K1)
+	}
+	if c.BM25.B < 0 || c.BM25.B > 1 || c.BM25.B != c.BM25.B {
+		return invalidf("bm25.b", "must be between 0 and 1, got %v", c.BM25.B)
+	}
+	if c.BM25.TitleBoost < 0 || c.BM25.TitleBoost > 100 || c.BM25.TitleBoost != c.BM25.TitleBoost {
+		return invalidf("bm25.title_boost", "must be between 0 and 100, got %v", c.BM25.TitleBoost)
+	}
+	if c.Language != "" && !langCode.MatchString(c.Language) {
+		return invalidf("language", "must be an ISO 639-1 code such as \"en\", got %q", c.Language)
+	}
+	if c.MaxDocumentBytes < 0 {
+		return invalidf("max_document_bytes", "must be ≥ 0, got %d", c.MaxDocumentBytes)
+	}
+	return nil
+}
+
+var collectionName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+func validateCollectionName(name string) error {
+	if !collectionName.MatchString(name) {
+		return fmt.Errorf("%w", invalidf("collection", "name %q must be 1-64 characters of letters, digits, '_', '-', '.', starting with a letter or digit", name))
+	}
+	return nil
+}
