@@ -1,0 +1,73 @@
+package text
+
+import (
+	"slices"
+	"testing"
+)
+
+var fuzzSeeds = []string{
+	"",
+	"The quick brown fox. Dr. Smith et al. (2019) found 3.14!",
+	"東京タワーは日本の電波塔です。한국어 텍스트",
+	"हिंदी भाषा में। क़लम",
+	"ﬁne Ｈｅｌｌｏ ⑴ ｶﾞｲﾄﾞ ½",
+	"l'homme qu'on İstanbul'da",
+	"1. one\n2. two\n\n# Title\nwrapped\nline",
+	"a\u0301\u0301b \u200d\u200dc",
+	"\xff\xfe日\xe6本",
+	"He said \"Stop.\" Then... what?",
+}
+
+func FuzzAnalyze(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	analyzers := []*Analyzer{
+		mustAnalyzer(f, AnalyzerConfig{}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "en"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "fr"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "tr"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "ar"}),
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, a := range analyzers {
+			checkTokens(t, s, a.Analyze(s), a.AppendTerms(nil, s))
+		}
+	})
+}
+
+func FuzzSentences(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		spans := Sentences(s)
+		checkSentences(t, s, spans)
+		var seq []Span
+		for sp := range SentencesSeq(s) {
+			seq = append(seq, sp)
+		}
+		if !slices.Equal(seq, spans) {
+			t.Fatalf("SentencesSeq %v != Sentences %v", seq, spans)
+		}
+	})
+}
+
+func FuzzCountTokens(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, prev := 0, 0
+		for sp := range TokensSeq(s) {
+			if sp.Start < prev || sp.End <= sp.Start || sp.End > len(s) {
+				t.Fatalf("%q: token span %v out of order or bounds (prev end %d)", s, sp, prev)
+			}
+			prev = sp.End
+			n++
+		}
+		if c := CountTokens(s); c != n {
+			t.Fatalf("%q: CountTokens %d, TokensSeq yielded %d", s, c, n)
+		}
+	})
+}
