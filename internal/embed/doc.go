@@ -1,0 +1,51 @@
+// Package embed is the seam between the engine and embedding models: the
+// Embedder interface the engine uses to embed chunks at ingestion and
+// queries at search time, and its implementations.
+//
+//   - Local runs a model from the local cache (internal/models/hub) in
+//     process: tokenizer.json through internal/models/tokenizer, then the
+//     pure-Go encoder of internal/models/transformer. It prepends the
+//     model's query/passage prefixes (e5's "query: "/"passage: ", bge's
+//     query instruction; none for all-MiniLM-L6-v2), truncates each text
+//     at the model's max length (counted in Stats().Truncated, never an
+//     error), lets the encoder batch by length, and returns L2-normalised
+//     vectors when the model folder has a Normalize module. End to end,
+//     text in, it matches sentence-transformers (cosine ≥ 0.9999; see
+//     TestLocalParity).
+//   - HTTP talks to an embedding server: OpenAI-compatible
+//     (POST /v1/embeddings), Ollama (POST /api/embed) or Hugging Face
+//     text-embeddings-inference (POST /embed). It batches (MaxBatch texts
+//     per request), bounds every attempt with a timeout, retries network
+//     errors, timeouts, 408, 429 and 5xx with jittered exponential backoff
+//     or the server's Retry-After, and checks every answer: as many vectors
+//     as texts, one dimension throughout (given, or learned from the first
+//     response), no NaN or infinite values. Failures name the protocol, the
+//     endpoint and the status, with the server's message.
+//   - Parse / ParseWith build either from the configuration string stored
+//     with a collection ("all-MiniLM-L6-v2", "local:/dir",
+//     "openai:https://host/v1?model=m", "ollama:http://h:11434?model=m",
+//     "tei:http://h:8081"). Credentials come only from ParseOptions: the
+//     package reads no environment variables, and a spec without a prefix
+//     always means a local model, never a remote service.
+//
+// Concurrency: Local and HTTP are safe for concurrent use. Local.Close
+// waits for the Embed calls in flight, then releases the encoder's worker
+// pool; HTTP.Close closes idle connections. After Close, Embed returns
+// ErrClosed. Neither starts goroutines of its own (beyond the encoder's
+// worker pool and net/http's connections).
+//
+// Caveats: Name identifies the model (not its prefixes or max length), so
+// two specs naming one model in different ways (a short name and its
+// cache folder) share a Name. Remote servers truncate long inputs on their
+// side (TEI is asked to; Ollama does by default; OpenAI rejects them with
+// a 400), so Stats().Truncated counts only local truncation. An HTTP
+// embedder sends one batch at a time. Local.Tokenize exposes the ids a text
+// becomes, for inspection and for sizing chunks to MaxTokens.
+//
+// Example:
+//
+//	emb, err := embed.Parse("multilingual-e5-small")
+//	if err != nil { ... }
+//	defer emb.(io.Closer).Close()
+//	vecs, err := emb.Embed(ctx, []string{"how do vaccines work?"}, embed.Query)
+package embed
