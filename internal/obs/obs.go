@@ -17,6 +17,7 @@ import (
 const (
 	StageValidate = "validate"
 	StageChunk    = "chunk"
+	StageEmbed    = "embed"
 	StageIndex    = "index"
 	StageRetrieve = "retrieve"
 	StageAnswer   = "answer"
@@ -27,6 +28,7 @@ type Metrics struct {
 	stage     *prometheus.HistogramVec
 	documents *prometheus.CounterVec
 	chunks    prometheus.Counter
+	embedded  *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them with reg when it is not nil.
@@ -46,8 +48,12 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Chunks written to the index.",
 		}),
 	}
+	m.embedded = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "quarry_embedded_texts_total",
+		Help: "Texts sent to the embedding model, by kind (passage, query).",
+	}, []string{"kind"})
 	if reg != nil {
-		reg.MustRegister(m.stage, m.documents, m.chunks)
+		reg.MustRegister(m.stage, m.documents, m.chunks, m.embedded)
 	}
 	return m
 }
@@ -76,5 +82,12 @@ func (m *Metrics) Documents(outcome string, n int) {
 func (m *Metrics) Chunks(n int) {
 	if n > 0 {
 		m.chunks.Add(float64(n))
+	}
+}
+
+// Embedded counts texts sent to the embedding model.
+func (m *Metrics) Embedded(kind string, n int) {
+	if n > 0 {
+		m.embedded.WithLabelValues(kind).Add(float64(n))
 	}
 }

@@ -25,12 +25,17 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	ErrCorrupt  = errors.New("store: corrupt")
 	ErrClosed   = errors.New("store: closed")
+	// ErrDimension: a vector's dimension differs from the collection's.
+	ErrDimension = errors.New("store: vector dimension mismatch")
 )
 
 // DocChunks is one document with its chunks, the unit of an atomic write.
+// Vectors, when the collection has an embedding model, holds one vector per
+// chunk, in chunk order.
 type DocChunks struct {
-	Doc    base.Document
-	Chunks []base.Chunk
+	Doc     base.Document
+	Chunks  []base.Chunk
+	Vectors [][]float32
 }
 
 // Scope restricts a search to what one caller may read. It is applied inside
@@ -58,6 +63,15 @@ type Version struct {
 	Created time.Time
 }
 
+// DenseQuery is a nearest-neighbour search by inner product (cosine for
+// normalised vectors).
+type DenseQuery struct {
+	Vector []float32
+	K      int
+	Scope  Scope
+	NoText bool
+}
+
 // Stats describes a backend's contents.
 type Stats struct {
 	Documents  int            `json:"documents"`
@@ -68,6 +82,11 @@ type Stats struct {
 	DiskBytes  int64          `json:"disk_bytes"`
 	Generation uint64         `json:"generation"`
 	Languages  map[string]int `json:"languages,omitempty"`
+	Vectors    int            `json:"vectors"`
+	Dimension  int            `json:"dimension,omitempty"`
+	// VectorBytes is the memory held by vectors (float32 today; the vector
+	// index issue adds quantized codes).
+	VectorBytes int64 `json:"vector_bytes"`
 }
 
 // Backend stores documents and chunks and searches them.
@@ -88,6 +107,9 @@ type Backend interface {
 	Delete(ctx context.Context, id string) (bool, error)
 	// Lexical runs a BM25 search.
 	Lexical(ctx context.Context, q LexicalQuery) ([]base.Hit, error)
+	// Dense runs an exact vector search. It returns ErrNoVectors when the
+	// backend holds no vectors.
+	Dense(ctx context.Context, q DenseQuery) ([]base.Hit, error)
 	// Stats reports sizes; Generation changes on every successful write.
 	Stats(ctx context.Context) (Stats, error)
 	// Generation is a counter that increases on every committed write.

@@ -76,8 +76,13 @@ type Backend struct {
 		sync.RWMutex
 		ix     *bm25.Index
 		cat    *catalog
+		vecs   [][]float32 // by internal chunk id; nil = none
+		nvec   int
 		closed bool
 	}
+	// dim is the vector dimension (0 until the first vector is written). It
+	// changes only with both writeMu and mu held, so either lock reads it.
+	dim int
 
 	seq     atomic.Uint64 // last committed log sequence number
 	snapSeq atomic.Uint64 // sequence number the snapshot on disk reflects
@@ -118,12 +123,15 @@ func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
 
 func (b *Backend) initBuckets() error {
 	return b.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketDocs, bucketChunks, bucketLog, bucketMeta} {
+		for _, name := range [][]byte{bucketDocs, bucketChunks, bucketLog, bucketMeta, bucketVectors} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyDim); len(v) == 8 {
+			b.dim = int(binary.BigEndian.Uint64(v))
+		}
 		if v := meta.Get(keyFormat); v != nil {
 			if len(v) != 8 || binary.BigEndian.Uint64(v) != formatVersion {
 				return fmt.Errorf("%w: unsupported store format %x", store.ErrCorrupt, v)
@@ -276,13 +284,16 @@ func (b *Backend) Stats(ctx context.Context) (store.Stats, error) {
 	}
 	is := b.mu.ix.Stats()
 	st := store.Stats{
-		Documents:  b.mu.cat.live,
-		Chunks:     b.mu.ix.Len(),
-		Terms:      is.Terms,
-		Postings:   is.Postings,
-		IndexBytes: is.Bytes,
-		Generation: b.seq.Load(),
-		Languages:  b.mu.cat.languages(),
+		Vectors:     b.mu.nvec,
+		Dimension:   b.dim,
+		VectorBytes: int64(b.mu.nvec) * int64(b.dim) * 4,
+		Documents:   b.mu.cat.live,
+		Chunks:      b.mu.ix.Len(),
+		Terms:       is.Terms,
+		Postings:    is.Postings,
+		IndexBytes:  is.Bytes,
+		Generation:  b.seq.Load(),
+		Languages:   b.mu.cat.languages(),
 	}
 	for _, name := range []string{"store.db", snapName} {
 		if fi, err := os.Stat(filepath.Join(b.dir, name)); err == nil {

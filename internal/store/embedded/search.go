@@ -50,7 +50,12 @@ func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit
 	if q.NoText || len(hits) == 0 {
 		return hits, nil
 	}
-	err := b.db.View(func(tx *bolt.Tx) error {
+	return hits, b.fillText(hits)
+}
+
+// fillText reads the text, section and offsets of each hit's chunk.
+func (b *Backend) fillText(hits []base.Hit) error {
+	return b.db.View(func(tx *bolt.Tx) error {
 		cb := tx.Bucket(bucketChunks)
 		for i := range hits {
 			v := cb.Get([]byte(hits[i].ChunkID))
@@ -67,5 +72,4 @@ func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit
 		}
 		return nil
 	})
-	return hits, err
 }

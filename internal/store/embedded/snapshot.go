@@ -204,6 +204,9 @@ func (b *Backend) load(ctx context.Context) error {
 	seq, ix, cat, err := readSnapshot(filepath.Join(b.dir, snapName))
 	if err == nil && seq <= storeSeq {
 		b.mu.ix, b.mu.cat = ix, cat
+		if err := b.loadVectorsLocked(); err != nil {
+			return err
+		}
 		if err := b.replay(ctx, seq); err == nil {
 			b.seq.Store(storeSeq)
 			b.snapSeq.Store(seq)
@@ -268,7 +271,11 @@ func (b *Backend) resync(ctx context.Context, ids []string) error {
 				if err != nil {
 					return err
 				}
-				docs = append(docs, store.DocChunks{Doc: d.Document, Chunks: chunks})
+				vecs, err := readVectors(tx, id, d.NumChunks, b.dim)
+				if err != nil {
+					return err
+				}
+				docs = append(docs, store.DocChunks{Doc: d.Document, Chunks: chunks, Vectors: vecs})
 			}
 			return nil
 		})
@@ -295,6 +302,7 @@ func (b *Backend) resync(ctx context.Context, ids []string) error {
 func (b *Backend) rebuild(ctx context.Context) error {
 	b.mu.ix = bm25.New(b.cfg.BM25)
 	b.mu.cat = newCatalog()
+	b.mu.vecs, b.mu.nvec = nil, 0
 	var ids []string
 	if err := b.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDocs).ForEach(func(k, _ []byte) error {

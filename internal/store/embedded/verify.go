@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
@@ -47,6 +48,17 @@ func (b *Backend) Verify(ctx context.Context) error {
 			e, ok := b.mu.cat.lookup(d.ID)
 			if !ok || len(e.ids) != d.NumChunks {
 				return fmt.Errorf("store: document %q is stored but the catalog disagrees", d.ID)
+			}
+			if b.dim > 0 {
+				vs, err := readVectors(tx, d.ID, d.NumChunks, b.dim)
+				if err != nil {
+					return err
+				}
+				for j, id := range e.ids {
+					if int(id) >= len(b.mu.vecs) || len(b.mu.vecs[id]) != b.dim || b.mu.vecs[id][0] != vs[j][0] {
+						return fmt.Errorf("store: chunk %q: stored vector and in-memory vector disagree", base.ChunkID(d.ID, j))
+					}
+				}
 			}
 			docs++
 			chunks += d.NumChunks

@@ -101,9 +101,18 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	if err := b.checkOpen(); err != nil {
 		return err
 	}
+	dim, err := checkVectors(docs, b.dim)
+	if err != nil {
+		return err
+	}
 	seq := b.seq.Load()
 	err = b.db.Update(func(tx *bolt.Tx) error {
-		dbk, cbk, lbk := tx.Bucket(bucketDocs), tx.Bucket(bucketChunks), tx.Bucket(bucketLog)
+		dbk, cbk, lbk, vbk := tx.Bucket(bucketDocs), tx.Bucket(bucketChunks), tx.Bucket(bucketLog), tx.Bucket(bucketVectors)
+		if dim != b.dim {
+			if err := tx.Bucket(bucketMeta).Put(keyDim, u64(uint64(dim))); err != nil {
+				return err
+			}
+		}
 		for i := range docs {
 			d := &docs[i]
 			key := []byte(d.Doc.ID)
@@ -116,7 +125,11 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 				oldN = old.NumChunks
 			}
 			for j := len(d.Chunks); j < oldN; j++ {
-				if err := cbk.Delete([]byte(base.ChunkID(d.Doc.ID, j))); err != nil {
+				k := []byte(base.ChunkID(d.Doc.ID, j))
+				if err := cbk.Delete(k); err != nil {
+					return err
+				}
+				if err := vbk.Delete(k); err != nil {
 					return err
 				}
 			}
@@ -127,6 +140,11 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 				}
 				if err := cbk.Put([]byte(d.Chunks[j].ID), v); err != nil {
 					return err
+				}
+				if d.Vectors != nil {
+					if err := vbk.Put([]byte(d.Chunks[j].ID), encodeVector(d.Vectors[j])); err != nil {
+						return err
+					}
 				}
 			}
 			v, err := json.Marshal(storedDoc{Document: d.Doc, NumChunks: len(d.Chunks)})
@@ -148,6 +166,7 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	}
 	// Durable; now make it searchable.
 	b.mu.Lock()
+	b.dim = dim
 	for i := range docs {
 		b.applyPutLocked(&docs[i], terms[i])
 	}
@@ -159,9 +178,7 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 // applyPutLocked replaces a document's chunks in the index and catalog.
 // b.mu must be held for writing.
 func (b *Backend) applyPutLocked(dc *store.DocChunks, terms []analyzed) {
-	for _, id := range b.mu.cat.remove(dc.Doc.ID) {
-		b.mu.ix.Delete(b.mu.ix.Key(id))
-	}
+	b.applyDeleteLocked(dc.Doc.ID)
 	ids := make([]uint32, len(dc.Chunks))
 	for j := range dc.Chunks {
 		id, err := b.mu.ix.Add(dc.Chunks[j].ID, terms[j].title, terms[j].body)
@@ -171,6 +188,9 @@ func (b *Backend) applyPutLocked(dc *store.DocChunks, terms []analyzed) {
 			panic(fmt.Sprintf("store: index add %q: %v", dc.Chunks[j].ID, err))
 		}
 		ids[j] = id
+		if dc.Vectors != nil {
+			b.setVectorLocked(id, dc.Vectors[j])
+		}
 	}
 	b.mu.cat.put(attrsOf(&dc.Doc, len(dc.Chunks)), ids)
 }
@@ -179,6 +199,9 @@ func (b *Backend) applyPutLocked(dc *store.DocChunks, terms []analyzed) {
 func (b *Backend) applyDeleteLocked(docID string) {
 	for _, id := range b.mu.cat.remove(docID) {
 		b.mu.ix.Delete(b.mu.ix.Key(id))
+		if int(id) < len(b.mu.vecs) {
+			b.setVectorLocked(id, nil)
+		}
 	}
 }
 
@@ -203,7 +226,11 @@ func (b *Backend) Delete(ctx context.Context, id string) (bool, error) {
 			return fmt.Errorf("%w: document %q: %v", store.ErrCorrupt, id, err)
 		}
 		for j := 0; j < old.NumChunks; j++ {
-			if err := cbk.Delete([]byte(base.ChunkID(id, j))); err != nil {
+			k := []byte(base.ChunkID(id, j))
+			if err := cbk.Delete(k); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketVectors).Delete(k); err != nil {
 				return err
 			}
 		}
