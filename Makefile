@@ -9,7 +9,7 @@ ADDR         ?= 127.0.0.1:8080
 GOTEST_FLAGS ?= -count=1 -timeout 25m
 export QUARRY_HOME QUARRY_DATASETS
 
-.PHONY: all build run test testrace test-purego bench bench-peers models lint fuzz clean
+.PHONY: all build run test deps testrace test-purego bench bench-peers models lint fuzz clean
 
 all: build
 
@@ -21,8 +21,8 @@ run: build models
 	./bin/quarry ingest --data-dir $(DATA_DIR) samples
 	./bin/quarry serve --data-dir $(DATA_DIR) --addr $(ADDR)
 
-## test: everything CI runs (vet, unit, integration, crash tests)
-test: build models
+## test: everything CI runs (vet, unit, integration, crash, browser tests)
+test: build models deps
 	$(GO) vet ./...
 	$(GO) test $(GOTEST_FLAGS) ./...
 
@@ -39,6 +39,10 @@ bench:
 ## bench-peers: side-by-side runs against Python peers (writes docs/benchmarks.md)
 bench-peers: build
 	bash bench/bm25_peers/run.sh --write
+
+## deps: system packages the tests need (headless chromium)
+deps:
+	@bash scripts/deps.sh
 
 ## models: fetch the default models into $(QUARRY_HOME)/models
 models:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/chunk"
+	"github.com/quarry-rag/quarry/internal/embed"
 	"github.com/quarry-rag/quarry/internal/index/bm25"
 	"github.com/quarry-rag/quarry/internal/ingest"
 	"github.com/quarry-rag/quarry/internal/obs"
@@ -31,6 +32,59 @@ type Collection struct {
 	chunker chunk.Chunker
 
 	writeMu sync.Mutex // serialises the version check and the write it decides
+}
+
+// embedder returns the collection's embedding model, or nil when it has
+// none. The model is loaded on first use and shared across collections.
+func (c *Collection) embedder() (embed.Embedder, error) {
+	if c.cfg.Embedding == "" {
+		return nil, nil
+	}
+	emb, err := c.engine.embedders.get(c.cfg.Embedding)
+	if err != nil {
+		return nil, fmt.Errorf("quarry: collection %q: embedding model %q: %w", c.name, c.cfg.Embedding, err)
+	}
+	return emb, nil
+}
+
+// passageText is what gets embedded for a chunk: the document title, as
+// BEIR and sentence-transformers do, then the chunk.
+func passageText(d *Document, ch *Chunk) string {
+	if d.Title == "" {
+		return ch.Text
+	}
+	return d.Title + " " + ch.Text
+}
+
+// embedChunks embeds every chunk of writes in one batched call.
+func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) error {
+	emb, err := c.embedder()
+	if err != nil || emb == nil {
+		return err
+	}
+	var texts []string
+	for i := range writes {
+		for j := range writes[i].Chunks {
+			texts = append(texts, passageText(&writes[i].Doc, &writes[i].Chunks[j]))
+		}
+	}
+	if len(texts) == 0 {
+		return nil
+	}
+	vecs, err := emb.Embed(ctx, texts, embed.Passage)
+	if err != nil {
+		return fmt.Errorf("quarry: embedding %d chunks: %w", len(texts), err)
+	}
+	c.engine.metrics.Embedded("passage", len(texts))
+	if len(vecs) != len(texts) {
+		return fmt.Errorf("quarry: embedder returned %d vectors for %d chunks", len(vecs), len(texts))
+	}
+	k := 0
+	for i := range writes {
+		writes[i].Vectors = vecs[k : k+len(writes[i].Chunks) : k+len(writes[i].Chunks)]
+		k += len(writes[i].Chunks)
+	}
+	return nil
 }
 
 func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionConfig) (*Collection, error) {
@@ -221,6 +275,10 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, _ *WriteOption
 		}
 	}
 	t = m.Since(obs.StageChunk, t)
+	if err := c.embedChunks(ctx, writes); err != nil {
+		return nil, err
+	}
+	t = m.Since(obs.StageEmbed, t)
 	if err := c.backend.Upsert(ctx, writes); err != nil {
 		return nil, mapStoreErr(err)
 	}
@@ -336,6 +394,8 @@ func mapStoreErr(err error) error {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	case errors.Is(err, store.ErrClosed):
 		return ErrClosed
+	case errors.Is(err, store.ErrDimension):
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return err
 }

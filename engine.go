@@ -26,6 +26,7 @@ type Engine struct {
 		cols   map[string]*Collection
 		closed bool
 	}
+	embedders embedderCache
 }
 
 // Open opens (creating it if needed) the data directory dir and every
@@ -43,6 +44,7 @@ func Open(dir string, opts *Options) (*Engine, error) {
 		return nil, fmt.Errorf("quarry: open %s: %w", dir, err)
 	}
 	e := &Engine{dir: dir, opts: opts, metrics: obs.New(opts.Registerer)}
+	e.embedders.apiKey = opts.EmbeddingAPIKey
 	e.mu.cols = make(map[string]*Collection)
 	entries, err := os.ReadDir(filepath.Join(dir, "collections"))
 	if err != nil {
@@ -85,6 +87,7 @@ func (e *Engine) Close() error {
 	for _, c := range e.mu.cols {
 		errs = append(errs, c.close())
 	}
+	errs = append(errs, e.embedders.close())
 	return errors.Join(errs...)
 }
 
@@ -169,6 +172,13 @@ func (e *Engine) createCollection(ctx context.Context, name string, cfg *Collect
 		}
 		return c, false, nil
 	}
+	if want.Embedding != "" {
+		// Load the model now, so that a missing model is an error at
+		// creation, not at the first write.
+		if _, err := e.embedders.get(want.Embedding); err != nil {
+			return nil, false, invalidf("embedding", "%v", err)
+		}
+	}
 	dir := e.collectionDir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, err
@@ -192,6 +202,8 @@ func describeDiff(have, want CollectionConfig) string {
 		return "bm25 differs"
 	case have.Language != want.Language:
 		return "language differs"
+	case have.Embedding != want.Embedding:
+		return "embedding differs"
 	}
 	return "max_document_bytes differs"
 }

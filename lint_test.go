@@ -30,13 +30,16 @@ var allowedImports = map[string][]string{
 	"internal/chunk":              {"internal/base", "internal/text"},
 	"internal/index/bm25":         {},
 	"internal/store":              {"internal/base"},
-	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/text"},
+	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/text", "internal/kernels"},
+	"internal/embed":              {"internal/models/hub", "internal/models/tokenizer", "internal/models/transformer", "internal/kernels"},
+	"internal/retrieve":           {"internal/base"},
 	"internal/answer":             {"internal/base", "internal/text"},
 	"internal/eval":               {},
 	"web":                         {},
 	"internal/server":             {"", "internal/base", "web"},
 	"":                            {"internal/*"},
 	"cmd/quarry":                  {"*"},
+	"bench":                       {"internal/*"},
 }
 
 type listedPackage struct {

@@ -15,6 +15,11 @@ type Options struct {
 	// Registerer receives the engine's Prometheus metrics (stage latencies,
 	// document counts). Default: nil, no metrics are registered.
 	Registerer prometheus.Registerer
+	// EmbeddingAPIKey is sent to HTTP embedding servers (OpenAI-compatible,
+	// TEI) named by a collection's Embedding spec. Default "": none. The
+	// engine never reads it from the environment; the CLI does
+	// (QUARRY_EMBED_API_KEY).
+	EmbeddingAPIKey string
 	// DefaultCollection is the configuration of collections created
 	// implicitly by their first write. Zero fields take their defaults.
 	DefaultCollection CollectionConfig
@@ -48,6 +53,11 @@ type CollectionConfig struct {
 	Language string `json:"language,omitempty"`
 	// MaxDocumentBytes limits the text of one document. Default 64 MiB.
 	MaxDocumentBytes int64 `json:"max_document_bytes,omitempty"`
+	// Embedding names the embedding model for dense and hybrid retrieval:
+	// a model short name (all-MiniLM-L6-v2, multilingual-e5-small), a model
+	// folder, or an HTTP embedder spec (see internal/embed.Parse). Default
+	// "": BM25 only.
+	Embedding string `json:"embedding,omitempty"`
 }
 
 // ChunkingConfig selects and sizes the chunker. Sizes are in word tokens.

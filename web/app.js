@@ -127,6 +127,9 @@ function renderAnswer(text, citations) {
 async function run(kind) {
   const q = $("query").value.trim();
   if (!q || !$("collection").value) return;
+  const link = new URLSearchParams({ collection: $("collection").value, q });
+  if (kind === "ask") link.set("ask", "1");
+  history.replaceState(null, "", "?" + link.toString());
   setError("");
   $("status").textContent = kind === "ask" ? "Thinking…" : "Searching…";
   $("answer").hidden = true;
@@ -158,5 +161,12 @@ document.addEventListener("DOMContentLoaded", () => {
     run("search");
   });
   $("ask-btn").addEventListener("click", () => run("ask"));
-  loadCollections();
+  // ?q=…&ask=1 runs a question on load, so answers can be linked to.
+  loadCollections().then(() => {
+    const p = new URLSearchParams(location.search);
+    if (p.get("q")) {
+      $("query").value = p.get("q");
+      run(p.get("ask") ? "ask" : "search");
+    }
+  });
 });

@@ -219,11 +219,22 @@ def run_quarry(dataset_dir, split, repeat):
     if set(runs[0]) != want:
         sys.exit(f"peers: quarry JSON keys {sorted(runs[0])}, want {sorted(want)}")
     best = max(runs, key=lambda r: r["qps"])
+    # Like-for-like index time: tokenize + build in memory (what bm25s
+    # times), from the quarrybuild driver. The eval command's index_seconds
+    # is the durable ingest (store + fsync + language id + chunking), noted.
+    bcmd = ["go", "run", "./bench/bm25_peers/quarrybuild", "--dataset", str(dataset_dir), "--repeat", str(repeat)]
+    p = subprocess.run(bcmd, env=env, capture_output=True, text=True, cwd=REPO)
+    if p.returncode != 0:
+        sys.exit(f"peers: {shlex.join(bcmd)} failed ({p.returncode}):\n{p.stderr}")
+    build = json.loads(p.stdout)["build_seconds"]
+    ingest = min(r["index_seconds"] for r in runs)
     return {"ndcg@10": runs[0]["ndcg@10"], "recall@100": runs[0]["recall@100"], "mrr@10": runs[0]["mrr@10"],
             "map@100": runs[0]["map@100"], "queries": runs[0]["queries"],
-            "index_seconds": min(r["index_seconds"] for r in runs), "qps": best["qps"], "loop_qps": best["qps"],
+            "index_seconds": build, "qps": best["qps"], "loop_qps": best["qps"],
             "p50_ms": best["query_p50_ms"], "p99_ms": best["query_p99_ms"],
-            "note": f"GOMAXPROCS=1, `{shlex.join(['bin/quarry'] + cmd[1:])}`"}
+            "note": f"GOMAXPROCS=1, `{shlex.join(['bin/quarry'] + cmd[1:])}`; index s = analysis + BM25 build in "
+                    f"memory (`{shlex.join(bcmd)}`); durable ingest into the store (bbolt commits with fsync, "
+                    f"language identification, chunking, analysis, index) took {ingest:.3f} s"}
 
 
 # ---------------------------------------------------------------- output

@@ -21,7 +21,10 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags("eval retrieval", env)
 	dataset := fs.String("dataset", "", "BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)")
 	split := fs.String("split", "test", "qrels split")
-	mode := fs.String("mode", quarry.ModeBM25, "retrieval mode")
+	mode := fs.String("mode", quarry.ModeBM25, "retrieval mode: bm25, dense or hybrid")
+	model := fs.String("model", "", "embedding model for dense and hybrid modes (short name such as all-MiniLM-L6-v2, or a folder)")
+	fusion := fs.String("fusion", "rrf", "hybrid fusion: rrf or weighted")
+	alpha := fs.Float64("alpha", 0.5, "weight of the dense list in weighted fusion")
 	chunkSize := fs.Int("chunk-size", 512, "chunk size in tokens for the evaluation index")
 	depth := fs.Int("k", 100, "documents retrieved per query")
 	keep := fs.String("index-dir", "", "build the index here instead of a temporary folder (kept afterwards)")
@@ -31,6 +34,12 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if *dataset == "" {
 		return usagef("--dataset is required")
+	}
+	switch {
+	case *mode == quarry.ModeBM25:
+		*model = "" // BM25 needs no embeddings: do not compute them
+	case *model == "":
+		*model = "all-MiniLM-L6-v2"
 	}
 	if !ingest.IsBEIR(*dataset) {
 		return fmt.Errorf("%s is not a BEIR folder (it needs corpus.jsonl and queries.jsonl)", *dataset)
@@ -73,13 +82,14 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	eng, err := quarry.Open(dir, nil)
+	eng, err := quarry.Open(dir, engineOptions())
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 	col, _, err := eng.CreateCollection(ctx, "eval", &quarry.CollectionConfig{
-		Chunking: quarry.ChunkingConfig{Size: *chunkSize},
+		Chunking:  quarry.ChunkingConfig{Size: *chunkSize},
+		Embedding: *model,
 	})
 	if err != nil {
 		return err
@@ -106,26 +116,32 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 		k = min(quarry.MaxK, *depth*3)
 	}
 
-	run := make(eval.Run, len(qs))
+	// Time retrieval only: results are kept as returned and turned into
+	// the evaluation's run maps after the clock stops.
+	results := make([][]quarry.Hit, len(qs))
 	lat := make([]time.Duration, 0, len(qs))
 	runtime.GC()
 	qstart := time.Now()
-	for _, q := range qs {
+	for i, q := range qs {
 		t := time.Now()
-		res, err := col.Search(ctx, quarry.SearchRequest{Query: q.Text, K: k, Mode: *mode, NoText: true})
+		res, err := col.Search(ctx, quarry.SearchRequest{Query: q.Text, K: k, Mode: *mode, NoText: true, Fusion: *fusion, Alpha: *alpha})
 		if err != nil {
 			return fmt.Errorf("query %s: %w", q.ID, err)
 		}
 		lat = append(lat, time.Since(t))
-		docs := make(map[string]float64, len(res.Results))
-		for _, h := range res.Results {
+		results[i] = res.Results
+	}
+	total := time.Since(qstart)
+	run := make(eval.Run, len(qs))
+	for i, q := range qs {
+		docs := make(map[string]float64, *depth)
+		for _, h := range results[i] {
 			if _, seen := docs[h.DocID]; !seen && len(docs) < *depth {
 				docs[h.DocID] = h.Score // hits are best-first: the first is the max
 			}
 		}
 		run[q.ID] = docs
 	}
-	total := time.Since(qstart)
 
 	m := eval.Evaluate(eval.Qrels(qrels), run, eval.BEIR())
 	rep, err := eval.NewRetrievalReport(filepath.Base(filepath.Clean(*dataset)), *split, *mode, m,

@@ -176,7 +176,13 @@ func ingestPath(ctx context.Context, p string, include, exclude []string, lopts 
 	if !fi.IsDir() {
 		return ingestFile(ctx, p, filepath.Dir(p), lopts, add, b)
 	}
+	// A walk takes the files Quarry can read and passes over the rest
+	// (images, logs, binaries); a file named on the command line must be
+	// readable.
 	return ingest.Walk(ctx, p, &ingest.WalkOptions{Include: include, Exclude: exclude}, func(path string) error {
+		if !ingest.Supported(path) {
+			return nil
+		}
 		return ingestFile(ctx, path, p, lopts, add, b)
 	})
 }

@@ -41,6 +41,7 @@ var commands = []command{
 	{"stats", "stats [flags]", "print collection statistics", runStats},
 	{"serve", "serve [flags]", "serve the HTTP API and web UI", runServe},
 	{"eval", "eval retrieval --dataset DIR [flags]", "evaluate retrieval on a BEIR dataset", runEval},
+	{"embed", "embed [--model NAME] [--query] [--json] TEXT...", "print embedding vectors", runEmbed},
 	{"models", "models list|pull|verify [NAME...]", "manage embedding models in the cache", runModels},
 	{"check", "check [flags]", "verify that the store is whole and the index agrees with it", runCheck},
 }
@@ -155,7 +156,13 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func openEngine(env *cliEnv) (*quarry.Engine, error) {
-	return quarry.Open(env.dataDir, nil)
+	return quarry.Open(env.dataDir, engineOptions())
+}
+
+// engineOptions are the engine options every command shares, from QUARRY_*
+// environment variables.
+func engineOptions() *quarry.Options {
+	return &quarry.Options{EmbeddingAPIKey: os.Getenv("QUARRY_EMBED_API_KEY")}
 }
 
 // openCollection opens an existing collection for reading.

@@ -22,7 +22,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	eng, err := quarry.Open(env.dataDir, &quarry.Options{Logger: logger, Registerer: reg})
+	opts := engineOptions()
+	opts.Logger, opts.Registerer = logger, reg
+	eng, err := quarry.Open(env.dataDir, opts)
 	if err != nil {
 		return err
 	}

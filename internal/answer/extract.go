@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/text"
@@ -93,9 +94,28 @@ func Extract(question string, hits []base.Hit, opts Options) Result {
 		if matched == 0 {
 			continue
 		}
-		length := 0
-		for _, k := range c.terms {
+		length, novel := 0, 0
+		for t, k := range c.terms {
 			length += k
+			if !qterms[t] {
+				novel += k
+			}
+		}
+		// A sentence that only restates the question (a heading, a quoted
+		// example of it) answers nothing: weigh by what it adds.
+		if length > 0 {
+			if f := float64(novel) / float64(length); f < 0.5 {
+				score *= f * 2
+			}
+		}
+		if novel <= 2 {
+			score *= 0.3
+		}
+		// Code, JSON and command lines read badly as answers, and a
+		// question (even one quoted in an example) is not an answer.
+		score *= prose(c.Text)
+		if strings.ContainsAny(c.Text, "?？؟") {
+			score *= 0.2
 		}
 		// Prefer sentences from better-ranked chunks, and penalise fragments
 		// and very long sentences a little.
@@ -122,4 +142,28 @@ func Extract(question string, hits []base.Hit, opts Options) Result {
 		out = append(out, c.Sentence)
 	}
 	return Result{Sentences: out}
+}
+
+// prose returns 1 for ordinary prose and less for text that is mostly
+// symbols, digits or code (JSON, shell lines): the share of letters and
+// spaces, to the fourth power below 0.85.
+func prose(s string) float64 {
+	letters, total := 0, 0
+	for _, r := range s {
+		total++
+		if unicode.IsLetter(r) || unicode.IsSpace(r) || r == ',' || r == '.' {
+			letters++
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	f := float64(letters) / float64(total)
+	if t := strings.TrimSpace(s); t != "" && strings.ContainsRune("{[<$#`|", rune(t[0])) {
+		f *= 0.5 // starts like code, JSON, markup or a shell prompt
+	}
+	if f >= 0.85 {
+		return 1
+	}
+	return f * f * f * f
 }

@@ -201,7 +201,7 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 // trigramMaxBytes bounds the text given to the trigram model: its cost
 // grows with the text while its accuracy stops improving after a few
 // hundred letters, and ingestion calls it once per document.
-const trigramMaxBytes = 1024
+const trigramMaxBytes = 384
 
 // Letters that tell the Cyrillic alphabets apart.
 const (

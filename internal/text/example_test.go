@@ -20,7 +20,7 @@ func Example() {
 	lang, _ := text.DetectLanguage("Die Katze schläft auf dem warmen Sofa im Wohnzimmer.")
 	fmt.Println(lang)
 	// Output:
-	// [dr smith mice were run stop 3.5 km]
+	// [dr smith mice run stop 3.5 km]
 	// "Dr. Smith's mice were running."
 	// "They stopped at 3.5 km!"
 	// 10 tokens

@@ -9,10 +9,16 @@ package text
 // project's stop lists. English deliberately uses the short 33-word list of
 // Lucene's StandardAnalyzer and Anserini's BM25 baselines: long English
 // lists remove words such as "not", "all" or "between" whose loss hurts
-// retrieval on scientific text more than it saves.
+// retrieval on scientific text more than it saves. To it we add the
+// question words, auxiliaries and pronouns that fill natural-language
+// questions ("how do I …", "what does … do") and carry no topic: RAG
+// queries are questions, and without these "how" and "does" match every
+// example sentence that happens to contain them.
 var stopwordLists = map[string]string{
 	"en": `a an and are as at be but by for if in into is it no not of on or such
-that the their then there these they this to was will with`,
+that the their then there these they this to was will with
+what which who whom whose how why when where do does did done can could should would
+i me my we our you your has have had been being were am`,
 
 	"de": `aber alle allem allen aller alles als also am an ander andere anderem
 anderen anderer anderes anderm andern anderr anders auch auf aus bei bin bis bist

@@ -1,0 +1,47 @@
+package quarry
+
+import (
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/quarry-rag/quarry/internal/embed"
+)
+
+// embedderCache shares one loaded embedder per model spec across the
+// engine's collections: a local model holds its weights once.
+type embedderCache struct {
+	apiKey string // for HTTP embedders; from Options.EmbeddingAPIKey
+	mu     sync.Mutex
+	m      map[string]embed.Embedder
+}
+
+func (c *embedderCache) get(spec string) (embed.Embedder, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[spec]; ok {
+		return e, nil
+	}
+	e, err := embed.ParseWith(spec, &embed.ParseOptions{HTTP: embed.HTTPOptions{APIKey: c.apiKey}})
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = make(map[string]embed.Embedder)
+	}
+	c.m[spec] = e
+	return e, nil
+}
+
+func (c *embedderCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, e := range c.m {
+		if cl, ok := e.(io.Closer); ok {
+			errs = append(errs, cl.Close())
+		}
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}
