@@ -283,6 +283,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := col.Search(r.Context(), quarry.SearchRequest{
 		Query: in.Query, K: in.K, Mode: in.Mode, Language: in.Language,
+		Fusion: in.Fusion, Alpha: in.Alpha, RRFK: in.RRFK,
 		Tenant: in.Tenant, Principals: in.Principals, Filter: quarry.Filter(in.Filter),
 	})
 	if err != nil {

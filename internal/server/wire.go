@@ -213,10 +213,13 @@ func (f *filterIn) UnmarshalJSON(b []byte) error {
 }
 
 type searchRequest struct {
-	Query    string `json:"query"`
-	K        int    `json:"k"`
-	Mode     string `json:"mode"`
-	Language string `json:"language"`
+	Query    string  `json:"query"`
+	K        int     `json:"k"`
+	Mode     string  `json:"mode"`
+	Language string  `json:"language"`
+	Fusion   string  `json:"fusion"`
+	Alpha    float64 `json:"alpha"`
+	RRFK     float64 `json:"rrf_k"`
 	scopeIn
 }
 
@@ -292,6 +295,7 @@ type configJSON struct {
 	BM25             bm25JSON     `json:"bm25"`
 	Language         string       `json:"language"`
 	MaxDocumentBytes int64        `json:"max_document_bytes"`
+	Embedding        string       `json:"embedding,omitempty"`
 }
 
 type chunkingJSON struct {
@@ -324,6 +328,7 @@ func (c *configJSON) toEngine() *quarry.CollectionConfig {
 		BM25:             quarry.BM25Config{K1: c.BM25.K1, B: c.BM25.B, TitleBoost: c.BM25.TitleBoost},
 		Language:         c.Language,
 		MaxDocumentBytes: c.MaxDocumentBytes,
+		Embedding:        c.Embedding,
 	}
 }
 
@@ -333,6 +338,7 @@ func fromConfig(c quarry.CollectionConfig) configJSON {
 		BM25:             bm25JSON{K1: c.BM25.K1, B: c.BM25.B, TitleBoost: c.BM25.TitleBoost},
 		Language:         c.Language,
 		MaxDocumentBytes: c.MaxDocumentBytes,
+		Embedding:        c.Embedding,
 	}
 }
 
