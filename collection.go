@@ -29,9 +29,25 @@ type Collection struct {
 	cfg     CollectionConfig
 	engine  *Engine
 	backend *embedded.Backend
-	chunker chunk.Chunker
+	chunker chunk.ContextChunker
 
 	writeMu sync.Mutex // serialises the version check and the write it decides
+}
+
+// chunkEmbedder adapts the collection's embedding model to the semantic
+// chunker, resolving the model on first use.
+func (c *Collection) chunkEmbedder() chunk.Embedder {
+	return chunk.EmbedFunc(func(ctx context.Context, texts []string) ([][]float32, error) {
+		emb, err := c.embedder()
+		if err != nil {
+			return nil, err
+		}
+		vecs, err := emb.Embed(ctx, texts, embed.Passage)
+		if err == nil {
+			c.engine.metrics.Embedded("chunking", len(texts))
+		}
+		return vecs, err
+	})
 }
 
 // embedder returns the collection's embedding model, or nil when it has
@@ -88,10 +104,20 @@ func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) 
 }
 
 func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionConfig) (*Collection, error) {
-	ch, err := chunk.New(chunk.Config{Strategy: cfg.Chunking.Strategy, Size: cfg.Chunking.Size, Overlap: cfg.Chunking.Overlap})
+	c := &Collection{name: name, cfg: cfg, engine: e}
+	ccfg := chunk.Config{Strategy: cfg.Chunking.Strategy, Size: cfg.Chunking.Size, Overlap: cfg.Chunking.Overlap}
+	if ccfg.Strategy == chunk.StrategySemantic {
+		ccfg.Embed = c.chunkEmbedder()
+	}
+	ch, err := chunk.New(ccfg)
 	if err != nil {
 		return nil, invalidf("chunking", "%v", err)
 	}
+	cch, ok := ch.(chunk.ContextChunker)
+	if !ok {
+		return nil, fmt.Errorf("quarry: chunker %q cannot be cancelled", ccfg.Strategy)
+	}
+	c.chunker = cch
 	be, err := embedded.Open(ctx, e.collectionDir(name), embedded.Config{
 		BM25:     bm25.Params{K1: cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost},
 		Language: cfg.Language,
@@ -100,7 +126,8 @@ func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionC
 	if err != nil {
 		return nil, fmt.Errorf("quarry: collection %q: %w", name, mapStoreErr(err))
 	}
-	return &Collection{name: name, cfg: cfg, engine: e, backend: be, chunker: ch}, nil
+	c.backend = be
+	return c, nil
 }
 
 // Name returns the collection's name.
@@ -258,16 +285,20 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, _ *WriteOption
 		// this version, not the stored one.
 		stored[d.ID] = store.Version{Hash: d.Hash, Version: d.Version, Created: d.Created}
 	}
-	// Language identification and chunking are pure and per document: run
-	// them on every core.
+	// Language identification and chunking are per document: run them on
+	// every core.
+	errs := make([]error, len(writes))
 	parallel(len(writes), func(j int) {
 		w := &writes[j]
 		if w.Doc.Language == "" {
 			w.Doc.Language, _ = text.DetectLanguage(w.Doc.Text)
 		}
-		w.Chunks = c.chunker.Chunk(&w.Doc)
+		w.Chunks, errs[j] = c.chunker.ChunkContext(ctx, &w.Doc)
 		fillRuneStarts(w.Doc.Text, w.Chunks)
 	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("quarry: chunking: %w", err)
+	}
 	for i, j := 0, 0; i < len(results); i++ {
 		if results[i].Status != StatusUnchanged {
 			results[i].Chunks = len(writes[j].Chunks)

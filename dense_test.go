@@ -145,3 +145,37 @@ func TestDenseModeNeedsAModel(t *testing.T) {
 		t.Fatalf("unknown model: %v", err)
 	}
 }
+
+func TestSemanticChunkingCollection(t *testing.T) {
+	requireModel(t, "all-MiniLM-L6-v2")
+	ctx := context.Background()
+	eng := openTest(t, "")
+	if _, _, err := eng.CreateCollection(ctx, "bad", &quarry.CollectionConfig{Chunking: quarry.ChunkingConfig{Strategy: "semantic"}}); !errors.Is(err, quarry.ErrInvalid) {
+		t.Fatalf("semantic chunking without a model: %v", err)
+	}
+	col, _, err := eng.CreateCollection(ctx, "sem", &quarry.CollectionConfig{
+		Embedding: "all-MiniLM-L6-v2",
+		Chunking:  quarry.ChunkingConfig{Strategy: "semantic", Size: 200},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics := []string{
+		"Cats are small carnivorous mammals that have lived alongside people for thousands of years. A domestic cat spends most of the day asleep in a warm and sunny spot. Kittens learn to hunt by pouncing on toys and on their littermates. Cats groom their fur carefully with their rough tongues.",
+		"The stock market fell sharply on Tuesday after the central bank raised interest rates. Investors sold shares of technology companies and bought government bonds. The main index lost three percent, its worst day since March. Analysts expect more volatility as quarterly earnings reports arrive.",
+		"To bake bread, mix flour, water, salt and yeast into a soft dough. Knead the dough for ten minutes until it is smooth and elastic. Let it rise in a warm place until it has doubled in size. The crust should be deep brown and sound hollow when you tap it.",
+	}
+	res, err := col.Upsert(ctx, []quarry.Document{{ID: "mix", Text: topics[0] + " " + topics[1] + " " + topics[2]}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, err := col.Chunks(ctx, "mix")
+	if err != nil || res[0].Chunks != 3 || len(chunks) != 3 {
+		t.Fatalf("want 3 chunks at the topic changes, got %d (%v)", len(chunks), err)
+	}
+	for i, c := range chunks {
+		if c.Text != topics[i] {
+			t.Errorf("chunk %d = %q, want topic %d", i, c.Text, i)
+		}
+	}
+}

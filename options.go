@@ -62,8 +62,10 @@ type CollectionConfig struct {
 
 // ChunkingConfig selects and sizes the chunker. Sizes are in word tokens.
 type ChunkingConfig struct {
-	// Strategy is "recursive" (default: paragraph → sentence → word) or
-	// "fixed" (windows of Size tokens overlapping by Overlap).
+	// Strategy is "recursive" (default: paragraph → sentence → word),
+	// "fixed" (windows of Size tokens overlapping by Overlap) or "semantic"
+	// (split where the embedding similarity of adjacent sentences drops;
+	// needs Embedding).
 	Strategy string `json:"strategy,omitempty"`
 	// Size is the target chunk size in tokens. Default 256.
 	Size int `json:"size,omitempty"`
@@ -107,8 +109,12 @@ var langCode = regexp.MustCompile(`^[a-z]{2,3}$`)
 func (c *CollectionConfig) Validate() error {
 	switch c.Chunking.Strategy {
 	case "", "recursive", "fixed":
+	case "semantic":
+		if c.Embedding == "" {
+			return invalidf("chunking.strategy", "semantic chunking needs an embedding model: set \"embedding\"")
+		}
 	default:
-		return invalidf("chunking.strategy", "unknown strategy %q (want recursive or fixed)", c.Chunking.Strategy)
+		return invalidf("chunking.strategy", "unknown strategy %q (want recursive, fixed or semantic)", c.Chunking.Strategy)
 	}
 	if c.Chunking.Size < 0 || c.Chunking.Size > 8192 {
 		return invalidf("chunking.size", "must be between 1 and 8192, got %d", c.Chunking.Size)

@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"context"
 	"iter"
 
 	"github.com/quarry-rag/quarry/internal/base"
@@ -88,25 +89,45 @@ func (f *fixed) Chunk(doc *base.Document) []base.Chunk {
 type recursive struct{ size, overlap int }
 
 func (c *recursive) Chunk(doc *base.Document) []base.Chunk {
-	return chunkDoc(doc, func(b *builder, r region) {
-		p := packer{b: b, size: c.size, overlap: c.overlap, start: -1}
-		for para := range paragraphs(b.text, r.start, r.end) {
-			if n := countUpTo(b.text[para.Start:para.End], c.size); n <= c.size {
-				p.add(para, n)
+	return chunkDoc(doc, func(b *builder, r region) { c.chunkRange(b, r.start, r.end) })
+}
+
+// chunkRange emits the chunks of b.text[start:end], which lies in one
+// region.
+func (c *recursive) chunkRange(b *builder, start, end int) {
+	p := packer{b: b, size: c.size, overlap: c.overlap, start: -1}
+	for para := range paragraphs(b.text, start, end) {
+		if n := countUpTo(b.text[para.Start:para.End], c.size); n <= c.size {
+			p.add(para, n)
+			continue
+		}
+		for s := range text.SentencesSeq(b.text[para.Start:para.End]) {
+			s.Start += para.Start
+			s.End += para.Start
+			if n := countUpTo(b.text[s.Start:s.End], c.size); n <= c.size {
+				p.add(s, n)
 				continue
 			}
-			for s := range text.SentencesSeq(b.text[para.Start:para.End]) {
-				s.Start += para.Start
-				s.End += para.Start
-				if n := countUpTo(b.text[s.Start:s.End], c.size); n <= c.size {
-					p.add(s, n)
-					continue
-				}
-				p.words(s)
-			}
+			p.words(s)
 		}
-		p.flush(false)
-	})
+	}
+	p.flush(false)
+}
+
+// ChunkContext is Chunk, after checking ctx.
+func (f *fixed) ChunkContext(ctx context.Context, doc *base.Document) ([]base.Chunk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return f.Chunk(doc), nil
+}
+
+// ChunkContext is Chunk, after checking ctx.
+func (c *recursive) ChunkContext(ctx context.Context, doc *base.Document) ([]base.Chunk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Chunk(doc), nil
 }
 
 // packer is the open chunk of the recursive strategy.
