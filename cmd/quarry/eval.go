@@ -96,7 +96,7 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	start := time.Now()
-	b := &batcher{ctx: ctx, col: col, progress: ingest.NewProgress(os.Stderr, "index", 0), warn: func(string) {}}
+	b := newBatcher(ctx, col, "index")
 	if err := ingest.LoadBEIRCorpus(ctx, *dataset, b.add); err != nil {
 		return err
 	}

@@ -34,17 +34,35 @@ type batcher struct {
 	docs     []quarry.Document
 	bytes    int
 	sum      ingestSummary
+	maxDocs  int // documents per Upsert; 0 = batchDocs
 }
 
 const (
 	batchDocs  = 1024
 	batchBytes = 32 << 20
+	// embedBatchDocs is the batch for collections with an embedding model:
+	// embedding is slow, so smaller commits keep the progress bar moving
+	// and lose less work to an interruption.
+	embedBatchDocs = 64
 )
+
+// newBatcher returns a batcher sized for col.
+func newBatcher(ctx context.Context, col *quarry.Collection, label string) *batcher {
+	b := &batcher{ctx: ctx, col: col, progress: ingest.NewProgress(os.Stderr, label, 0), warn: func(string) {}}
+	if col.Config().Embedding != "" {
+		b.maxDocs = embedBatchDocs
+	}
+	return b
+}
 
 func (b *batcher) add(d quarry.Document) error {
 	b.docs = append(b.docs, d)
 	b.bytes += len(d.Text)
-	if len(b.docs) >= batchDocs || b.bytes >= batchBytes {
+	limit := b.maxDocs
+	if limit == 0 {
+		limit = batchDocs
+	}
+	if len(b.docs) >= limit || b.bytes >= batchBytes {
 		return b.flush()
 	}
 	return nil
@@ -119,11 +137,9 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	start := time.Now()
-	b := &batcher{
-		ctx: ctx, col: col, skip: *onError == "skip",
-		warn:     func(s string) { fmt.Fprintln(env.stderr, "quarry ingest: "+s) },
-		progress: ingest.NewProgress(os.Stderr, "ingest", 0),
-	}
+	b := newBatcher(ctx, col, "ingest")
+	b.skip = *onError == "skip"
+	b.warn = func(s string) { fmt.Fprintln(env.stderr, "quarry ingest: "+s) }
 	lopts := &ingest.Options{OnError: ingest.Abort}
 	if b.skip {
 		lopts.OnError = ingest.Skip
