@@ -9,7 +9,7 @@ ADDR         ?= 127.0.0.1:8080
 GOTEST_FLAGS ?= -count=1 -timeout 25m
 export QUARRY_HOME QUARRY_DATASETS
 
-.PHONY: all build run test deps testrace test-purego bench bench-peers models lint fuzz clean
+.PHONY: all build run test deps llm llm-stop testrace test-purego bench bench-peers models lint fuzz clean
 
 all: build
 
@@ -39,6 +39,14 @@ bench:
 ## bench-peers: side-by-side runs against Python peers (writes docs/benchmarks.md)
 bench-peers: build
 	bash bench/bm25_peers/run.sh --write
+
+## llm: build and start the local Ollama with the default model; prints
+## QUARRY_LLM_URL=… and QUARRY_LLM_MODEL=… (eval "$$(make -s llm)")
+llm:
+	@bash scripts/llm.sh
+
+llm-stop:
+	@bash scripts/llm.sh stop
 
 ## deps: system packages the tests need (headless chromium)
 deps:
