@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/quarry-rag/quarry/internal/embed"
+	"github.com/quarry-rag/quarry/internal/rerank"
 )
 
 // embedderCache shares one loaded embedder per model spec across the
@@ -41,6 +42,41 @@ func (c *embedderCache) close() error {
 		if cl, ok := e.(io.Closer); ok {
 			errs = append(errs, cl.Close())
 		}
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}
+
+// rerankerCache shares one loaded cross-encoder per model across
+// collections.
+type rerankerCache struct {
+	mu sync.Mutex
+	m  map[string]*rerank.CrossEncoder
+}
+
+func (c *rerankerCache) get(name string) (*rerank.CrossEncoder, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.m[name]; ok {
+		return r, nil
+	}
+	r, err := rerank.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = make(map[string]*rerank.CrossEncoder)
+	}
+	c.m[name] = r
+	return r, nil
+}
+
+func (c *rerankerCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, r := range c.m {
+		errs = append(errs, r.Close())
 	}
 	c.m = nil
 	return errors.Join(errs...)

@@ -27,6 +27,7 @@ type Engine struct {
 		closed bool
 	}
 	embedders embedderCache
+	rerankers rerankerCache
 }
 
 // Open opens (creating it if needed) the data directory dir and every
@@ -87,7 +88,7 @@ func (e *Engine) Close() error {
 	for _, c := range e.mu.cols {
 		errs = append(errs, c.close())
 	}
-	errs = append(errs, e.embedders.close())
+	errs = append(errs, e.embedders.close(), e.rerankers.close())
 	return errors.Join(errs...)
 }
 
@@ -179,6 +180,11 @@ func (e *Engine) createCollection(ctx context.Context, name string, cfg *Collect
 			return nil, false, invalidf("embedding", "%v", err)
 		}
 	}
+	if want.Reranker != "" {
+		if _, err := e.rerankers.get(want.Reranker); err != nil {
+			return nil, false, invalidf("reranker", "%v", err)
+		}
+	}
 	dir := e.collectionDir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, err
@@ -204,6 +210,8 @@ func describeDiff(have, want CollectionConfig) string {
 		return "language differs"
 	case have.Embedding != want.Embedding:
 		return "embedding differs"
+	case have.Reranker != want.Reranker:
+		return "reranker differs"
 	}
 	return "max_document_bytes differs"
 }

@@ -58,7 +58,14 @@ type CollectionConfig struct {
 	// folder, or an HTTP embedder spec (see internal/embed.Parse). Default
 	// "": BM25 only.
 	Embedding string `json:"embedding,omitempty"`
+	// Reranker names a cross-encoder (a model folder or cached model name)
+	// that reorders the best RerankDepth candidates of every search.
+	// Default "": no reranking.
+	Reranker string `json:"reranker,omitempty"`
 }
+
+// RerankDepth is how many first-stage candidates a reranker reads.
+const RerankDepth = 50
 
 // ChunkingConfig selects and sizes the chunker. Sizes are in word tokens.
 type ChunkingConfig struct {

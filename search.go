@@ -49,6 +49,8 @@ type SearchRequest struct {
 	RRFK   float64
 	// NoText leaves Hit.Text empty: evaluation needs only ids.
 	NoText bool
+	// NoRerank skips the collection's reranker for this request.
+	NoRerank bool
 }
 
 // SearchResponse is the result of a search.
@@ -130,8 +132,15 @@ func (c *Collection) Search(ctx context.Context, req SearchRequest) (*SearchResp
 	if mode == ModeHybrid {
 		depth = max(req.K, hybridDepth)
 	}
+	rerankOn := c.cfg.Reranker != "" && !req.NoRerank
+	noText := req.NoText
+	if rerankOn {
+		// The cross-encoder reads the candidates' text.
+		depth, noText = max(depth, RerankDepth), false
+		fusion.K = max(req.K, RerankDepth)
+	}
 	lexical := func() ([]Hit, error) {
-		return c.backend.Lexical(ctx, store.LexicalQuery{Text: req.Query, Language: req.Language, K: depth, NoText: req.NoText, Scope: scope})
+		return c.backend.Lexical(ctx, store.LexicalQuery{Text: req.Query, Language: req.Language, K: depth, NoText: noText, Scope: scope})
 	}
 	dense := func() ([]Hit, error) {
 		emb, err := c.embedder()
@@ -143,7 +152,7 @@ func (c *Collection) Search(ctx context.Context, req SearchRequest) (*SearchResp
 			return nil, fmt.Errorf("quarry: embedding the query: %w", err)
 		}
 		c.engine.metrics.Embedded("query", 1)
-		return c.backend.Dense(ctx, store.DenseQuery{Vector: vecs[0], K: depth, NoText: req.NoText, Scope: scope})
+		return c.backend.Dense(ctx, store.DenseQuery{Vector: vecs[0], K: depth, NoText: noText, Scope: scope})
 	}
 	var hits []Hit
 	switch mode {
@@ -168,7 +177,19 @@ func (c *Collection) Search(ctx context.Context, req SearchRequest) (*SearchResp
 	if err != nil {
 		return nil, mapStoreErr(err)
 	}
-	c.engine.metrics.Since(obs.StageRetrieve, start)
+	t := c.engine.metrics.Since(obs.StageRetrieve, start)
+	if rerankOn {
+		rr, err := c.engine.rerankers.get(c.cfg.Reranker)
+		if err != nil {
+			return nil, fmt.Errorf("quarry: collection %q: reranker: %w", c.name, err)
+		}
+		if hits, err = rr.Rerank(ctx, req.Query, hits, req.K); err != nil {
+			return nil, err
+		}
+		c.engine.metrics.Since(obs.StageRerank, t)
+	} else if len(hits) > req.K {
+		hits = hits[:req.K]
+	}
 	if hits == nil {
 		hits = []Hit{}
 	}

@@ -20,6 +20,7 @@ const (
 	StageEmbed    = "embed"
 	StageIndex    = "index"
 	StageRetrieve = "retrieve"
+	StageRerank   = "rerank"
 	StageAnswer   = "answer"
 )
 

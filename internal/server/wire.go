@@ -296,6 +296,7 @@ type configJSON struct {
 	Language         string       `json:"language"`
 	MaxDocumentBytes int64        `json:"max_document_bytes"`
 	Embedding        string       `json:"embedding,omitempty"`
+	Reranker         string       `json:"reranker,omitempty"`
 }
 
 type chunkingJSON struct {
@@ -329,6 +330,7 @@ func (c *configJSON) toEngine() *quarry.CollectionConfig {
 		Language:         c.Language,
 		MaxDocumentBytes: c.MaxDocumentBytes,
 		Embedding:        c.Embedding,
+		Reranker:         c.Reranker,
 	}
 }
 
@@ -339,6 +341,7 @@ func fromConfig(c quarry.CollectionConfig) configJSON {
 		Language:         c.Language,
 		MaxDocumentBytes: c.MaxDocumentBytes,
 		Embedding:        c.Embedding,
+		Reranker:         c.Reranker,
 	}
 }
 
