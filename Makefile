@@ -21,10 +21,11 @@ run: build models
 	./bin/quarry ingest --data-dir $(DATA_DIR) samples
 	./bin/quarry serve --data-dir $(DATA_DIR) --addr $(ADDR)
 
-## test: everything CI runs (vet, unit, integration, crash, browser tests)
+## test: everything CI runs (vet, unit, integration, crash, browser and real-LLM tests)
 test: build models deps
 	$(GO) vet ./...
-	$(GO) test $(GOTEST_FLAGS) ./...
+	@bash scripts/llm.sh >/dev/null
+	@status=0; $(GO) test $(GOTEST_FLAGS) ./... || status=$$?; bash scripts/llm.sh stop; exit $$status
 
 testrace:
 	$(GO) test -race $(GOTEST_FLAGS) ./...

@@ -33,6 +33,7 @@ var allowedImports = map[string][]string{
 	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/text", "internal/kernels"},
 	"internal/embed":              {"internal/models/hub", "internal/models/tokenizer", "internal/models/transformer", "internal/kernels"},
 	"internal/retrieve":           {"internal/base"},
+	"internal/llm":                {},
 	"internal/rerank":             {"internal/base", "internal/models/hub", "internal/models/tokenizer", "internal/models/transformer"},
 	"internal/answer":             {"internal/base", "internal/text"},
 	"internal/eval":               {},

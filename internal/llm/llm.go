@@ -1,0 +1,123 @@
+package llm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors.
+var (
+	// ErrCircuitOpen is returned without any request while the breaker is open.
+	ErrCircuitOpen = errors.New("llm: circuit open")
+	// ErrInvalidParams wraps every Params.Validate failure.
+	ErrInvalidParams = errors.New("llm: invalid params")
+	// ErrUnavailable wraps failures after the retries were exhausted.
+	ErrUnavailable = errors.New("llm: server unavailable")
+)
+
+// Chat is a chat-completion client.
+type Chat interface {
+	// Complete sends req and waits for the whole answer.
+	Complete(ctx context.Context, req Request) (*Response, error)
+	// Stream sends req and calls fn for every content delta; the returned
+	// Response holds the concatenated content. An error from fn aborts the call.
+	Stream(ctx context.Context, req Request, fn func(Delta) error) (*Response, error)
+}
+
+// Message is one chat turn. Role is "system", "user", "assistant" or "tool".
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// Params are decoding parameters; nil pointers and zero values mean "server default".
+type Params struct {
+	Temperature   *float64 // 0..2; 0 is greedy
+	TopP          *float64 // (0,1]
+	TopK          *int     // >= 0
+	Seed          *int64
+	MaxTokens     int      // 0 = server default; <= 32768
+	Stop          []string // at most 4
+	RepeatPenalty *float64 // > 0
+}
+
+// Limits enforced by Validate.
+const (
+	MaxMaxTokens = 32768
+	MaxStop      = 4
+)
+
+// Validate reports the first out-of-range field, wrapped in ErrInvalidParams.
+func (p Params) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%w: %s %s", ErrInvalidParams, field, fmt.Sprintf(format, args...))
+	}
+	if t := p.Temperature; t != nil && (*t < 0 || *t > 2 || *t != *t) {
+		return bad("temperature", "= %v, want 0..2", *t)
+	}
+	if v := p.TopP; v != nil && (*v <= 0 || *v > 1 || *v != *v) {
+		return bad("top_p", "= %v, want (0,1]", *v)
+	}
+	if v := p.TopK; v != nil && *v < 0 {
+		return bad("top_k", "= %d, want >= 0", *v)
+	}
+	if p.MaxTokens < 0 || p.MaxTokens > MaxMaxTokens {
+		return bad("max_tokens", "= %d, want 0..%d", p.MaxTokens, MaxMaxTokens)
+	}
+	if len(p.Stop) > MaxStop {
+		return bad("stop", "has %d entries, want at most %d", len(p.Stop), MaxStop)
+	}
+	for i, s := range p.Stop {
+		if s == "" {
+			return bad("stop", "[%d] is empty", i)
+		}
+	}
+	if v := p.RepeatPenalty; v != nil && (*v <= 0 || *v != *v) {
+		return bad("repeat_penalty", "= %v, want > 0", *v)
+	}
+	return nil
+}
+
+// Request is one chat call.
+type Request struct {
+	Model    string
+	Messages []Message
+	Params   Params
+	Tools    json.RawMessage // passed through verbatim when non-empty
+}
+
+func (r *Request) validate() error {
+	if r.Model == "" {
+		return fmt.Errorf("%w: model is empty", ErrInvalidParams)
+	}
+	if len(r.Messages) == 0 {
+		return fmt.Errorf("%w: messages is empty", ErrInvalidParams)
+	}
+	if len(r.Tools) > 0 && !json.Valid(r.Tools) {
+		return fmt.Errorf("%w: tools is not valid JSON", ErrInvalidParams)
+	}
+	return r.Params.Validate()
+}
+
+// Delta is one streamed piece of content.
+type Delta struct {
+	Content string
+}
+
+// Usage counts tokens as reported by the server.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+}
+
+// Response is a finished call.
+type Response struct {
+	Content      string
+	FinishReason string // "stop", "length", "tool_calls", ... as the server says
+	Usage        Usage
+	TTFT         time.Duration // time to the first content byte (Complete: to the response)
+	Duration     time.Duration // whole call
+}
