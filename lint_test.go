@@ -29,6 +29,7 @@ var allowedImports = map[string][]string{
 	"internal/text":               {"internal/base"},
 	"internal/chunk":              {"internal/base", "internal/text"},
 	"internal/index/bm25":         {},
+	"internal/index/vector":       {"internal/kernels"},
 	"internal/store":              {"internal/base"},
 	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/text", "internal/kernels"},
 	"internal/embed":              {"internal/models/hub", "internal/models/tokenizer", "internal/models/transformer", "internal/kernels"},
