@@ -239,7 +239,7 @@ func checkChunks(t testing.TB, doc *base.Document, cs []base.Chunk, cfg Config) 
 		if c.Text != doc.Text[c.Start:c.End] {
 			t.Fatalf("chunk %d: Text differs from doc.Text[%d:%d]", i, c.Start, c.End)
 		}
-		if s, e := trim(c.Text, 0, len(c.Text)); s != 0 || e != len(c.Text) {
+		if s, e := text.TrimSpan(c.Text, 0, len(c.Text)); s != 0 || e != len(c.Text) {
 			t.Fatalf("chunk %d: %q not trimmed", i, c.Text)
 		}
 		if c.Start <= prevStart {
@@ -280,7 +280,7 @@ func checkChunks(t testing.TB, doc *base.Document, cs []base.Chunk, cfg Config) 
 }
 
 func blank(s string) bool {
-	a, b := trim(s, 0, len(s))
+	a, b := text.TrimSpan(s, 0, len(s))
 	return a == b
 }
 

@@ -20,7 +20,7 @@ type builder struct {
 // a blank range is dropped. Tokens is counted on the final text, so it is
 // exact whatever the strategy's own bookkeeping.
 func (b *builder) emit(start, end int) {
-	s, e := trim(b.text, start, end)
+	s, e := text.TrimSpan(b.text, start, end)
 	if s == e {
 		return
 	}
@@ -40,12 +40,12 @@ func (b *builder) emit(start, end int) {
 
 // chunkDoc runs each over the non-blank regions of doc.
 func chunkDoc(doc *base.Document, each func(b *builder, r region)) []base.Chunk {
-	if s, e := trim(doc.Text, 0, len(doc.Text)); s == e {
+	if s, e := text.TrimSpan(doc.Text, 0, len(doc.Text)); s == e {
 		return nil
 	}
 	b := &builder{doc: doc, text: doc.Text}
 	for _, r := range regions(doc.Text, doc.Sections) {
-		if s, e := trim(doc.Text, r.start, r.end); s == e {
+		if s, e := text.TrimSpan(doc.Text, r.start, r.end); s == e {
 			continue
 		}
 		b.title = r.title
@@ -256,7 +256,7 @@ func paragraphs(s string, start, end int) iter.Seq[text.Span] {
 			for j < end && s[j] != '\n' {
 				j++
 			}
-			if ls, le := trim(s, i, j); ls < le {
+			if ls, le := text.TrimSpan(s, i, j); ls < le {
 				if paraStart < 0 {
 					paraStart = ls
 				}

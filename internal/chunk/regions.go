@@ -3,7 +3,6 @@ package chunk
 import (
 	"container/heap"
 	"slices"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/quarry-rag/quarry/internal/base"
@@ -105,39 +104,3 @@ func (h *secHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return x
 }
-
-// trim shrinks [start, end) of s to exclude leading and trailing white
-// space; start == end when the range is blank.
-func trim(s string, start, end int) (int, int) {
-	for start < end {
-		if c := s[start]; c < utf8.RuneSelf {
-			if !isASCIISpace(c) {
-				break
-			}
-			start++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[start:end])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		start += n
-	}
-	for end > start {
-		if c := s[end-1]; c < utf8.RuneSelf {
-			if !isASCIISpace(c) {
-				break
-			}
-			end--
-			continue
-		}
-		r, n := utf8.DecodeLastRuneInString(s[start:end])
-		if !unicode.IsSpace(r) {
-			break
-		}
-		end -= n
-	}
-	return start, end
-}
-
-func isASCIISpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }

@@ -81,7 +81,7 @@ func (c *semantic) ChunkContext(ctx context.Context, doc *base.Document) ([]base
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if s, e := trim(doc.Text, 0, len(doc.Text)); s == e {
+	if s, e := text.TrimSpan(doc.Text, 0, len(doc.Text)); s == e {
 		return nil, nil
 	}
 	parts, texts := c.sentences(doc)
@@ -121,7 +121,7 @@ func (c *semantic) sentences(doc *base.Document) ([]part, []string) {
 	var parts []part
 	var texts []string
 	for _, r := range regions(doc.Text, doc.Sections) {
-		if s, e := trim(doc.Text, r.start, r.end); s == e {
+		if s, e := text.TrimSpan(doc.Text, r.start, r.end); s == e {
 			continue
 		}
 		sents := text.Sentences(doc.Text[r.start:r.end])

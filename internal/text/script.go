@@ -69,9 +69,9 @@ func isSpace(r rune) bool {
 	return unicode.IsSpace(r)
 }
 
-// trimSpan shrinks [start, end) of s so that it neither starts nor ends
+// TrimSpan shrinks [start, end) of s so that it neither starts nor ends
 // with white space. It returns start == end when the range is blank.
-func trimSpan(s string, start, end int) (int, int) {
+func TrimSpan(s string, start, end int) (int, int) {
 	for start < end {
 		c := s[start]
 		if c < utf8.RuneSelf {

@@ -45,7 +45,7 @@ func SentencesSeq(text string) iter.Seq[Span] {
 		var cur Span
 		have := false
 		for it.Next() {
-			s, e := trimSpan(text, it.Start(), it.End())
+			s, e := TrimSpan(text, it.Start(), it.End())
 			if s == e {
 				continue
 			}

@@ -82,7 +82,7 @@ func checkSentences(t testing.TB, in string, spans []Span) {
 		if gap := in[prev:sp.Start]; strings.TrimSpace(gap) != "" && !onlySpaceOrInvalid(gap) {
 			t.Fatalf("%q: non-space text %q between sentences", in, gap)
 		}
-		s, e := trimSpan(in, sp.Start, sp.End)
+		s, e := TrimSpan(in, sp.Start, sp.End)
 		if s != sp.Start || e != sp.End {
 			t.Fatalf("%q: span %d %q not trimmed", in, i, in[sp.Start:sp.End])
 		}
@@ -96,7 +96,7 @@ func checkSentences(t testing.TB, in string, spans []Span) {
 // onlySpaceOrInvalid reports whether s holds only white space by the
 // package's definition (strings.TrimSpace treats invalid UTF-8 as text).
 func onlySpaceOrInvalid(s string) bool {
-	a, b := trimSpan(s, 0, len(s))
+	a, b := TrimSpan(s, 0, len(s))
 	return a == b
 }
 
