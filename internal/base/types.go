@@ -64,6 +64,9 @@ type Hit struct {
 	End     int     `json:"end"`
 	// RuneStart is Start in Unicode code points.
 	RuneStart int `json:"rune_start"`
+	// Vector is the chunk's embedding, filled only when the query asked for
+	// it (store.LexicalQuery/DenseQuery.WithVectors), e.g. for MMR.
+	Vector []float32 `json:"-"`
 }
 
 // RuneOffset converts a byte offset in s to a Unicode code point offset.

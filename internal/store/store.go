@@ -53,6 +53,8 @@ type LexicalQuery struct {
 	K        int
 	Scope    Scope
 	NoText   bool // leave Hit.Text, Title and Section empty (evaluation needs only ids)
+	// WithVectors fills Hit.Vector (when the chunk has one), for MMR.
+	WithVectors bool
 }
 
 // Version is what the engine needs to know about a stored document to decide
@@ -70,6 +72,13 @@ type DenseQuery struct {
 	K      int
 	Scope  Scope
 	NoText bool
+	// WithVectors fills Hit.Vector, for MMR.
+	WithVectors bool
+	// Ef is the search effort of an approximate index (HNSW ef, IVF nprobe);
+	// 0 = the collection's default. Backends without one ignore it.
+	Ef int
+	// Exact forces an exhaustive scan (evaluation of an approximate index).
+	Exact bool
 }
 
 // Stats describes a backend's contents.
