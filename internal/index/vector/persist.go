@@ -1,146 +1,372 @@
 package vector
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
-	"math/rand"
+	"math/bits"
+	"os"
+	"unsafe"
 )
+
+// On-disk format: see docs/format/hnsw.md. Sections are written straight
+// from the in-memory arrays and read straight into them: on a little-endian
+// host (amd64, arm64) the bytes of a []uint32 or []float32 are already the
+// file's encoding, so they are reinterpreted with unsafe.Slice instead of
+// decoded value by value; on a big-endian host they are byte-swapped.
 
 var magic = [8]byte{'Q', 'H', 'N', 'S', 'W', 0, 0, 1}
 
-const formatVersion = 1
+const (
+	formatVersion = 2
+	headerSize    = 68
+
+	flagInt8       = 1 << 0
+	flagFloats     = 1 << 1
+	flagKeepPruned = 1 << 2
+)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// WriteTo serialises the index (see docs/format/hnsw.md).
-func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
-	h.mu.RLock()
-	var b bytes.Buffer
-	le := binary.LittleEndian
-	put := func(v uint32) { b.Write(le.AppendUint32(nil, v)) }
-	put(uint32(h.cfg.Dim))
-	put(uint32(h.cfg.Metric))
-	put(uint32(h.cfg.M))
-	put(uint32(h.cfg.EfConstruction))
-	put(uint32(h.cfg.EfSearch))
-	b.Write(le.AppendUint64(nil, uint64(h.cfg.Seed)))
-	put(uint32(h.entry))
-	put(uint32(h.maxL))
-	put(uint32(len(h.nodes)))
-	for _, n := range h.nodes {
-		put(n.id)
-		d := uint32(0)
-		if n.deleted {
-			d = 1
-		}
-		put(d)
-		for _, x := range n.vec {
-			put(math.Float32bits(x))
-		}
-		put(uint32(len(n.links)))
-		for _, l := range n.links {
-			put(uint32(len(l)))
-			for _, x := range l {
-				put(x)
-			}
-		}
+var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()
+
+// asBytes views s as its in-memory bytes.
+func asBytes[T uint32 | float32 | int8 | uint8](s []T) []byte {
+	if len(s) == 0 {
+		return nil
 	}
-	h.mu.RUnlock()
-	hdr := append(magic[:], le.AppendUint32(nil, formatVersion)...)
-	hdr = le.AppendUint64(hdr, uint64(b.Len()))
-	out := append(hdr, b.Bytes()...)
-	out = le.AppendUint32(out, crc32.Checksum(out[8:], castagnoli))
-	n, err := w.Write(out)
-	return int64(n), err
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
 }
 
-// Read loads an index written by WriteTo. Damage yields an error wrapping
-// ErrCorrupt; the rebuild path is New + Add from the caller's source vectors.
+// fromBytes views b (aligned: it comes from make) as a []T.
+func fromBytes[T uint32 | float32 | int8 | uint8](b []byte) []T {
+	var z T
+	sz := int(unsafe.Sizeof(z))
+	if len(b) < sz {
+		return []T{}
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/sz)
+}
+
+// swap4 reverses the byte order of each 4-byte word (big-endian hosts).
+func swap4(b []byte) {
+	for i := 0; i+4 <= len(b); i += 4 {
+		binary.LittleEndian.PutUint32(b[i:], binary.BigEndian.Uint32(b[i:]))
+	}
+}
+
+// sectionWriter writes payloads each followed by its CRC-32C.
+type sectionWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (sw *sectionWriter) write(p []byte, words bool) {
+	if sw.err != nil {
+		return
+	}
+	if words && !littleEndian {
+		p = append([]byte(nil), p...)
+		swap4(p)
+	}
+	var c [4]byte
+	binary.LittleEndian.PutUint32(c[:], crc32.Checksum(p, castagnoli))
+	for _, b := range [][]byte{p, c[:]} {
+		k, err := sw.w.Write(b)
+		sw.n += int64(k)
+		if err != nil {
+			sw.err = err
+			return
+		}
+	}
+}
+
+// WriteTo serialises the index (docs/format/hnsw.md). Inserts and searches
+// wait while it runs. With int8 and Config.Full the float32 vectors are not
+// written (the owner has them).
+func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := int(h.count.Load())
+	le := binary.LittleEndian
+	hdr := make([]byte, 0, headerSize)
+	hdr = append(hdr, magic[:]...)
+	flags := uint32(0)
+	if h.quant {
+		flags |= flagInt8
+	}
+	if h.keepFull {
+		flags |= flagFloats
+	}
+	if h.cfg.KeepPruned {
+		flags |= flagKeepPruned
+	}
+	e := h.ep.Load()
+	epSlot, epLvl := uint32(e), uint32(e>>32)
+	if e == emptyEP {
+		epSlot, epLvl = ^uint32(0), 0
+	}
+	upperWords := 0
+	for _, u := range h.upper[:n] {
+		upperWords += len(u)
+	}
+	for _, v := range []uint32{formatVersion, uint32(h.dim), uint32(h.cfg.Metric), uint32(h.m),
+		uint32(h.cfg.EfConstruction), uint32(h.cfg.EfSearch), flags, uint32(int32(h.cfg.Rescore))} {
+		hdr = le.AppendUint32(hdr, v)
+	}
+	hdr = le.AppendUint64(hdr, uint64(h.cfg.Seed))
+	for _, v := range []uint32{uint32(n), epSlot, epLvl, uint32(upperWords)} {
+		hdr = le.AppendUint32(hdr, v)
+	}
+	hdr = le.AppendUint32(hdr, crc32.Checksum(hdr[8:], castagnoli))
+	bw := bufio.NewWriterSize(w, 1<<20)
+	sw := &sectionWriter{w: bw}
+	if k, err := bw.Write(hdr); err != nil {
+		return int64(k), err
+	}
+	sw.n = int64(len(hdr))
+	sw.write(asBytes(h.ids[:n]), true)
+	sw.write(asBytes(h.levels[:n]), false)
+	sw.write(asBytes(h.live[:(n+31)/32]), true)
+	if h.keepFull {
+		sw.write(asBytes(h.vecs[:n*h.dim]), true)
+	}
+	if h.quant {
+		sw.write(asBytes(h.codes[:n*h.dim]), false)
+		sw.write(asBytes(h.meta[:n*metaStride]), true)
+	}
+	sw.write(asBytes(h.links0[:n*(h.m0+1)]), true)
+	flat := make([]uint32, 0, upperWords)
+	for _, u := range h.upper[:n] {
+		flat = append(flat, u...)
+	}
+	sw.write(asBytes(flat), true)
+	if sw.err == nil {
+		sw.err = bw.Flush()
+	}
+	return sw.n, sw.err
+}
+
+// readSection reads n payload bytes and their CRC. Large sections are read
+// in growing blocks so a damaged length cannot make it allocate more than
+// about twice the bytes actually present.
+func readSection(r io.Reader, n int, name string) ([]byte, error) {
+	const block = 64 << 20
+	first := min(n, block)
+	if avail := remaining(r); avail >= int64(n) {
+		first = n // the bytes are there: one allocation, no growth copies
+	}
+	buf := make([]byte, 0, first)
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			nb := make([]byte, len(buf), min(n, 2*cap(buf)))
+			copy(nb, buf)
+			buf = nb
+		}
+		k, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			return nil, fmt.Errorf("%w: section %s truncated", ErrCorrupt, name)
+		}
+	}
+	var c [4]byte
+	if _, err := io.ReadFull(r, c[:]); err != nil {
+		return nil, fmt.Errorf("%w: section %s truncated", ErrCorrupt, name)
+	}
+	if crc32.Checksum(buf, castagnoli) != binary.LittleEndian.Uint32(c[:]) {
+		return nil, fmt.Errorf("%w: section %s checksum mismatch", ErrCorrupt, name)
+	}
+	return buf, nil
+}
+
+// remaining reports how many bytes r still holds when it can tell (a
+// *bytes.Reader, or a regular file read from its current offset), else -1.
+func remaining(r io.Reader) int64 {
+	switch f := r.(type) {
+	case interface{ Len() int }:
+		return int64(f.Len())
+	case *os.File:
+		st, err := f.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return -1
+		}
+		off, err := f.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return -1
+		}
+		return st.Size() - off
+	}
+	return -1
+}
+
+func readWords(r io.Reader, n int, name string) ([]uint32, error) {
+	b, err := readSection(r, 4*n, name)
+	if err != nil {
+		return nil, err
+	}
+	if !littleEndian {
+		swap4(b)
+	}
+	return fromBytes[uint32](b), nil
+}
+
+// Read loads an index written by WriteTo. Any damage yields an error
+// wrapping ErrCorrupt; the rebuild path is New + Add from the caller's
+// vectors. For an int8 index written without float32 vectors, call SetFull
+// before searching to get rescored results.
 func Read(r io.Reader) (*HNSW, error) {
 	le := binary.LittleEndian
-	hdr := make([]byte, 20)
+	hdr := make([]byte, headerSize)
 	if _, err := io.ReadFull(r, hdr); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
 	if !bytes.Equal(hdr[:8], magic[:]) {
 		return nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
 	}
-	if v := le.Uint32(hdr[8:]); v != formatVersion {
+	if crc32.Checksum(hdr[8:headerSize-4], castagnoli) != le.Uint32(hdr[headerSize-4:]) {
+		return nil, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
+	}
+	u := func(off int) uint32 { return le.Uint32(hdr[off:]) }
+	if v := u(8); v != formatVersion {
 		return nil, fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
 	}
-	bl := le.Uint64(hdr[12:])
-	if bl > 1<<40 {
-		return nil, fmt.Errorf("%w: body length %d", ErrCorrupt, bl)
+	flags := u(32)
+	cfg := Config{Dim: int(u(12)), Metric: Metric(u(16)), M: int(u(20)), EfConstruction: int(u(24)),
+		EfSearch: int(u(28)), Rescore: int(int32(u(36))), Seed: int64(le.Uint64(hdr[40:])),
+		KeepPruned: flags&flagKeepPruned != 0}
+	if flags&flagInt8 != 0 {
+		cfg.Quantize = QuantInt8
 	}
-	var body bytes.Buffer
-	if nr, err := io.CopyN(&body, r, int64(bl)+4); err != nil || nr != int64(bl)+4 {
-		return nil, fmt.Errorf("%w: truncated", ErrCorrupt)
+	if flags&^(flagInt8|flagFloats|flagKeepPruned) != 0 || cfg.Dim == 0 || cfg.M == 0 || cfg.EfConstruction == 0 || cfg.EfSearch == 0 {
+		return nil, fmt.Errorf("%w: bad header fields", ErrCorrupt)
 	}
-	all := body.Bytes()
-	p, sum := all[:bl], le.Uint32(all[bl:])
-	c := crc32.Update(crc32.Checksum(hdr[8:], castagnoli), castagnoli, p)
-	if c != sum {
-		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
-	}
-	bad := false
-	get := func() uint32 {
-		if len(p) < 4 {
-			bad = true
-			return 0
-		}
-		v := le.Uint32(p)
-		p = p[4:]
-		return v
-	}
-	var cfg Config
-	cfg.Dim, cfg.Metric, cfg.M, cfg.EfConstruction, cfg.EfSearch = int(get()), Metric(get()), int(get()), int(get()), int(get())
-	cfg.Seed = int64(uint64(get()) | uint64(get())<<32)
-	if bad || cfg.Validate() != nil {
-		return nil, fmt.Errorf("%w: bad config", ErrCorrupt)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	h, _ := New(cfg)
-	h.entry, h.maxL = int32(get()), int(get())
-	cnt := get()
-	if uint64(cnt)*uint64(8+4*cfg.Dim) > uint64(len(p)) {
-		return nil, fmt.Errorf("%w: node count", ErrCorrupt)
+	h.keepFull = flags&flagFloats != 0
+	if !h.quant && !h.keepFull {
+		return nil, fmt.Errorf("%w: float32 index without vectors", ErrCorrupt)
 	}
-	h.nodes = make([]*node, cnt)
-	for i := range h.nodes {
-		n := &node{id: get(), deleted: get() == 1, vec: make([]float32, cfg.Dim)}
-		for j := range n.vec {
-			n.vec[j] = math.Float32frombits(get())
+	if err := h.readBody(r, int(u(48)), u(52), u(56), int(u(60))); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// readBody reads the sections of an index of n slots and checks every
+// invariant the search relies on (link targets in range and present at
+// their level, counts within capacity, unique live ids).
+func (h *HNSW) readBody(r io.Reader, n int, epSlot, epLvl uint32, upperWords int) error {
+	const maxSlots = 1 << 31
+	if n > maxSlots || epLvl > maxLvl || (n == 0) != (epSlot == ^uint32(0)) || (n > 0 && int(epSlot) >= n) {
+		return fmt.Errorf("%w: bad counts or entry point", ErrCorrupt)
+	}
+	if uint64(upperWords) > uint64(n)*uint64(maxLvl)*uint64(h.m+1) {
+		return fmt.Errorf("%w: upper-level size", ErrCorrupt)
+	}
+	var err error
+	if h.ids, err = readWords(r, n, "ids"); err != nil {
+		return err
+	}
+	if h.levels, err = readSection(r, n, "levels"); err != nil {
+		return err
+	}
+	if h.live, err = readWords(r, (n+31)/32, "live"); err != nil {
+		return err
+	}
+	if h.keepFull {
+		b, err := readSection(r, 4*n*h.dim, "vectors")
+		if err != nil {
+			return err
 		}
-		nl := get()
-		if nl > 64 || bad {
-			return nil, fmt.Errorf("%w: node %d", ErrCorrupt, i)
+		if !littleEndian {
+			swap4(b)
 		}
-		n.links = make([][]uint32, nl)
-		for l := range n.links {
-			k := get()
-			if k > uint32(4*cfg.M) || bad {
-				return nil, fmt.Errorf("%w: node %d links", ErrCorrupt, i)
+		h.vecs = fromBytes[float32](b)
+	}
+	if h.quant {
+		b, err := readSection(r, n*h.dim, "codes")
+		if err != nil {
+			return err
+		}
+		h.codes = fromBytes[int8](b)
+		if b, err = readSection(r, 4*n*metaStride, "quantization"); err != nil {
+			return err
+		}
+		if !littleEndian {
+			swap4(b)
+		}
+		h.meta = fromBytes[float32](b)
+	}
+	if h.links0, err = readWords(r, n*(h.m0+1), "links0"); err != nil {
+		return err
+	}
+	flat, err := readWords(r, upperWords, "upper")
+	if err != nil {
+		return err
+	}
+	// Invariants.
+	if n%32 != 0 && n > 0 && h.live[len(h.live)-1]>>(n%32) != 0 {
+		return fmt.Errorf("%w: live bits past the end", ErrCorrupt)
+	}
+	if n > 0 && uint32(h.levels[epSlot]) != epLvl {
+		return fmt.Errorf("%w: entry level", ErrCorrupt)
+	}
+	h.upper = make([][]uint32, n)
+	off := 0
+	for i, lv := range h.levels {
+		if uint32(lv) > epLvl {
+			return fmt.Errorf("%w: node %d above the entry level", ErrCorrupt, i)
+		}
+		if lv > 0 {
+			w := int(lv) * (h.m + 1)
+			if off+w > len(flat) {
+				return fmt.Errorf("%w: upper-level size", ErrCorrupt)
 			}
-			n.links[l] = make([]uint32, k)
-			for j := range n.links[l] {
-				n.links[l][j] = get()
-				if n.links[l][j] >= cnt {
-					return nil, fmt.Errorf("%w: link out of range", ErrCorrupt)
+			h.upper[i] = flat[off : off+w : off+w]
+			off += w
+		}
+	}
+	if off != len(flat) {
+		return fmt.Errorf("%w: upper-level size", ErrCorrupt)
+	}
+	for i := range uint32(n) {
+		for l := 0; l <= int(h.levels[i]); l++ {
+			lk := h.linksOf(i, l)
+			if int(lk[0]) > len(lk)-1 {
+				return fmt.Errorf("%w: node %d level %d link count", ErrCorrupt, i, l)
+			}
+			for _, x := range lk[1 : 1+lk[0]] {
+				if int(x) >= n || int(h.levels[x]) < l {
+					return fmt.Errorf("%w: node %d level %d link %d", ErrCorrupt, i, l, x)
 				}
 			}
 		}
-		h.nodes[i] = n
-		if !n.deleted {
-			h.byID[n.id] = uint32(i)
-			h.live++
+	}
+	live := 0
+	for _, w := range h.live {
+		live += bits.OnesCount32(w)
+	}
+	h.alloc.byID = make(map[uint32]uint32, live)
+	for i := range uint32(n) {
+		if h.isLive(i) {
+			if _, dup := h.alloc.byID[h.ids[i]]; dup {
+				return fmt.Errorf("%w: id %d live twice", ErrCorrupt, h.ids[i])
+			}
+			h.alloc.byID[h.ids[i]] = i
 		}
 	}
-	if bad || len(p) != 0 || (cnt > 0 && (h.entry < 0 || uint32(h.entry) >= cnt || h.maxL != len(h.nodes[h.entry].links)-1)) || (cnt == 0 && h.entry != -1) {
-		return nil, fmt.Errorf("%w: trailing or bad entry", ErrCorrupt)
+	h.capN, h.alloc.n = n, n
+	h.count.Store(int64(n))
+	h.liveCount.Store(int64(live))
+	if n > 0 {
+		h.ep.Store(uint64(epLvl)<<32 | uint64(epSlot))
 	}
-	h.rng = rand.New(rand.NewSource(cfg.Seed + int64(cnt)))
-	return h, nil
+	h.alloc.rng.Seed(h.cfg.Seed + int64(n))
+	return nil
 }

@@ -1,0 +1,146 @@
+package vector
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Metric selects the similarity; scores are "higher is better".
+type Metric uint8
+
+const (
+	Dot    Metric = iota // inner product, for normalised vectors (default)
+	Cosine               // vectors are normalised on Add and Search
+	L2                   // score is -squared distance
+)
+
+// String names the metric.
+func (m Metric) String() string {
+	switch m {
+	case Dot:
+		return "dot"
+	case Cosine:
+		return "cosine"
+	case L2:
+		return "l2"
+	}
+	return fmt.Sprintf("metric(%d)", uint8(m))
+}
+
+// Sentinel errors; every error returned by the package wraps one of them.
+var (
+	ErrDim     = errors.New("vector: wrong dimension")
+	ErrNotFin  = errors.New("vector: NaN or infinite component")
+	ErrConfig  = errors.New("vector: invalid config")
+	ErrCorrupt = errors.New("vector: corrupt index file")
+)
+
+// Quantization modes of Config.Quantize and IVFConfig.Quantize.
+const (
+	QuantNone = ""     // float32 vectors
+	QuantInt8 = "int8" // per-vector affine int8 codes, rescored in float32
+)
+
+// Limits shared by the indexes.
+const (
+	maxDim = 65536
+	maxEf  = 4096
+	maxK   = 4096
+	maxLvl = 32
+)
+
+// Config of an HNSW index. Zero fields take the documented defaults in New.
+type Config struct {
+	Dim            int    // required, 1..65536
+	Metric         Metric // default Dot
+	M              int    // links per node on upper levels (2M on level 0); default 16, 2..128
+	EfConstruction int    // candidate list while inserting; default 200, M..4096
+	EfSearch       int    // default candidate list of Search when ef = 0; default 64, 1..4096
+	// Quantize is "" (float32) or "int8": traversal uses one int8 code per
+	// component with a per-vector scale and offset; the best Rescore
+	// candidates are then rescored with float32 vectors.
+	Quantize string
+	Seed     int64
+	// Rescore is how many of the best int8 candidates are rescored at full
+	// precision (int8 only). 0 = max(4k, 40) for a search of k; negative =
+	// never rescore (scores are then approximate). Capped by ef.
+	Rescore int
+	// Full returns the float32 vector of id for rescoring (int8 only). When
+	// nil the index keeps its own float32 copy of every vector (and Stats
+	// says so); when set, the owner keeps them (on disk) and the index holds
+	// only codes. It must be safe for concurrent use and may report false
+	// for an id it no longer has (the hit is then dropped). Not persisted:
+	// set it again after Read with SetFull.
+	Full func(id uint32) ([]float32, bool)
+	// KeepPruned fills a node's link list up to its capacity with candidates
+	// the neighbour heuristic discarded (hnswlib's keepPrunedConnections).
+	KeepPruned bool
+}
+
+func (c *Config) ensureDefaults() {
+	if c.M == 0 {
+		c.M = 16
+	}
+	if c.EfConstruction == 0 {
+		c.EfConstruction = 200
+	}
+	if c.EfSearch == 0 {
+		c.EfSearch = 64
+	}
+}
+
+// Validate reports a config that New would reject (after defaults).
+func (c Config) Validate() error {
+	c.ensureDefaults()
+	switch {
+	case c.Dim < 1 || c.Dim > maxDim:
+		return fmt.Errorf("%w: Dim %d out of range 1..%d", ErrConfig, c.Dim, maxDim)
+	case c.Metric > L2:
+		return fmt.Errorf("%w: unknown Metric %d", ErrConfig, c.Metric)
+	case c.M < 2 || c.M > 128:
+		return fmt.Errorf("%w: M %d out of range 2..128", ErrConfig, c.M)
+	case c.EfConstruction < c.M || c.EfConstruction > maxEf:
+		return fmt.Errorf("%w: EfConstruction %d out of range M..%d", ErrConfig, c.EfConstruction, maxEf)
+	case c.EfSearch < 1 || c.EfSearch > maxEf:
+		return fmt.Errorf("%w: EfSearch %d out of range 1..%d", ErrConfig, c.EfSearch, maxEf)
+	case c.Quantize != QuantNone && c.Quantize != QuantInt8:
+		return fmt.Errorf("%w: Quantize %q not supported (want \"\" or \"int8\")", ErrConfig, c.Quantize)
+	case c.Rescore > maxEf:
+		return fmt.Errorf("%w: Rescore %d above %d", ErrConfig, c.Rescore, maxEf)
+	}
+	return nil
+}
+
+// Result is one hit, best first.
+type Result struct {
+	ID    uint32
+	Score float32
+}
+
+// Stats describes an index's contents and memory.
+type Stats struct {
+	Vectors int // live vectors
+	Deleted int // tombstones (and, transiently, vectors still being inserted)
+	// Bytes is the index's heap memory: vectors or codes, links, and
+	// bookkeeping (id table, id map estimated at 16 bytes per entry), counted
+	// by allocated capacity. BytesPerVector is Bytes per stored slot.
+	BytesPerVector int
+	Bytes          int
+	// Quantize is the Config.Quantize in effect; FullInIndex reports that
+	// the index holds float32 vectors (always true without quantization,
+	// true with int8 when Config.Full is nil).
+	Quantize    string
+	FullInIndex bool
+}
+
+// Index is what both HNSW and IVF offer. effort is HNSW's ef or IVF's
+// nprobe; 0 takes the index's default.
+type Index interface {
+	Add(id uint32, v []float32) error
+	Delete(id uint32) bool
+	Search(q []float32, k, effort int, accept func(id uint32) bool) ([]Result, error)
+	Len() int
+	Stats() Stats
+	WriteTo(w io.Writer) (int64, error)
+}

@@ -1,0 +1,70 @@
+// Package vector is Quarry's approximate nearest-neighbour search: an HNSW
+// graph (HNSW) and an inverted-file index over k-means cells (IVF), both over
+// caller-supplied uint32 ids, both satisfying Index.
+//
+// # HNSW layout
+//
+// Storage is flat and slot-indexed (a slot is an insertion position; a map
+// turns caller ids into slots): one []float32 of Dim floats per slot, or
+// with Quantize "int8" one []int8 code per slot plus a per-vector scale,
+// offset and norm; level-0 links in one []uint32 of 2M+1 words per slot
+// (count, then neighbours); upper-level links in one small slice per node
+// that has them (about 1 in M). Searches use a pooled visited list with
+// epoch tags (no clearing per query), typed binary heaps, software prefetch
+// of the neighbours' vectors before scoring them, and the AVX2 kernels of
+// internal/kernels (DotF32, L2Sq, DotI8). Neighbours are chosen with
+// the heuristic of the HNSW paper (Malkov & Yashunin, alg. 4); Config.
+// KeepPruned fills lists with pruned candidates as hnswlib's option does.
+//
+// # Concurrency
+//
+// Add, AddBatch, Delete and Search may run concurrently. Link lists are read
+// and written with atomic word loads and stores, and every writer holds the
+// list's striped lock (1024 stripes), so readers never lock; a reader may
+// see a list mid-rewrite, which only ever contains valid slots (as in
+// hnswlib). A new slot's vector, level and id are written before any link
+// to it is published. An insert that raises the top level holds the entry
+// point lock for its duration. A sync.RWMutex is held shared by all of these
+// and exclusively only to grow the arrays, by Compact and by WriteTo.
+//
+// # Deletes
+//
+// Delete tombstones: the node stops being a result but still routes
+// searches (results skip it; a search over many tombstones widens ef like a
+// filter). Compact repairs every node that links to a tombstone: candidates
+// are its live neighbours and theirs plus the live nodes behind its
+// tombstoned neighbours (up to two deep), the heuristic picks the new list,
+// and the reverse of each new link is added as an insert would. Then the
+// slots are renumbered densely. On the tests' data, recall after 30%
+// deletes and Compact matches a fresh build of the survivors.
+//
+// # Quantization
+//
+// With Quantize "int8" traversal computes asymmetric distances between the
+// float32 query and int8 codes; the best Config.Rescore candidates (default
+// max(4k, 40), at most ef) are rescored with float32 vectors taken from the
+// index's own copy or, when Config.Full is set, from the owner (the store
+// keeps floats on disk), in which case the index holds only codes. Stats
+// reports which.
+//
+// # Filters
+//
+// Search estimates the fraction of live vectors a filter admits from 512
+// sampled slots. Below 4% (or when few matches are expected) it scans the
+// admitted vectors exactly; above, it runs the graph search with ef scaled by
+// 1/fraction, traversing rejected nodes but returning only admitted ones.
+//
+// # Files
+//
+// WriteTo/Read (and ReadIVF) use the versioned format of docs/format/hnsw.md:
+// a checksummed header and CRC-32C sections written from and read into the
+// flat arrays in large blocks. Any damage yields an error wrapping ErrCorrupt.
+//
+// Why hand-written: no maintained pure-Go HNSW offers filtered search with
+// tombstones, int8 traversal with rescoring from an external store, and a
+// persistence format we control; this package is small enough to own.
+//
+//	h, _ := vector.New(vector.Config{Dim: 384, Metric: vector.Cosine})
+//	_ = h.Add(7, vec)
+//	hits, _ := h.Search(query, 10, 0, func(id uint32) bool { return allowed[id] })
+package vector
