@@ -81,6 +81,32 @@ type DenseQuery struct {
 	Exact bool
 }
 
+// HybridQuery is one search fused by the backend itself (BM25 and vector
+// in one request), for backends that implement Hybrider.
+type HybridQuery struct {
+	Text     string
+	Language string
+	Vector   []float32
+	K        int
+	Scope    Scope
+	NoText   bool
+	// WithVectors fills Hit.Vector, for MMR.
+	WithVectors bool
+	// Fusion is "rrf" (rank fusion, the default) or "weighted"
+	// (relative-score fusion of normalised scores).
+	Fusion string
+	// Alpha weighs the vector side: 0 = BM25 only, 1 = vector only.
+	// Default 0.5.
+	Alpha float64
+}
+
+// Hybrider is implemented by backends that fuse lexical and vector results
+// themselves (Weaviate's hybrid search). The engine uses it only when asked
+// to ("backend" fusion); by default it fuses in Quarry.
+type Hybrider interface {
+	Hybrid(ctx context.Context, q HybridQuery) ([]base.Hit, error)
+}
+
 // Stats describes a backend's contents.
 type Stats struct {
 	Documents  int            `json:"documents"`
@@ -96,6 +122,8 @@ type Stats struct {
 	// VectorBytes is the memory held by vectors (float32 today; the vector
 	// index issue adds quantized codes).
 	VectorBytes int64 `json:"vector_bytes"`
+	// BytesPerVector is VectorBytes per indexed vector, links included.
+	BytesPerVector int64 `json:"bytes_per_vector"`
 }
 
 // Backend stores documents and chunks and searches them.

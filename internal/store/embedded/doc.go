@@ -15,6 +15,17 @@
 //	store.db    bbolt: buckets docs, chunks, log, meta (see docs/format/store.md)
 //	bm25.snap   snapshot of the in-memory index and document catalog at a log
 //	            sequence number, written tmp → fsync → rename → fsync(dir)
+//	vectors.snap  snapshot of the vector index (HNSW) at the same sequence
+//	            number, written the same way just before bm25.snap
+//
+// Vectors: the store's "vectors" bucket is their source of truth; the dense
+// index in memory (VectorConfig: an HNSW by default, optionally with int8
+// codes whose rescoring reads the float32 vectors back from the store, or a
+// flat table searched exactly) is keyed by the BM25 index's internal chunk
+// ids and changes under the same lock as the BM25 index and the catalog. A
+// vectors.snap that is missing, damaged, of another configuration or of
+// another sequence number than bm25.snap is ignored with a warning and the
+// index is rebuilt from the bucket.
 //
 // Write path: Upsert analyses chunk text outside any lock, then in one bbolt
 // transaction writes every document, its chunks and one log record per

@@ -17,6 +17,7 @@ import (
 
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/index/bm25"
+	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
@@ -30,7 +31,10 @@ type Config struct {
 	// write also refreshes the snapshot. Default 20000; <0 disables (Close
 	// still snapshots).
 	SnapshotEvery int
-	Logger        *slog.Logger
+	// Vector selects the dense index; the zero value is an HNSW with
+	// default parameters.
+	Vector VectorConfig
+	Logger *slog.Logger
 }
 
 func (c *Config) ensureDefaults() {
@@ -74,10 +78,11 @@ type Backend struct {
 	// mu protects the following fields.
 	mu struct {
 		sync.RWMutex
-		ix     *bm25.Index
-		cat    *catalog
-		vecs   [][]float32 // by internal chunk id; nil = none
-		nvec   int
+		ix  *bm25.Index
+		cat *catalog
+		// vix indexes the chunk vectors by internal id; nil until the
+		// collection has a dimension.
+		vix    annIndex
 		closed bool
 	}
 	// dim is the vector dimension (0 until the first vector is written). It
@@ -86,6 +91,13 @@ type Backend struct {
 
 	seq     atomic.Uint64 // last committed log sequence number
 	snapSeq atomic.Uint64 // sequence number the snapshot on disk reflects
+	// vecStale is set when the vector snapshot on disk does not match the
+	// index (it was rebuilt at open), so the next Flush or Close writes one
+	// even if nothing changed. Guarded by writeMu (and set during Open).
+	vecStale bool
+	// vecSource says how Open obtained the vector index: "snapshot",
+	// "rebuilt" or "" (no vectors, or built by replaying writes).
+	vecSource string
 }
 
 var _ store.Backend = (*Backend)(nil)
@@ -94,6 +106,9 @@ var _ store.Backend = (*Backend)(nil)
 func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
 	cfg.ensureDefaults()
 	if err := cfg.BM25.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Vector.Validate(); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -240,7 +255,7 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	var snapErr error
-	if b.seq.Load() != b.snapSeq.Load() {
+	if b.seq.Load() != b.snapSeq.Load() || b.vecStale {
 		snapErr = b.snapshotLocked()
 	}
 	b.mu.Lock()
@@ -260,7 +275,7 @@ func (b *Backend) Flush(ctx context.Context) error {
 	if err := b.checkOpen(); err != nil {
 		return err
 	}
-	if b.seq.Load() == b.snapSeq.Load() {
+	if b.seq.Load() == b.snapSeq.Load() && !b.vecStale {
 		return nil
 	}
 	return b.snapshotLocked()
@@ -283,19 +298,24 @@ func (b *Backend) Stats(ctx context.Context) (store.Stats, error) {
 		return store.Stats{}, store.ErrClosed
 	}
 	is := b.mu.ix.Stats()
-	st := store.Stats{
-		Vectors:     b.mu.nvec,
-		Dimension:   b.dim,
-		VectorBytes: int64(b.mu.nvec) * int64(b.dim) * 4,
-		Documents:   b.mu.cat.live,
-		Chunks:      b.mu.ix.Len(),
-		Terms:       is.Terms,
-		Postings:    is.Postings,
-		IndexBytes:  is.Bytes,
-		Generation:  b.seq.Load(),
-		Languages:   b.mu.cat.languages(),
+	var vs vector.Stats
+	if b.mu.vix != nil {
+		vs = b.mu.vix.Stats()
 	}
-	for _, name := range []string{"store.db", snapName} {
+	st := store.Stats{
+		Vectors:        vs.Vectors,
+		Dimension:      b.dim,
+		VectorBytes:    int64(vs.Bytes),
+		BytesPerVector: int64(vs.BytesPerVector),
+		Documents:      b.mu.cat.live,
+		Chunks:         b.mu.ix.Len(),
+		Terms:          is.Terms,
+		Postings:       is.Postings,
+		IndexBytes:     is.Bytes,
+		Generation:     b.seq.Load(),
+		Languages:      b.mu.cat.languages(),
+	}
+	for _, name := range []string{"store.db", snapName, vsnapName} {
 		if fi, err := os.Stat(filepath.Join(b.dir, name)); err == nil {
 			st.DiskBytes += fi.Size()
 		}

@@ -47,17 +47,35 @@ func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit
 		hits[i] = base.Hit{ChunkID: r.Key, DocID: docID, Ordinal: ord, Score: r.Score, Title: a.Title}
 	}
 	b.mu.RUnlock()
-	if q.NoText || len(hits) == 0 {
-		return hits, nil
-	}
-	return hits, b.fillText(hits)
+	return hits, b.fillHits(hits, !q.NoText, q.WithVectors)
 }
 
-// fillText reads the text, section and offsets of each hit's chunk.
-func (b *Backend) fillText(hits []base.Hit) error {
+// fillHits reads, for each hit's chunk, its text, section and offsets (when
+// text is set) and its vector (when vecs is set) from the store.
+func (b *Backend) fillHits(hits []base.Hit, text, vecs bool) error {
+	if len(hits) == 0 || (!text && !vecs) {
+		return nil
+	}
+	b.mu.RLock()
+	dim := b.dim
+	b.mu.RUnlock()
 	return b.db.View(func(tx *bolt.Tx) error {
-		cb := tx.Bucket(bucketChunks)
+		cb, vb := tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
 		for i := range hits {
+			if vecs && dim > 0 {
+				// A hit deleted since the index read has no vector: it
+				// keeps none rather than failing the search.
+				if raw := vb.Get([]byte(hits[i].ChunkID)); raw != nil {
+					v, err := decodeVector(raw, dim)
+					if err != nil {
+						return err
+					}
+					hits[i].Vector = v
+				}
+			}
+			if !text {
+				continue
+			}
 			v := cb.Get([]byte(hits[i].ChunkID))
 			if v == nil {
 				// Deleted between the index read and now: keep the hit

@@ -42,7 +42,16 @@ func (b *Backend) snapshotLocked() error {
 	if st := b.mu.ix.Stats(); st.Deleted > 0 && st.Deleted*5 > st.Docs {
 		b.mu.ix.Compact()
 	}
+	if b.mu.vix != nil {
+		b.mu.vix.Compact()
+	}
 	b.mu.Unlock()
+	// The vector snapshot goes first: a crash between the two files leaves
+	// a vectors.snap whose seq differs from bm25.snap's, which Open detects
+	// and rebuilds from.
+	if err := b.snapshotVectorsLocked(seq); err != nil {
+		return fmt.Errorf("store: vector snapshot: %w", err)
+	}
 	var catBuf, ixBuf bytes.Buffer
 	b.mu.RLock()
 	err := encodeCatalog(&catBuf, b.mu.cat)
@@ -77,6 +86,7 @@ func (b *Backend) snapshotLocked() error {
 		return fmt.Errorf("store: snapshot: %w", err)
 	}
 	b.snapSeq.Store(seq)
+	b.vecStale = false
 	// The snapshot covers every record up to seq: drop them.
 	return b.db.Update(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketLog).Cursor()
@@ -204,7 +214,7 @@ func (b *Backend) load(ctx context.Context) error {
 	seq, ix, cat, err := readSnapshot(filepath.Join(b.dir, snapName))
 	if err == nil && seq <= storeSeq {
 		b.mu.ix, b.mu.cat = ix, cat
-		if err := b.loadVectorsLocked(); err != nil {
+		if err := b.loadVectorsLocked(ctx, seq); err != nil {
 			return err
 		}
 		if err := b.replay(ctx, seq); err == nil {
@@ -290,9 +300,11 @@ func (b *Backend) resync(ctx context.Context, ids []string) error {
 		for _, id := range gone {
 			b.applyDeleteLocked(id)
 		}
+		var vb vecBatch
 		for i := range docs {
-			b.applyPutLocked(&docs[i], terms[i])
+			b.applyPutLocked(&docs[i], terms[i], &vb)
 		}
+		b.flushVectorsLocked(&vb)
 		b.mu.Unlock()
 	}
 	return nil
@@ -302,7 +314,8 @@ func (b *Backend) resync(ctx context.Context, ids []string) error {
 func (b *Backend) rebuild(ctx context.Context) error {
 	b.mu.ix = bm25.New(b.cfg.BM25)
 	b.mu.cat = newCatalog()
-	b.mu.vecs, b.mu.nvec = nil, 0
+	b.mu.vix = nil
+	b.vecSource = ""
 	var ids []string
 	if err := b.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketDocs).ForEach(func(k, _ []byte) error {

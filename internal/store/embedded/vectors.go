@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"container/heap"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -10,14 +9,18 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/quarry-rag/quarry/internal/base"
-	"github.com/quarry-rag/quarry/internal/kernels"
+	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
 // Vectors live in the bbolt bucket "vectors" (chunk id → little-endian
-// float32s) and, for search, in memory indexed by the chunk's internal id.
-// Search is exact (a flat scan with the SIMD dot product); the approximate
-// indexes (HNSW, IVF) are a later layer over the same table.
+// float32s), the source of truth, and in a vector index in memory keyed by
+// the chunk's internal id (see vindex.go): an HNSW graph by default, or a
+// flat table searched exactly. The HNSW is snapshotted to vectors.snap with
+// the BM25 snapshot (see vsnap.go).
+
+// maxDim bounds a collection's vector dimension.
+const maxDim = 65536
 
 var (
 	bucketVectors = []byte("vectors")
@@ -61,7 +64,7 @@ func checkVectors(docs []store.DocChunks, dim int) (int, error) {
 			if dim == 0 {
 				dim = len(v)
 			}
-			if len(v) != dim || dim == 0 {
+			if len(v) != dim || dim == 0 || dim > maxDim {
 				return dim, fmt.Errorf("%w: document %q chunk %d has %d dimensions, the collection %d", store.ErrDimension, d.Doc.ID, j, len(v), dim)
 			}
 			for _, x := range v {
@@ -74,18 +77,85 @@ func checkVectors(docs []store.DocChunks, dim int) (int, error) {
 	return dim, nil
 }
 
-// setVectorLocked records the vector of internal id (nil clears it).
-func (b *Backend) setVectorLocked(id uint32, v []float32) {
-	for int(id) >= len(b.mu.vecs) {
-		b.mu.vecs = append(b.mu.vecs, nil)
+// vecBatch collects the vectors of one write, added to the index together
+// (HNSW inserts them on every core).
+type vecBatch struct {
+	ids  []uint32
+	vecs [][]float32
+}
+
+// ensureIndexLocked creates the vector index when the collection's first
+// vector arrives. b.mu must be held for writing.
+func (b *Backend) ensureIndexLocked() {
+	if b.mu.vix != nil || b.dim == 0 {
+		return
 	}
-	if b.mu.vecs[id] != nil {
-		b.mu.nvec--
+	ix, err := newIndex(b.cfg.Vector, b.dim, b.fullVector)
+	if err != nil {
+		// The configuration was validated by Open and the dimension by
+		// checkVectors: reaching this is a bug.
+		panic(fmt.Sprintf("store: new vector index: %v", err))
 	}
-	b.mu.vecs[id] = v
-	if v != nil {
-		b.mu.nvec++
+	b.mu.vix = ix
+}
+
+// flushVectorsLocked indexes the batch's vectors of chunks still catalogued
+// (a document written twice in one batch drops its first chunks' ids).
+// b.mu must be held for writing.
+func (b *Backend) flushVectorsLocked(vb *vecBatch) {
+	if len(vb.ids) == 0 {
+		return
 	}
+	b.ensureIndexLocked()
+	w := 0
+	for i, id := range vb.ids {
+		if int(id) < len(b.mu.cat.byID) && b.mu.cat.byID[id] >= 0 {
+			vb.ids[w], vb.vecs[w] = id, vb.vecs[i]
+			w++
+		}
+	}
+	if err := b.mu.vix.AddBatch(vb.ids[:w], vb.vecs[:w]); err != nil {
+		// Vectors were validated by checkVectors (or decoded from the
+		// store, which only holds validated ones): reaching this is a bug.
+		panic(fmt.Sprintf("store: vector index add: %v", err))
+	}
+	vb.ids, vb.vecs = vb.ids[:0], vb.vecs[:0]
+}
+
+// fullVector reads the stored vector of internal id, for an int8 index to
+// rescore candidates. The index calls it from Search, which runs with b.mu
+// held.
+func (b *Backend) fullVector(id uint32) ([]float32, bool) {
+	key := b.mu.ix.Key(id)
+	if key == "" {
+		return nil, false
+	}
+	var v []float32
+	err := b.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketVectors).Get([]byte(key))
+		if raw == nil {
+			return nil
+		}
+		var err error
+		v, err = decodeVector(raw, b.dim)
+		return err
+	})
+	return v, err == nil && v != nil
+}
+
+// deleteVectorLocked removes the vector of internal id, if any.
+func (b *Backend) deleteVectorLocked(id uint32) {
+	if b.mu.vix != nil {
+		b.mu.vix.Delete(id)
+	}
+}
+
+// numVectorsLocked is the number of indexed vectors.
+func (b *Backend) numVectorsLocked() int {
+	if b.mu.vix == nil {
+		return 0
+	}
+	return b.mu.vix.Len()
 }
 
 // readVectors reads the stored vectors of a document's chunks.
@@ -109,41 +179,70 @@ func readVectors(tx *bolt.Tx, docID string, n, dim int) ([][]float32, error) {
 	return out, nil
 }
 
-// loadVectorsLocked fills the in-memory table for every catalogued chunk.
-func (b *Backend) loadVectorsLocked() error {
-	b.mu.vecs, b.mu.nvec = nil, 0
+// rebuildVectorsLocked builds the vector index from the stored vectors of
+// every catalogued chunk.
+func (b *Backend) rebuildVectorsLocked(ctx context.Context) error {
+	b.mu.vix = nil
 	if b.dim == 0 {
 		return nil
 	}
+	b.ensureIndexLocked()
+	var vb vecBatch
 	return b.db.View(func(tx *bolt.Tx) error {
 		for i := range b.mu.cat.docs {
 			e := &b.mu.cat.docs[i]
 			if !e.live {
 				continue
 			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !sameChunkCount(tx, e.attrs.ID, len(e.ids)) {
+				// Changed or deleted after the snapshot the catalog comes
+				// from: the log replay that follows re-indexes it.
+				continue
+			}
 			vs, err := readVectors(tx, e.attrs.ID, len(e.ids), b.dim)
 			if err != nil {
 				return err
 			}
-			for j, id := range e.ids {
-				b.setVectorLocked(id, vs[j])
+			vb.ids = append(vb.ids, e.ids...)
+			vb.vecs = append(vb.vecs, vs...)
+			if len(vb.ids) >= 4096 {
+				b.flushVectorsLocked(&vb)
 			}
 		}
+		b.flushVectorsLocked(&vb)
 		return nil
 	})
 }
 
-// Dense implements store.Backend with an exact scan.
+// sameChunkCount reports whether the store holds exactly n chunks of
+// document docID (Upsert deletes a shorter new version's surplus chunks).
+func sameChunkCount(tx *bolt.Tx, docID string, n int) bool {
+	cb := tx.Bucket(bucketChunks)
+	if n > 0 && cb.Get([]byte(base.ChunkID(docID, n-1))) == nil {
+		return false
+	}
+	return cb.Get([]byte(base.ChunkID(docID, n))) == nil
+}
+
+// Dense implements store.Backend: an approximate search in the vector index
+// (an exact one with the flat index or q.Exact). The scope is applied inside
+// the search, so the K results are the best K visible ones.
 func (b *Backend) Dense(ctx context.Context, q store.DenseQuery) ([]base.Hit, error) {
 	if q.K <= 0 {
 		return nil, nil
+	}
+	if q.Ef < 0 || q.Ef > maxEf {
+		return nil, fmt.Errorf("store: ef must be between 0 and %d, got %d", maxEf, q.Ef)
 	}
 	b.mu.RLock()
 	if b.mu.closed {
 		b.mu.RUnlock()
 		return nil, store.ErrClosed
 	}
-	if b.dim == 0 || b.mu.nvec == 0 {
+	if b.dim == 0 || b.numVectorsLocked() == 0 {
 		b.mu.RUnlock()
 		return nil, nil
 	}
@@ -152,32 +251,71 @@ func (b *Backend) Dense(ctx context.Context, q store.DenseQuery) ([]base.Hit, er
 		return nil, fmt.Errorf("%w: query has %d dimensions, the collection %d", store.ErrDimension, len(q.Vector), b.dim)
 	}
 	accept := b.mu.cat.acceptFunc(q.Scope)
-	h := make(scoreHeap, 0, q.K+1)
-	for id, v := range b.mu.vecs {
-		if v == nil || (accept != nil && !accept(uint32(id))) {
-			continue
+	var res []vector.Result
+	var err error
+	if _, flat := b.mu.vix.(*flatIndex); q.Exact && !flat {
+		// Not the index's own exact fallback: an int8 index would rank by
+		// approximate scores.
+		res, err = b.exactScanLocked(ctx, q.Vector, q.K, accept)
+	} else {
+		ef := q.Ef
+		if ef == 0 {
+			ef = b.cfg.Vector.defaultEffort() // 0 = the index's own default
 		}
-		s := kernels.Dot(q.Vector, v)
-		if len(h) < q.K {
-			heap.Push(&h, scored{uint32(id), s})
-		} else if s > h[0].score {
-			h[0] = scored{uint32(id), s}
-			heap.Fix(&h, 0)
-		}
+		res, err = b.mu.vix.Search(q.Vector, q.K, ef, accept)
 	}
-	hits := make([]base.Hit, len(h))
-	for i := len(h) - 1; i >= 0; i-- {
-		x := heap.Pop(&h).(scored)
-		key := b.mu.ix.Key(x.id)
+	if err != nil {
+		b.mu.RUnlock()
+		return nil, fmt.Errorf("store: dense search: %w", err)
+	}
+	hits := make([]base.Hit, 0, len(res))
+	for _, r := range res {
+		key := b.mu.ix.Key(r.ID)
+		if key == "" || int(r.ID) >= len(b.mu.cat.byID) || b.mu.cat.byID[r.ID] < 0 {
+			continue // cannot happen: the index and the catalog change together
+		}
 		docID, ord, _ := base.ParseChunkID(key)
-		a := &b.mu.cat.docs[b.mu.cat.byID[x.id]].attrs
-		hits[i] = base.Hit{ChunkID: key, DocID: docID, Ordinal: ord, Score: float64(x.score), Title: a.Title}
+		a := &b.mu.cat.docs[b.mu.cat.byID[r.ID]].attrs
+		hits = append(hits, base.Hit{ChunkID: key, DocID: docID, Ordinal: ord, Score: float64(r.Score), Title: a.Title})
 	}
 	b.mu.RUnlock()
-	if q.NoText {
-		return hits, nil
-	}
-	return hits, b.fillText(hits)
+	return hits, b.fillHits(hits, !q.NoText, q.WithVectors)
+}
+
+// maxEf bounds DenseQuery.Ef.
+const maxEf = 4096
+
+// exactScanLocked is an exhaustive search over the stored vectors, for an
+// index that does not keep full-precision vectors in memory. b.mu must be
+// held.
+func (b *Backend) exactScanLocked(ctx context.Context, q []float32, k int, accept func(uint32) bool) ([]vector.Result, error) {
+	var res []vector.Result
+	err := b.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketVectors).Cursor()
+		buf := make([]float32, b.dim)
+		var derr error
+		res = topK(k, func(yield func(id uint32, v []float32)) {
+			for key, raw := c.First(); key != nil; key, raw = c.Next() {
+				id, ok := b.mu.ix.ID(string(key))
+				if !ok || (accept != nil && !accept(id)) {
+					continue
+				}
+				if len(raw) != 4*b.dim {
+					derr = fmt.Errorf("%w: vector of chunk %q has %d bytes", store.ErrCorrupt, key, len(raw))
+					return
+				}
+				for i := range buf {
+					buf[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+				}
+				yield(id, buf)
+			}
+		}, q)
+		if derr == nil {
+			derr = ctx.Err()
+		}
+		return derr
+	})
+	return res, err
 }
 
 type scored struct {

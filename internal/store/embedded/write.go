@@ -167,17 +167,19 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	// Durable; now make it searchable.
 	b.mu.Lock()
 	b.dim = dim
+	var vb vecBatch
 	for i := range docs {
-		b.applyPutLocked(&docs[i], terms[i])
+		b.applyPutLocked(&docs[i], terms[i], &vb)
 	}
+	b.flushVectorsLocked(&vb)
 	b.mu.Unlock()
 	b.seq.Store(seq)
 	return b.maybeSnapshotLocked()
 }
 
-// applyPutLocked replaces a document's chunks in the index and catalog.
-// b.mu must be held for writing.
-func (b *Backend) applyPutLocked(dc *store.DocChunks, terms []analyzed) {
+// applyPutLocked replaces a document's chunks in the index and catalog; its
+// vectors join vb, for flushVectorsLocked. b.mu must be held for writing.
+func (b *Backend) applyPutLocked(dc *store.DocChunks, terms []analyzed, vb *vecBatch) {
 	b.applyDeleteLocked(dc.Doc.ID)
 	ids := make([]uint32, len(dc.Chunks))
 	for j := range dc.Chunks {
@@ -189,7 +191,8 @@ func (b *Backend) applyPutLocked(dc *store.DocChunks, terms []analyzed) {
 		}
 		ids[j] = id
 		if dc.Vectors != nil {
-			b.setVectorLocked(id, dc.Vectors[j])
+			vb.ids = append(vb.ids, id)
+			vb.vecs = append(vb.vecs, dc.Vectors[j])
 		}
 	}
 	b.mu.cat.put(attrsOf(&dc.Doc, len(dc.Chunks)), ids)
@@ -199,9 +202,7 @@ func (b *Backend) applyPutLocked(dc *store.DocChunks, terms []analyzed) {
 func (b *Backend) applyDeleteLocked(docID string) {
 	for _, id := range b.mu.cat.remove(docID) {
 		b.mu.ix.Delete(b.mu.ix.Key(id))
-		if int(id) < len(b.mu.vecs) {
-			b.setVectorLocked(id, nil)
-		}
+		b.deleteVectorLocked(id)
 	}
 }
 

@@ -1,0 +1,264 @@
+package embedded
+
+import (
+	"container/heap"
+	"fmt"
+	"io"
+
+	"github.com/quarry-rag/quarry/internal/index/vector"
+	"github.com/quarry-rag/quarry/internal/kernels"
+)
+
+// Vector index kinds (VectorConfig.Index).
+const (
+	IndexHNSW = "hnsw" // approximate graph index (default)
+	IndexFlat = "flat" // exact scan over float32 vectors in memory
+	IndexIVF  = "ivf"  // inverted-file index over k-means cells
+)
+
+// VectorConfig selects and tunes the dense index. The zero value means an
+// HNSW with the vector package's defaults.
+type VectorConfig struct {
+	// Index is IndexHNSW (default), IndexFlat or IndexIVF.
+	Index string
+	// M, EfConstruction and EfSearch tune the HNSW; 0 = the vector
+	// package's defaults (16, 200, 64).
+	M, EfConstruction, EfSearch int
+	// Quantization is "" (float32) or "int8".
+	Quantization string
+	// NList and NProbe tune the IVF index.
+	NList, NProbe int
+}
+
+// Validate reports a configuration the backend cannot serve.
+func (c VectorConfig) Validate() error {
+	switch c.Index {
+	case "", IndexHNSW:
+		vc := c.hnswConfig(8)
+		if err := vc.Validate(); err != nil {
+			return fmt.Errorf("store: vector index: %w", err)
+		}
+	case IndexFlat:
+		if c.Quantization != "" {
+			return fmt.Errorf("store: vector index: quantization %q needs the hnsw index", c.Quantization)
+		}
+	case IndexIVF:
+		if c.M != 0 || c.EfConstruction != 0 || c.EfSearch != 0 {
+			return fmt.Errorf("store: vector index: M, EfConstruction and EfSearch apply to hnsw, not ivf")
+		}
+		if err := c.ivfConfig(8).Validate(); err != nil {
+			return fmt.Errorf("store: vector index: %w", err)
+		}
+	default:
+		return fmt.Errorf("store: unknown vector index %q (want hnsw, flat or ivf)", c.Index)
+	}
+	return nil
+}
+
+func (c VectorConfig) kind() string {
+	if c.Index == "" {
+		return IndexHNSW
+	}
+	return c.Index
+}
+
+func (c VectorConfig) hnswConfig(dim int) vector.Config {
+	return vector.Config{Dim: dim, Metric: vector.Dot, M: c.M, EfConstruction: c.EfConstruction,
+		EfSearch: c.EfSearch, Quantize: c.Quantization, Seed: 1}
+}
+
+func (c VectorConfig) ivfConfig(dim int) vector.IVFConfig {
+	return vector.IVFConfig{Dim: dim, Metric: vector.Dot, NList: c.NList, NProbe: c.NProbe, Quantize: c.Quantization, Seed: 1}
+}
+
+// defaultEffort is the search effort of a query that sets none: EfSearch
+// for HNSW, NProbe for IVF (0 = the index's own default).
+func (c VectorConfig) defaultEffort() int {
+	if c.kind() == IndexIVF {
+		return c.NProbe
+	}
+	return c.EfSearch
+}
+
+// describe names the configuration a snapshot was built with; a snapshot of
+// another configuration is not loaded.
+func (c VectorConfig) describe(dim int) string {
+	return fmt.Sprintf("%s dim=%d m=%d efc=%d nlist=%d q=%s", c.kind(), dim, c.M, c.EfConstruction, c.NList, c.Quantization)
+}
+
+// annIndex is what the backend needs from a vector index. Every method is
+// called with Backend.mu held (read lock for Search, Stats, Len and WriteTo;
+// write lock for the others), so implementations need no locking of their
+// own.
+type annIndex interface {
+	Add(id uint32, v []float32) error
+	// AddBatch adds vecs[i] under ids[i] (on several cores when it can).
+	AddBatch(ids []uint32, vecs [][]float32) error
+	Delete(id uint32) bool
+	// Search returns the k best accepted ids, best first; ef <= 0 is the
+	// index's default effort.
+	Search(q []float32, k, ef int, accept func(id uint32) bool) ([]vector.Result, error)
+	Len() int
+	Stats() vector.Stats
+	// Compact drops deleted entries if they are worth dropping.
+	Compact()
+	// persistent reports whether the index is worth a snapshot file (a
+	// flat table loads from the store as fast as from a file).
+	persistent() bool
+	WriteTo(w io.Writer) (int64, error)
+}
+
+// newIndex returns an empty index for dim-dimensional vectors. full reads a
+// vector from the store by chunk id, for an int8 index to rescore its
+// candidates without keeping float32 copies in memory. Persistent indexes
+// are wrapped in a mappedIndex (see there why).
+func newIndex(c VectorConfig, dim int, full func(uint32) ([]float32, bool)) (annIndex, error) {
+	switch c.kind() {
+	case IndexFlat:
+		return &flatIndex{dim: dim}, nil
+	case IndexHNSW:
+		return newMapped(full, func(full func(uint32) ([]float32, bool)) (annIndex, error) {
+			vc := c.hnswConfig(dim)
+			if vc.Quantize != "" {
+				vc.Full = full
+			}
+			h, err := vector.New(vc)
+			if err != nil {
+				return nil, fmt.Errorf("store: vector index: %w", err)
+			}
+			return &hnswIndex{h}, nil
+		})
+	case IndexIVF:
+		return newMapped(full, func(full func(uint32) ([]float32, bool)) (annIndex, error) {
+			return newIVFIndex(c, dim, full), nil
+		})
+	}
+	return nil, fmt.Errorf("store: vector index %q is not available", c.Index)
+}
+
+// readIndex loads an index written by snapshotVectorsLocked.
+func readIndex(c VectorConfig, dim int, r io.Reader, full func(uint32) ([]float32, bool)) (annIndex, error) {
+	switch c.kind() {
+	case IndexIVF:
+		return readMapped(r, full, func(r io.Reader, full func(uint32) ([]float32, bool)) (annIndex, error) {
+			return readIVFIndex(c, dim, r, full)
+		})
+	case IndexHNSW:
+		return readMapped(r, full, func(r io.Reader, full func(uint32) ([]float32, bool)) (annIndex, error) {
+			h, err := vector.Read(r)
+			if err != nil {
+				return nil, err
+			}
+			if c.Quantization != "" {
+				h.SetFull(full)
+			}
+			return &hnswIndex{h}, nil
+		})
+	}
+	return nil, fmt.Errorf("%w: no snapshot format for index %q", errSnapshot, c.kind())
+}
+
+// hnswIndex adapts vector.HNSW.
+type hnswIndex struct{ *vector.HNSW }
+
+func (h *hnswIndex) persistent() bool { return true }
+
+func (h *hnswIndex) AddBatch(ids []uint32, vecs [][]float32) error {
+	return h.HNSW.AddBatch(ids, vecs, 0)
+}
+
+// Compact rebuilds the graph once tombstones are a third of its nodes.
+func (h *hnswIndex) Compact() {
+	if st := h.HNSW.Stats(); st.Deleted*2 > st.Vectors {
+		h.HNSW.Compact()
+	}
+}
+
+// flatIndex is an exact scan over vectors kept in memory by internal id.
+type flatIndex struct {
+	dim  int
+	vecs [][]float32 // by internal chunk id; nil = none
+	n    int
+}
+
+func (f *flatIndex) Add(id uint32, v []float32) error {
+	for int(id) >= len(f.vecs) {
+		f.vecs = append(f.vecs, nil)
+	}
+	if f.vecs[id] == nil {
+		f.n++
+	}
+	f.vecs[id] = v
+	return nil
+}
+
+func (f *flatIndex) AddBatch(ids []uint32, vecs [][]float32) error {
+	for i, id := range ids {
+		if err := f.Add(id, vecs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *flatIndex) Delete(id uint32) bool {
+	if int(id) >= len(f.vecs) || f.vecs[id] == nil {
+		return false
+	}
+	f.vecs[id] = nil
+	f.n--
+	return true
+}
+
+func (f *flatIndex) get(id uint32) []float32 {
+	if int(id) >= len(f.vecs) {
+		return nil
+	}
+	return f.vecs[id]
+}
+
+func (f *flatIndex) Search(q []float32, k, _ int, accept func(id uint32) bool) ([]vector.Result, error) {
+	return topK(k, func(yield func(id uint32, v []float32)) {
+		for id, v := range f.vecs {
+			if v != nil && (accept == nil || accept(uint32(id))) {
+				yield(uint32(id), v)
+			}
+		}
+	}, q), nil
+}
+
+func (f *flatIndex) Len() int { return f.n }
+
+func (f *flatIndex) Stats() vector.Stats {
+	per := 4*f.dim + 24 // the floats and the slice header
+	st := vector.Stats{Vectors: f.n, Bytes: f.n*per + 24*(len(f.vecs)-f.n)}
+	if f.n > 0 {
+		st.BytesPerVector = st.Bytes / f.n
+	}
+	return st
+}
+
+func (f *flatIndex) Compact()                           {}
+func (f *flatIndex) persistent() bool                   { return false }
+func (f *flatIndex) WriteTo(w io.Writer) (int64, error) { return 0, nil }
+
+// topK scores every vector each yields against q and keeps the k best
+// (ties: lower id first).
+func topK(k int, each func(yield func(id uint32, v []float32)), q []float32) []vector.Result {
+	h := make(scoreHeap, 0, k+1)
+	each(func(id uint32, v []float32) {
+		s := kernels.Dot(q, v)
+		if len(h) < k {
+			heap.Push(&h, scored{id, s})
+		} else if s > h[0].score || (s == h[0].score && id < h[0].id) {
+			h[0] = scored{id, s}
+			heap.Fix(&h, 0)
+		}
+	})
+	out := make([]vector.Result, len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		x := heap.Pop(&h).(scored)
+		out[i] = vector.Result{ID: x.id, Score: x.score}
+	}
+	return out
+}
