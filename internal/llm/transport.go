@@ -28,6 +28,8 @@ type Options struct {
 	BreakerThreshold int
 	// BreakerCooldown is how long the breaker stays open. Default 30s.
 	BreakerCooldown time.Duration
+	// APIKey, when set, is sent as "Authorization: Bearer APIKey".
+	APIKey string
 }
 
 func (o *Options) withDefaults() Options {
@@ -134,6 +136,9 @@ func (t *transport) post(ctx context.Context, path string, body []byte) (*http.R
 			return nil, fmt.Errorf("llm: POST %s: %w", url, err)
 		}
 		req.Header.Set("Content-Type", "application/json")
+		if t.opts.APIKey != "" {
+			req.Header.Set("Authorization", "Bearer "+t.opts.APIKey)
+		}
 		resp, err := t.opts.HTTPClient.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -1,0 +1,111 @@
+package rewrite
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/llm"
+)
+
+func TestFuseRRF(t *testing.T) {
+	h := func(ids ...string) []base.Hit {
+		var out []base.Hit
+		for _, id := range ids {
+			out = append(out, base.Hit{ChunkID: id})
+		}
+		return out
+	}
+	got := FuseRRF([][]base.Hit{h("a", "b", "c"), h("b", "a"), h("b", "d")}, 60, 3)
+	var ids []string
+	for _, x := range got {
+		ids = append(ids, x.ChunkID)
+	}
+	// b: 1/62+1/61+1/61 > a: 1/61+1/62 > c: 1/63 > d: 1/62? d is rank 2 → 1/62 > c.
+	if !reflect.DeepEqual(ids, []string{"b", "a", "d"}) {
+		t.Fatalf("fused %v", ids)
+	}
+	if got[0].Score <= got[1].Score {
+		t.Fatal("scores not fused")
+	}
+}
+
+func TestClean(t *testing.T) {
+	for in, want := range map[string]string{
+		" 2. why do tides happen": "why do tides happen",
+		"- \"moon gravity\"":      "moon gravity",
+		"plain\nsecond line":      "plain",
+		"   ":                     "",
+	} {
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidation(t *testing.T) {
+	r := &Rewriter{Chat: llm.NewOpenAI("http://127.0.0.1:1", nil), Model: "m"}
+	if _, err := r.Expand(context.Background(), "q", 0); err == nil {
+		t.Fatal("n=0 accepted")
+	}
+	// No history: no model call (the unreachable server would fail).
+	if q, err := r.Condense(context.Background(), nil, "q"); err != nil || q != "q" {
+		t.Fatalf("%q %v", q, err)
+	}
+}
+
+// realRewriter returns a Rewriter on the real local model, skipping (or
+// failing under CI=true) without one.
+func realRewriter(t *testing.T) *Rewriter {
+	url := os.Getenv("QUARRY_LLM_URL")
+	model := os.Getenv("QUARRY_LLM_MODEL")
+	if model == "" {
+		model = "quarry-gemma3-270m"
+	}
+	if url == "" {
+		c := http.Client{Timeout: 2 * time.Second}
+		if resp, err := c.Get("http://127.0.0.1:11435/api/tags"); err == nil {
+			resp.Body.Close()
+			url = "http://127.0.0.1:11435"
+		}
+	}
+	if url == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no language model: set QUARRY_LLM_URL (scripts/llm.sh)")
+		}
+		t.Skip("no language model: set QUARRY_LLM_URL (scripts/llm.sh)")
+	}
+	zero := 0.0
+	return &Rewriter{Chat: llm.NewOllama(url, &llm.Options{Timeout: 10 * time.Minute}), Model: model, Params: llm.Params{Temperature: &zero}}
+}
+
+func TestRealRewrites(t *testing.T) {
+	r := realRewriter(t)
+	ctx := context.Background()
+	qs, err := r.Expand(ctx, "how do vaccines train the immune system", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("expansions %q", qs)
+	if len(qs) == 0 || len(qs) > 2 {
+		t.Fatalf("expansions %q", qs)
+	}
+	for _, q := range qs {
+		if q == "" || strings.Contains(q, "\n") || strings.EqualFold(q, "how do vaccines train the immune system") {
+			t.Fatalf("bad expansion %q", q)
+		}
+	}
+	q, err := r.Condense(ctx, []llm.Message{{Role: "user", Content: "Who painted the Mona Lisa?"}, {Role: "assistant", Content: "Leonardo da Vinci."}}, "When was he born?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("condensed %q", q)
+	if q == "" || strings.Contains(q, "\n") {
+		t.Fatalf("condensed %q", q)
+	}
+}
