@@ -33,6 +33,41 @@ async function api(method, path, body) {
   return data;
 }
 
+// askStream posts a question with "stream": true and calls on(name, data)
+// for each Server-Sent Event as it arrives (retrieval, token, citations,
+// done, error). Errors before the stream starts are JSON, as from api().
+async function askStream(path, body, on) {
+  const res = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
+  if (!res.ok || !(res.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
+    const data = await res.json().catch(() => null);
+    const e = data && data.error;
+    throw new Error(e ? e.message + (e.field ? " (" + e.field + ")" : "") : res.status + " " + res.statusText);
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    let end;
+    while ((end = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      let name = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) name = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (data) on(name, JSON.parse(data)); // lines starting with ":" are heartbeats
+    }
+  }
+}
+
 function setError(msg) {
   $("error").hidden = !msg;
   $("error").textContent = msg || "";
@@ -135,13 +170,30 @@ async function run(kind) {
   $("answer").hidden = true;
   try {
     if (kind === "ask") {
-      const res = await api("POST", collectionPath("/ask"), { question: q, ...scope() });
-      renderAnswer(res.answer, res.citations);
-      $("answer-meta").textContent = res.method + " · " + res.took_ms.toFixed(1) + " ms";
-      $("answer").hidden = false;
-      $("sources-title").textContent = "Sources";
-      renderHits(res.sources, res.citations);
+      // Streamed: sources first, then the answer as it is written, then
+      // its citations as buttons and highlights.
+      let text = "";
+      let failed = null;
+      await askStream(collectionPath("/ask"), { question: q, ...scope() }, (name, data) => {
+        if (name === "retrieval") {
+          $("sources-title").textContent = "Sources";
+          renderHits(data.sources, []);
+          $("answer-text").replaceChildren();
+          $("answer-meta").textContent = "";
+          $("answer").hidden = false;
+        } else if (name === "token") {
+          text += data.text;
+          $("answer-text").textContent = text;
+        } else if (name === "done") {
+          renderAnswer(data.answer, data.citations);
+          $("answer-meta").textContent = data.method + (data.model ? " · " + data.model : "") + " · " + data.took_ms.toFixed(1) + " ms";
+          renderHits(data.sources, data.citations);
+        } else if (name === "error") {
+          failed = data.error ? data.error.message : "the answer failed";
+        }
+      });
       $("status").textContent = "";
+      if (failed) setError(failed);
     } else {
       const res = await api("POST", collectionPath("/search"), { query: q, k: 10, ...scope() });
       $("sources-title").textContent = "Results";

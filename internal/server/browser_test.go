@@ -35,7 +35,8 @@ func chromium(t *testing.T) string {
 // TestWebUIInRealBrowser loads the web page in headless Chromium with a
 // question in its URL, lets the page's JavaScript call the API, and checks
 // the rendered DOM: the answer quotes the source, its citation marker is a
-// button, and the cited passage is highlighted in the sources.
+// button, and the cited passage is highlighted in the sources. The page
+// streams the answer (Server-Sent Events over fetch).
 func TestWebUIInRealBrowser(t *testing.T) {
 	bin := chromium(t)
 	h := newHarness(t, Options{})
@@ -72,5 +73,10 @@ func TestWebUIInRealBrowser(t *testing.T) {
 	}
 	if strings.Contains(dom, `id="error" role="alert">`) && !strings.Contains(dom, `id="error" role="alert" hidden`) {
 		t.Fatalf("the page shows an error; DOM:\n%s", dom)
+	}
+	// The page asked with "stream": true and read the events.
+	metrics := string(h.do("GET", "/metrics", nil).mustStatus(t, 200).body)
+	if !strings.Contains(metrics, `quarry_http_ttft_seconds_count{route="/v1/collections/{c}/ask"} 1`) {
+		t.Error("the page did not stream its answer (no time to first token recorded for ask)")
 	}
 }

@@ -126,7 +126,7 @@ func decodeError(data []byte, err error, prefix string) error {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return invalid(prefix, "malformed JSON at %s: unexpected end of input", position(data, int64(len(data))))
 	case errors.As(err, &ute):
-		f := joinPath(prefix, ute.Field)
+		f := joinPath(prefix, stripEmbedded(ute.Field))
 		what := "value"
 		if ute.Value != "" {
 			what = ute.Value
@@ -143,6 +143,24 @@ func decodeError(data []byte, err error, prefix string) error {
 		return invalid(joinPath(prefix, name), "unknown field")
 	}
 	return invalid(prefix, "%v", err)
+}
+
+// embeddedStructs are the wire types embedded in request types: their
+// fields are promoted, so their Go names are no part of a JSON path, but
+// encoding/json's type errors name them (decodingIn.seed).
+var embeddedStructs = map[string]bool{"decodingIn": true, "scopeIn": true, "documentIn": true}
+
+// stripEmbedded removes the embedded struct names from a type error's
+// field path.
+func stripEmbedded(field string) string {
+	parts := strings.Split(field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if !embeddedStructs[p] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
 }
 
 // typeName turns a Go kind into the JSON type a client should send.
@@ -190,4 +208,27 @@ func joinPath(prefix, field string) string {
 		return prefix + field
 	}
 	return prefix + "." + field
+}
+
+// decodeList decodes a JSON array strictly, element by element, so that an
+// error names its element (name[3].field). what describes the expected
+// value for the error when b is not an array. null decodes to nil.
+func decodeList[T any](b []byte, name, what string) ([]T, error) {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, invalid(name, "must be %s", what)
+	}
+	out := []T{}
+	for i := 0; dec.More(); i++ {
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			return nil, decodeError(b, err, fmt.Sprintf("%s[%d]", name, i))
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

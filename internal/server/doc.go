@@ -18,6 +18,15 @@
 //   - Errors (errors.go): every error response is
 //     {"error":{"code","message","field"}}; engine errors are mapped to
 //     statuses in one function, toAPIError.
+//   - Streaming (sse.go): "stream": true on ask answers with Server-Sent
+//     Events (retrieval, token*, citations, done; or error once the stream
+//     began), flushed per event, with heartbeat comments while idle; a
+//     client that disconnects cancels the request's context, which stops
+//     generation. The status goes out with the first event, so anything
+//     that fails before it is an ordinary JSON error.
+//   - OpenAI compatibility (openai.go): /v1/chat/completions and
+//     /v1/models in OpenAI's shapes (errors included), with collections as
+//     models, so OpenAI's SDKs work unchanged.
 //   - Scope on reads: GET of a document applies the same tenant and ACL
 //     rule as search, so a document is never shown outside its tenant.
 //     Writes and deletes are administrative and not scoped; the server has
@@ -25,7 +34,8 @@
 //     tenant and principals (put an authenticating proxy in front).
 //
 // Concurrency: a Server is safe for concurrent use; each request runs on its
-// own goroutine (net/http's). ListenAndServe owns the one goroutine it
+// own goroutine (net/http's). A streamed response starts one heartbeat
+// goroutine, which it stops and waits for before the handler returns. ListenAndServe owns the one goroutine it
 // starts (http.Server.Serve) and waits for it before returning. Request
 // contexts are not cancelled by the ListenAndServe context: cancelling it
 // starts a graceful shutdown that lets in-flight requests finish, within

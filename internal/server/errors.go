@@ -17,7 +17,9 @@ const (
 	codeTooLarge         = "too_large"              // 413
 	codeUnsupportedMedia = "unsupported_media_type" // 415
 	codeInternal         = "internal"               // 500
+	codeLLMFailed        = "llm_failed"             // 502
 	codeUnavailable      = "unavailable"            // 503
+	codeLLMTimeout       = "llm_timeout"            // 504
 )
 
 var codeStatus = map[string]int{
@@ -27,7 +29,9 @@ var codeStatus = map[string]int{
 	codeTooLarge:         http.StatusRequestEntityTooLarge,
 	codeUnsupportedMedia: http.StatusUnsupportedMediaType,
 	codeInternal:         http.StatusInternalServerError,
+	codeLLMFailed:        http.StatusBadGateway,
 	codeUnavailable:      http.StatusServiceUnavailable,
+	codeLLMTimeout:       http.StatusGatewayTimeout,
 }
 
 // apiError is an error as the client sees it. Handlers and decoders return
@@ -87,8 +91,18 @@ func toAPIError(err error) (e *apiError, internal bool) {
 			msg = fe.Msg
 		}
 	}
-	var mbe *http.MaxBytesError
+	var (
+		mbe *http.MaxBytesError
+		le  *quarry.LLMError
+	)
 	switch {
+	case errors.As(err, &le):
+		// Before the context cases: a model call that timed out wraps
+		// context.DeadlineExceeded. The URL stays in the log.
+		if le.Timeout {
+			return &apiError{Code: codeLLMTimeout, Message: fmt.Sprintf("the language model %q (%s) timed out; the retrieved sources are in sources", le.Model, le.Provider)}, false
+		}
+		return &apiError{Code: codeLLMFailed, Message: fmt.Sprintf("the language model %q (%s) is unreachable or failed; the retrieved sources are in sources", le.Model, le.Provider)}, false
 	case errors.As(err, &mbe):
 		return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body exceeds the limit of %d bytes", mbe.Limit)}, false
 	case errors.Is(err, quarry.ErrTooLarge):
@@ -110,6 +124,55 @@ func toAPIError(err error) (e *apiError, internal bool) {
 // errorBody is the JSON shape of every error response.
 type errorBody struct {
 	Error errorDetail `json:"error"`
+	// Sources are the retrieval results of an answer whose language
+	// model failed (llm_failed, llm_timeout).
+	Sources []hitOut `json:"sources,omitempty"`
+}
+
+// sourcesError carries the retrieval results of a failed answer to the
+// error response.
+type sourcesError struct {
+	err     error
+	sources []hitOut
+}
+
+func (e *sourcesError) Error() string { return e.err.Error() }
+func (e *sourcesError) Unwrap() error { return e.err }
+
+// withSources attaches ans's sources, if any, to err.
+func withSources(err error, ans *quarry.Answer) error {
+	if err == nil || ans == nil || len(ans.Sources) == 0 {
+		return err
+	}
+	return &sourcesError{err: err, sources: fromHits(ans.Sources)}
+}
+
+// sourcesOf returns the sources attached to err, or nil.
+func sourcesOf(err error) []hitOut {
+	var se *sourcesError
+	if errors.As(err, &se) {
+		return se.sources
+	}
+	return nil
+}
+
+// renameFields rewrites the field an error names, for routes whose
+// request fields are not the engine's (a chat's history is its messages).
+func renameFields(err error, rename func(string) string) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		if f := rename(ae.Field); f != ae.Field {
+			return &apiError{Code: ae.Code, Message: ae.Message, Field: f}
+		}
+		return err
+	}
+	var fe *quarry.FieldError
+	if errors.As(err, &fe) {
+		if f := rename(fe.Field); f != fe.Field {
+			return &quarry.FieldError{Field: f, Msg: fe.Msg, Err: fe.Err}
+		}
+	}
+	return err
 }
 
 type errorDetail struct {

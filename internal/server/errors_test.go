@@ -43,6 +43,8 @@ func TestErrors(t *testing.T) {
 		{"unknown nested config field", "PUT", "/v1/collections/n", `{"chunking":{"sise":5}}`, 400, codeInvalid, "chunking.sise", ""},
 		{"unknown filter key", "POST", search, `{"query":"x","filter":{"feld":"y"}}`, 400, codeInvalid, "filter", "feld"},
 		{"wrong type", "POST", search, `{"query":"x","k":"ten"}`, 400, codeInvalid, "k", "integer"},
+		{"wrong type in an embedded struct", "POST", search, `{"query":"x","tenant":5}`, 400, codeInvalid, "tenant", "string"},
+		{"wrong type in a single document", "POST", docs, `{"id":"a","text":5}`, 400, codeInvalid, "text", "string"},
 		{"wrong type in a batch", "POST", docs, `{"documents":[{"id":"a","text":5}]}`, 400, codeInvalid, "documents[0].text", "string"},
 		{"wrong type nested", "PUT", "/v1/collections/n", `{"bm25":{"k1":"high"}}`, 400, codeInvalid, "bm25.k1", ""},
 		{"documents not an array", "POST", docs, `{"documents":{"id":"a"}}`, 400, codeInvalid, "documents", ""},

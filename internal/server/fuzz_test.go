@@ -80,3 +80,47 @@ func roundTrip(t *testing.T, docs []quarry.Document, single bool) []quarry.Docum
 	}
 	return again
 }
+
+// FuzzDecodeChat feeds arbitrary bodies to the chat completion decoder and
+// its checks: no panic, every error a client error (4xx) naming a known
+// code, and every accepted body yields the last message's text as the
+// question and the earlier messages as history.
+func FuzzDecodeChat(f *testing.F) {
+	for _, seed := range []string{
+		`{"model":"c","messages":[{"role":"user","content":"q"}]}`,
+		`{"model":"c","messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"q"}]}],"stream":true,"stream_options":{"include_usage":true}}`,
+		`{"model":"c","messages":[{"role":"user","content":"q"}],"temperature":0.5,"top_p":1,"max_tokens":10,"stop":"x","seed":1}`,
+		`{"model":"c","messages":[{"role":"user","content":"q"}],"stop":["a",""],"max_completion_tokens":3,"max_tokens":4}`,
+		`{"model":"c","messages":[{"role":"assistant","content":null}]}`,
+		`{"model":"c","messages":[{"role":"user","content":[{"type":"image_url"}]}]}`,
+		`{"model":"c","messages":null}`,
+		`{"model":"c","messages":[1]}`,
+		`{"messages":[],"n":2}`,
+		`[]`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in chatRequest
+		err := decodeBody(data, &in)
+		var req quarry.AskRequest
+		if err == nil {
+			req, err = in.toEngine()
+		}
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v (%T) is not an *apiError", err, err)
+			}
+			e, internal := toAPIError(err)
+			if internal || e.status() < 400 || e.status() > 499 {
+				t.Fatalf("decode error maps to %d (internal=%v): %v", e.status(), internal, err)
+			}
+			return
+		}
+		last := in.Messages[len(in.Messages)-1]
+		if last.Role != "user" || req.Question == "" || len(req.History) != len(in.Messages)-1 {
+			t.Fatalf("accepted %s as question %q with %d history messages", data, req.Question, len(req.History))
+		}
+	})
+}

@@ -291,26 +291,3 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.writeJSON(w, http.StatusOK, searchResponse{Results: fromHits(res.Results), Mode: res.Mode, TookMS: millis(res.Took)})
 }
-
-func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
-	col, err := s.collection(r)
-	if err != nil {
-		return err
-	}
-	body, err := readBody(w, r, s.opts.MaxQueryBodyBytes, false)
-	if err != nil {
-		return err
-	}
-	var in askRequest
-	if err := decodeBody(body, &in); err != nil {
-		return err
-	}
-	ans, err := col.Ask(r.Context(), quarry.AskRequest{
-		Question: in.Question, K: in.K, Mode: in.Mode, MaxSentences: in.MaxSentences,
-		Tenant: in.Tenant, Principals: in.Principals, Filter: quarry.Filter(in.Filter),
-	})
-	if err != nil {
-		return err
-	}
-	return s.writeJSON(w, http.StatusOK, fromAnswer(ans))
-}

@@ -32,7 +32,13 @@ type harness struct {
 
 func newHarness(t *testing.T, opts Options) *harness {
 	t.Helper()
-	eng, err := quarry.Open(t.TempDir(), nil)
+	return newHarnessEngine(t, opts, nil)
+}
+
+// newHarnessEngine is newHarness with engine options (a language model).
+func newHarnessEngine(t *testing.T, opts Options, engOpts *quarry.Options) *harness {
+	t.Helper()
+	eng, err := quarry.Open(t.TempDir(), engOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

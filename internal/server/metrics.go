@@ -16,6 +16,12 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// ttft and streamed measure streamed answers (Server-Sent Events): the
+	// time from the request's arrival to its first answer token written to
+	// the client, and the token events written. The LLM's own latencies are
+	// the engine's (internal/obs), not these.
+	ttft     *prometheus.HistogramVec
+	streamed *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, inFlight *atomic.Int64) *metrics {
@@ -30,8 +36,19 @@ func newMetrics(reg *prometheus.Registry, inFlight *atomic.Int64) *metrics {
 			Buckets: prometheus.ExponentialBuckets(250e-6, 2.5, 14), // 250µs … ~37s
 		}, []string{"route", "method"}),
 	}
+	m.ttft = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "quarry_http_ttft_seconds",
+		Help:    "Time from a streamed request's arrival to its first answer token written to the client, by route.",
+		Buckets: prometheus.ExponentialBuckets(1e-3, 2, 16), // 1ms … ~33s
+	}, []string{"route"})
+	m.streamed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "quarry_http_streamed_tokens_total",
+		Help: "Answer token events written to streaming clients (one per piece of text the model produced), by route.",
+	}, []string{"route"})
 	m.requests = registerOrReuse(reg, m.requests)
 	m.duration = registerOrReuse(reg, m.duration)
+	m.ttft = registerOrReuse(reg, m.ttft)
+	m.streamed = registerOrReuse(reg, m.streamed)
 	registerOrReuse(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "quarry_http_requests_in_flight",
 		Help: "HTTP requests being handled.",

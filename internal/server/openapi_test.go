@@ -137,7 +137,11 @@ func (h *harness) conform(req *http.Request, reqBody []byte, r *response) {
 		if r.status >= 300 && r.status < 400 {
 			return
 		}
-		h.validateJSON(req, "Error response", resolve(sp, "#/components/schemas/Error"), r.body)
+		schema := "#/components/schemas/Error"
+		if isOpenAIPath(req.URL.Path) {
+			schema = "#/components/schemas/OpenAIError"
+		}
+		h.validateJSON(req, "Error response", resolve(sp, schema), r.body)
 		return
 	}
 	if req.Method == http.MethodHead {

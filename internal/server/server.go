@@ -49,6 +49,10 @@ type Options struct {
 	// ShutdownTimeout bounds how long ListenAndServe waits for in-flight
 	// requests once its context is cancelled. Default 30s.
 	ShutdownTimeout time.Duration
+	// HeartbeatInterval is how long a streamed response (Server-Sent
+	// Events) may stay silent before the server writes a comment line to
+	// keep proxies from closing it. Default 15s; negative disables it.
+	HeartbeatInterval time.Duration
 }
 
 func (o *Options) ensureDefaults() {
@@ -65,6 +69,9 @@ func (o *Options) ensureDefaults() {
 	setDefault(&o.WriteTimeout, 10*time.Minute)
 	setDefault(&o.IdleTimeout, 2*time.Minute)
 	setDefault(&o.ShutdownTimeout, 30*time.Second)
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = 15 * time.Second
+	}
 }
 
 func setDefault[T int64 | time.Duration](p *T, def T) {
@@ -120,6 +127,11 @@ func (s *Server) register() {
 	s.handle("DELETE /v1/collections/{c}/documents/{id...}", s.deleteDocument)
 	s.handle("POST /v1/collections/{c}/search", s.search)
 	s.handle("POST /v1/collections/{c}/ask", s.ask)
+
+	// OpenAI-compatible: collections are models.
+	s.handle("POST /v1/chat/completions", s.chatCompletions)
+	s.handle("GET /v1/models", s.listModels)
+	s.handle("GET /v1/models/{model}", s.getModel)
 }
 
 // handlerFunc is a handler that returns its error instead of writing it:
@@ -224,7 +236,8 @@ func (s *Server) write(w http.ResponseWriter, b []byte) {
 	}
 }
 
-// writeError writes err as a JSON error response with its status.
+// writeError writes err as a JSON error response with its status, in
+// OpenAI's shape on the OpenAI-compatible routes.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, internal := toAPIError(err)
 	if internal {
@@ -237,7 +250,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// be reused.
 		w.Header().Set("Connection", "close")
 	}
-	if err := s.writeJSON(w, e.status(), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}}); err != nil {
+	if e.Code == codeLLMFailed || e.Code == codeLLMTimeout {
+		s.log.Warn("language model failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var body any = errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}, Sources: sourcesOf(err)}
+	if isOpenAIPath(r.URL.Path) {
+		body = toOpenAIError(e, sourcesOf(err))
+	}
+	if err := s.writeJSON(w, e.status(), body); err != nil {
 		s.log.Error("writing error response", "err", err)
 	}
 }

@@ -228,7 +228,49 @@ type askRequest struct {
 	K            int    `json:"k"`
 	Mode         string `json:"mode"`
 	MaxSentences int    `json:"max_sentences"`
+	// Stream asks for Server-Sent Events instead of one JSON object.
+	Stream bool `json:"stream"`
+	// Method is "extractive" or "llm"; default llm when the server has a
+	// language model.
+	Method string `json:"method"`
+	// Model overrides the language model's name for this request.
+	Model string `json:"model"`
+	// History is the conversation before the question, oldest first.
+	History historyList `json:"history"`
+	// Rewrite is "", "multi" or "hyde"; Expansions the paraphrases of multi.
+	Rewrite    string `json:"rewrite"`
+	Expansions int    `json:"expansions"`
+	// NoCache bypasses the answer caches.
+	NoCache bool `json:"no_cache"`
 	scopeIn
+	decodingIn
+}
+
+// messageIn is one turn of a conversation's history.
+type messageIn struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// historyList decodes element by element so that errors name the
+// element: history[2].content.
+type historyList []messageIn
+
+func (l *historyList) UnmarshalJSON(b []byte) error {
+	out, err := decodeList[messageIn](b, "history", "an array of {role, content} messages")
+	*l = out
+	return err
+}
+
+func toMessages(in []messageIn) []quarry.Message {
+	if in == nil {
+		return nil
+	}
+	out := make([]quarry.Message, len(in))
+	for i, m := range in {
+		out[i] = quarry.Message{Role: m.Role, Content: m.Content}
+	}
+	return out
 }
 
 // hitOut is one retrieved chunk.
@@ -276,14 +318,63 @@ type askResponse struct {
 	Sources   []hitOut      `json:"sources"`
 	Method    string        `json:"method"`
 	TookMS    float64       `json:"took_ms"`
+	// Model is the language model that wrote the answer (method llm).
+	Model            string     `json:"model,omitempty"`
+	Grounded         bool       `json:"grounded"`
+	Abstained        bool       `json:"abstained"`
+	InvalidCitations []int      `json:"invalid_citations,omitempty"`
+	Query            string     `json:"query,omitempty"`
+	Queries          []string   `json:"queries,omitempty"`
+	DroppedSources   []int      `json:"dropped_sources,omitempty"`
+	FinishReason     string     `json:"finish_reason,omitempty"`
+	Cached           string     `json:"cached,omitempty"`
+	Usage            *usageOut  `json:"usage,omitempty"`
+	Timings          timingsOut `json:"timings"`
+}
+
+// usageOut counts the language model's tokens, as its server reported.
+type usageOut struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// timingsOut breaks an answer's latency down, in milliseconds.
+type timingsOut struct {
+	Rewrite  float64 `json:"rewrite_ms"`
+	Retrieve float64 `json:"retrieve_ms"`
+	Rerank   float64 `json:"rerank_ms"`
+	Generate float64 `json:"generate_ms"`
+	TTFT     float64 `json:"ttft_ms"`
+	LLMTTFT  float64 `json:"llm_ttft_ms,omitempty"`
+	Total    float64 `json:"total_ms"`
 }
 
 func fromAnswer(a *quarry.Answer) askResponse {
-	cs := make([]citationOut, len(a.Citations))
-	for i, c := range a.Citations {
+	out := askResponse{
+		Answer: a.Answer, Citations: fromCitations(a.Citations), Sources: fromHits(a.Sources), Method: a.Method, TookMS: millis(a.Took),
+		Model: a.Model, Grounded: a.Grounded, Abstained: a.Abstained, InvalidCitations: a.InvalidCitations,
+		Query: a.Query, Queries: a.Queries, DroppedSources: a.DroppedSources, FinishReason: a.FinishReason, Cached: a.Cached,
+		Timings: fromTimings(a.Timings),
+	}
+	if a.Usage != nil {
+		out.Usage = &usageOut{PromptTokens: a.Usage.PromptTokens, CompletionTokens: a.Usage.CompletionTokens}
+	}
+	return out
+}
+
+// fromTimings copies field by field, so that a new engine field does not
+// break the wire type.
+func fromTimings(t quarry.Timings) timingsOut {
+	return timingsOut{Rewrite: t.Rewrite, Retrieve: t.Retrieve, Rerank: t.Rerank, Generate: t.Generate,
+		TTFT: t.TTFT, LLMTTFT: t.LLMTTFT, Total: t.Total}
+}
+
+func fromCitations(in []quarry.Citation) []citationOut {
+	cs := make([]citationOut, len(in))
+	for i, c := range in {
 		cs[i] = citationOut{Marker: c.Marker, DocID: c.DocID, ChunkID: c.ChunkID, Start: c.Start, End: c.End, Text: c.Text, Title: c.Title}
 	}
-	return askResponse{Answer: a.Answer, Citations: cs, Sources: fromHits(a.Sources), Method: a.Method, TookMS: millis(a.Took)}
+	return cs
 }
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -297,6 +388,42 @@ type configJSON struct {
 	MaxDocumentBytes int64        `json:"max_document_bytes"`
 	Embedding        string       `json:"embedding,omitempty"`
 	Reranker         string       `json:"reranker,omitempty"`
+	// LLM overrides the server's language model for this collection.
+	LLM *llmJSON `json:"llm,omitempty"`
+}
+
+// llmJSON is a collection's language-model override; zero fields keep
+// the server's settings.
+type llmJSON struct {
+	URL           string  `json:"url,omitempty"`
+	Model         string  `json:"model,omitempty"`
+	Provider      string  `json:"provider,omitempty"`
+	ContextWindow int     `json:"context_window,omitempty"`
+	AnswerTokens  int     `json:"answer_tokens,omitempty"`
+	PromptStyle   string  `json:"prompt_style,omitempty"`
+	MinScore      float64 `json:"min_score,omitempty"`
+}
+
+func (c *llmJSON) UnmarshalJSON(b []byte) error {
+	type plain llmJSON
+	return decodeStrict(b, (*plain)(c), "llm")
+}
+
+func (c *llmJSON) toEngine() quarry.CollectionLLM {
+	if c == nil {
+		return quarry.CollectionLLM{}
+	}
+	return quarry.CollectionLLM{URL: c.URL, Model: c.Model, Provider: c.Provider, ContextWindow: c.ContextWindow,
+		AnswerTokens: c.AnswerTokens, PromptStyle: c.PromptStyle, MinScore: c.MinScore}
+}
+
+func fromCollectionLLM(c quarry.CollectionLLM) *llmJSON {
+	out := llmJSON{URL: c.URL, Model: c.Model, Provider: c.Provider, ContextWindow: c.ContextWindow,
+		AnswerTokens: c.AnswerTokens, PromptStyle: c.PromptStyle, MinScore: c.MinScore}
+	if out == (llmJSON{}) {
+		return nil
+	}
+	return &out
 }
 
 type chunkingJSON struct {
@@ -331,6 +458,7 @@ func (c *configJSON) toEngine() *quarry.CollectionConfig {
 		MaxDocumentBytes: c.MaxDocumentBytes,
 		Embedding:        c.Embedding,
 		Reranker:         c.Reranker,
+		LLM:              c.LLM.toEngine(),
 	}
 }
 
@@ -342,6 +470,7 @@ func fromConfig(c quarry.CollectionConfig) configJSON {
 		MaxDocumentBytes: c.MaxDocumentBytes,
 		Embedding:        c.Embedding,
 		Reranker:         c.Reranker,
+		LLM:              fromCollectionLLM(c.LLM),
 	}
 }
 
