@@ -281,11 +281,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(body, &in); err != nil {
 		return err
 	}
-	res, err := col.Search(r.Context(), quarry.SearchRequest{
-		Query: in.Query, K: in.K, Mode: in.Mode, Language: in.Language,
-		Fusion: in.Fusion, Alpha: in.Alpha, RRFK: in.RRFK,
-		Tenant: in.Tenant, Principals: in.Principals, Filter: quarry.Filter(in.Filter),
-	})
+	res, err := col.Search(r.Context(), in.toEngine())
 	if err != nil {
 		return err
 	}

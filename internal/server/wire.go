@@ -220,7 +220,24 @@ type searchRequest struct {
 	Fusion   string  `json:"fusion"`
 	Alpha    float64 `json:"alpha"`
 	RRFK     float64 `json:"rrf_k"`
+	// MMR is maximal marginal relevance's lambda in (0, 1]; 0 is off.
+	// MMRDepth is its candidate pool.
+	MMR      float64 `json:"mmr"`
+	MMRDepth int     `json:"mmr_depth"`
+	// Ef is the vector index's search effort; Exact scans every vector.
+	Ef    int  `json:"ef"`
+	Exact bool `json:"exact"`
 	scopeIn
+}
+
+// toEngine converts the request field by field; the engine validates it.
+func (in *searchRequest) toEngine() quarry.SearchRequest {
+	return quarry.SearchRequest{
+		Query: in.Query, K: in.K, Mode: in.Mode, Language: in.Language,
+		Fusion: in.Fusion, Alpha: in.Alpha, RRFK: in.RRFK,
+		MMR: in.MMR, MMRDepth: in.MMRDepth, Ef: in.Ef, Exact: in.Exact,
+		Tenant: in.Tenant, Principals: in.Principals, Filter: quarry.Filter(in.Filter),
+	}
 }
 
 type askRequest struct {
@@ -390,6 +407,35 @@ type configJSON struct {
 	Reranker         string       `json:"reranker,omitempty"`
 	// LLM overrides the server's language model for this collection.
 	LLM *llmJSON `json:"llm,omitempty"`
+	// Vector selects and tunes the dense index.
+	Vector vectorJSON `json:"vector"`
+}
+
+// vectorJSON is a collection's vector index configuration; zero fields
+// take their defaults, which responses show.
+type vectorJSON struct {
+	Index          string `json:"index,omitempty"`
+	M              int    `json:"m,omitempty"`
+	EfConstruction int    `json:"ef_construction,omitempty"`
+	EfSearch       int    `json:"ef_search,omitempty"`
+	Quantization   string `json:"quantization,omitempty"`
+	NList          int    `json:"nlist,omitempty"`
+	NProbe         int    `json:"nprobe,omitempty"`
+}
+
+func (c *vectorJSON) UnmarshalJSON(b []byte) error {
+	type plain vectorJSON
+	return decodeStrict(b, (*plain)(c), "vector")
+}
+
+func (c *vectorJSON) toEngine() quarry.VectorConfig {
+	return quarry.VectorConfig{Index: c.Index, M: c.M, EfConstruction: c.EfConstruction, EfSearch: c.EfSearch,
+		Quantization: c.Quantization, NList: c.NList, NProbe: c.NProbe}
+}
+
+func fromVectorConfig(c quarry.VectorConfig) vectorJSON {
+	return vectorJSON{Index: c.Index, M: c.M, EfConstruction: c.EfConstruction, EfSearch: c.EfSearch,
+		Quantization: c.Quantization, NList: c.NList, NProbe: c.NProbe}
 }
 
 // llmJSON is a collection's language-model override; zero fields keep
@@ -459,6 +505,7 @@ func (c *configJSON) toEngine() *quarry.CollectionConfig {
 		Embedding:        c.Embedding,
 		Reranker:         c.Reranker,
 		LLM:              c.LLM.toEngine(),
+		Vector:           c.Vector.toEngine(),
 	}
 }
 
@@ -471,6 +518,7 @@ func fromConfig(c quarry.CollectionConfig) configJSON {
 		Embedding:        c.Embedding,
 		Reranker:         c.Reranker,
 		LLM:              fromCollectionLLM(c.LLM),
+		Vector:           fromVectorConfig(c.Vector),
 	}
 }
 
@@ -489,6 +537,13 @@ type statsOut struct {
 	DiskBytes  int64          `json:"disk_bytes"`
 	Generation uint64         `json:"generation"`
 	Languages  map[string]int `json:"languages"`
+	// Vectors counts the indexed chunk vectors, of Dimension components;
+	// VectorBytes is their memory, index links included, and
+	// BytesPerVector that per vector.
+	Vectors        int   `json:"vectors"`
+	Dimension      int   `json:"dimension"`
+	VectorBytes    int64 `json:"vector_bytes"`
+	BytesPerVector int64 `json:"bytes_per_vector"`
 }
 
 type collectionInfo struct {
@@ -501,6 +556,7 @@ func fromStats(s quarry.Stats) statsOut {
 	out := statsOut{
 		Documents: s.Documents, Chunks: s.Chunks, Terms: s.Terms, Postings: s.Postings,
 		IndexBytes: s.IndexBytes, DiskBytes: s.DiskBytes, Generation: s.Generation, Languages: s.Languages,
+		Vectors: s.Vectors, Dimension: s.Dimension, VectorBytes: s.VectorBytes, BytesPerVector: s.BytesPerVector,
 	}
 	if out.Languages == nil {
 		out.Languages = map[string]int{}
