@@ -9,7 +9,7 @@ ADDR         ?= 127.0.0.1:8080
 GOTEST_FLAGS ?= -count=1 -timeout 25m
 export QUARRY_HOME QUARRY_DATASETS
 
-.PHONY: all build run test deps llm llm-stop testrace test-purego bench bench-peers models lint fuzz clean
+.PHONY: all build run test deps llm llm-stop weaviate weaviate-stop testrace test-purego bench bench-peers models lint fuzz clean
 
 all: build
 
@@ -24,8 +24,10 @@ run: build models
 ## test: everything CI runs (vet, unit, integration, crash, browser and real-LLM tests)
 test: build models deps
 	$(GO) vet ./...
-	@bash scripts/llm.sh >/dev/null
-	@status=0; $(GO) test $(GOTEST_FLAGS) ./... || status=$$?; bash scripts/llm.sh stop; exit $$status
+	@llm=$$(bash scripts/llm.sh) || exit 1; wv=$$(bash scripts/weaviate.sh start) || exit 1; \
+		set -a; eval "$$(printf '%s\n' "$$llm" "$$wv" | grep '^QUARRY_')"; set +a; \
+		$(GO) test $(GOTEST_FLAGS) ./...; status=$$?; \
+		bash scripts/llm.sh stop; bash scripts/weaviate.sh stop; exit $$status
 
 testrace:
 	$(GO) test -race $(GOTEST_FLAGS) ./...
@@ -48,6 +50,14 @@ llm:
 
 llm-stop:
 	@bash scripts/llm.sh stop
+
+## weaviate: build (cached) and start a local single-node Weaviate; prints
+## QUARRY_WEAVIATE_URL=… (eval "$$(make -s weaviate)")
+weaviate:
+	@bash scripts/weaviate.sh start
+
+weaviate-stop:
+	@bash scripts/weaviate.sh stop
 
 ## deps: system packages the tests need (headless chromium)
 deps:

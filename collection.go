@@ -28,10 +28,14 @@ type Collection struct {
 	name    string
 	cfg     CollectionConfig
 	engine  *Engine
-	backend *embedded.Backend
+	backend store.Backend
 	chunker chunk.ContextChunker
 
 	writeMu sync.Mutex // serialises the version check and the write it decides
+
+	// answers are the answer caches; nil when caching is off and after
+	// close, which releases them.
+	answers atomic.Pointer[answerCache]
 }
 
 // chunkEmbedder adapts the collection's embedding model to the semantic
@@ -105,6 +109,7 @@ func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) 
 
 func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionConfig) (*Collection, error) {
 	c := &Collection{name: name, cfg: cfg, engine: e}
+	c.answers.Store(newAnswerCache(&e.opts.LLM.Cache, cfg.Embedding != ""))
 	ccfg := chunk.Config{Strategy: cfg.Chunking.Strategy, Size: cfg.Chunking.Size, Overlap: cfg.Chunking.Overlap}
 	if ccfg.Strategy == chunk.StrategySemantic {
 		ccfg.Embed = c.chunkEmbedder()
@@ -118,10 +123,20 @@ func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionC
 		return nil, fmt.Errorf("quarry: chunker %q cannot be cancelled", ccfg.Strategy)
 	}
 	c.chunker = cch
+	if e.opts.Backend == BackendWeaviate {
+		wb, err := e.openWeaviate(ctx, name, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("quarry: collection %q: %w", name, mapStoreErr(err))
+		}
+		c.backend = wb
+		return c, nil
+	}
 	be, err := embedded.Open(ctx, e.collectionDir(name), embedded.Config{
 		BM25:     bm25.Params{K1: cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost},
 		Language: cfg.Language,
 		Logger:   e.opts.Logger.With("collection", name),
+		Vector: embedded.VectorConfig{Index: cfg.Vector.Index, M: cfg.Vector.M, EfConstruction: cfg.Vector.EfConstruction,
+			EfSearch: cfg.Vector.EfSearch, Quantization: cfg.Vector.Quantization, NList: cfg.Vector.NList, NProbe: cfg.Vector.NProbe},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("quarry: collection %q: %w", name, mapStoreErr(err))
@@ -136,13 +151,26 @@ func (c *Collection) Name() string { return c.name }
 // Config returns the collection's configuration.
 func (c *Collection) Config() CollectionConfig { return c.cfg }
 
-func (c *Collection) close() error { return c.backend.Close() }
+func (c *Collection) close() error {
+	c.answers.Store(nil)
+	return c.backend.Close()
+}
 
 // Flush writes an index snapshot so that the next Open replays nothing.
-func (c *Collection) Flush(ctx context.Context) error { return c.backend.Flush(ctx) }
+func (c *Collection) Flush(ctx context.Context) error {
+	if f, ok := c.backend.(interface{ Flush(context.Context) error }); ok {
+		return f.Flush(ctx)
+	}
+	return nil
+}
 
 // Verify checks that the store is whole and the index agrees with it.
-func (c *Collection) Verify(ctx context.Context) error { return mapStoreErr(c.backend.Verify(ctx)) }
+func (c *Collection) Verify(ctx context.Context) error {
+	if v, ok := c.backend.(interface{ Verify(context.Context) error }); ok {
+		return mapStoreErr(v.Verify(ctx))
+	}
+	return nil
+}
 
 // Generation increases with every committed write; caches key on it.
 func (c *Collection) Generation() uint64 { return c.backend.Generation() }

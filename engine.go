@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/quarry-rag/quarry/internal/obs"
@@ -28,6 +30,9 @@ type Engine struct {
 	}
 	embedders embedderCache
 	rerankers rerankerCache
+
+	llm        *obs.LLM    // generation collectors, registered once with opts.Registerer
+	llmClients *llmClients // language-model clients shared by the collections
 }
 
 // Open opens (creating it if needed) the data directory dir and every
@@ -44,7 +49,8 @@ func Open(dir string, opts *Options) (*Engine, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "collections"), 0o755); err != nil {
 		return nil, fmt.Errorf("quarry: open %s: %w", dir, err)
 	}
-	e := &Engine{dir: dir, opts: opts, metrics: obs.New(opts.Registerer)}
+	e := &Engine{dir: dir, opts: opts, metrics: obs.New(opts.Registerer),
+		llm: obs.NewLLM(opts.Registerer), llmClients: newLLMClients()}
 	e.embedders.apiKey = opts.EmbeddingAPIKey
 	e.mu.cols = make(map[string]*Collection)
 	entries, err := os.ReadDir(filepath.Join(dir, "collections"))
@@ -89,6 +95,7 @@ func (e *Engine) Close() error {
 		errs = append(errs, c.close())
 	}
 	errs = append(errs, e.embedders.close(), e.rerankers.close())
+	e.llmClients.close()
 	return errors.Join(errs...)
 }
 
@@ -102,6 +109,37 @@ func (e *Engine) Ready() error {
 	return nil
 }
 
+// ReadyContext is Ready plus a probe of every open collection's storage
+// backend that can be probed (Weaviate's readiness endpoint): it reports the
+// first backend that does not answer within ctx. The embedded backend is
+// always ready while the engine is open.
+func (e *Engine) ReadyContext(ctx context.Context) error {
+	e.mu.Lock()
+	if e.mu.closed {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	var probes []readyProber
+	var names []string
+	for name, c := range e.mu.cols {
+		if p, ok := c.backend.(readyProber); ok {
+			probes, names = append(probes, p), append(names, name)
+		}
+	}
+	e.mu.Unlock()
+	for i, p := range probes {
+		if err := p.Ready(ctx); err != nil {
+			return fmt.Errorf("quarry: collection %q: storage backend not ready: %w", names[i], err)
+		}
+	}
+	return nil
+}
+
+// readyProber is implemented by backends that live in another process.
+type readyProber interface {
+	Ready(ctx context.Context) error
+}
+
 // Collection returns an existing collection or an error wrapping ErrNotFound.
 func (e *Engine) Collection(name string) (*Collection, error) {
 	e.mu.Lock()
@@ -111,6 +149,10 @@ func (e *Engine) Collection(name string) (*Collection, error) {
 	}
 	c, ok := e.mu.cols[name]
 	if !ok {
+		// A shared backend may hold a collection another process created.
+		if c, err := e.adoptSharedLocked(name); c != nil || err != nil {
+			return c, err
+		}
 		return nil, fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	return c, nil
@@ -167,6 +209,13 @@ func (e *Engine) createCollection(ctx context.Context, name string, cfg *Collect
 	if e.mu.closed {
 		return nil, false, ErrClosed
 	}
+	if _, ok := e.mu.cols[name]; !ok {
+		// Another process may have created it in the shared backend:
+		// take its configuration rather than impose this one's default.
+		if _, err := e.adoptSharedLocked(name); err != nil {
+			return nil, false, err
+		}
+	}
 	if c, ok := e.mu.cols[name]; ok {
 		if cfg != nil && c.cfg != want {
 			return nil, false, invalidf("config", "collection %q exists with a different configuration (%s); delete and recreate it to change settings", name, describeDiff(c.cfg, want))
@@ -200,20 +249,39 @@ func (e *Engine) createCollection(ctx context.Context, name string, cfg *Collect
 	return c, true, nil
 }
 
+// describeDiff names the first field of CollectionConfig that differs, by
+// its JSON name, with the nested field for a settings group:
+// `llm differs (llm.model: "a" here, "b" asked)`. It walks every field, so
+// a field added later is named without a change here.
 func describeDiff(have, want CollectionConfig) string {
-	switch {
-	case have.Chunking != want.Chunking:
-		return "chunking differs"
-	case have.BM25 != want.BM25:
-		return "bm25 differs"
-	case have.Language != want.Language:
-		return "language differs"
-	case have.Embedding != want.Embedding:
-		return "embedding differs"
-	case have.Reranker != want.Reranker:
-		return "reranker differs"
+	h, w := reflect.ValueOf(have), reflect.ValueOf(want)
+	for i := range h.NumField() {
+		f := h.Type().Field(i)
+		hv, wv := h.Field(i), w.Field(i)
+		if hv.Equal(wv) {
+			continue
+		}
+		name := jsonName(f)
+		if f.Type.Kind() != reflect.Struct {
+			return fmt.Sprintf("%s differs (%#v here, %#v asked)", name, hv, wv)
+		}
+		for j := range hv.NumField() {
+			if !hv.Field(j).Equal(wv.Field(j)) {
+				return fmt.Sprintf("%s differs (%s.%s: %#v here, %#v asked)", name, name, jsonName(f.Type.Field(j)),
+					hv.Field(j), wv.Field(j))
+			}
+		}
+		return name + " differs"
 	}
-	return "max_document_bytes differs"
+	return "configuration differs"
+}
+
+// jsonName is a struct field's JSON key.
+func jsonName(f reflect.StructField) string {
+	if n, _, _ := strings.Cut(f.Tag.Get("json"), ","); n != "" && n != "-" {
+		return n
+	}
+	return strings.ToLower(f.Name)
 }
 
 const configFile = "collection.json"

@@ -23,6 +23,21 @@ type Options struct {
 	// DefaultCollection is the configuration of collections created
 	// implicitly by their first write. Zero fields take their defaults.
 	DefaultCollection CollectionConfig
+	// LLM is the language model that writes answers. Default: none, Ask
+	// answers extractively. See LLMConfig.
+	LLM LLMConfig
+	// Backend is where collections keep their documents: "embedded"
+	// (default, files under the data directory) or "weaviate" (a Weaviate
+	// server at WeaviateURL, shared by any number of Quarry processes).
+	Backend string
+	// WeaviateURL, WeaviateAPIKey and WeaviateConsistency (ONE, QUORUM
+	// — the default — or ALL) configure the Weaviate backend;
+	// WeaviateReplication is the replication factor of new classes
+	// (default 1). The CLI reads them from QUARRY_WEAVIATE_URL and
+	// QUARRY_WEAVIATE_API_KEY; the engine never reads the environment.
+	WeaviateURL, WeaviateAPIKey string
+	WeaviateConsistency         string
+	WeaviateReplication         int
 }
 
 // EnsureDefaults fills zero fields with defaults and returns o.
@@ -39,6 +54,12 @@ func (o *Options) EnsureDefaults() *Options {
 
 // Validate reports the first invalid field.
 func (o *Options) Validate() error {
+	if err := o.LLM.Validate(); err != nil {
+		return err
+	}
+	if err := o.validateBackend(); err != nil {
+		return err
+	}
 	return o.DefaultCollection.Validate()
 }
 
@@ -62,6 +83,37 @@ type CollectionConfig struct {
 	// that reorders the best RerankDepth candidates of every search.
 	// Default "": no reranking.
 	Reranker string `json:"reranker,omitempty"`
+	// LLM overrides the engine's language-model settings (Options.LLM)
+	// for this collection. Default: the engine's.
+	LLM CollectionLLM `json:"llm,omitzero"`
+	// Vector configures the dense index of a collection with an embedding
+	// model. Default: HNSW, float32, M 16, ef_construction 200, ef_search 64.
+	Vector VectorConfig `json:"vector"`
+}
+
+// VectorConfig selects and tunes the dense (vector) index.
+type VectorConfig struct {
+	// Index is "hnsw" (default: approximate, fast), "flat" (exact scan of
+	// every vector) or "ivf" (k-means cells, trained once the collection
+	// has 16·nlist vectors; exact scan until then).
+	Index string `json:"index,omitempty"`
+	// M is the number of HNSW links per node (2M on the base level).
+	// Default 16, 2..128.
+	M int `json:"m,omitempty"`
+	// EfConstruction is the HNSW candidate list while inserting. Default
+	// 200, M..4096.
+	EfConstruction int `json:"ef_construction,omitempty"`
+	// EfSearch is the default HNSW candidate list of a search (a request
+	// may set its own). Default 64, 1..4096.
+	EfSearch int `json:"ef_search,omitempty"`
+	// Quantization is "" (float32 vectors in memory) or "int8" (one byte
+	// per component in memory, full vectors read from disk to rescore the
+	// best candidates).
+	Quantization string `json:"quantization,omitempty"`
+	// NList and NProbe tune an IVF index: cells (default 256, 1..65536)
+	// and cells searched (default 8, 1..nlist; a request's ef overrides it).
+	NList  int `json:"nlist,omitempty"`
+	NProbe int `json:"nprobe,omitempty"`
 }
 
 // RerankDepth is how many first-stage candidates a reranker reads.
@@ -108,6 +160,76 @@ func (c *CollectionConfig) EnsureDefaults() {
 	if c.MaxDocumentBytes == 0 {
 		c.MaxDocumentBytes = 64 << 20
 	}
+	c.Vector.ensureDefaults()
+}
+
+func (v *VectorConfig) ensureDefaults() {
+	if v.Index == "" {
+		v.Index = "hnsw"
+	}
+	if v.Index == "ivf" {
+		if v.NList == 0 {
+			v.NList = 256
+		}
+		if v.NProbe == 0 {
+			v.NProbe = min(8, v.NList)
+		}
+	}
+	if v.Index == "hnsw" {
+		if v.M == 0 {
+			v.M = 16
+		}
+		if v.EfConstruction == 0 {
+			v.EfConstruction = 200
+		}
+		if v.EfSearch == 0 {
+			v.EfSearch = 64
+		}
+	}
+}
+
+// validate reports the first invalid field of the vector configuration.
+func (v *VectorConfig) validate() error {
+	switch v.Index {
+	case "", "hnsw":
+		if v.M != 0 && (v.M < 2 || v.M > 128) {
+			return invalidf("vector.m", "must be between 2 and 128, got %d", v.M)
+		}
+		if v.EfConstruction != 0 && (v.EfConstruction < max(v.M, 2) || v.EfConstruction > 4096) {
+			return invalidf("vector.ef_construction", "must be between m and 4096, got %d", v.EfConstruction)
+		}
+		if v.EfSearch < 0 || v.EfSearch > 4096 {
+			return invalidf("vector.ef_search", "must be between 1 and 4096, got %d", v.EfSearch)
+		}
+		if v.NList != 0 || v.NProbe != 0 {
+			return invalidf("vector.nlist", "applies to the ivf index only")
+		}
+	case "flat":
+		if v.M != 0 || v.EfConstruction != 0 || v.EfSearch != 0 || v.NList != 0 || v.NProbe != 0 {
+			return invalidf("vector", "the flat index takes no parameters")
+		}
+		if v.Quantization != "" {
+			return invalidf("vector.quantization", "needs the hnsw index")
+		}
+	case "ivf":
+		if v.M != 0 || v.EfConstruction != 0 || v.EfSearch != 0 {
+			return invalidf("vector", "m, ef_construction and ef_search apply to the hnsw index, not ivf")
+		}
+		if v.NList < 0 || v.NList > 65536 {
+			return invalidf("vector.nlist", "must be between 1 and 65536, got %d", v.NList)
+		}
+		if v.NProbe < 0 || (v.NList > 0 && v.NProbe > v.NList) {
+			return invalidf("vector.nprobe", "must be between 1 and nlist, got %d", v.NProbe)
+		}
+	default:
+		return invalidf("vector.index", "unknown index %q (want hnsw, flat or ivf)", v.Index)
+	}
+	switch v.Quantization {
+	case "", "int8":
+	default:
+		return invalidf("vector.quantization", "unknown quantization %q (want \"\" or int8)", v.Quantization)
+	}
+	return nil
 }
 
 var langCode = regexp.MustCompile(`^[a-z]{2,3}$`)
@@ -143,6 +265,12 @@ func (c *CollectionConfig) Validate() error {
 	}
 	if c.MaxDocumentBytes < 0 {
 		return invalidf("max_document_bytes", "must be ≥ 0, got %d", c.MaxDocumentBytes)
+	}
+	if err := c.LLM.validate(); err != nil {
+		return err
+	}
+	if err := c.Vector.validate(); err != nil {
+		return err
 	}
 	return nil
 }

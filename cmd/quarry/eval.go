@@ -29,6 +29,15 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	depth := fs.Int("k", 100, "documents retrieved per query")
 	keep := fs.String("index-dir", "", "build the index here instead of a temporary folder (kept afterwards)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of indexing and querying to this file")
+	var lf llmFlags
+	lf.bind(fs)
+	rewriteFlag := fs.String("rewrite", "", "rewrite every query with the language model first: multi or hyde (needs --llm-url and --llm-model)")
+	limit := fs.Int("limit", 0, "evaluate only the first N judged queries (0: all)")
+	ef := fs.Int("ef", 0, "vector index search effort (HNSW ef); 0 = the collection's default")
+	exact := fs.Bool("exact", false, "dense retrieval by exhaustive scan instead of the vector index (baseline for --ef)")
+	mmr := fs.Float64("mmr", 0, "diversify results by maximal marginal relevance with this lambda in (0, 1]; 0 = off")
+	vecIndex := fs.String("vector-index", "", "vector index of the evaluation collection: hnsw (default), flat or ivf")
+	quant := fs.String("quantization", "", "vector quantization of the evaluation collection: \"\" or int8")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -62,6 +71,25 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	if len(qs) == 0 {
 		return fmt.Errorf("no query in %s has judgements in split %q", *dataset, *split)
 	}
+	if *limit < 0 {
+		return usagef("--limit must be ≥ 0")
+	}
+	if *limit > 0 && len(qs) > *limit {
+		qs = qs[:*limit]
+		// Judge exactly the queries run: the means are over qrels.
+		kept := make(map[string]bool, len(qs))
+		for _, q := range qs {
+			kept[q.ID] = true
+		}
+		for id := range qrels {
+			if !kept[id] {
+				delete(qrels, id)
+			}
+		}
+	}
+	if *rewriteFlag != "" && (lf.url == "" || lf.model == "") {
+		return usagef("--rewrite %s needs a language model: set --llm-url and --llm-model (or QUARRY_LLM_URL and QUARRY_LLM_MODEL)", *rewriteFlag)
+	}
 
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -82,14 +110,17 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	eng, err := quarry.Open(dir, engineOptions())
+	opts := engineOptions(env)
+	lf.apply(opts)
+	eng, err := quarry.Open(dir, opts)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	col, _, err := eng.CreateCollection(ctx, "eval", &quarry.CollectionConfig{
+	col, _, err := eng.CreateCollection(ctx, evalCollection(&env.backend, *dataset, *model, *chunkSize), &quarry.CollectionConfig{
 		Chunking:  quarry.ChunkingConfig{Size: *chunkSize},
 		Embedding: *model,
+		Vector:    quarry.VectorConfig{Index: *vecIndex, Quantization: *quant},
 	})
 	if err != nil {
 		return err
@@ -124,7 +155,16 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	qstart := time.Now()
 	for i, q := range qs {
 		t := time.Now()
-		res, err := col.Search(ctx, quarry.SearchRequest{Query: q.Text, K: k, Mode: *mode, NoText: true, Fusion: *fusion, Alpha: *alpha})
+		sreq := quarry.SearchRequest{Query: q.Text, K: k, Mode: *mode, NoText: true, Fusion: *fusion, Alpha: *alpha,
+			Ef: *ef, Exact: *exact, MMR: *mmr}
+		var res *quarry.SearchResponse
+		var err error
+		if *rewriteFlag != "" {
+			// Greedy decoding: the evaluation is repeatable.
+			res, _, err = col.SearchRewritten(ctx, sreq, quarry.SearchRewrite{Method: *rewriteFlag, Params: quarry.LLMParams{Temperature: new(0.0)}})
+		} else {
+			res, err = col.Search(ctx, sreq)
+		}
 		if err != nil {
 			return fmt.Errorf("query %s: %w", q.ID, err)
 		}
@@ -144,7 +184,11 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	m := eval.Evaluate(eval.Qrels(qrels), run, eval.BEIR())
-	rep, err := eval.NewRetrievalReport(filepath.Base(filepath.Clean(*dataset)), *split, *mode, m,
+	label := *mode
+	if *rewriteFlag != "" {
+		label += "+" + *rewriteFlag
+	}
+	rep, err := eval.NewRetrievalReport(filepath.Base(filepath.Clean(*dataset)), *split, label, m,
 		indexTime, eval.SummarizeLatency(lat, total))
 	if err != nil {
 		return err

@@ -59,6 +59,7 @@ type cliEnv struct {
 	dataDir        string
 	collection     string
 	json           bool
+	backend        backendFlags
 }
 
 func main() {
@@ -122,6 +123,7 @@ func newFlags(c string, env *cliEnv) *flag.FlagSet {
 	fs.StringVar(&env.dataDir, "data-dir", def, "data directory")
 	fs.StringVar(&env.collection, "collection", "default", "collection name")
 	fs.BoolVar(&env.json, "json", false, "print JSON")
+	addBackendFlags(fs, &env.backend)
 	return fs
 }
 
@@ -156,13 +158,13 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func openEngine(env *cliEnv) (*quarry.Engine, error) {
-	return quarry.Open(env.dataDir, engineOptions())
+	return quarry.Open(env.dataDir, engineOptions(env))
 }
 
 // engineOptions are the engine options every command shares, from QUARRY_*
 // environment variables.
-func engineOptions() *quarry.Options {
-	return &quarry.Options{EmbeddingAPIKey: os.Getenv("QUARRY_EMBED_API_KEY")}
+func engineOptions(env *cliEnv) *quarry.Options {
+	return env.backend.apply(&quarry.Options{EmbeddingAPIKey: os.Getenv("QUARRY_EMBED_API_KEY")})
 }
 
 // openCollection opens an existing collection for reading.

@@ -93,6 +93,13 @@ func runAsk(ctx context.Context, env *cliEnv, args []string) error {
 	var sc scopeFlags
 	sc.bind(fs, 5)
 	maxSent := fs.Int("max-sentences", 3, "most sentences in an extractive answer")
+	var lf llmFlags
+	lf.bind(fs)
+	method := fs.String("method", "", "extractive or llm (default: llm when --llm-url and --llm-model are set)")
+	rewriteFlag := fs.String("rewrite", "", "query rewriting with the language model: multi or hyde")
+	temperature := fs.Float64("temperature", -1, "sampling temperature, 0 = greedy (default: the server's)")
+	maxTokens := fs.Int("max-tokens", 0, "most answer tokens (default 512)")
+	stream := fs.Bool("stream", true, "print the answer as the model writes it (text output only)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -104,13 +111,26 @@ func runAsk(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, col, err := openCollection(env)
+	eng, col, err := openCollectionLLM(env, &lf)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	ans, err := col.Ask(ctx, quarry.AskRequest{
+	req := quarry.AskRequest{
 		Question: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, MaxSentences: *maxSent,
+		Method: *method, Rewrite: *rewriteFlag, Params: quarry.LLMParams{MaxTokens: *maxTokens},
+	}
+	if *temperature >= 0 {
+		req.Params.Temperature = temperature
+	}
+	streamed := false
+	ans, err := col.AskStream(ctx, req, func(ev quarry.AskEvent) error {
+		if ev.Type == quarry.EventToken && *stream && !env.json {
+			streamed = true
+			_, err := fmt.Fprint(env.stdout, ev.Token)
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -118,7 +138,11 @@ func runAsk(ctx context.Context, env *cliEnv, args []string) error {
 	if env.json {
 		return printJSON(env.stdout, ans)
 	}
-	fmt.Fprintln(env.stdout, ans.Answer)
+	if streamed {
+		fmt.Fprintln(env.stdout)
+	} else {
+		fmt.Fprintln(env.stdout, ans.Answer)
+	}
 	if len(ans.Citations) > 0 {
 		fmt.Fprintln(env.stdout)
 	}
@@ -200,6 +224,10 @@ func runStats(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "collection  %s\ndocuments   %d\nchunks      %d\nterms       %d\npostings    %d\nindex       %s in memory\ndisk        %s\n",
 		st.Collection, st.Documents, st.Chunks, st.Terms, st.Postings, human(st.IndexBytes), human(st.DiskBytes))
+	if st.Vectors > 0 {
+		fmt.Fprintf(env.stdout, "vectors     %d × %d dimensions, %s in memory (%d bytes per vector)\n",
+			st.Vectors, st.Dimension, human(st.VectorBytes), st.BytesPerVector)
+	}
 	for _, l := range sortedKeys(st.Languages) {
 		fmt.Fprintf(env.stdout, "language    %s: %d documents\n", l, st.Languages[l])
 	}

@@ -16,14 +16,17 @@ import (
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs := newFlags("serve", env)
 	addr := fs.String("addr", envOr("QUARRY_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT")
+	var lf llmFlags
+	lf.bind(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opts := engineOptions()
+	opts := engineOptions(env)
 	opts.Logger, opts.Registerer = logger, reg
+	lf.apply(opts)
 	eng, err := quarry.Open(env.dataDir, opts)
 	if err != nil {
 		return err

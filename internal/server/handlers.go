@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/quarry-rag/quarry"
 	"github.com/quarry-rag/quarry/web"
@@ -17,16 +19,25 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
 }
 
 // readyz reports whether the server should receive traffic: the engine is
-// open and no shutdown has begun.
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) error {
+// open, no shutdown has begun, and remote storage backends (Weaviate) answer
+// their readiness probe within readyTimeout.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if s.draining.Load() {
 		return &apiError{Code: codeUnavailable, Message: "the server is shutting down"}
 	}
 	if err := s.eng.Ready(); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.eng.ReadyContext(ctx); err != nil {
+		return &apiError{Code: codeUnavailable, Message: err.Error()}
+	}
 	return s.writeJSON(w, http.StatusOK, statusOut{Status: "ready"})
 }
+
+// readyTimeout bounds the readiness probe of remote backends.
+const readyTimeout = 2 * time.Second
 
 func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
