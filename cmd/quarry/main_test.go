@@ -61,7 +61,9 @@ func TestCLIIngestSearchAskStatsDelete(t *testing.T) {
 		t.Fatalf("search (script and nav text must not be indexed): %d %s", code, out)
 	}
 
-	out, _, code = cli(t, data, "ask", "How does basalt form?", "--json")
+	// --method extractive: this checks the CLI plumbing and must not depend on
+	// whether make test exported an LLM (QUARRY_LLM_URL).
+	out, _, code = cli(t, data, "ask", "How does basalt form?", "--json", "--method", "extractive")
 	var ans struct {
 		Answer    string
 		Citations []struct {
