@@ -42,6 +42,8 @@ bench:
 ## bench-peers: side-by-side runs against Python peers (writes docs/benchmarks.md)
 bench-peers: build
 	bash bench/bm25_peers/run.sh --write
+	bash bench/embed_peers/run.sh --write
+	bash bench/ann_peers/run.sh --write
 
 ## llm: build and start the local Ollama with the default model; prints
 ## QUARRY_LLM_URL=… and QUARRY_LLM_MODEL=… (eval "$$(make -s llm)")
