@@ -171,7 +171,8 @@ func (h *HNSW) renumberLocked(n, live int) {
 	if h.ep.Load() != emptyEP && h.isLive(old) && int(h.levels[old]) == top {
 		epSlot = old
 	}
-	nh := &HNSW{dim: h.dim, m: h.m, m0: h.m0, quant: h.quant, l2: h.l2, keepFull: h.keepFull}
+	nh := &HNSW{dim: h.dim, m: h.m, m0: h.m0, quant: h.quant, l2: h.l2}
+	nh.setKeepFull(h.keepFull)
 	nh.resizeLocked(live)
 	for i := range uint32(n) {
 		j := remap[i]
@@ -202,7 +203,7 @@ func (h *HNSW) renumberLocked(n, live int) {
 			dst[0] = uint32(w)
 		}
 	}
-	h.vecs, h.codes, h.meta, h.links0, h.upper = nh.vecs, nh.codes, nh.meta, nh.links0, nh.upper
+	h.blk, h.codes, h.meta, h.upper = nh.blk, nh.codes, nh.meta, nh.upper
 	h.levels, h.ids, h.live, h.capN = nh.levels, nh.ids, nh.live, nh.capN
 	h.alloc.Lock()
 	h.alloc.n = live
@@ -226,7 +227,7 @@ func (h *HNSW) Stats() Stats {
 	h.alloc.Lock()
 	defer h.alloc.Unlock()
 	n := h.alloc.n
-	b := 4*cap(h.vecs) + cap(h.codes) + 4*cap(h.meta) + 4*cap(h.links0) + 24*cap(h.upper) +
+	b := 4*cap(h.blk) + cap(h.codes) + 4*cap(h.meta) + 24*cap(h.upper) +
 		cap(h.levels) + 4*cap(h.ids) + 4*cap(h.live) + 16*len(h.alloc.byID) + 8*lockStripes
 	for _, u := range h.upper[:n] {
 		b += 4 * cap(u)

@@ -5,13 +5,22 @@
 // # HNSW layout
 //
 // Storage is flat and slot-indexed (a slot is an insertion position; a map
-// turns caller ids into slots): one []float32 of Dim floats per slot, or
-// with Quantize "int8" one []int8 code per slot plus a per-vector scale,
-// offset and norm; level-0 links in one []uint32 of 2M+1 words per slot
-// (count, then neighbours); upper-level links in one small slice per node
-// that has them (about 1 in M). Searches use a pooled visited list with
-// epoch tags (no clearing per query), typed binary heaps, software prefetch
-// of the neighbours' vectors before scoring them, and the AVX2 kernels of
+// turns caller ids into slots). Each slot has one block in a single
+// []uint32: its Dim float32 components (viewed as []float32 in place),
+// then its level-0 links (count, then up to 2M neighbours), padded to a
+// multiple of 64 bytes, so a node's vector and its list share one region,
+// as in hnswlib. With Quantize "int8" there is also one int8 code of Dim
+// bytes per slot plus a per-vector scale, offset and norm (and the block
+// holds only links when Config.Full serves the float32 vectors). Upper-level
+// links are one small slice per node that has them (about 1 in M). The
+// per-slot arrays grow 2× while small and 1.25× beyond 16k slots, or once
+// with Reserve or AddBatch; on Linux the big ones are advised to
+// transparent huge pages, as random reads over hundreds of MiB otherwise
+// also miss the TLB. The file format (docs/format/hnsw.md) keeps vectors
+// and links in separate sections either way. Searches use a pooled visited
+// list with epoch tags (no clearing per query), typed binary heaps,
+// software prefetch of the neighbours' vectors before scoring them (the
+// whole vector of the neighbour three ahead), and the AVX2 kernels of
 // internal/kernels (DotF32, L2Sq, DotI8). Neighbours are chosen with
 // the heuristic of the HNSW paper (Malkov & Yashunin, alg. 4); Config.
 // KeepPruned fills lists with pruned candidates as hnswlib's option does.

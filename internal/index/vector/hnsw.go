@@ -1,10 +1,12 @@
 package vector
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/quarry-rag/quarry/internal/kernels"
 )
@@ -28,12 +30,25 @@ type HNSW struct {
 	// exclusively to grow the arrays below and by Compact, WriteTo. The
 	// slice headers below change only under mu held exclusively; their
 	// elements are written as described on each field.
-	mu     sync.RWMutex
-	capN   int
-	vecs   []float32  // capN·dim; written once per slot before it is linked
+	mu   sync.RWMutex
+	capN int
+	// blk holds, per slot, one block of stride words: the float32 vector
+	// (dim words, only when keepFull), then the level-0 list (count, then
+	// m0 neighbours), then padding to a multiple of 16 words so that every
+	// block, and so every vector, starts on a 64-byte cache line (large Go
+	// allocations are page aligned). A search that scores a node and then
+	// expands it touches one region instead of two arrays (as hnswlib's
+	// data_level0_memory_). The vector words are read as float32 through
+	// unsafe.Slice over the same memory (vec): a reinterpretation of
+	// in-memory words, not an encoding, so byte order does not matter; the
+	// file format keeps separate vector and link sections (persist.go).
+	// The vector is written once per slot before it is linked; the list
+	// words only with atomics.
+	blk    []uint32
+	stride int        // words per block
+	lOff   int        // offset of the level-0 list in a block (dim or 0)
 	codes  []int8     // capN·dim int8 codes (quant)
 	meta   []float32  // capN·metaStride quantization parameters (quant)
-	links0 []uint32   // capN·(m0+1): count, then neighbours; atomics only
 	upper  [][]uint32 // per slot, levels 1..L as L·(m+1) (count, neighbours); atomics only
 	levels []uint8    // written once per slot before it is linked
 	ids    []uint32   // slot → caller id; written once per slot before it is linked
@@ -76,7 +91,7 @@ func New(cfg Config) (*HNSW, error) {
 		quant: cfg.Quantize == QuantInt8,
 		l2:    cfg.Metric == L2,
 	}
-	h.keepFull = !h.quant || cfg.Full == nil
+	h.setKeepFull(!h.quant || cfg.Full == nil)
 	if cfg.Full != nil {
 		f := cfg.Full
 		h.full.Store(&f)
@@ -86,6 +101,17 @@ func New(cfg Config) (*HNSW, error) {
 	h.alloc.rng = rand.New(rand.NewSource(cfg.Seed))
 	h.ep.Store(emptyEP)
 	return h, nil
+}
+
+// setKeepFull chooses whether blocks hold the float32 vector and sets the
+// block geometry accordingly. Only before any slot is allocated.
+func (h *HNSW) setKeepFull(on bool) {
+	h.keepFull = on
+	h.lOff, h.stride = 0, h.m0+1
+	if on {
+		h.lOff = h.dim
+		h.stride = (h.dim + h.m0 + 1 + 15) &^ 15
+	}
 }
 
 // SetFull sets (or, with nil, clears) the source of float32 vectors used to
@@ -129,8 +155,8 @@ func (h *HNSW) setLive(i uint32, on bool) {
 // linksOf returns node i's list at level l: [count, n1, …, ncap].
 func (h *HNSW) linksOf(i uint32, l int) []uint32 {
 	if l == 0 {
-		o := int(i) * (h.m0 + 1)
-		return h.links0[o : o+h.m0+1]
+		o := int(i)*h.stride + h.lOff
+		return h.blk[o : o+h.m0+1]
 	}
 	o := (l - 1) * (h.m + 1)
 	return h.upper[i][o : o+h.m+1]
@@ -138,8 +164,9 @@ func (h *HNSW) linksOf(i uint32, l int) []uint32 {
 
 // vec is slot i's float32 vector (only when the index keeps them).
 func (h *HNSW) vec(i uint32) []float32 {
-	o := int(i) * h.dim
-	return h.vecs[o : o+h.dim]
+	b := h.blk[int(i)*h.stride:]
+	_ = b[h.dim-1]
+	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), h.dim)
 }
 
 // dist is the distance from q to node i (int8 codes when quantized).
@@ -152,8 +179,7 @@ func (h *HNSW) dist(q *query, i uint32) float32 {
 
 // distF is dist for float32 vectors; small enough to inline.
 func (h *HNSW) distF(q *query, i uint32) float32 {
-	o := int(i) * h.dim
-	v := h.vecs[o : o+h.dim]
+	v := h.vec(i)
 	if h.l2 {
 		return kernels.L2Sq(q.v, v)
 	}
@@ -227,29 +253,66 @@ func (h *HNSW) grow(need int) {
 	if n+need <= h.capN {
 		return
 	}
-	nc := max(n+need, 2*h.capN, 256)
-	if need > 1 { // a batch: size exactly
-		nc = max(n+need, 256)
+	// A batch larger than the growth step is sized exactly (one AddBatch
+	// of everything allocates once); smaller ones grow geometrically, so
+	// many small batches do not copy the arrays once each.
+	h.resizeLocked(max(n+need, growCap(h.capN), 256))
+}
+
+// growCap is the capacity after c when one more slot is needed: doubling
+// while small, then 1.25× (every slot array is copied on growth, so the
+// peak while growing is old + new: 3× the old size when doubling, 2.25× at
+// 1.25×, and the slack left after the last growth is at most 25%).
+func growCap(c int) int {
+	if c < 1<<14 {
+		return 2 * c
 	}
-	h.resizeLocked(nc)
+	return c + c/4
+}
+
+// Reserve makes room for n slots in total (live, tombstoned and being
+// inserted), so that adding up to n vectors one at a time allocates the
+// per-slot arrays once instead of growing them. A smaller n than the
+// current capacity does nothing. Returns an error for n out of range.
+func (h *HNSW) Reserve(n int) error {
+	if n < 0 || n > 1<<31 {
+		return fmt.Errorf("%w: Reserve %d out of range 0..%d", ErrConfig, n, 1<<31)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n > h.capN {
+		h.resizeLocked(n)
+	}
+	return nil
 }
 
 // resizeLocked reallocates every per-slot array to capacity nc ≥ count.
 func (h *HNSW) resizeLocked(nc int) {
 	n := int(h.count.Load())
-	if h.keepFull {
-		h.vecs = resize(h.vecs, n*h.dim, nc*h.dim)
-	}
+	blk := makeHuge[uint32](nc * h.stride)
+	copy(blk, h.blk[:n*h.stride])
+	h.blk = blk
 	if h.quant {
-		h.codes = resize(h.codes, n*h.dim, nc*h.dim)
+		codes := makeHuge[int8](nc * h.dim)
+		copy(codes, h.codes[:n*h.dim])
+		h.codes = codes
 		h.meta = resize(h.meta, n*metaStride, nc*metaStride)
 	}
-	h.links0 = resize(h.links0, n*(h.m0+1), nc*(h.m0+1))
 	h.upper = resize(h.upper, n, nc)
 	h.levels = resize(h.levels, n, nc)
 	h.ids = resize(h.ids, n, nc)
 	h.live = resize(h.live, (n+31)/32, (nc+31)/32)
 	h.capN = nc
+}
+
+// makeHuge allocates a slice of n items, hinted to huge pages before it is
+// first touched (the big arrays that searches read at random).
+func makeHuge[T uint32 | int8](n int) []T {
+	s := make([]T, n)
+	if n > 0 {
+		adviseHuge(unsafe.Pointer(&s[0]), uintptr(n)*unsafe.Sizeof(s[0]))
+	}
+	return s
 }
 
 // resize returns a slice of length n holding the first keep items of s.

@@ -12,11 +12,14 @@ import (
 	"unsafe"
 )
 
-// On-disk format: see docs/format/hnsw.md. Sections are written straight
-// from the in-memory arrays and read straight into them: on a little-endian
-// host (amd64, arm64) the bytes of a []uint32 or []float32 are already the
-// file's encoding, so they are reinterpreted with unsafe.Slice instead of
-// decoded value by value; on a big-endian host they are byte-swapped.
+// On-disk format: see docs/format/hnsw.md. Sections are written from the
+// in-memory arrays and read into them: on a little-endian host (amd64,
+// arm64) the bytes of a []uint32 or []float32 are already the file's
+// encoding, so they are reinterpreted with unsafe.Slice instead of decoded
+// value by value; on a big-endian host they are byte-swapped. The float32
+// vectors and level-0 lists, which share per-slot blocks in memory (see
+// HNSW.blk), are written row by row into their own sections and
+// interleaved again by Read, so the format does not depend on the layout.
 
 var magic = [8]byte{'Q', 'H', 'N', 'S', 'W', 0, 0, 1}
 
@@ -85,6 +88,35 @@ func (sw *sectionWriter) write(p []byte, words bool) {
 	}
 }
 
+// writeRows writes one section made of n rows, row(i) being the in-memory
+// words of row i (vectors or level-0 lists, which sit inside the per-slot
+// blocks in memory but are contiguous sections in the file), followed by
+// the CRC-32C of the whole section.
+func (sw *sectionWriter) writeRows(n int, row func(i int) []byte) {
+	var crc uint32
+	var tmp []byte
+	for i := 0; i < n && sw.err == nil; i++ {
+		p := row(i)
+		if !littleEndian {
+			tmp = append(tmp[:0], p...)
+			swap4(tmp)
+			p = tmp
+		}
+		crc = crc32.Update(crc, castagnoli, p)
+		k, err := sw.w.Write(p)
+		sw.n += int64(k)
+		sw.err = err
+	}
+	if sw.err != nil {
+		return
+	}
+	var c [4]byte
+	binary.LittleEndian.PutUint32(c[:], crc)
+	k, err := sw.w.Write(c[:])
+	sw.n += int64(k)
+	sw.err = err
+}
+
 // WriteTo serialises the index (docs/format/hnsw.md). Inserts and searches
 // wait while it runs. With int8 and Config.Full the float32 vectors are not
 // written (the owner has them).
@@ -133,13 +165,13 @@ func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
 	sw.write(asBytes(h.levels[:n]), false)
 	sw.write(asBytes(h.live[:(n+31)/32]), true)
 	if h.keepFull {
-		sw.write(asBytes(h.vecs[:n*h.dim]), true)
+		sw.writeRows(n, func(i int) []byte { return asBytes(h.vec(uint32(i))) })
 	}
 	if h.quant {
 		sw.write(asBytes(h.codes[:n*h.dim]), false)
 		sw.write(asBytes(h.meta[:n*metaStride]), true)
 	}
-	sw.write(asBytes(h.links0[:n*(h.m0+1)]), true)
+	sw.writeRows(n, func(i int) []byte { return asBytes(h.linksOf(uint32(i), 0)) })
 	flat := make([]uint32, 0, upperWords)
 	for _, u := range h.upper[:n] {
 		flat = append(flat, u...)
@@ -248,7 +280,7 @@ func Read(r io.Reader) (*HNSW, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	h, _ := New(cfg)
-	h.keepFull = flags&flagFloats != 0
+	h.setKeepFull(flags&flagFloats != 0)
 	if !h.quant && !h.keepFull {
 		return nil, fmt.Errorf("%w: float32 index without vectors", ErrCorrupt)
 	}
@@ -279,6 +311,7 @@ func (h *HNSW) readBody(r io.Reader, n int, epSlot, epLvl uint32, upperWords int
 	if h.live, err = readWords(r, (n+31)/32, "live"); err != nil {
 		return err
 	}
+	var vecs []float32
 	if h.keepFull {
 		b, err := readSection(r, 4*n*h.dim, "vectors")
 		if err != nil {
@@ -287,14 +320,15 @@ func (h *HNSW) readBody(r io.Reader, n int, epSlot, epLvl uint32, upperWords int
 		if !littleEndian {
 			swap4(b)
 		}
-		h.vecs = fromBytes[float32](b)
+		vecs = fromBytes[float32](b)
 	}
 	if h.quant {
 		b, err := readSection(r, n*h.dim, "codes")
 		if err != nil {
 			return err
 		}
-		h.codes = fromBytes[int8](b)
+		h.codes = makeHuge[int8](n * h.dim)
+		copy(h.codes, fromBytes[int8](b))
 		if b, err = readSection(r, 4*n*metaStride, "quantization"); err != nil {
 			return err
 		}
@@ -303,8 +337,18 @@ func (h *HNSW) readBody(r io.Reader, n int, epSlot, epLvl uint32, upperWords int
 		}
 		h.meta = fromBytes[float32](b)
 	}
-	if h.links0, err = readWords(r, n*(h.m0+1), "links0"); err != nil {
+	links0, err := readWords(r, n*(h.m0+1), "links0")
+	if err != nil {
 		return err
+	}
+	// Interleave the two sections into the per-slot blocks.
+	h.blk = makeHuge[uint32](n * h.stride)
+	for i := range n {
+		if h.keepFull {
+			copy(h.vec(uint32(i)), vecs[i*h.dim:(i+1)*h.dim])
+		}
+		o := i*h.stride + h.lOff
+		copy(h.blk[o:o+h.m0+1], links0[i*(h.m0+1):(i+1)*(h.m0+1)])
 	}
 	flat, err := readWords(r, upperWords, "upper")
 	if err != nil {
