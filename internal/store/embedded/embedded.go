@@ -19,6 +19,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/index/bm25"
 	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
+	"github.com/quarry-rag/quarry/internal/text"
 )
 
 // Config configures a backend. The zero value is usable.
@@ -71,7 +72,7 @@ type Backend struct {
 	dir string
 	cfg Config
 	db  *bolt.DB
-	an  *analyzers
+	an  *text.AnalyzerCache
 
 	writeMu sync.Mutex // serialises Upsert, Delete, snapshot and Close
 
@@ -124,7 +125,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	b := &Backend{dir: dir, cfg: cfg, db: db, an: newAnalyzers(cfg.Language)}
+	b := &Backend{dir: dir, cfg: cfg, db: db, an: text.NewAnalyzerCache(cfg.Language)}
 	if err := b.initBuckets(); err != nil {
 		db.Close()
 		return nil, err

@@ -37,7 +37,7 @@ func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit
 			lang = b.mu.cat.dominantLanguage()
 		}
 	}
-	terms := b.an.get(lang).AppendTerms(nil, q.Text)
+	terms := b.an.Get(lang).AppendTerms(nil, q.Text)
 	res := b.mu.ix.Search(terms, q.K, b.mu.cat.acceptFunc(q.Scope))
 	hits := make([]base.Hit, len(res))
 	for i, r := range res {

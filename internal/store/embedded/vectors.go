@@ -19,9 +19,6 @@ import (
 // flat table searched exactly. The HNSW is snapshotted to vectors.snap with
 // the BM25 snapshot (see vsnap.go).
 
-// maxDim bounds a collection's vector dimension.
-const maxDim = 65536
-
 var (
 	bucketVectors = []byte("vectors")
 	keyDim        = []byte("dim")
@@ -44,37 +41,6 @@ func decodeVector(b []byte, dim int) ([]float32, error) {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return v, nil
-}
-
-// checkVectors validates a write's vectors against the collection's
-// dimension (dim 0 = not fixed yet) and returns the dimension they fix.
-func checkVectors(docs []store.DocChunks, dim int) (int, error) {
-	for i := range docs {
-		d := &docs[i]
-		if d.Vectors == nil {
-			if dim > 0 && len(d.Chunks) > 0 {
-				return dim, fmt.Errorf("store: document %q has no vectors but the collection has %d-dimensional ones", d.Doc.ID, dim)
-			}
-			continue
-		}
-		if len(d.Vectors) != len(d.Chunks) {
-			return dim, fmt.Errorf("store: document %q: %d vectors for %d chunks", d.Doc.ID, len(d.Vectors), len(d.Chunks))
-		}
-		for j, v := range d.Vectors {
-			if dim == 0 {
-				dim = len(v)
-			}
-			if len(v) != dim || dim == 0 || dim > maxDim {
-				return dim, fmt.Errorf("%w: document %q chunk %d has %d dimensions, the collection %d", store.ErrDimension, d.Doc.ID, j, len(v), dim)
-			}
-			for _, x := range v {
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-					return dim, fmt.Errorf("store: document %q chunk %d: vector has NaN or infinite components", d.Doc.ID, j)
-				}
-			}
-		}
-	}
-	return dim, nil
 }
 
 // vecBatch collects the vectors of one write, added to the index together

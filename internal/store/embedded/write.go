@@ -27,7 +27,7 @@ func (b *Backend) analyzeDoc(dc *store.DocChunks) []analyzed {
 		if lang == "" {
 			lang = dc.Doc.Language
 		}
-		an := b.an.get(lang)
+		an := b.an.Get(lang)
 		title := dc.Doc.Title
 		if c.Section != "" && c.Section != title {
 			title += "\n" + c.Section
@@ -101,7 +101,7 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	if err := b.checkOpen(); err != nil {
 		return err
 	}
-	dim, err := checkVectors(docs, b.dim)
+	dim, err := store.CheckVectors(docs, b.dim)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (b *Backend) queryTerms(ctx context.Context, q, lang string) string {
 			lang = dominant(langs)
 		}
 	}
-	return strings.Join(b.an.get(lang).AppendTerms(nil, q), " ")
+	return strings.Join(b.an.Get(lang).AppendTerms(nil, q), " ")
 }
 
 func vectorLiteral(v []float32) string {

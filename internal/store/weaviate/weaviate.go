@@ -124,7 +124,7 @@ type Backend struct {
 	docs   string // document class
 	metaID string // UUID of the collection's QuarryMeta object
 
-	an analyzers
+	an *text.AnalyzerCache
 
 	writeMu  sync.Mutex // serialises this process's writes
 	schemaMu sync.Mutex // protects props
@@ -160,7 +160,7 @@ func Open(ctx context.Context, collection string, cfg Config) (*Backend, error) 
 		c:      newClient(&cfg),
 		chunks: chunkClass(collection), docs: docClass(collection),
 		metaID: uuid5("meta", collection),
-		an:     analyzers{force: cfg.Language, m: map[string]*text.Analyzer{}},
+		an:     text.NewAnalyzerCache(cfg.Language),
 		stop:   make(chan struct{}), done: make(chan struct{}),
 	}
 	if err := b.waitReady(ctx); err != nil {
@@ -302,33 +302,6 @@ func (b *Backend) SetStoredConfig(ctx context.Context, cfg string) error {
 	return b.patchMeta(ctx, map[string]any{"config": cfg})
 }
 
-// analyzers caches one text analyzer per language.
-type analyzers struct {
-	force string
-	mu    sync.Mutex
-	m     map[string]*text.Analyzer
-}
-
-func (a *analyzers) get(lang string) *text.Analyzer {
-	if a.force != "" {
-		lang = a.force
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if an, ok := a.m[lang]; ok {
-		return an
-	}
-	an, err := text.NewAnalyzer(text.AnalyzerConfig{Language: lang})
-	if err != nil {
-		an, err = text.NewAnalyzer(text.AnalyzerConfig{})
-		if err != nil {
-			panic(err) // the neutral config is always valid
-		}
-	}
-	a.m[lang] = an
-	return an
-}
-
 // chunkTerms is the analysed text BM25 searches: title terms TitleBoost
 // times, then the body's, as the embedded BM25F folds them.
 func (b *Backend) chunkTerms(d *base.Document, c *base.Chunk) string {
@@ -336,7 +309,7 @@ func (b *Backend) chunkTerms(d *base.Document, c *base.Chunk) string {
 	if lang == "" {
 		lang = d.Language
 	}
-	an := b.an.get(lang)
+	an := b.an.Get(lang)
 	title := d.Title
 	if c.Section != "" && c.Section != title {
 		title += "\n" + c.Section

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -29,37 +28,6 @@ func validateDocChunks(dc *store.DocChunks) error {
 	return nil
 }
 
-// checkVectors validates a write's vectors against the collection's
-// dimension (0 = not fixed yet) and returns the dimension they fix.
-func checkVectors(docs []store.DocChunks, dim int) (int, error) {
-	for i := range docs {
-		d := &docs[i]
-		if d.Vectors == nil {
-			if dim > 0 && len(d.Chunks) > 0 {
-				return dim, fmt.Errorf("store: document %q has no vectors but the collection has %d-dimensional ones", d.Doc.ID, dim)
-			}
-			continue
-		}
-		if len(d.Vectors) != len(d.Chunks) {
-			return dim, fmt.Errorf("store: document %q: %d vectors for %d chunks", d.Doc.ID, len(d.Vectors), len(d.Chunks))
-		}
-		for j, v := range d.Vectors {
-			if dim == 0 {
-				dim = len(v)
-			}
-			if len(v) != dim || dim == 0 {
-				return dim, fmt.Errorf("%w: document %q chunk %d has %d dimensions, the collection %d", store.ErrDimension, d.Doc.ID, j, len(v), dim)
-			}
-			for _, x := range v {
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-					return dim, fmt.Errorf("store: document %q chunk %d: vector has NaN or infinite components", d.Doc.ID, j)
-				}
-			}
-		}
-	}
-	return dim, nil
-}
-
 // Upsert implements store.Backend. Chunks go first, in parallel batches;
 // then stale chunks of shorter new versions are deleted; then the document
 // objects, which commit the documents. A document whose chunks Weaviate
@@ -80,7 +48,7 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	b.writeMu.Lock()
 	defer b.writeMu.Unlock()
 	oldDim := int(b.dim.Load())
-	dim, err := checkVectors(docs, oldDim)
+	dim, err := store.CheckVectors(docs, oldDim)
 	if err != nil {
 		return err
 	}
