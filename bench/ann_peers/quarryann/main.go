@@ -146,11 +146,12 @@ func run(dir, mode string, m, efc, k int, efs string, nlist int, nprobes string)
 			// The index keeps int8 codes only; rescoring reads float32
 			// vectors from the driver's copy, as Quarry's store serves them.
 			cfg.Quantize = vector.QuantInt8
-			cfg.Full = func(id uint32) ([]float32, bool) {
-				if int(id) >= n {
-					return nil, false
+			cfg.Full = func(ids []uint32, dst [][]float32) {
+				for i, id := range ids {
+					if int(id) < n {
+						dst[i] = base[int(id)*dim : (int(id)+1)*dim]
+					}
 				}
-				return base[int(id)*dim : (int(id)+1)*dim], true
 			}
 		}
 		r.Params["M"], r.Params["efConstruction"], r.Params["quantize"] = m, efc, cfg.Quantize

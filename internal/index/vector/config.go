@@ -50,6 +50,14 @@ const (
 	maxLvl = 32
 )
 
+// FullFunc serves float32 vectors for rescoring int8 candidates: for each
+// i it sets dst[i] to the vector of ids[i], or leaves it nil when the owner
+// no longer has it (that candidate is then dropped). A search makes one call
+// with all the candidates it rescores, so an owner that reads vectors from
+// disk can serve them from one read transaction. It must be safe for
+// concurrent use. The index only reads dst[i], and not after it returns.
+type FullFunc func(ids []uint32, dst [][]float32)
+
 // Config of an HNSW index. Zero fields take the documented defaults in New.
 type Config struct {
 	Dim            int    // required, 1..65536
@@ -66,13 +74,11 @@ type Config struct {
 	// precision (int8 only). 0 = max(4k, 40) for a search of k; negative =
 	// never rescore (scores are then approximate). Capped by ef.
 	Rescore int
-	// Full returns the float32 vector of id for rescoring (int8 only). When
-	// nil the index keeps its own float32 copy of every vector (and Stats
-	// says so); when set, the owner keeps them (on disk) and the index holds
-	// only codes. It must be safe for concurrent use and may report false
-	// for an id it no longer has (the hit is then dropped). Not persisted:
-	// set it again after Read with SetFull.
-	Full func(id uint32) ([]float32, bool)
+	// Full serves the float32 vectors for rescoring (int8 only). When nil
+	// the index keeps its own float32 copy of every vector (and Stats says
+	// so); when set, the owner keeps them (on disk) and the index holds only
+	// codes. Not persisted: set it again after Read with SetFull.
+	Full FullFunc
 	// KeepPruned fills a node's link list up to its capacity with candidates
 	// the neighbour heuristic discarded (hnswlib's keepPrunedConnections).
 	KeepPruned bool

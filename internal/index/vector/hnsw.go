@@ -24,7 +24,7 @@ type HNSW struct {
 	quant    bool    // int8 codes drive traversal
 	l2       bool    // Metric == L2
 	keepFull bool    // the index holds float32 vectors
-	full     atomic.Pointer[func(uint32) ([]float32, bool)]
+	full     atomic.Pointer[FullFunc]
 
 	// mu is held shared by every operation that reads or links nodes, and
 	// exclusively to grow the arrays below and by Compact, WriteTo. The
@@ -117,7 +117,7 @@ func (h *HNSW) setKeepFull(on bool) {
 // SetFull sets (or, with nil, clears) the source of float32 vectors used to
 // rescore int8 candidates; see Config.Full. It matters only for an int8
 // index that does not hold float32 vectors itself.
-func (h *HNSW) SetFull(f func(id uint32) ([]float32, bool)) {
+func (h *HNSW) SetFull(f FullFunc) {
 	if f == nil {
 		h.full.Store(nil)
 		return

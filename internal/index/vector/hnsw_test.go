@@ -204,15 +204,68 @@ func dotf(a, b []float32) float32 {
 	return s
 }
 
+// fullFrom adapts a per-id lookup (nil = unknown) to a FullFunc.
+func fullFrom(get func(id uint32) []float32) FullFunc {
+	return func(ids []uint32, dst [][]float32) {
+		for i, id := range ids {
+			dst[i] = get(id)
+		}
+	}
+}
+
+// TestInt8FullBatch: a search asks Full once for all the candidates it
+// rescores, and a candidate Full no longer has is dropped, not returned
+// with its approximate score.
+func TestInt8FullBatch(t *testing.T) {
+	data, qs := lrData(2000)
+	var calls, asked int
+	gone := uint32(0)
+	var mu sync.Mutex
+	full := func(ids []uint32, dst [][]float32) {
+		mu.Lock()
+		calls++
+		asked += len(ids)
+		mu.Unlock()
+		for i, id := range ids {
+			if id != gone {
+				dst[i] = data[id]
+			}
+		}
+	}
+	h := buildWith(t, Config{Dim: 64, Seed: 1, Quantize: QuantInt8, Full: full}, data, 1)
+	calls, asked = 0, 0
+	gone = 0
+	res, err := h.Search(data[0], 10, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || asked != 40 {
+		t.Errorf("one search called Full %d times for %d ids; want 1 call for 40 (max(4k, 40))", calls, asked)
+	}
+	if len(res) != 10 {
+		t.Fatalf("%d results", len(res))
+	}
+	for _, r := range res {
+		if r.ID == gone {
+			t.Errorf("id %d, unknown to Full, was returned (score %v)", gone, r.Score)
+		}
+	}
+	gone = 1 << 31
+	res, _ = h.Search(qs[0], 5, 64, nil)
+	if w := dotf(qs[0], data[res[0].ID]); math.Abs(float64(res[0].Score-w)) > 1e-5 {
+		t.Errorf("rescored score %v, exact %v", res[0].Score, w)
+	}
+}
+
 func TestInt8(t *testing.T) {
 	data, qs := lrData(5000)
 	hf := buildWith(t, Config{Dim: 64, Seed: 1}, data, 1)
-	full := func(id uint32) ([]float32, bool) {
-		if int(id) >= len(data) || data[id] == nil {
-			return nil, false
+	full := fullFrom(func(id uint32) []float32 {
+		if int(id) >= len(data) {
+			return nil
 		}
-		return data[id], true
-	}
+		return data[id]
+	})
 	hq := buildWith(t, Config{Dim: 64, Seed: 1, Quantize: QuantInt8, Full: full}, data, 1)
 	hk := buildWith(t, Config{Dim: 64, Seed: 1, Quantize: QuantInt8}, data, 1) // keeps floats
 	for _, ef := range []int{20, 40, 80} {
@@ -242,7 +295,7 @@ func TestInt8Memory(t *testing.T) {
 	data := lowRank(r, 3000, 384, 16)
 	cfg := Config{Dim: 384, EfConstruction: 40, Seed: 1}
 	hf := buildFrom(t, cfg, data)
-	cfg.Quantize, cfg.Full = QuantInt8, func(id uint32) ([]float32, bool) { return data[id], true }
+	cfg.Quantize, cfg.Full = QuantInt8, fullFrom(func(id uint32) []float32 { return data[id] })
 	hq := buildFrom(t, cfg, data)
 	sf, sq := hf.Stats(), hq.Stats()
 	ratio := float64(sq.Bytes) / float64(sf.Bytes)
@@ -353,15 +406,15 @@ func roundTrip(t *testing.T, h *HNSW) *HNSW {
 
 func TestPersist(t *testing.T) {
 	data, qs := lrData(3000)
-	full := func(id uint32) ([]float32, bool) {
+	full := fullFrom(func(id uint32) []float32 {
 		if int(id) < len(data) {
-			return data[id], true
+			return data[id]
 		}
 		if id == 99999 {
-			return qs[0], true
+			return qs[0]
 		}
-		return nil, false
-	}
+		return nil
+	})
 	for _, cfg := range []Config{{Dim: 64, Seed: 1}, {Dim: 64, Metric: L2, Seed: 1, Quantize: QuantInt8, Full: full}} {
 		h := buildFrom(t, cfg, data)
 		h.Delete(7)

@@ -75,7 +75,7 @@ func TestGrowCap(t *testing.T) {
 // capacity (Reserve) and for int8 with and without float32 vectors.
 func TestBlockLayout(t *testing.T) {
 	data, _ := lrData(500)
-	full := func(id uint32) ([]float32, bool) { return data[id], true }
+	full := fullFrom(func(id uint32) []float32 { return data[id] })
 	for _, cfg := range []Config{{Dim: 64, Seed: 1}, {Dim: 37, Seed: 2, Metric: L2},
 		{Dim: 64, Seed: 3, Quantize: QuantInt8}, {Dim: 64, Seed: 4, Quantize: QuantInt8, Full: full}} {
 		h, err := New(cfg)

@@ -127,14 +127,23 @@ func (h *HNSW) finalize(c []item, qv []float32, k int) []Result {
 		if fp := h.full.Load(); h.keepFull || fp != nil {
 			r := min(len(c), h.rescoreCount(k))
 			c = c[:r]
+			var full [][]float32
+			if !h.keepFull {
+				ids := make([]uint32, len(c))
+				for j, x := range c {
+					ids[j] = h.ids[x.i]
+				}
+				full = make([][]float32, len(c))
+				(*fp)(ids, full)
+			}
 			w := 0
-			for _, x := range c {
+			for j, x := range c {
 				var d float32
 				if h.keepFull {
 					d = fdist(h.cfg.Metric, qv, h.vec(x.i))
 				} else {
-					v, ok := (*fp)(h.ids[x.i])
-					if !ok || len(v) != h.dim {
+					v := full[j]
+					if len(v) != h.dim {
 						continue
 					}
 					switch h.cfg.Metric {

@@ -23,13 +23,13 @@ type ivfIndex struct {
 	cfg  vector.IVFConfig
 	buf  *flatIndex  // before training
 	ivf  *vector.IVF // after training; nil before
-	full func(uint32) ([]float32, bool)
+	full vector.FullFunc
 }
 
 // trainPer is how many vectors per cell the IVF is trained on.
 const trainPer = 16
 
-func newIVFIndex(c VectorConfig, dim int, full func(uint32) ([]float32, bool)) *ivfIndex {
+func newIVFIndex(c VectorConfig, dim int, full vector.FullFunc) *ivfIndex {
 	cfg := c.ivfConfig(dim)
 	if cfg.NList == 0 {
 		cfg.NList = defaultNList
@@ -114,10 +114,16 @@ func (x *ivfIndex) Search(q []float32, k, nprobe int, accept func(uint32) bool) 
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]uint32, len(res))
+	for i, r := range res {
+		ids[i] = r.ID
+	}
+	full := make([][]float32, len(res))
+	x.full(ids, full)
 	w := 0
-	for _, r := range res {
-		v, ok := x.full(r.ID)
-		if !ok || len(v) != len(q) {
+	for i, r := range res {
+		v := full[i]
+		if len(v) != len(q) {
 			continue
 		}
 		var s float32
@@ -191,7 +197,7 @@ func (x *ivfIndex) WriteTo(w io.Writer) (int64, error) {
 }
 
 // readIVFIndex reads what ivfIndex.WriteTo wrote.
-func readIVFIndex(c VectorConfig, dim int, r io.Reader, full func(uint32) ([]float32, bool)) (annIndex, error) {
+func readIVFIndex(c VectorConfig, dim int, r io.Reader, full vector.FullFunc) (annIndex, error) {
 	x := newIVFIndex(c, dim, full)
 	var tag [1]byte
 	if _, err := io.ReadFull(r, tag[:]); err != nil {

@@ -29,7 +29,7 @@ const noID = ^uint32(0)
 
 // newMapped wraps a new index built by mk, which receives the callback
 // reading a full-precision vector by index id.
-func newMapped(full func(uint32) ([]float32, bool), mk func(full func(uint32) ([]float32, bool)) (annIndex, error)) (*mappedIndex, error) {
+func newMapped(full vector.FullFunc, mk func(full vector.FullFunc) (annIndex, error)) (*mappedIndex, error) {
 	m := &mappedIndex{}
 	inner, err := mk(m.fullByIndex(full))
 	if err != nil {
@@ -39,15 +39,19 @@ func newMapped(full func(uint32) ([]float32, bool), mk func(full func(uint32) ([
 	return m, nil
 }
 
-func (m *mappedIndex) fullByIndex(full func(uint32) ([]float32, bool)) func(uint32) ([]float32, bool) {
+func (m *mappedIndex) fullByIndex(full vector.FullFunc) vector.FullFunc {
 	if full == nil {
 		return nil
 	}
-	return func(iid uint32) ([]float32, bool) {
-		if int(iid) >= len(m.toChunk) || m.toChunk[iid] == noID {
-			return nil, false
+	return func(iids []uint32, dst [][]float32) {
+		ids := make([]uint32, len(iids))
+		for i, iid := range iids {
+			ids[i] = noID
+			if int(iid) < len(m.toChunk) {
+				ids[i] = m.toChunk[iid]
+			}
 		}
-		return full(m.toChunk[iid])
+		full(ids, dst)
 	}
 }
 
@@ -178,7 +182,7 @@ func (m *mappedIndex) WriteTo(w io.Writer) (int64, error) {
 }
 
 // readMapped reads what writeTo wrote; read loads the inner index.
-func readMapped(r io.Reader, full func(uint32) ([]float32, bool), read func(r io.Reader, full func(uint32) ([]float32, bool)) (annIndex, error)) (*mappedIndex, error) {
+func readMapped(r io.Reader, full vector.FullFunc, read func(r io.Reader, full vector.FullFunc) (annIndex, error)) (*mappedIndex, error) {
 	crc := crc32.New(castagnoli)
 	tr := io.TeeReader(r, crc)
 	var b [8]byte

@@ -33,14 +33,22 @@ func encodeVector(v []float32) []byte {
 }
 
 func decodeVector(b []byte, dim int) ([]float32, error) {
-	if len(b) != 4*dim {
-		return nil, fmt.Errorf("%w: vector of %d bytes, want %d", store.ErrCorrupt, len(b), 4*dim)
-	}
 	v := make([]float32, dim)
+	if err := decodeVectorInto(v, b); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// decodeVectorInto decodes b into v, which must have b's dimension.
+func decodeVectorInto(v []float32, b []byte) error {
+	if len(b) != 4*len(v) {
+		return fmt.Errorf("%w: vector of %d bytes, want %d", store.ErrCorrupt, len(b), 4*len(v))
+	}
 	for i := range v {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
-	return v, nil
+	return nil
 }
 
 // vecBatch collects the vectors of one write, added to the index together
@@ -56,7 +64,7 @@ func (b *Backend) ensureIndexLocked() {
 	if b.mu.vix != nil || b.dim == 0 {
 		return
 	}
-	ix, err := newIndex(b.cfg.Vector, b.dim, b.fullVector)
+	ix, err := newIndex(b.cfg.Vector, b.dim, b.fullVectors)
 	if err != nil {
 		// The configuration was validated by Open and the dimension by
 		// checkVectors: reaching this is a bug.
@@ -88,25 +96,33 @@ func (b *Backend) flushVectorsLocked(vb *vecBatch) {
 	vb.ids, vb.vecs = vb.ids[:0], vb.vecs[:0]
 }
 
-// fullVector reads the stored vector of internal id, for an int8 index to
-// rescore candidates. The index calls it from Search, which runs with b.mu
-// held.
-func (b *Backend) fullVector(id uint32) ([]float32, bool) {
-	key := b.mu.ix.Key(id)
-	if key == "" {
-		return nil, false
-	}
-	var v []float32
-	err := b.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketVectors).Get([]byte(key))
-		if raw == nil {
-			return nil
+// fullVectors reads the stored vectors of internal ids (noID and unknown
+// ids stay nil), for an int8 index to rescore its candidates: one read
+// transaction for the whole batch, and the vectors are decoded into one
+// allocation. The index calls it from Search, which runs with b.mu held.
+func (b *Backend) fullVectors(ids []uint32, dst [][]float32) {
+	buf := make([]float32, len(ids)*b.dim)
+	b.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketVectors)
+		for i, id := range ids {
+			if id == noID {
+				continue
+			}
+			key := b.mu.ix.Key(id)
+			if key == "" {
+				continue
+			}
+			raw := bk.Get([]byte(key))
+			if raw == nil {
+				continue
+			}
+			v := buf[i*b.dim : (i+1)*b.dim : (i+1)*b.dim]
+			if decodeVectorInto(v, raw) == nil {
+				dst[i] = v
+			}
 		}
-		var err error
-		v, err = decodeVector(raw, b.dim)
-		return err
+		return nil
 	})
-	return v, err == nil && v != nil
 }
 
 // deleteVectorLocked removes the vector of internal id, if any.

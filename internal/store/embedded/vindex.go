@@ -112,12 +112,12 @@ type annIndex interface {
 // vector from the store by chunk id, for an int8 index to rescore its
 // candidates without keeping float32 copies in memory. Persistent indexes
 // are wrapped in a mappedIndex (see there why).
-func newIndex(c VectorConfig, dim int, full func(uint32) ([]float32, bool)) (annIndex, error) {
+func newIndex(c VectorConfig, dim int, full vector.FullFunc) (annIndex, error) {
 	switch c.kind() {
 	case IndexFlat:
 		return &flatIndex{dim: dim}, nil
 	case IndexHNSW:
-		return newMapped(full, func(full func(uint32) ([]float32, bool)) (annIndex, error) {
+		return newMapped(full, func(full vector.FullFunc) (annIndex, error) {
 			vc := c.hnswConfig(dim)
 			if vc.Quantize != "" {
 				vc.Full = full
@@ -129,7 +129,7 @@ func newIndex(c VectorConfig, dim int, full func(uint32) ([]float32, bool)) (ann
 			return &hnswIndex{h}, nil
 		})
 	case IndexIVF:
-		return newMapped(full, func(full func(uint32) ([]float32, bool)) (annIndex, error) {
+		return newMapped(full, func(full vector.FullFunc) (annIndex, error) {
 			return newIVFIndex(c, dim, full), nil
 		})
 	}
@@ -137,14 +137,14 @@ func newIndex(c VectorConfig, dim int, full func(uint32) ([]float32, bool)) (ann
 }
 
 // readIndex loads an index written by snapshotVectorsLocked.
-func readIndex(c VectorConfig, dim int, r io.Reader, full func(uint32) ([]float32, bool)) (annIndex, error) {
+func readIndex(c VectorConfig, dim int, r io.Reader, full vector.FullFunc) (annIndex, error) {
 	switch c.kind() {
 	case IndexIVF:
-		return readMapped(r, full, func(r io.Reader, full func(uint32) ([]float32, bool)) (annIndex, error) {
+		return readMapped(r, full, func(r io.Reader, full vector.FullFunc) (annIndex, error) {
 			return readIVFIndex(c, dim, r, full)
 		})
 	case IndexHNSW:
-		return readMapped(r, full, func(r io.Reader, full func(uint32) ([]float32, bool)) (annIndex, error) {
+		return readMapped(r, full, func(r io.Reader, full vector.FullFunc) (annIndex, error) {
 			h, err := vector.Read(r)
 			if err != nil {
 				return nil, err

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/quarry-rag/quarry/internal/index/vector"
 )
 
 // The vector snapshot, vectors.snap, holds the vector index as of the same
@@ -60,7 +62,7 @@ func writeVectorSnapshot(dir string, seq uint64, dim int, desc string, write fun
 // readVectorSnapshot loads the vector snapshot if it reflects sequence
 // number seq, dimension dim and configuration cfg. Every failure wraps
 // errSnapshot.
-func readVectorSnapshot(dir string, seq uint64, dim int, cfg VectorConfig, full func(uint32) ([]float32, bool)) (annIndex, error) {
+func readVectorSnapshot(dir string, seq uint64, dim int, cfg VectorConfig, full vector.FullFunc) (annIndex, error) {
 	f, err := os.Open(filepath.Join(dir, vsnapName))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errSnapshot, err)
@@ -127,7 +129,7 @@ func (b *Backend) loadVectorsLocked(ctx context.Context, seq uint64) error {
 	}
 	if b.cfg.Vector.kind() != IndexFlat {
 		start := time.Now()
-		vix, err := readVectorSnapshot(b.dir, seq, b.dim, b.cfg.Vector, b.fullVector)
+		vix, err := readVectorSnapshot(b.dir, seq, b.dim, b.cfg.Vector, b.fullVectors)
 		if err == nil && vix.Len() != sumChunks(b.mu.cat) {
 			err = fmt.Errorf("%w: vectors: index has %d vectors, the catalog %d chunks", errSnapshot, vix.Len(), sumChunks(b.mu.cat))
 		}
