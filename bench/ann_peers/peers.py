@@ -343,18 +343,26 @@ def best(reps):
     return out
 
 
+def fmt_stamp(stamp):
+    return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]} UTC"
+
+
 def fmt_ratio(x):
     return "n/a" if x is None else f"{x:.2f}×"
 
 
-def set_section(name, meta, reps, img, stamp=None):
+def set_section(name, meta, reps, img, stamp=None, updated=None):
     b = best(reps)
     any_rep = next(iter(b.values()))
     n, dim, nq = any_rep["n"], any_rep["dim"], any_rep["queries"]
     what = TEXT_SETS.get(name, f"synthetic Gaussian mixture ({meta.get('rule', '')})")
     lines = [f"### {name}: {n:,} × {dim}, {nq:,} queries ({what})", ""]
     rule = f"Vectors: {meta['rule']}. " if meta.get("rule") and name in TEXT_SETS else ""
-    when = f"Run finished {stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]} UTC." if stamp else ""
+    when = f"Run finished {fmt_stamp(stamp)}." if stamp else ""
+    if updated:
+        u = updated
+        when += (f" {', '.join(u['measured'])} re-measured then (`--update`); {', '.join(u['kept'])} "
+                 f"from the run of {fmt_stamp(u['kept_stamp'])}.")
     if rule or when:
         lines += [rule + when, ""]
     lines += [f"![recall@{K} vs QPS, {name}](img/ann_{name}.svg)", ""] if img else []
@@ -415,7 +423,7 @@ def summary(allper):
 def section(results, args, command):
     allper, body = {}, []
     for name, res in results.items():
-        lines, per = set_section(name, res["meta"], res["rounds"], args.write, res.get("stamp"))
+        lines, per = set_section(name, res["meta"], res["rounds"], args.write, res.get("stamp"), res.get("updated"))
         allper[name] = per
         body += lines + [""]
     today = datetime.date.today().isoformat()
@@ -522,6 +530,8 @@ def main():
     ap.add_argument("--big-rounds", type=int, default=1, help="rounds for sets of 50,000 vectors or more")
     ap.add_argument("--reuse", default="", help="sets whose latest results file in $QUARRY_HOME/ann is reused "
                     "instead of measured again (to redraw docs, or to finish a run that was cut short)")
+    ap.add_argument("--update", action="store_true", help="measure only --modes and replace those systems in the "
+                    "set's latest results (the other systems keep their figures and date, which the doc states)")
     ap.add_argument("--modes", default="hnsw,int8,ivf", help="hnsw (Quarry, hnswlib, FAISS), int8, ivf; "
                     "int8/ivf are skipped when the vector package lacks them")
     args = ap.parse_args()
@@ -541,7 +551,11 @@ def main():
             results[name].setdefault("stamp", files[-1].name.split("-")[1])
             log(f"{name}: reusing {files[-1]}")
         else:
+            prev = sorted(ANN.glob(f"results-*-{name}.json")) if args.update else []
             results[name] = run_set(name, args, modes, qbin, env_q, unsupported)
+            if prev:
+                results[name] = merge_update(json.loads(prev[-1].read_text()), prev[-1].name.split("-")[1], results[name])
+                (ANN / f"results-{results[name]['stamp']}-{name}.json").write_text(json.dumps(results[name]))
         if args.write:
             # After every set, so that an interrupted run leaves the sets it finished.
             plot(name, results[name]["rounds"], REPO / "docs" / "img" / f"ann_{name}.svg")
@@ -575,6 +589,20 @@ def run_set(name, args, modes, qbin, env_q, unsupported):
     res = {"meta": meta, "rounds": rounds, "stamp": stamp}
     (ANN / f"results-{stamp}-{name}.json").write_text(json.dumps(res))
     return res
+
+
+def merge_update(old, old_stamp, new):
+    """new's systems replace old's, round by round; the rest of old is kept and dated."""
+    rounds = []
+    for i in range(max(len(old["rounds"]), len(new["rounds"]))):
+        rnd = dict(old["rounds"][i]) if i < len(old["rounds"]) else {}
+        if i < len(new["rounds"]):
+            rnd.update(new["rounds"][i])
+        rounds.append(rnd)
+    measured = sorted({l for r in new["rounds"] for l in r})
+    kept = sorted({l for r in rounds for l in r} - set(measured))
+    return {"meta": old.get("meta") or new["meta"], "rounds": rounds, "stamp": new["stamp"],
+            "updated": {"measured": measured, "kept": kept, "kept_stamp": old.get("stamp", old_stamp)}}
 
 
 def write_all(results, args, command):

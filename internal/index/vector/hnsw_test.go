@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quarry-rag/quarry/internal/kernels"
 )
 
 func mixture(r *rand.Rand, n, dim int) [][]float32 {
@@ -642,6 +644,9 @@ func TestIVF(t *testing.T) {
 				for _, g := range got {
 					set[g.ID] = true
 				}
+				if len(set) != len(got) {
+					t.Fatalf("nprobe %d: duplicate ids in %v", np, got)
+				}
 				for _, w := range want {
 					if set[w] {
 						h++
@@ -815,4 +820,91 @@ func lowRank(r *rand.Rand, n, dim, rank int) [][]float32 {
 		out[i] = v
 	}
 	return out
+}
+
+// ivfBenchData is 20,000 × 384 low-rank vectors (the width of MiniLM) and
+// 200 queries; nlist 4·√n as the peer benchmark uses.
+func ivfBenchData() (data, qs [][]float32, nlist int) {
+	r := rand.New(rand.NewSource(11))
+	all := lowRank(r, 20200, 384, 24)
+	return all[:20000], all[20000:], int(4 * math.Sqrt(20000))
+}
+
+func BenchmarkIVFSearch(b *testing.B) {
+	data, qs, nlist := ivfBenchData()
+	x := trainedIVF(b, IVFConfig{Dim: 384, NList: nlist, Seed: 1}, data)
+	for _, np := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("nprobe=%d", np), func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				x.Search(qs[i%len(qs)], 10, np, nil)
+				i++
+			}
+		})
+	}
+}
+
+func BenchmarkIVFTrain(b *testing.B) {
+	data, _, nlist := ivfBenchData()
+	sample := data[:min(len(data), 40*nlist)]
+	for _, it := range []int{10, 20} {
+		b.Run(fmt.Sprintf("iterations=%d", it), func(b *testing.B) {
+			for b.Loop() {
+				x, _ := NewIVF(IVFConfig{Dim: 384, NList: nlist, Seed: 1, Iterations: it})
+				if err := x.Train(sample); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestAssignBlocks: k-means's matrix-product assignment picks the centroid
+// a per-point scan picks, for L2 (|c|²/2 offsets) and Dot, on sizes that
+// leave partial blocks and partial panels.
+func TestAssignBlocks(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	const n, d, k = 1000, 37, 53
+	pts := make([]float32, n*d)
+	cent := make([]float32, k*d)
+	for i := range pts {
+		pts[i] = float32(r.NormFloat64())
+	}
+	for i := range cent {
+		cent[i] = float32(r.NormFloat64())
+	}
+	for _, m := range []Metric{L2, Dot} {
+		var packed kernels.Packed
+		packed.PackBT(cent, d, k, d)
+		half := make([]float32, k)
+		if m == L2 {
+			for c := range k {
+				half[c] = kernels.Dot(cent[c*d:(c+1)*d], cent[c*d:(c+1)*d]) / 2
+			}
+		}
+		assign := make([]int32, n)
+		if ch := assignBlocks(pts, d, n, &packed, half, assign, true); ch != n {
+			t.Errorf("metric %d: first pass reported %d changes, want %d", m, ch, n)
+		}
+		for i := range n {
+			p := pts[i*d : (i+1)*d]
+			want := nearestCentroid(m, cent, d, p)
+			if got := int(assign[i]); got != want {
+				dg, dw := fdist(m, p, cent[got*d:(got+1)*d]), fdist(m, p, cent[want*d:(want+1)*d])
+				if dg-dw > 1e-4*(1+abs32(dw)) {
+					t.Fatalf("metric %d point %d: assigned %d (dist %v), nearest %d (dist %v)", m, i, got, dg, want, dw)
+				}
+			}
+		}
+		if ch := assignBlocks(pts, d, n, &packed, half, assign, false); ch != 0 {
+			t.Errorf("metric %d: unchanged centroids reported %d changes", m, ch)
+		}
+	}
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
