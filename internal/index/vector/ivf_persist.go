@@ -2,7 +2,6 @@ package vector
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -75,20 +74,11 @@ func (x *IVF) WriteTo(w io.Writer) (int64, error) {
 // wrapping ErrCorrupt.
 func ReadIVF(r io.Reader) (*IVF, error) {
 	le := binary.LittleEndian
-	hdr := make([]byte, ivfHeaderSize)
-	if _, err := io.ReadFull(r, hdr); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
-	}
-	if !bytes.Equal(hdr[:8], ivfMagic[:]) {
-		return nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
-	}
-	if crc32.Checksum(hdr[8:ivfHeaderSize-4], castagnoli) != le.Uint32(hdr[ivfHeaderSize-4:]) {
-		return nil, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
+	hdr, err := readHeader(r, ivfMagic, ivfHeaderSize, ivfVersion)
+	if err != nil {
+		return nil, err
 	}
 	u := func(off int) uint32 { return le.Uint32(hdr[off:]) }
-	if v := u(8); v != ivfVersion {
-		return nil, fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
-	}
 	flags := u(28)
 	cfg := IVFConfig{Dim: int(u(12)), Metric: Metric(u(16)), NList: int(u(20)), NProbe: int(u(24)), Seed: int64(le.Uint64(hdr[32:]))}
 	if flags&flagInt8 != 0 {

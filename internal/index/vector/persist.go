@@ -246,26 +246,38 @@ func readWords(r io.Reader, n int, name string) ([]uint32, error) {
 	return fromBytes[uint32](b), nil
 }
 
+// readHeader reads a file header of size bytes and checks its magic, its
+// CRC32C (the last 4 bytes, over bytes 8..size-4) and its format version
+// (the uint32 at offset 8).
+func readHeader(r io.Reader, want [8]byte, size int, version uint32) ([]byte, error) {
+	le := binary.LittleEndian
+	hdr := make([]byte, size)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+	}
+	if !bytes.Equal(hdr[:8], want[:]) {
+		return nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
+	}
+	if crc32.Checksum(hdr[8:size-4], castagnoli) != le.Uint32(hdr[size-4:]) {
+		return nil, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
+	}
+	if v := le.Uint32(hdr[8:]); v != version {
+		return nil, fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
+	}
+	return hdr, nil
+}
+
 // Read loads an index written by WriteTo. Any damage yields an error
 // wrapping ErrCorrupt; the rebuild path is New + Add from the caller's
 // vectors. For an int8 index written without float32 vectors, call SetFull
 // before searching to get rescored results.
 func Read(r io.Reader) (*HNSW, error) {
 	le := binary.LittleEndian
-	hdr := make([]byte, headerSize)
-	if _, err := io.ReadFull(r, hdr); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
-	}
-	if !bytes.Equal(hdr[:8], magic[:]) {
-		return nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
-	}
-	if crc32.Checksum(hdr[8:headerSize-4], castagnoli) != le.Uint32(hdr[headerSize-4:]) {
-		return nil, fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
+	hdr, err := readHeader(r, magic, headerSize, formatVersion)
+	if err != nil {
+		return nil, err
 	}
 	u := func(off int) uint32 { return le.Uint32(hdr[off:]) }
-	if v := u(8); v != formatVersion {
-		return nil, fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
-	}
 	flags := u(32)
 	cfg := Config{Dim: int(u(12)), Metric: Metric(u(16)), M: int(u(20)), EfConstruction: int(u(24)),
 		EfSearch: int(u(28)), Rescore: int(int32(u(36))), Seed: int64(le.Uint64(hdr[40:])),
