@@ -32,12 +32,8 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(w, r, s.opts.MaxQueryBodyBytes, false)
-	if err != nil {
-		return err
-	}
 	var in askRequest
-	if err := decodeBody(body, &in); err != nil {
+	if err := readJSON(w, r, s.opts.MaxQueryBodyBytes, &in); err != nil {
 		return err
 	}
 	req, err := in.toEngine()

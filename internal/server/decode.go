@@ -59,6 +59,16 @@ func checkContentType(ct string) error {
 	return nil
 }
 
+// readJSON reads a required request body of at most limit bytes and
+// decodes it into v with decodeBody.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	body, err := readBody(w, r, limit, false)
+	if err != nil {
+		return err
+	}
+	return decodeBody(body, v)
+}
+
 // decodeBody decodes a request body, which must be one JSON object and
 // nothing after it, into v. Unknown fields are rejected. Errors are
 // *apiError values naming the field (a JSON path) and, for malformed JSON,

@@ -242,12 +242,8 @@ func (s *Server) putDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(w, r, s.opts.MaxBodyBytes, false)
-	if err != nil {
-		return err
-	}
 	var in documentIn
-	if err := decodeBody(body, &in); err != nil {
+	if err := readJSON(w, r, s.opts.MaxBodyBytes, &in); err != nil {
 		return err
 	}
 	if in.ID != "" && in.ID != id {
@@ -284,12 +280,8 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(w, r, s.opts.MaxQueryBodyBytes, false)
-	if err != nil {
-		return err
-	}
 	var in searchRequest
-	if err := decodeBody(body, &in); err != nil {
+	if err := readJSON(w, r, s.opts.MaxQueryBodyBytes, &in); err != nil {
 		return err
 	}
 	res, err := col.Search(r.Context(), in.toEngine())

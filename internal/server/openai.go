@@ -20,12 +20,8 @@ const chatRoute = "/v1/chat/completions"
 // accepted and not checked: the server has no API keys (see doc.go).
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
-	body, err := readBody(w, r, s.opts.MaxQueryBodyBytes, false)
-	if err != nil {
-		return err
-	}
 	var in chatRequest
-	if err := decodeBody(body, &in); err != nil {
+	if err := readJSON(w, r, s.opts.MaxQueryBodyBytes, &in); err != nil {
 		return err
 	}
 	req, err := in.toEngine()
