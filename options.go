@@ -106,9 +106,11 @@ type VectorConfig struct {
 	// EfSearch is the default HNSW candidate list of a search (a request
 	// may set its own). Default 64, 1..4096.
 	EfSearch int `json:"ef_search,omitempty"`
-	// Quantization is "" (float32 vectors in memory) or "int8" (one byte
-	// per component in memory, full vectors read from disk to rescore the
-	// best candidates).
+	// Quantization is "" (float32 vectors in memory), "int8" (hnsw or ivf:
+	// one byte per component in memory, full vectors read from disk to
+	// rescore the best candidates) or "binary" (flat: one bit per component,
+	// a Hamming scan of every code, then the best candidates — a request's
+	// ef, default max(10k, 100) — rescored from disk).
 	Quantization string `json:"quantization,omitempty"`
 	// NList and NProbe tune an IVF index: cells (default 256, 1..65536)
 	// and cells searched (default 8, 1..nlist; a request's ef overrides it).
@@ -208,8 +210,8 @@ func (v *VectorConfig) validate() error {
 		if v.M != 0 || v.EfConstruction != 0 || v.EfSearch != 0 || v.NList != 0 || v.NProbe != 0 {
 			return invalidf("vector", "the flat index takes no parameters")
 		}
-		if v.Quantization != "" {
-			return invalidf("vector.quantization", "needs the hnsw index")
+		if v.Quantization == "int8" {
+			return invalidf("vector.quantization", "int8 needs the hnsw or ivf index (the flat index takes \"binary\")")
 		}
 	case "ivf":
 		if v.M != 0 || v.EfConstruction != 0 || v.EfSearch != 0 {
@@ -226,8 +228,12 @@ func (v *VectorConfig) validate() error {
 	}
 	switch v.Quantization {
 	case "", "int8":
+	case "binary":
+		if v.Index != "flat" {
+			return invalidf("vector.quantization", "binary needs the flat index (set \"index\": \"flat\")")
+		}
 	default:
-		return invalidf("vector.quantization", "unknown quantization %q (want \"\" or int8)", v.Quantization)
+		return invalidf("vector.quantization", "unknown quantization %q (want \"\", int8 or binary)", v.Quantization)
 	}
 	return nil
 }

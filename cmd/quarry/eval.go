@@ -37,7 +37,7 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	exact := fs.Bool("exact", false, "dense retrieval by exhaustive scan instead of the vector index (baseline for --ef)")
 	mmr := fs.Float64("mmr", 0, "diversify results by maximal marginal relevance with this lambda in (0, 1]; 0 = off")
 	vecIndex := fs.String("vector-index", "", "vector index of the evaluation collection: hnsw (default), flat or ivf")
-	quant := fs.String("quantization", "", "vector quantization of the evaluation collection: \"\" or int8")
+	quant := fs.String("quantization", "", "vector quantization of the evaluation collection: \"\", int8 (hnsw, ivf) or binary (flat)")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func TestANNLatencyOnCollection(t *testing.T) {
 		t.Skip("QUARRY_ANN_DIR not set")
 	}
 	ctx := context.Background()
-	configs := map[string]VectorConfig{"hnsw": {}, "int8": {Quantization: "int8"}, "flat": {Index: IndexFlat}, "ivf": {Index: IndexIVF}, "ivf-int8": {Index: IndexIVF, Quantization: "int8"}}
+	configs := map[string]VectorConfig{"hnsw": {}, "int8": {Quantization: "int8"}, "flat": {Index: IndexFlat}, "ivf": {Index: IndexIVF}, "ivf-int8": {Index: IndexIVF, Quantization: "int8"}, "binary": {Index: IndexFlat, Quantization: "binary"}}
 	backends := map[string]*Backend{}
 	for name, vc := range configs {
 		dir := filepath.Join(t.TempDir(), name)

@@ -24,7 +24,7 @@ type VectorConfig struct {
 	// M, EfConstruction and EfSearch tune the HNSW; 0 = the vector
 	// package's defaults (16, 200, 64).
 	M, EfConstruction, EfSearch int
-	// Quantization is "" (float32) or "int8".
+	// Quantization is "" (float32), "int8" (hnsw, ivf) or "binary" (flat).
 	Quantization string
 	// NList and NProbe tune the IVF index.
 	NList, NProbe int
@@ -34,13 +34,19 @@ type VectorConfig struct {
 func (c VectorConfig) Validate() error {
 	switch c.Index {
 	case "", IndexHNSW:
+		if c.Quantization == vector.QuantBinary {
+			return fmt.Errorf("store: vector index: binary quantization needs the flat index")
+		}
 		vc := c.hnswConfig(8)
 		if err := vc.Validate(); err != nil {
 			return fmt.Errorf("store: vector index: %w", err)
 		}
 	case IndexFlat:
-		if c.Quantization != "" {
-			return fmt.Errorf("store: vector index: quantization %q needs the hnsw index", c.Quantization)
+		if c.Quantization != "" && c.Quantization != vector.QuantBinary {
+			return fmt.Errorf("store: vector index: quantization %q needs the hnsw or ivf index", c.Quantization)
+		}
+		if c.M != 0 || c.EfConstruction != 0 || c.EfSearch != 0 || c.NList != 0 || c.NProbe != 0 {
+			return fmt.Errorf("store: vector index: the flat index takes no parameters")
 		}
 	case IndexIVF:
 		if c.M != 0 || c.EfConstruction != 0 || c.EfSearch != 0 {
@@ -69,6 +75,12 @@ func (c VectorConfig) hnswConfig(dim int) vector.Config {
 
 func (c VectorConfig) ivfConfig(dim int) vector.IVFConfig {
 	return vector.IVFConfig{Dim: dim, Metric: vector.Dot, NList: c.NList, NProbe: c.NProbe, Quantize: c.Quantization, Seed: 1}
+}
+
+// snapshotted reports whether the index is saved in vectors.snap: all but
+// the float32 flat table, which loads from the store as fast as from a file.
+func (c VectorConfig) snapshotted() bool {
+	return c.kind() != IndexFlat || c.Quantization == vector.QuantBinary
 }
 
 // defaultEffort is the search effort of a query that sets none: EfSearch
@@ -115,6 +127,15 @@ type annIndex interface {
 func newIndex(c VectorConfig, dim int, full vector.FullFunc) (annIndex, error) {
 	switch c.kind() {
 	case IndexFlat:
+		if c.Quantization == vector.QuantBinary {
+			return newMapped(full, func(full vector.FullFunc) (annIndex, error) {
+				x, err := vector.NewBinary(vector.BinaryConfig{Dim: dim, Metric: vector.Dot, Full: full})
+				if err != nil {
+					return nil, fmt.Errorf("store: vector index: %w", err)
+				}
+				return &binaryIndex{x}, nil
+			})
+		}
 		return &flatIndex{dim: dim}, nil
 	case IndexHNSW:
 		return newMapped(full, func(full vector.FullFunc) (annIndex, error) {
@@ -143,6 +164,17 @@ func readIndex(c VectorConfig, dim int, r io.Reader, full vector.FullFunc) (annI
 		return readMapped(r, full, func(r io.Reader, full vector.FullFunc) (annIndex, error) {
 			return readIVFIndex(c, dim, r, full)
 		})
+	case IndexFlat:
+		if c.Quantization == vector.QuantBinary {
+			return readMapped(r, full, func(r io.Reader, full vector.FullFunc) (annIndex, error) {
+				x, err := vector.ReadBinary(r)
+				if err != nil {
+					return nil, err
+				}
+				x.SetFull(full)
+				return &binaryIndex{x}, nil
+			})
+		}
 	case IndexHNSW:
 		return readMapped(r, full, func(r io.Reader, full vector.FullFunc) (annIndex, error) {
 			h, err := vector.Read(r)
@@ -156,6 +188,22 @@ func readIndex(c VectorConfig, dim int, r io.Reader, full vector.FullFunc) (annI
 		})
 	}
 	return nil, fmt.Errorf("%w: no snapshot format for index %q", errSnapshot, c.kind())
+}
+
+// binaryIndex adapts vector.Binary: sign codes scanned in full, the best
+// candidates (a search's ef) rescored from the store.
+type binaryIndex struct{ *vector.Binary }
+
+func (x *binaryIndex) persistent() bool { return true }
+func (x *binaryIndex) Compact()         {}
+
+func (x *binaryIndex) AddBatch(ids []uint32, vecs [][]float32) error {
+	for i, v := range vecs {
+		if err := x.Add(ids[i], v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hnswIndex adapts vector.HNSW.

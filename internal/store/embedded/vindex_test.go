@@ -488,6 +488,63 @@ func TestInt8IndexRescoresFromTheStore(t *testing.T) {
 	}
 }
 
+// TestBinaryFlatIndex: binary codes in memory, float32 vectors only in
+// bbolt; searches rescore from the store (exact scores), filters and
+// deletes hold, the snapshot reloads, and hnsw refuses binary.
+func TestBinaryFlatIndex(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := Config{Vector: VectorConfig{Index: IndexFlat, Quantization: "binary"}}
+	bq, queries := synthStore(t, dir, cfg, 3000)
+	if r := recallVsExact(t, bq, queries, 10, store.Scope{}); r < 0.95 {
+		t.Fatalf("binary recall@10 %.3f < 0.95", r)
+	}
+	if r := recallVsExact(t, bq, queries, 10, store.Scope{Tenant: "t1"}); r < 0.95 {
+		t.Fatalf("binary recall@10 in tenant t1 %.3f < 0.95", r)
+	}
+	a, _ := bq.Dense(ctx, store.DenseQuery{Vector: queries[0], K: 3, NoText: true})
+	e, _ := bq.Dense(ctx, store.DenseQuery{Vector: queries[0], K: 3, NoText: true, Exact: true})
+	if a[0].ChunkID != e[0].ChunkID || math.Abs(a[0].Score-e[0].Score) > 1e-5 {
+		t.Fatalf("binary best %s %.6f, exact %s %.6f", a[0].ChunkID, a[0].Score, e[0].ChunkID, e[0].Score)
+	}
+	st, _ := bq.Stats(ctx)
+	if st.BytesPerVector > 4*synthDim {
+		t.Errorf("binary index: %d bytes per vector for %d dimensions", st.BytesPerVector, synthDim)
+	}
+	t.Logf("binary: %d bytes per vector (dim %d)", st.BytesPerVector, synthDim)
+	doc := strings.SplitN(a[0].ChunkID, "#", 2)[0]
+	if _, err := bq.Delete(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := bq.Dense(ctx, store.DenseQuery{Vector: queries[0], K: 3, NoText: true})
+	if b[0].ChunkID == a[0].ChunkID {
+		t.Fatalf("deleted chunk %s still returned", a[0].ChunkID)
+	}
+	if err := bq.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bq, err := Open(ctx, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bq.Close()
+	if bq.vecSource != "snapshot" {
+		t.Fatalf("binary index source %q, want snapshot", bq.vecSource)
+	}
+	c, _ := bq.Dense(ctx, store.DenseQuery{Vector: queries[0], K: 3, NoText: true})
+	for i := range c {
+		if c[i].ChunkID != b[i].ChunkID || c[i].Score != b[i].Score {
+			t.Fatalf("after reopening: %+v, before %+v", c, b)
+		}
+	}
+	if err := (VectorConfig{Quantization: "binary"}).Validate(); err == nil {
+		t.Error("hnsw with binary quantization accepted")
+	}
+	if err := (VectorConfig{Index: IndexIVF, Quantization: "binary"}).Validate(); err == nil {
+		t.Error("ivf with binary quantization accepted")
+	}
+}
+
 func TestIVFIndexTrainsThenSearchesCells(t *testing.T) {
 	ctx := context.Background()
 	for _, quant := range []string{"", "int8"} {

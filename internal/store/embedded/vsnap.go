@@ -127,7 +127,7 @@ func (b *Backend) loadVectorsLocked(ctx context.Context, seq uint64) error {
 	if b.dim == 0 {
 		return nil
 	}
-	if b.cfg.Vector.kind() != IndexFlat {
+	if b.cfg.Vector.snapshotted() {
 		start := time.Now()
 		vix, err := readVectorSnapshot(b.dir, seq, b.dim, b.cfg.Vector, b.fullVectors)
 		if err == nil && vix.Len() != sumChunks(b.mu.cat) {
