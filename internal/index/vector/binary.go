@@ -468,7 +468,11 @@ func ReadBinary(r io.Reader) (*Binary, error) {
 	u := func(off int) uint32 { return le.Uint32(hdr[off:]) }
 	cfg := BinaryConfig{Dim: int(u(12)), Metric: Metric(u(16)), Rescore: int(int32(u(20))), CentreAfter: int(int32(u(24)))}
 	flags, n := u(28), int(u(32))
-	if flags&^(binFloats|binCentred|binPending) != 0 || n > 1<<30 || cfg.CentreAfter == 0 {
+	// Pending vectors exist exactly while an index without floats waits
+	// for its centre.
+	waiting := flags&(binFloats|binCentred) == 0 && cfg.CentreAfter > 0 && n > 0
+	if flags&^(binFloats|binCentred|binPending) != 0 || n > 1<<30 || cfg.CentreAfter == 0 ||
+		waiting != (flags&binPending != 0) {
 		return nil, fmt.Errorf("%w: bad header fields", ErrCorrupt)
 	}
 	if err := cfg.Validate(); err != nil {

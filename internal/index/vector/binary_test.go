@@ -2,7 +2,9 @@ package vector
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"math/rand"
 	"testing"
@@ -220,6 +222,15 @@ func TestBinaryPersist(t *testing.T) {
 		if _, err := ReadBinary(bytes.NewReader(file[:len(file)-7])); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("truncated: %v", err)
 		}
+		// Flags that contradict each other (a checksum-valid header): an
+		// uncentred index without floats must carry its pending vectors.
+		flags := binary.LittleEndian.Uint32(file[28:])
+		bad := append([]byte(nil), file[:binHeaderSize]...)
+		binary.LittleEndian.PutUint32(bad[28:], flags^binPending)
+		binary.LittleEndian.PutUint32(bad[36:], crc32.Checksum(bad[8:36], castagnoli))
+		if _, err := ReadBinary(bytes.NewReader(append(bad, file[binHeaderSize:]...))); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("flags %b with the pending bit flipped: %v", flags, err)
+		}
 	}
 	x, _ := NewBinary(BinaryConfig{Dim: 4})
 	nan := float32(math.NaN())
@@ -277,4 +288,27 @@ func BenchmarkBinaryScan(b *testing.B) {
 		}
 		x.Search(v, 100, 0, nil)
 	}
+}
+
+func FuzzReadBinary(f *testing.F) {
+	data, _ := lrData(40)
+	for _, cfg := range []BinaryConfig{{Dim: 64}, {Dim: 64, CentreAfter: 10, Full: fullFrom(func(id uint32) []float32 { return data[id] })},
+		{Dim: 64, Full: fullFrom(func(id uint32) []float32 { return data[id] })}} {
+		x := newBinaryFrom(f, cfg, data)
+		var buf bytes.Buffer
+		x.WriteTo(&buf)
+		f.Add(buf.Bytes())
+	}
+	q := data[0]
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x, err := ReadBinary(bytes.NewReader(b))
+		if err == nil {
+			x.Search(q, 3, 0, nil)
+			x.Search(q, 3, 10, func(id uint32) bool { return id%2 == 0 })
+			x.Delete(1)
+			x.Add(99, q)
+		} else if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error not wrapping ErrCorrupt: %v", err)
+		}
+	})
 }
