@@ -38,10 +38,12 @@ SUM_BEGIN, SUM_END = "<!-- ann_summary:begin -->", "<!-- ann_summary:end -->"
 HEADING = "## Approximate nearest neighbours (HNSW) against hnswlib and FAISS"
 EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256]
 NPROBES = [1, 2, 4, 8, 16, 32, 64, 128]
+CANDIDATES = [10, 20, 50, 100, 200, 400, 800]  # binary: codes rescored per query
 M, EFC, K = 16, 200, 10
 TARGET = 0.95
 QUARRY, HNSWLIB, FAISS = "Quarry HNSW", "hnswlib", "FAISS IndexHNSWFlat"
 QUARRY_INT8, QUARRY_IVF, FAISS_IVF = "Quarry HNSW int8", "Quarry IVF-Flat", "FAISS IndexIVFFlat"
+QUARRY_BIN = "Quarry binary flat"
 TEXT_SETS = {"scifact": "BEIR SciFact, all-MiniLM-L6-v2", "xquad": "XQuAD 7 languages, multilingual-e5-small",
              "wordnet": "WordNet 3.0 glosses, all-MiniLM-L6-v2"}
 
@@ -281,6 +283,9 @@ def systems(d, modes, qbin):
     if "ivf" in modes:
         out += [(QUARRY_IVF, [qbin, "-dir", str(d), "-mode", "ivf", "-k", str(K), "-nprobe", ",".join(map(str, NPROBES))]),
                 (FAISS_IVF, py + ["faiss", "--dir", str(d), "--mode", "ivf"])]
+    if "binary" in modes:
+        out += [(QUARRY_BIN, [qbin, "-dir", str(d), "-mode", "binary", "-k", str(K),
+                              "-candidates", ",".join(map(str, CANDIDATES))])]
     return out
 
 
@@ -400,6 +405,11 @@ def set_section(name, meta, reps, img, stamp=None, updated=None):
             pts = "; ".join(f"nprobe {p['value']}: {p['recall']:.3f} @ {p['qps']:,.0f} QPS" for p in r["points"])
             lines += ["", f"{l} (nlist {r['params'].get('nlist')}, build {r['build_s']:.2f} s incl. training, "
                       f"peak RSS {r['peak_rss_kb'] / 1024:,.0f} MiB): {pts}."]
+    if QUARRY_BIN in b:
+        r = b[QUARRY_BIN]
+        pts = "; ".join(f"{p['value']}: {p['recall']:.3f} @ {p['qps']:,.0f} QPS" for p in r["points"])
+        lines += ["", f"{QUARRY_BIN} (sign codes, {r['index_bytes'] / r['n']:.0f} B/vector in the index, "
+                  f"float32 rescoring of the best candidates; candidates: recall @ QPS): {pts}."]
     return lines, per
 
 
@@ -459,7 +469,7 @@ def summary_section(results, command):
     lines = [SUM_BEGIN,
              f"Measured {datetime.date.today().isoformat()} with `{command}` (one thread, k={K}; best of the "
              "rounds; the machine is shared, so compare within a row group). Operating point = the smallest "
-             f"effort (ef or nprobe) reaching recall@{K} ≥ {TARGET}. Index MiB: Quarry's own accounting "
+             f"effort (ef, nprobe, or candidates rescored) reaching recall@{K} ≥ {TARGET}. Index MiB: Quarry's own accounting "
              "(`Stats().Bytes`: vectors or codes, links, id maps); RSS growth = peak RSS minus the RSS after "
              "loading the vectors.", ""]
     for name, res in results.items():
@@ -502,7 +512,7 @@ def plot(name, reps, path):
     plt.rcParams["svg.hashsalt"] = "ann_peers"
     b = best(reps)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    styles = {QUARRY: "o-", HNSWLIB: "s--", FAISS: "^:", QUARRY_INT8: "D-", QUARRY_IVF: "v-", FAISS_IVF: "x:"}
+    styles = {QUARRY: "o-", HNSWLIB: "s--", FAISS: "^:", QUARRY_INT8: "D-", QUARRY_IVF: "v-", FAISS_IVF: "x:", QUARRY_BIN: "P-"}
     for label, r in b.items():
         xs = [p["recall"] for p in r["points"]]
         ys = [p["qps"] for p in r["points"]]
@@ -532,7 +542,7 @@ def main():
                     "instead of measured again (to redraw docs, or to finish a run that was cut short)")
     ap.add_argument("--update", action="store_true", help="measure only --modes and replace those systems in the "
                     "set's latest results (the other systems keep their figures and date, which the doc states)")
-    ap.add_argument("--modes", default="hnsw,int8,ivf", help="hnsw (Quarry, hnswlib, FAISS), int8, ivf; "
+    ap.add_argument("--modes", default="hnsw,int8,ivf,binary", help="hnsw (Quarry, hnswlib, FAISS), int8, ivf, binary; "
                     "int8/ivf are skipped when the vector package lacks them")
     args = ap.parse_args()
     qbin = os.environ.get("QUARRY_ANN_BIN", str(HOME / "bench" / "quarryann"))
@@ -576,7 +586,7 @@ def run_set(name, args, modes, qbin, env_q, unsupported):
             log(f"{name} round {i + 1}: {label}")
             rep = run_one(label, cmd, env_q)
             if rep is None:
-                if label in (QUARRY_INT8, QUARRY_IVF):
+                if label in (QUARRY_INT8, QUARRY_IVF, QUARRY_BIN):
                     unsupported.add(label)
                 continue
             rnd[label] = rep

@@ -97,7 +97,8 @@ type searcher func(q []float32, k, e int) ([]uint32, error)
 
 func main() {
 	dir := flag.String("dir", "", "folder with base.fvecs, query.fvecs, gt.ivecs")
-	mode := flag.String("mode", "hnsw", "hnsw, hnsw-int8 or ivf")
+	mode := flag.String("mode", "hnsw", "hnsw, hnsw-int8, ivf or binary")
+	cands := flag.String("candidates", "10,20,50,100,200,400,800", "binary: candidates rescored per query")
 	m := flag.Int("m", 16, "HNSW M")
 	efc := flag.Int("efc", 200, "HNSW efConstruction")
 	k := flag.Int("k", 10, "neighbours per query")
@@ -105,13 +106,13 @@ func main() {
 	nlist := flag.Int("nlist", 0, "IVF lists (0: 4*sqrt(n))")
 	nprobes := flag.String("nprobe", "1,2,4,8,16,32,64,128", "IVF nprobe values")
 	flag.Parse()
-	if err := run(*dir, *mode, *m, *efc, *k, *efs, *nlist, *nprobes); err != nil {
+	if err := run(*dir, *mode, *m, *efc, *k, *efs, *nlist, *nprobes, *cands); err != nil {
 		fmt.Fprintln(os.Stderr, "quarryann:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, mode string, m, efc, k int, efs string, nlist int, nprobes string) error {
+func run(dir, mode string, m, efc, k int, efs string, nlist int, nprobes, cands string) error {
 	base, dim, err := readFvecs(filepath.Join(dir, "base.fvecs"))
 	if err != nil {
 		return err
@@ -190,8 +191,32 @@ func run(dir, mode string, m, efc, k int, efs string, nlist int, nprobes string)
 			return err
 		}
 		r.BuildS, r.BuildWallS, r.TrainS, r.IndexBytes = cpuSeconds()-c0, time.Since(t0).Seconds(), ts, ib
+	case "binary":
+		// Sign codes scanned by Hamming distance; the best "candidates"
+		// are rescored from the driver's float32 copy, as the store would.
+		param, values = "candidates", cands
+		x, err := vector.NewBinary(vector.BinaryConfig{Dim: dim, Full: func(ids []uint32, dst [][]float32) {
+			for i, id := range ids {
+				dst[i] = base[int(id)*dim : (int(id)+1)*dim]
+			}
+		}})
+		if err != nil {
+			return err
+		}
+		t0, c0 := time.Now(), cpuSeconds()
+		for i := range n {
+			if err := x.Add(uint32(i), base[i*dim:(i+1)*dim]); err != nil {
+				return fmt.Errorf("add %d: %w", i, err)
+			}
+		}
+		r.BuildS, r.BuildWallS = cpuSeconds()-c0, time.Since(t0).Seconds()
+		r.IndexBytes = int64(x.Stats().Bytes)
+		s = func(q []float32, k, e int) ([]uint32, error) {
+			res, err := x.Search(q, k, e, nil)
+			return ids(res), err
+		}
 	default:
-		return fmt.Errorf("-mode %q: want hnsw, hnsw-int8 or ivf", mode)
+		return fmt.Errorf("-mode %q: want hnsw, hnsw-int8, ivf or binary", mode)
 	}
 	vals, err := parseInts(values)
 	if err != nil {
