@@ -3,8 +3,9 @@
 // search effort and prints one JSON object on stdout with build time, peak
 // RSS and, per effort, recall@k against gt.ivecs and queries per second.
 //
-//	quarryann -dir $QUARRY_HOME/ann/scifact [-mode hnsw|hnsw-int8|ivf]
+//	quarryann -dir $QUARRY_HOME/ann/scifact [-mode hnsw|hnsw-int8|ivf|binary]
 //	          [-m 16] [-efc 200] [-k 10] [-ef 10,16,...] [-nlist 0] [-nprobe 1,2,...]
+//	          [-candidates 10,20,...]
 //
 // The files are the ones bench/ann_peers/peers.py reads: base.fvecs and
 // query.fvecs (TEXMEX layout, see annprep) and gt.ivecs (per query an int32
