@@ -522,3 +522,5 @@ func ReadBinary(r io.Reader) (*Binary, error) {
 	}
 	return x, nil
 }
+
+var _ Index = (*Binary)(nil)

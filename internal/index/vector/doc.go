@@ -1,6 +1,7 @@
 // Package vector is Quarry's approximate nearest-neighbour search: an HNSW
-// graph (HNSW) and an inverted-file index over k-means cells (IVF), both over
-// caller-supplied uint32 ids, both satisfying Index.
+// graph (HNSW), an inverted-file index over k-means cells (IVF) and a scan
+// of centred 1-bit codes with float32 rescoring (Binary), all over
+// caller-supplied uint32 ids, all satisfying Index.
 //
 // # HNSW layout
 //
@@ -65,7 +66,7 @@
 //
 // # Files
 //
-// WriteTo/Read (and ReadIVF) use the versioned format of docs/format/hnsw.md:
+// WriteTo/Read (and ReadIVF, ReadBinary) use the versioned format of docs/format/hnsw.md:
 // a checksummed header and CRC-32C sections written from and read into the
 // flat arrays in large blocks. Any damage yields an error wrapping ErrCorrupt.
 //
