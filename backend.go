@@ -41,8 +41,30 @@ func (e *Engine) weaviateConfig(cfg CollectionConfig) weaviate.Config {
 		URL: e.opts.WeaviateURL, APIKey: e.opts.WeaviateAPIKey, Consistency: e.opts.WeaviateConsistency,
 		Replication: e.opts.WeaviateReplication,
 		K1:          cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost, Language: cfg.Language,
+		Flat: cfg.Vector.Index == "flat", Quantization: cfg.Vector.Quantization,
 		Logger: e.opts.Logger,
 	}
+}
+
+// checkWeaviate refuses vector settings that Weaviate's own index would not
+// honour, rather than ignoring them: it has no IVF, and its HNSW is created
+// with Quarry's fixed parameters (maxConnections 32, efConstruction 128,
+// dynamic ef), so only the defaults of m, ef_construction and ef_search are
+// accepted. Quantization maps to Weaviate's quantizers (int8 → sq on hnsw,
+// binary → bq on flat).
+func (v VectorConfig) checkWeaviate() error {
+	if v.Index == "ivf" {
+		return invalidf("vector.index", "ivf is not available on the weaviate backend (use hnsw or flat)")
+	}
+	for _, f := range []struct {
+		name     string
+		val, def int
+	}{{"vector.m", v.M, 16}, {"vector.ef_construction", v.EfConstruction, 200}, {"vector.ef_search", v.EfSearch, 64}} {
+		if f.val != 0 && f.val != f.def {
+			return invalidf(f.name, "is fixed by the weaviate backend's HNSW; leave it unset (got %d)", f.val)
+		}
+	}
+	return nil
 }
 
 // openWeaviate opens a collection's Weaviate backend and records the

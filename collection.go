@@ -124,6 +124,9 @@ func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionC
 	}
 	c.chunker = cch
 	if e.opts.Backend == BackendWeaviate {
+		if err := cfg.Vector.checkWeaviate(); err != nil {
+			return nil, err
+		}
 		wb, err := e.openWeaviate(ctx, name, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("quarry: collection %q: %w", name, mapStoreErr(err))

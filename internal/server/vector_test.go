@@ -401,3 +401,44 @@ func TestSearchFusionBackendWeaviate(t *testing.T) {
 		t.Errorf("backend top score %v, want in (0, 1/60]: the fusion did not reach Weaviate", be)
 	}
 }
+
+// TestVectorConfigOnWeaviate: on the Weaviate backend the collection's
+// vector settings are honoured or refused, never ignored: ivf and HNSW
+// parameters Weaviate's index does not take are 400s naming the field;
+// flat + binary becomes Weaviate's flat index with its binary quantizer,
+// and dense search over it finds a document by its own text.
+func TestVectorConfigOnWeaviate(t *testing.T) {
+	requireEmbeddingModel(t)
+	wurl := weaviateURL(t)
+	col := fmt.Sprintf("srvbq%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		if wb, err := weaviate.Open(context.Background(), col, weaviate.Config{URL: wurl, Flat: true, Quantization: "binary"}); err == nil {
+			wb.Drop(context.Background())
+			wb.Close()
+		}
+	})
+	h := newHarnessEngine(t, Options{}, &quarry.Options{Backend: quarry.BackendWeaviate, WeaviateURL: wurl})
+	for _, c := range []struct{ vector, field string }{
+		{`{"index":"ivf"}`, "vector.index"},
+		{`{"m":8}`, "vector.m"},
+		{`{"ef_search":100}`, "vector.ef_search"},
+	} {
+		r := h.do("PUT", "/v1/collections/"+col+"x", `{"embedding":"`+embeddingModel+`","vector":`+c.vector+`}`)
+		wantError(t, r, http.StatusBadRequest, codeInvalid, c.field)
+	}
+	h.do("PUT", "/v1/collections/"+col, map[string]any{"embedding": embeddingModel,
+		"vector": map[string]any{"index": "flat", "quantization": "binary"}}).mustStatus(t, http.StatusCreated)
+	h.upsert(col, corpus(16)...)
+	r := h.do("POST", "/v1/collections/"+col+"/search", map[string]any{"query": "the cat by the fire", "k": 3, "mode": "dense"})
+	r.mustStatus(t, http.StatusOK)
+	if ids := hitIDs(r.list("results")); len(ids) == 0 || ids[0] != "d000" {
+		t.Errorf("dense search on a bq class: %v, want d000 first", ids)
+	}
+	wb, err := weaviate.Open(context.Background(), col, weaviate.Config{URL: wurl})
+	if err == nil || !strings.Contains(err.Error(), "vector index is \"flat\"") {
+		t.Errorf("the class was not created flat with bq: opening it as hnsw gave %v", err)
+	}
+	if wb != nil {
+		wb.Close()
+	}
+}

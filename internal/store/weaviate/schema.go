@@ -116,10 +116,20 @@ func (b *Backend) classDef(name string, props []property, vectors bool) class {
 		InvertedIndexConfig: map[string]any{"stopwords": map[string]any{"preset": "none"}, "bm25": map[string]any{"k1": b.cfg.K1, "b": b.cfg.B}},
 		ReplicationConfig:   map[string]any{"factor": b.cfg.Replication},
 	}
-	if vectors {
+	switch {
+	case vectors && b.cfg.Flat:
+		c.VectorIndexType = "flat"
+		c.VectorIndexConfig = map[string]any{"distance": "dot"}
+		if b.cfg.Quantization == "binary" {
+			c.VectorIndexConfig["bq"] = map[string]any{"enabled": true}
+		}
+	case vectors:
 		c.VectorIndexType = "hnsw"
 		c.VectorIndexConfig = map[string]any{"distance": "dot", "ef": b.cfg.Ef, "efConstruction": 128, "maxConnections": 32}
-	} else {
+		if b.cfg.Quantization == "int8" {
+			c.VectorIndexConfig["sq"] = map[string]any{"enabled": true}
+		}
+	default:
 		c.VectorIndexType = "flat"
 		c.VectorIndexConfig = map[string]any{"distance": "dot"}
 	}
@@ -159,6 +169,13 @@ func (b *Backend) ensureClass(ctx context.Context, want class) (map[string]prope
 	return props, nil
 }
 
+// quantizerOn reports whether a vector index config enables quantizer q.
+func quantizerOn(cfg map[string]any, q string) bool {
+	m, _ := cfg[q].(map[string]any)
+	on, _ := m["enabled"].(bool)
+	return on
+}
+
 // checkDrift compares an existing class with the one Quarry would create.
 func checkDrift(want, have class) error {
 	fail := func(format string, args ...any) error {
@@ -170,6 +187,14 @@ func checkDrift(want, have class) error {
 	if want.VectorIndexConfig != nil {
 		if d, _ := have.VectorIndexConfig["distance"].(string); d != "" && d != want.VectorIndexConfig["distance"] {
 			return fail("vector distance is %q, want %q", d, want.VectorIndexConfig["distance"])
+		}
+		if have.VectorIndexType != "" && have.VectorIndexType != want.VectorIndexType {
+			return fail("vector index is %q, want %q", have.VectorIndexType, want.VectorIndexType)
+		}
+		for _, q := range []string{"sq", "bq"} {
+			if h, w := quantizerOn(have.VectorIndexConfig, q), quantizerOn(want.VectorIndexConfig, q); h != w {
+				return fail("quantizer %s enabled is %v, want %v", q, h, w)
+			}
 		}
 	}
 	hp := make(map[string]property, len(have.Properties))

@@ -45,6 +45,15 @@ type Config struct {
 	// Ef is the HNSW search effort of new classes (-1 = Weaviate's dynamic
 	// ef, the default).
 	Ef int
+	// Flat makes new chunk classes use Weaviate's flat (brute-force) vector
+	// index instead of its HNSW.
+	Flat bool
+	// Quantization of new chunk classes' vectors, with Weaviate's own
+	// quantizers: "" none, "int8" its scalar quantizer (sq, HNSW only;
+	// trained once the class holds its training limit of vectors, exact
+	// until then), "binary" its binary quantizer (bq, flat only). Both
+	// rescore with the full vectors.
+	Quantization string
 	// BatchSize is the number of objects per batch request (default 256);
 	// BatchWorkers the number of batch requests in flight (default 2).
 	BatchSize, BatchWorkers int
@@ -93,6 +102,13 @@ func (c *Config) ensureDefaults() error {
 	}
 	if c.Ef == 0 {
 		c.Ef = -1
+	}
+	switch {
+	case c.Quantization == "" || c.Quantization == "int8" && !c.Flat || c.Quantization == "binary" && c.Flat:
+	case c.Quantization == "int8" || c.Quantization == "binary":
+		return fmt.Errorf("weaviate: quantization %q is not available with the %s index (int8: hnsw; binary: flat)", c.Quantization, map[bool]string{true: "flat", false: "hnsw"}[c.Flat])
+	default:
+		return fmt.Errorf("weaviate: unknown quantization %q (want \"\", int8 or binary)", c.Quantization)
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 256
