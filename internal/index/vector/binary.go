@@ -23,9 +23,9 @@ type BinaryConfig struct {
 	Metric Metric
 	// Rescore is how many of the nearest codes are rescored at full
 	// precision when a search sets no effort: default max(10k, 100) for a
-	// search of k. Negative: never rescore (scores are then the SimHash
-	// estimate cos(π·h/dim) of the Hamming distance h, and only their order
-	// means much).
+	// search of k. Negative: never rescore, whatever the effort (scores are
+	// then the SimHash estimate cos(π·h/dim) of the Hamming distance h, and
+	// only their order means much); so is an index with no float32 source.
 	Rescore int
 	// Full serves the float32 vectors for rescoring. When nil the index
 	// keeps its own float32 copy of every vector (and Stats says so). Not
@@ -241,14 +241,21 @@ func (x *Binary) Len() int { x.mu.RLock(); defer x.mu.RUnlock(); return len(x.id
 // candidates is how many codes a search of k rescores.
 func (x *Binary) candidates(k, effort int) int {
 	switch {
+	case !x.rescores():
+		return k
 	case effort > 0:
 		return max(effort, k)
 	case x.cfg.Rescore > 0:
 		return max(x.cfg.Rescore, k)
-	case x.cfg.Rescore < 0:
-		return k
 	}
 	return max(10*k, 100)
+}
+
+// rescores reports whether searches rescore candidates: Rescore is not
+// negative and there is a source of float32 vectors (the index's own, or
+// Full; an index read from a file without floats has none until SetFull).
+func (x *Binary) rescores() bool {
+	return x.cfg.Rescore >= 0 && (len(x.vecs) > 0 || x.full != nil)
 }
 
 // Search returns the k best accepted ids. effort is the number of
@@ -295,7 +302,7 @@ func (x *Binary) Search(q []float32, k, effort int, accept func(id uint32) bool)
 		}
 	}
 	c := drainAsc(&best, nil)
-	if x.cfg.Rescore < 0 && effort == 0 {
+	if !x.rescores() {
 		return x.results(c[:min(len(c), k)], func(it item) float32 {
 			return float32(math.Cos(math.Pi * float64(it.d) / float64(x.cfg.Dim)))
 		}), nil

@@ -196,6 +196,13 @@ func TestBinaryPersist(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if !x.Stats().FullInIndex {
+			// No float32 source yet: estimates, in Hamming order, not nothing.
+			est, err := y.Search(qs[0], 10, 0, nil)
+			if err != nil || len(est) != 10 || est[0].Score < est[9].Score || est[0].Score > 1 {
+				t.Errorf("before SetFull: %v, %v", est, err)
+			}
+		}
 		y.SetFull(full)
 		if y.Len() != x.Len() || y.Stats().FullInIndex != x.Stats().FullInIndex {
 			t.Fatalf("stats %+v vs %+v", y.Stats(), x.Stats())
