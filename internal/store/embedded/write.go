@@ -164,15 +164,16 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	// Durable; now make it searchable.
+	// Durable; now make it searchable: text and catalog at once, vectors
+	// in slices (see flushVectors).
 	b.mu.Lock()
 	b.dim = dim
 	var vb vecBatch
 	for i := range docs {
 		b.applyPutLocked(&docs[i], terms[i], &vb)
 	}
-	b.flushVectorsLocked(&vb)
 	b.mu.Unlock()
+	b.flushVectors(&vb)
 	b.seq.Store(seq)
 	return b.maybeSnapshotLocked()
 }
