@@ -20,8 +20,8 @@
 //
 // Vectors: the store's "vectors" bucket is their source of truth; the dense
 // index in memory (VectorConfig: an HNSW by default, optionally with int8
-// codes whose rescoring reads the float32 vectors back from the store, or a
-// flat table searched exactly) is keyed by the BM25 index's internal chunk
+// codes whose rescoring reads the float32 vectors back from the store; IVF
+// cells; or a flat table, searched exactly or through 1-bit codes) is keyed by the BM25 index's internal chunk
 // ids and changes under the same lock as the BM25 index and the catalog. A
 // vectors.snap that is missing, damaged, of another configuration or of
 // another sequence number than bm25.snap is ignored with a warning and the
@@ -40,5 +40,8 @@
 //
 // Concurrency: writers are serialised by writeMu; searches take the index
 // read lock and run concurrently with each other and with the bbolt part of
-// a write.
+// a write. A write applies its text and catalog changes in one hold of the
+// index lock and its new vectors in slices of 16 (flushVectors), so searches
+// are not held for a whole batch's HNSW inserts; until its slice is in, a
+// new chunk is found by BM25 but not yet by dense search.
 package embedded
