@@ -1,10 +1,8 @@
 package vector
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"math/bits"
@@ -439,13 +437,7 @@ func (x *Binary) WriteTo(w io.Writer) (int64, error) {
 		uint32(int32(x.cfg.CentreAfter)), flags, uint32(len(x.ids))} {
 		hdr = le.AppendUint32(hdr, v)
 	}
-	hdr = le.AppendUint32(hdr, crc32.Checksum(hdr[8:], castagnoli))
-	bw := bufio.NewWriterSize(w, 1<<20)
-	sw := &sectionWriter{w: bw}
-	if k, err := bw.Write(hdr); err != nil {
-		return int64(k), err
-	}
-	sw.n = int64(len(hdr))
+	sw := startFile(w, hdr)
 	sw.write(asBytes(x.ids), true)
 	codes := make([]byte, 0, 8*len(x.codes))
 	for _, c := range x.codes {
@@ -457,10 +449,7 @@ func (x *Binary) WriteTo(w io.Writer) (int64, error) {
 			sw.write(asBytes(f), true)
 		}
 	}
-	if sw.err == nil {
-		sw.err = bw.Flush()
-	}
-	return sw.n, sw.err
+	return sw.finish()
 }
 
 // ReadBinary loads an index written by (*Binary).WriteTo; damage yields an

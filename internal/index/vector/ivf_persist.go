@@ -1,10 +1,8 @@
 package vector
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
 )
 
@@ -35,13 +33,7 @@ func (x *IVF) WriteTo(w io.Writer) (int64, error) {
 	hdr = le.AppendUint64(hdr, uint64(x.cfg.Seed))
 	hdr = le.AppendUint32(hdr, uint32(len(x.where)))
 	hdr = le.AppendUint32(hdr, 0) // reserved
-	hdr = le.AppendUint32(hdr, crc32.Checksum(hdr[8:], castagnoli))
-	bw := bufio.NewWriterSize(w, 1<<20)
-	sw := &sectionWriter{w: bw}
-	if k, err := bw.Write(hdr); err != nil {
-		return int64(k), err
-	}
-	sw.n = int64(len(hdr))
+	sw := startFile(w, hdr)
 	if x.centroids != nil {
 		sw.write(asBytes(x.centroids), true)
 	}
@@ -64,10 +56,7 @@ func (x *IVF) WriteTo(w io.Writer) (int64, error) {
 	} else {
 		sw.write(asBytes(vecs), true)
 	}
-	if sw.err == nil {
-		sw.err = bw.Flush()
-	}
-	return sw.n, sw.err
+	return sw.finish()
 }
 
 // ReadIVF loads an index written by (*IVF).WriteTo; damage yields an error

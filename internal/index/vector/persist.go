@@ -64,8 +64,30 @@ func swap4(b []byte) {
 // sectionWriter writes payloads each followed by its CRC-32C.
 type sectionWriter struct {
 	w   io.Writer
+	bw  *bufio.Writer // w, when startFile made it; finish flushes it
 	n   int64
 	err error
+}
+
+// startFile begins an index file: hdr (magic, then fields) with the CRC-32C
+// of its bytes after the magic appended, through a 1 MiB buffer; sections
+// follow through the returned writer, and finish flushes.
+func startFile(w io.Writer, hdr []byte) *sectionWriter {
+	hdr = binary.LittleEndian.AppendUint32(hdr, crc32.Checksum(hdr[8:], castagnoli))
+	bw := bufio.NewWriterSize(w, 1<<20)
+	sw := &sectionWriter{w: bw, bw: bw}
+	k, err := bw.Write(hdr)
+	sw.n, sw.err = int64(k), err
+	return sw
+}
+
+// finish flushes the buffer and returns the bytes written and the first
+// error.
+func (sw *sectionWriter) finish() (int64, error) {
+	if sw.err == nil && sw.bw != nil {
+		sw.err = sw.bw.Flush()
+	}
+	return sw.n, sw.err
 }
 
 func (sw *sectionWriter) write(p []byte, words bool) {
@@ -154,13 +176,7 @@ func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
 	for _, v := range []uint32{uint32(n), epSlot, epLvl, uint32(upperWords)} {
 		hdr = le.AppendUint32(hdr, v)
 	}
-	hdr = le.AppendUint32(hdr, crc32.Checksum(hdr[8:], castagnoli))
-	bw := bufio.NewWriterSize(w, 1<<20)
-	sw := &sectionWriter{w: bw}
-	if k, err := bw.Write(hdr); err != nil {
-		return int64(k), err
-	}
-	sw.n = int64(len(hdr))
+	sw := startFile(w, hdr)
 	sw.write(asBytes(h.ids[:n]), true)
 	sw.write(asBytes(h.levels[:n]), false)
 	sw.write(asBytes(h.live[:(n+31)/32]), true)
@@ -177,10 +193,7 @@ func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
 		flat = append(flat, u...)
 	}
 	sw.write(asBytes(flat), true)
-	if sw.err == nil {
-		sw.err = bw.Flush()
-	}
-	return sw.n, sw.err
+	return sw.finish()
 }
 
 // readSection reads n payload bytes and their CRC. Large sections are read
