@@ -53,9 +53,21 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// crashConfigs are the vector indexes the crash test runs with: each has
+// its own snapshot contents (graph, int8 codes, binary codes and centre).
+var crashConfigs = map[string]VectorConfig{
+	"hnsw":   {},
+	"int8":   {Quantization: "int8"},
+	"binary": {Index: IndexFlat, Quantization: "binary"},
+}
+
+func crashConfig() Config {
+	return Config{SnapshotEvery: 150, Vector: crashConfigs[os.Getenv("QUARRY_VEC_CRASH_INDEX")]}
+}
+
 func vecCrashChild(dir string) {
 	ctx := context.Background()
-	b, err := Open(ctx, dir, Config{SnapshotEvery: 150})
+	b, err := Open(ctx, dir, crashConfig())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(3)
@@ -67,7 +79,7 @@ func vecCrashChild(dir string) {
 		var docs []store.DocChunks
 		var acks []string
 		for j := 0; j < 20; j++ {
-			id := r.Intn(400)
+			id := r.Intn(800)
 			g := gen*100000 + n*20 + j
 			docs = append(docs, doc("c"+strconv.Itoa(id), crashVec(id, g), "chunk one of "+strconv.Itoa(g), "chunk two"))
 			acks = append(acks, fmt.Sprintf("ack c%d %d", id, g))
@@ -79,7 +91,7 @@ func vecCrashChild(dir string) {
 		for _, a := range acks {
 			fmt.Fprintln(out, a)
 		}
-		id := r.Intn(400)
+		id := r.Intn(800)
 		fmt.Fprintf(out, "try-del c%d\n", id)
 		out.Flush()
 		if _, err := b.Delete(ctx, "c"+strconv.Itoa(id)); err != nil {
@@ -95,6 +107,17 @@ func TestCrashDuringVectorIngestAndSnapshots(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test re-executes the test binary")
 	}
+	for _, name := range []string{"hnsw", "int8", "binary"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("QUARRY_VEC_CRASH_INDEX", name)
+			crashRounds(t)
+		})
+	}
+}
+
+// crashRounds kills a child ingesting with vectors four times, checking the
+// collection after each kill.
+func crashRounds(t *testing.T) {
 	dir := t.TempDir()
 	state := map[string]int{} // doc → generation acknowledged last; -1 deleted
 	r := rand.New(rand.NewSource(time.Now().UnixNano()))
@@ -148,7 +171,7 @@ func TestCrashDuringVectorIngestAndSnapshots(t *testing.T) {
 func vecCrashCheck(t *testing.T, dir string, state map[string]int, round int) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := Open(ctx, dir, Config{SnapshotEvery: 150})
+	b, err := Open(ctx, dir, crashConfig())
 	if err != nil {
 		t.Fatalf("round %d: reopen: %v", round, err)
 	}
