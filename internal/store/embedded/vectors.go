@@ -276,7 +276,7 @@ func (b *Backend) Dense(ctx context.Context, q store.DenseQuery) ([]base.Hit, er
 	for _, r := range res {
 		key := b.mu.ix.Key(r.ID)
 		if key == "" || int(r.ID) >= len(b.mu.cat.byID) || b.mu.cat.byID[r.ID] < 0 {
-			continue // cannot happen: the index and the catalog change together
+			continue // cannot happen: vectors join the index after their chunk joins the catalog and leave with it
 		}
 		docID, ord, _ := base.ParseChunkID(key)
 		a := &b.mu.cat.docs[b.mu.cat.byID[r.ID]].attrs
