@@ -48,18 +48,21 @@ const (
 
 func (x *ivfIndex) trainAt() int { return max(trainPer*x.cfg.NList, 1024) }
 
+// Add buffers v until the IVF is trained, then adds it to its cell. It does
+// not train: the backend calls trainDue, trained and install (see
+// Backend.trainIVF), so that k-means can run without the index lock.
 func (x *ivfIndex) Add(id uint32, v []float32) error {
 	if x.ivf != nil {
 		return x.ivf.Add(id, v)
 	}
-	if err := x.buf.Add(id, v); err != nil {
-		return err
-	}
-	if x.buf.n >= x.trainAt() {
-		return x.train()
-	}
-	return nil
+	return x.buf.Add(id, v)
 }
+
+// trainDue reports whether enough vectors are buffered to train the IVF.
+func (x *ivfIndex) trainDue() bool { return x.ivf == nil && x.buf.n >= x.trainAt() }
+
+// install replaces the buffer by ivf, built by trained from its contents.
+func (x *ivfIndex) install(ivf *vector.IVF) { x.ivf, x.buf = ivf, nil }
 
 func (x *ivfIndex) AddBatch(ids []uint32, vecs [][]float32) error {
 	for i, id := range ids {
@@ -70,11 +73,13 @@ func (x *ivfIndex) AddBatch(ids []uint32, vecs [][]float32) error {
 	return nil
 }
 
-// train builds the IVF from the buffered vectors.
-func (x *ivfIndex) train() error {
+// trained builds an IVF from the buffered vectors: k-means on them, then
+// each into its cell. It only reads x, so searches may run meanwhile; no
+// write may (the backend holds writeMu).
+func (x *ivfIndex) trained() (*vector.IVF, error) {
 	ivf, err := vector.NewIVF(x.cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var ids []uint32
 	var vecs [][]float32
@@ -84,15 +89,14 @@ func (x *ivfIndex) train() error {
 		}
 	}
 	if err := ivf.Train(vecs); err != nil {
-		return err
+		return nil, err
 	}
 	for i, id := range ids {
 		if err := ivf.Add(id, vecs[i]); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	x.ivf, x.buf = ivf, nil
-	return nil
+	return ivf, nil
 }
 
 func (x *ivfIndex) Delete(id uint32) bool {

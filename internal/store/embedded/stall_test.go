@@ -163,3 +163,126 @@ func TestVectorInsertsLetReadersIn(t *testing.T) {
 	}
 	t.Logf("%d distinct partial vector counts seen during the upsert", len(partial))
 }
+
+// TestIVFTrainsWithoutTheLock: k-means runs with the index lock released,
+// so a reader sees the state "enough vectors to train, not yet trained"
+// (with training inside the lock it never could), searches answer from the
+// buffer meanwhile, and the IVF is installed at the end.
+func TestIVFTrainsWithoutTheLock(t *testing.T) {
+	ctx := context.Background()
+	be, err := Open(ctx, t.TempDir(), Config{Vector: VectorConfig{Index: IndexIVF, NList: 128, NProbe: 16}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	r := rand.New(rand.NewSource(4))
+	const dim = 384
+	n := trainPer * 128
+	docs := make([]store.DocChunks, n)
+	for i := range docs {
+		v := make([]float32, dim)
+		for j := range v {
+			v[j] = float32(r.NormFloat64())
+		}
+		docs[i] = doc("d"+strconv.Itoa(i), v, "text "+strconv.Itoa(i))
+	}
+	done := make(chan error)
+	go func() { done <- be.Upsert(ctx, docs) }()
+	window, searched := false, false
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+			be.mu.RLock()
+			x := be.ivfLocked()
+			due := x != nil && x.trainDue()
+			be.mu.RUnlock()
+			if due {
+				window = true
+				hits, err := be.Dense(ctx, store.DenseQuery{Vector: docs[5].Vectors[0], K: 1, NoText: true})
+				if err != nil || len(hits) != 1 || hits[0].DocID != "d5" {
+					t.Fatalf("search during training: %+v %v", hits, err)
+				}
+				searched = true
+			}
+		}
+	}
+	if !window || !searched {
+		t.Error("never saw the index due for training with the lock free: k-means ran under the lock")
+	}
+	be.mu.RLock()
+	trained := be.ivfLocked().ivf != nil
+	be.mu.RUnlock()
+	if !trained {
+		t.Error("the IVF was not installed after the upsert")
+	}
+}
+
+// BenchmarkSearchDuringIVFTraining: dense-search latency while upserts of
+// 1,024 one-chunk documents (384-d) fill an IVF collection (nlist 1,024)
+// up to and past its training point (16,384 vectors), k-means included.
+//
+//	go test -run '^$' -bench SearchDuringIVFTraining -benchtime 1x ./internal/store/embedded
+func BenchmarkSearchDuringIVFTraining(b *testing.B) {
+	const dim, batch, nlist = 384, 1024, 1024
+	ctx := context.Background()
+	r := rand.New(rand.NewSource(6))
+	batches := make([][]store.DocChunks, trainPer*nlist/batch+2)
+	for i := range batches {
+		batches[i] = make([]store.DocChunks, batch)
+		for j := range batches[i] {
+			v := make([]float32, dim)
+			for k := range v {
+				v[k] = float32(r.NormFloat64())
+			}
+			id := "d" + strconv.Itoa(i*batch+j)
+			batches[i][j] = doc(id, v, "text "+id)
+		}
+	}
+	for b.Loop() {
+		be, err := Open(ctx, b.TempDir(), Config{Vector: VectorConfig{Index: IndexIVF, NList: nlist}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := be.Upsert(ctx, batches[0]); err != nil {
+			b.Fatal(err)
+		}
+		q := batches[0][0].Vectors[0]
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, d := range batches[1:] {
+				if err := be.Upsert(ctx, d); err != nil {
+					b.Error(err)
+				}
+			}
+			close(stop)
+		}()
+		var worst time.Duration
+		searches := 0
+		for running := true; running; {
+			select {
+			case <-stop:
+				running = false
+			default:
+				t0 := time.Now()
+				if _, err := be.Dense(ctx, store.DenseQuery{Vector: q, K: 10, NoText: true}); err != nil {
+					b.Fatal(err)
+				}
+				worst = max(worst, time.Since(t0))
+				searches++
+				time.Sleep(time.Millisecond)
+			}
+		}
+		wg.Wait()
+		be.Close()
+		b.ReportMetric(float64(worst.Milliseconds()), "worst-search-ms")
+		b.ReportMetric(float64(searches), "searches")
+	}
+}

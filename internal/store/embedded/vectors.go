@@ -73,10 +73,23 @@ func (b *Backend) ensureIndexLocked() {
 	b.mu.vix = ix
 }
 
-// flushVectorsLocked indexes the batch's vectors of chunks still catalogued
+// flushVectorsLocked indexes the batch's vectors and trains the IVF if that
+// is due, all under b.mu (for Open's rebuild and replay, before any search).
+func (b *Backend) flushVectorsLocked(vb *vecBatch) {
+	b.addVectorsLocked(vb)
+	if x := b.ivfLocked(); x != nil && x.trainDue() {
+		ivf, err := x.trained()
+		if err != nil {
+			panic(fmt.Sprintf("store: training the IVF: %v", err)) // sizes were checked: a bug
+		}
+		x.install(ivf)
+	}
+}
+
+// addVectorsLocked indexes the batch's vectors of chunks still catalogued
 // (a document written twice in one batch drops its first chunks' ids).
 // b.mu must be held for writing.
-func (b *Backend) flushVectorsLocked(vb *vecBatch) {
+func (b *Backend) addVectorsLocked(vb *vecBatch) {
 	if len(vb.ids) == 0 {
 		return
 	}
@@ -113,9 +126,30 @@ func (b *Backend) flushVectors(vb *vecBatch) {
 		hi := min(lo+flushSlice, len(vb.ids))
 		part := vecBatch{ids: vb.ids[lo:hi:hi], vecs: vb.vecs[lo:hi:hi]}
 		b.mu.Lock()
-		b.flushVectorsLocked(&part)
+		b.addVectorsLocked(&part)
+		x := b.ivfLocked()
 		b.mu.Unlock()
+		if x != nil && x.trainDue() {
+			// k-means with the lock released: searches keep using the
+			// buffer's exact scan; writeMu keeps the buffer still.
+			ivf, err := x.trained()
+			if err != nil {
+				panic(fmt.Sprintf("store: training the IVF: %v", err)) // sizes were checked: a bug
+			}
+			b.mu.Lock()
+			x.install(ivf)
+			b.mu.Unlock()
+		}
 	}
+}
+
+// ivfLocked returns the IVF index, or nil when the index is another kind.
+func (b *Backend) ivfLocked() *ivfIndex {
+	if m, ok := b.mu.vix.(*mappedIndex); ok {
+		x, _ := m.inner.(*ivfIndex)
+		return x
+	}
+	return nil
 }
 
 // fullVectors reads the stored vectors of internal ids (noID and unknown
