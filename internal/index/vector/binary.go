@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/bits"
 	"sync"
+
+	"github.com/quarry-rag/quarry/internal/kernels"
 )
 
 // QuantBinary is BinaryConfig's quantization: one bit per component.
@@ -280,7 +281,7 @@ func (x *Binary) Search(q []float32, k, effort int, accept func(id uint32) bool)
 	thr := uint32(math.MaxUint32) // worst distance in best once it is full
 	for lo := 0; lo < len(x.ids); lo += scanBlock {
 		hi := min(lo+scanBlock, len(x.ids))
-		hamming(x.codes[lo*w:hi*w], w, qc, dist[:hi-lo])
+		kernels.Hamming(dist[:hi-lo], x.codes[lo*w:hi*w], qc)
 		for i, h := range dist[:hi-lo] {
 			if h >= thr {
 				continue // no better than the worst of a full candidate set
@@ -311,42 +312,6 @@ func (x *Binary) Search(q []float32, k, effort int, accept func(id uint32) bool)
 // scanBlock is how many Hamming distances a search computes before it
 // selects among them.
 const scanBlock = 512
-
-// hamming sets dst[s] to the Hamming distance between q and code s of
-// codes (w words each). The common widths keep the query in registers.
-func hamming(codes []uint64, w int, q []uint64, dst []uint32) {
-	switch w {
-	case 6: // 384 dimensions
-		q0, q1, q2, q3, q4, q5 := q[0], q[1], q[2], q[3], q[4], q[5]
-		for s := range dst {
-			if len(codes) < 6 {
-				break
-			}
-			dst[s] = uint32(bits.OnesCount64(codes[0]^q0) + bits.OnesCount64(codes[1]^q1) + bits.OnesCount64(codes[2]^q2) +
-				bits.OnesCount64(codes[3]^q3) + bits.OnesCount64(codes[4]^q4) + bits.OnesCount64(codes[5]^q5))
-			codes = codes[6:]
-		}
-	case 12: // 768
-		for s := range dst {
-			c := codes[s*12 : s*12+12 : s*12+12]
-			h := 0
-			for j := 0; j < 12; j += 4 {
-				h += bits.OnesCount64(c[j]^q[j]) + bits.OnesCount64(c[j+1]^q[j+1]) +
-					bits.OnesCount64(c[j+2]^q[j+2]) + bits.OnesCount64(c[j+3]^q[j+3])
-			}
-			dst[s] = uint32(h)
-		}
-	default:
-		for s := range dst {
-			c := codes[s*w : s*w+w : s*w+w]
-			h := 0
-			for j, x := range c {
-				h += bits.OnesCount64(x ^ q[j])
-			}
-			dst[s] = uint32(h)
-		}
-	}
-}
 
 // rescore scores candidates with float32 vectors and returns the k best.
 func (x *Binary) rescore(qv []float32, c []item, k int) []Result {
