@@ -16,9 +16,11 @@ all: build
 build:
 	$(GO) build -o bin/quarry ./cmd/quarry
 
-## run: build, ingest the sample corpus, serve the API and web UI on $(ADDR)
+## run: build, ingest the sample corpus (embedded with the default model, so
+## BM25, dense and hybrid search all work), serve the API and web UI on $(ADDR)
+RUN_EMBEDDING ?= all-MiniLM-L6-v2
 run: build models
-	./bin/quarry ingest --data-dir $(DATA_DIR) samples
+	./bin/quarry ingest --data-dir $(DATA_DIR) --embedding $(RUN_EMBEDDING) samples
 	./bin/quarry serve --data-dir $(DATA_DIR) --addr $(ADDR)
 
 ## test: everything CI runs (vet, unit, integration, crash, browser and real-LLM tests)

@@ -117,6 +117,7 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	tenant := fs.String("tenant", "", "tenant for documents that do not name one")
 	var acl stringList
 	fs.Var(&acl, "acl", "principal allowed to read documents that have no ACL of their own (repeatable)")
+	embedding := fs.String("embedding", "", "embedding model of the collection when ingest creates it (e.g. all-MiniLM-L6-v2), for dense and hybrid search; an existing collection must have the same")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -132,7 +133,12 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	col, err := eng.EnsureCollection(ctx, env.collection)
+	var col *quarry.Collection
+	if *embedding != "" {
+		col, _, err = eng.CreateCollection(ctx, env.collection, &quarry.CollectionConfig{Embedding: *embedding})
+	} else {
+		col, err = eng.EnsureCollection(ctx, env.collection)
+	}
 	if err != nil {
 		return err
 	}

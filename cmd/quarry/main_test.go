@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/quarry-rag/quarry/internal/models/hub"
 )
 
 // cli runs the CLI in-process against a real engine in dataDir and
@@ -141,5 +143,43 @@ func TestCLIUnsupportedFileIsAnError(t *testing.T) {
 	_, errOut, code := cli(t, data, "ingest", f)
 	if code != 1 || !strings.Contains(errOut, "unsupported") {
 		t.Fatalf("code %d, %q", code, errOut)
+	}
+}
+
+// TestCLIIngestWithEmbedding: ingest --embedding creates the collection
+// with that model, so dense and hybrid search work on it; ingesting again
+// without the flag reuses it; asking for another model is a one-line error
+// naming the difference, and nothing is written.
+func TestCLIIngestWithEmbedding(t *testing.T) {
+	if _, err := hub.Resolve("all-MiniLM-L6-v2"); err != nil {
+		t.Skipf("all-MiniLM-L6-v2 not cached: run `make models` (%v)", err)
+	}
+	data, src := t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(src, "rocks.md"), "# Rocks\n\nGranite forms from slowly cooling magma.\n")
+	writeFile(t, filepath.Join(src, "rivers.md"), "# Rivers\n\nRivers carve valleys over millions of years.\n")
+	if _, errOut, code := cli(t, data, "ingest", "--embedding", "all-MiniLM-L6-v2", src); code != 0 {
+		t.Fatalf("ingest --embedding: %d %s", code, errOut)
+	}
+	for _, mode := range []string{"dense", "hybrid"} {
+		out, errOut, code := cli(t, data, "search", "how do valleys form", "--mode", mode, "--json")
+		var res struct {
+			Results []struct {
+				DocID string `json:"doc_id"`
+			} `json:"results"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res.Results) == 0 || res.Results[0].DocID != "rivers.md" {
+			t.Fatalf("%s search: %d %s %s", mode, code, out, errOut)
+		}
+	}
+	if _, errOut, code := cli(t, data, "ingest", src); code != 0 {
+		t.Fatalf("ingest without --embedding into the same collection: %d %s", code, errOut)
+	}
+	writeFile(t, filepath.Join(src, "new.md"), "# New\n\nNot written.\n")
+	_, errOut, code := cli(t, data, "ingest", "--embedding", "multilingual-e5-small", src)
+	if code == 0 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "embedding differs") {
+		t.Fatalf("another model: code %d, %q", code, errOut)
+	}
+	if out, _, _ := cli(t, data, "stats", "--json"); !strings.Contains(out, `"documents": 2`) {
+		t.Errorf("a refused ingest wrote documents: %s", out)
 	}
 }
