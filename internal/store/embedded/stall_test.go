@@ -13,6 +13,40 @@ import (
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
+// randomDocs returns n one-chunk documents "d<lo+i>" with random
+// dim-dimensional vectors.
+func randomDocs(r *rand.Rand, lo, n, dim int) []store.DocChunks {
+	docs := make([]store.DocChunks, n)
+	for i := range docs {
+		v := make([]float32, dim)
+		for j := range v {
+			v[j] = float32(r.NormFloat64())
+		}
+		id := "d" + strconv.Itoa(lo+i)
+		docs[i] = doc(id, v, "text "+id)
+	}
+	return docs
+}
+
+// duringUpsert calls poll repeatedly until be.Upsert(docs), run in the
+// background, returns.
+func duringUpsert(t *testing.T, be *Backend, docs []store.DocChunks, poll func()) {
+	t.Helper()
+	done := make(chan error)
+	go func() { done <- be.Upsert(context.Background(), docs) }()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		default:
+			poll()
+		}
+	}
+}
+
 // BenchmarkSearchDuringIngest measures dense-search latency (k=10,
 // 384-d, HNSW) on a 5,000-chunk collection while another goroutine upserts
 // 20 batches of 500 one-chunk documents, against the same searches with no
@@ -125,36 +159,18 @@ func TestVectorInsertsLetReadersIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer be.Close()
-	r := rand.New(rand.NewSource(2))
-	const n, dim = 1000, 384
-	docs := make([]store.DocChunks, n)
-	for i := range docs {
-		v := make([]float32, dim)
-		for j := range v {
-			v[j] = float32(r.NormFloat64())
-		}
-		docs[i] = doc("d"+strconv.Itoa(i), v, "text "+strconv.Itoa(i))
-	}
-	done := make(chan error)
-	go func() { done <- be.Upsert(ctx, docs) }()
+	const n = 1000
+	docs := randomDocs(rand.New(rand.NewSource(2)), 0, n, 384)
 	partial := map[int]bool{}
-	for running := true; running; {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-			running = false
-		default:
-			st, err := be.Stats(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if st.Vectors > 0 && st.Vectors < n {
-				partial[st.Vectors] = true
-			}
+	duringUpsert(t, be, docs, func() {
+		st, err := be.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if st.Vectors > 0 && st.Vectors < n {
+			partial[st.Vectors] = true
+		}
+	})
 	if len(partial) == 0 {
 		t.Error("no partly indexed state seen: the batch's vector inserts held the lock throughout")
 	}
@@ -175,42 +191,22 @@ func TestIVFTrainsWithoutTheLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer be.Close()
-	r := rand.New(rand.NewSource(4))
-	const dim = 384
-	n := trainPer * 128
-	docs := make([]store.DocChunks, n)
-	for i := range docs {
-		v := make([]float32, dim)
-		for j := range v {
-			v[j] = float32(r.NormFloat64())
-		}
-		docs[i] = doc("d"+strconv.Itoa(i), v, "text "+strconv.Itoa(i))
-	}
-	done := make(chan error)
-	go func() { done <- be.Upsert(ctx, docs) }()
+	docs := randomDocs(rand.New(rand.NewSource(4)), 0, trainPer*128, 384)
 	window, searched := false, false
-	for running := true; running; {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
+	duringUpsert(t, be, docs, func() {
+		be.mu.RLock()
+		x := be.ivfLocked()
+		due := x != nil && x.trainDue()
+		be.mu.RUnlock()
+		if due {
+			window = true
+			hits, err := be.Dense(ctx, store.DenseQuery{Vector: docs[5].Vectors[0], K: 1, NoText: true})
+			if err != nil || len(hits) != 1 || hits[0].DocID != "d5" {
+				t.Fatalf("search during training: %+v %v", hits, err)
 			}
-			running = false
-		default:
-			be.mu.RLock()
-			x := be.ivfLocked()
-			due := x != nil && x.trainDue()
-			be.mu.RUnlock()
-			if due {
-				window = true
-				hits, err := be.Dense(ctx, store.DenseQuery{Vector: docs[5].Vectors[0], K: 1, NoText: true})
-				if err != nil || len(hits) != 1 || hits[0].DocID != "d5" {
-					t.Fatalf("search during training: %+v %v", hits, err)
-				}
-				searched = true
-			}
+			searched = true
 		}
-	}
+	})
 	if !window || !searched {
 		t.Error("never saw the index due for training with the lock free: k-means ran under the lock")
 	}
@@ -233,15 +229,7 @@ func BenchmarkSearchDuringIVFTraining(b *testing.B) {
 	r := rand.New(rand.NewSource(6))
 	batches := make([][]store.DocChunks, trainPer*nlist/batch+2)
 	for i := range batches {
-		batches[i] = make([]store.DocChunks, batch)
-		for j := range batches[i] {
-			v := make([]float32, dim)
-			for k := range v {
-				v[k] = float32(r.NormFloat64())
-			}
-			id := "d" + strconv.Itoa(i*batch+j)
-			batches[i][j] = doc(id, v, "text "+id)
-		}
+		batches[i] = randomDocs(r, i*batch, batch, dim)
 	}
 	for b.Loop() {
 		be, err := Open(ctx, b.TempDir(), Config{Vector: VectorConfig{Index: IndexIVF, NList: nlist}})
