@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"math"
+
+	"github.com/quarry-rag/quarry/internal/base"
 )
 
 // MaxDimension bounds a collection's vector dimension.
@@ -40,4 +42,19 @@ func CheckVectors(docs []DocChunks, dim int) (int, error) {
 		}
 	}
 	return dim, nil
+}
+
+// CheckDocChunks reports a document without an id, or a chunk whose id,
+// document id or ordinal does not follow from its position (base.ChunkID):
+// both backends rely on that numbering to replace and delete chunks.
+func CheckDocChunks(dc *DocChunks) error {
+	if dc.Doc.ID == "" {
+		return fmt.Errorf("store: document without id")
+	}
+	for i, c := range dc.Chunks {
+		if c.DocID != dc.Doc.ID || c.Ordinal != i || c.ID != base.ChunkID(dc.Doc.ID, i) {
+			return fmt.Errorf("store: document %q: chunk %d has id %q, doc %q, ordinal %d", dc.Doc.ID, i, c.ID, c.DocID, c.Ordinal)
+		}
+	}
+	return nil
 }

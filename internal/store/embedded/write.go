@@ -69,18 +69,6 @@ func (b *Backend) analyzeAll(ctx context.Context, docs []store.DocChunks) ([][]a
 	return out, ctx.Err()
 }
 
-func validateDocChunks(dc *store.DocChunks) error {
-	if dc.Doc.ID == "" {
-		return fmt.Errorf("store: document without id")
-	}
-	for i, c := range dc.Chunks {
-		if c.DocID != dc.Doc.ID || c.Ordinal != i || c.ID != base.ChunkID(dc.Doc.ID, i) {
-			return fmt.Errorf("store: document %q: chunk %d has id %q, doc %q, ordinal %d", dc.Doc.ID, i, c.ID, c.DocID, c.Ordinal)
-		}
-	}
-	return nil
-}
-
 // Upsert implements store.Backend. All documents are committed in one
 // transaction (one fsync); each is replaced entirely.
 func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
@@ -88,7 +76,7 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 		return nil
 	}
 	for i := range docs {
-		if err := validateDocChunks(&docs[i]); err != nil {
+		if err := store.CheckDocChunks(&docs[i]); err != nil {
 			return err
 		}
 	}

@@ -16,18 +16,6 @@ import (
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
-func validateDocChunks(dc *store.DocChunks) error {
-	if dc.Doc.ID == "" {
-		return fmt.Errorf("store: document without id")
-	}
-	for i, c := range dc.Chunks {
-		if c.DocID != dc.Doc.ID || c.Ordinal != i || c.ID != base.ChunkID(dc.Doc.ID, i) {
-			return fmt.Errorf("store: document %q: chunk %d has id %q, doc %q, ordinal %d", dc.Doc.ID, i, c.ID, c.DocID, c.Ordinal)
-		}
-	}
-	return nil
-}
-
 // Upsert implements store.Backend. Chunks go first, in parallel batches;
 // then stale chunks of shorter new versions are deleted; then the document
 // objects, which commit the documents. A document whose chunks Weaviate
@@ -41,7 +29,7 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 		return err
 	}
 	for i := range docs {
-		if err := validateDocChunks(&docs[i]); err != nil {
+		if err := store.CheckDocChunks(&docs[i]); err != nil {
 			return err
 		}
 	}
