@@ -62,6 +62,22 @@ func bucketOf(r rune) scriptBucket {
 	return bucketOther
 }
 
+// trigramLanguages are the languages the trigram models may answer: those
+// Quarry has an analyzer for, and other widely used languages of the
+// scripts the models decide. Languages outside the set are rarely what an
+// enterprise indexes and, on a short sentence, mostly wrong guesses
+// (English questions come out as Afrikaans, Tagalog or Malagasy); text in
+// them would get the language-neutral chain anyway.
+var trigramLanguages = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, c := range strings.Fields(`ar bg bn ca cs da de el en es et eu fa fi fr ga gl he hi hu hy id it ja
+		ka ko lt lv mr ne nl no pt ro ru sr sv ta te th tr uk ur zh
+		pl sk sl hr be mk vi az kk ms am gu pa kn ml si my km lo`) {
+		m[c] = true
+	}
+	return m
+}()
+
 // whatlang maps whatlanggo's languages to ISO 639-1 and restricts
 // trigram detection to languages that have a 639-1 code.
 var whatlang = func() (m struct {
@@ -71,7 +87,7 @@ var whatlang = func() (m struct {
 	m.iso = make(map[whatlanggo.Lang]string)
 	m.options.Whitelist = make(map[whatlanggo.Lang]bool)
 	for l := range whatlanggo.Langs {
-		if code := l.Iso6391(); code != "" {
+		if code := l.Iso6391(); code != "" && trigramLanguages[code] {
 			m.iso[l] = code
 			m.options.Whitelist[l] = true
 		}
@@ -182,9 +198,17 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 		lang, conf := "", 0.0
 		if best == bucketCyrillic {
 			lang, conf = cyrillicByLetters(cyr)
+			if lang == "ru?" {
+				lang = "ru"
+				if fw, _, _, _ := functionWordVote(text, bucketCyrillic, "ru"); fw == "bg" {
+					lang = "bg"
+				}
+			}
 		}
 		if lang == "" {
-			lang, conf = trigramDetect(onlyScript(prefix(text, 4*detectTrigramBytes), bucketTables[best]))
+			scriptText := onlyScript(prefix(text, 4*detectTrigramBytes), bucketTables[best])
+			lang, conf = trigramDetect(scriptText)
+			lang, conf = preferFunctionWords(scriptText, best, lang, conf)
 		}
 		if lang == "" {
 			return "", 0
@@ -253,6 +277,12 @@ func cyrillicByLetters(c [numCyrillicMarks]int) (string, float64) {
 		return "mk", 1
 	case c[cyrSerbian] > 0 && c[cyrRussian] == 0:
 		return "sr", 1
+	case others == 0 && c[cyrBulgarianHS] == 0:
+		// None of the letters that mark the other alphabets: Russian or
+		// (rarely, without ъ) Bulgarian. Trigram models guess Ukrainian,
+		// Serbian or Macedonian for such short Russian texts; the function
+		// words decide between the two possible languages.
+		return "ru?", 0.75
 	}
 	return "", 0
 }
@@ -299,4 +329,24 @@ func onlyScript(text string, script *unicode.RangeTable) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// preferFunctionWords overrides the trigram model's guess when the
+// function words of another language outnumber those of the guess: on a
+// sentence or two, a few function words are stronger evidence than the
+// character trigrams. When the trigram guess is a language without a word
+// list, three function words of another are needed to overrule it.
+func preferFunctionWords(text string, b scriptBucket, lang string, conf float64) (string, float64) {
+	fw, hits, lead, counts := functionWordVote(text, b, lang)
+	if fw == "" || fw == lang || hits <= counts[lang] {
+		return lang, conf
+	}
+	inVote := false
+	for _, l := range detectWordLangs[b] {
+		inVote = inVote || l == lang
+	}
+	if !inVote && lang != "" && hits < 3 {
+		return lang, conf
+	}
+	return fw, 0.5 + 0.5*float64(lead)/float64(hits)
 }

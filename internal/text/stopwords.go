@@ -204,7 +204,7 @@ var elisions = map[string][]string{
 	"ga": {"d'", "b'", "m'"},
 }
 
-//go:embed data/stopwords/*.txt
+//go:embed data/stopwords/*.txt data/detect/*.txt
 var stopwordFiles embed.FS
 
 // stopwords returns the stopword list of lang as space-separated words:
@@ -222,8 +222,14 @@ func stopwords(lang string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
+	return parseStopList(string(raw)), true
+}
+
+// parseStopList returns the words of a Lucene or Snowball stopword file
+// separated by spaces.
+func parseStopList(raw string) string {
 	var b strings.Builder
-	for line := range strings.SplitSeq(string(raw), "\n") {
+	for line := range strings.SplitSeq(raw, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
@@ -233,7 +239,7 @@ func stopwords(lang string) (string, bool) {
 		b.WriteString(line)
 		b.WriteByte(' ')
 	}
-	return b.String(), true
+	return b.String()
 }
 
 // lightStemmers are the published light stemmers used for languages
