@@ -394,3 +394,25 @@ func compareGolden(t *testing.T, path, got string) {
 		}
 	}
 }
+
+// TestAnalyzeLongUnspacedRuns feeds runs without spaces far longer than
+// any word: Thai (dictionary segmentation), Khmer (cluster bigrams), a
+// Latin "word" of 1 MB and emoji. Output must stay proportional and
+// offsets valid; the test would time out if segmentation were quadratic.
+func TestAnalyzeLongUnspacedRuns(t *testing.T) {
+	inputs := map[string]string{
+		"thai":  strings.Repeat("ภาษาไทยเป็นภาษาที่สวยงามมาก", 20_000),
+		"khmer": strings.Repeat("ភាសាខ្មែរ", 20_000),
+		"latin": strings.Repeat("a", 1<<20),
+		"emoji": strings.Repeat("👍🏽\u200d", 50_000),
+		"ctrl":  strings.Repeat("\x00\x07\x1b[0m", 50_000),
+	}
+	a := mustAnalyzer(t, AnalyzerConfig{Language: "th"})
+	for name, s := range inputs {
+		toks := a.Analyze(s)
+		checkTokens(t, s, toks, a.AppendTerms(nil, s))
+		if len(toks) > len(s) {
+			t.Errorf("%s: %d tokens for %d bytes", name, len(toks), len(s))
+		}
+	}
+}
