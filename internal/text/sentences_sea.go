@@ -31,7 +31,7 @@ func splitSpaced(text string, sp Span, yield func(Span) bool) bool {
 		return yield(sp)
 	}
 	start := sp.Start
-	wordsBefore := 0  // words of the sentence so far, up to the candidate
+	wordsBefore := 0      // words of the sentence so far, up to the candidate
 	lastSpaceEnd := start // where the stretch after the last space begins
 	for i := sp.Start; i < sp.End; {
 		r, n := utf8.DecodeRuneInString(text[i:sp.End])
@@ -43,7 +43,7 @@ func splitSpaced(text string, sp Span, yield func(Span) bool) bool {
 		j := i
 		for j < sp.End {
 			r2, n2 := utf8.DecodeRuneInString(text[j:sp.End])
-			if !isSpace(r2)  {
+			if !isSpace(r2) {
 				break
 			}
 			j += n2
