@@ -338,6 +338,10 @@ func onlyScript(text string, script *unicode.RangeTable) string {
 // list, three function words of another are needed to overrule it.
 func preferFunctionWords(text string, b scriptBucket, lang string, conf float64) (string, float64) {
 	fw, hits, lead, counts := functionWordVote(text, b, lang)
+	if fw != "" && fw == lang && hits >= 2 {
+		// Both kinds of evidence agree.
+		return lang, max(conf, 0.75)
+	}
 	if fw == "" || fw == lang || hits <= counts[lang] {
 		return lang, conf
 	}
@@ -349,4 +353,18 @@ func preferFunctionWords(text string, b scriptBucket, lang string, conf float64)
 		return lang, conf
 	}
 	return fw, 0.5 + 0.5*float64(lead)/float64(hits)
+}
+
+// MinConfidence is the confidence from which DetectLanguage's answer is
+// used to pick an analyzer; below it, text gets the language-neutral
+// chain.
+const MinConfidence = 0.5
+
+// ConfidentLanguage returns DetectLanguage's answer for s when its
+// confidence is at least MinConfidence, else "" (language-neutral).
+func ConfidentLanguage(s string) string {
+	if lang, conf := DetectLanguage(s); conf >= MinConfidence {
+		return lang
+	}
+	return ""
 }
