@@ -202,6 +202,7 @@ var elisions = map[string][]string{
 	"fr": {"l'", "d'", "j'", "m'", "n'", "s'", "t'", "c'", "qu'", "jusqu'", "lorsqu'", "puisqu'", "quoiqu'"},
 	"it": {"l'", "d'", "c'", "s'", "un'", "dell'", "all'", "dall'", "nell'", "sull'", "quest'", "quell'", "nessun'"},
 	"ga": {"d'", "b'", "m'"},
+	"ca": {"d'", "l'", "m'", "n'", "s'", "t'"}, // Lucene's CatalanAnalyzer elisions
 }
 
 //go:embed data/stopwords/*.txt data/detect/*.txt
@@ -222,8 +223,12 @@ func stopwords(lang string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return parseStopList(string(raw)), true
+	// Lucene's Thai list spells sara am as nikhahit + sara aa, the NFKC
+	// form; text, the word lists and the segmenter use sara am.
+	return saraAm.Replace(parseStopList(string(raw))), true
 }
+
+var saraAm = strings.NewReplacer("\u0e4d\u0e32", "\u0e33", "\u0ecd\u0eb2", "\u0eb3")
 
 // parseStopList returns the words of a Lucene or Snowball stopword file
 // separated by spaces.
