@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Function-word evidence for language identification. Character trigram
@@ -38,6 +39,11 @@ var detectWords = sync.OnceValue(func() map[scriptBucket]functionWords {
 				panic("text: no function words for " + lang)
 			}
 			for _, w := range strings.Fields(list) {
+				// Single letters ("a", "e", "y") are shared by too many
+				// languages, and by abbreviations, to count.
+				if utf8.RuneCountInString(w) < 2 {
+					continue
+				}
 				m[strings.ToLower(w)] |= 1 << i
 			}
 		}
