@@ -60,10 +60,12 @@ func detectList(lang string) (string, bool) {
 	return stopwords(lang)
 }
 
-// functionWordVote counts, per language of bucket b, the words of text
-// that are function words of it, and returns the language with the most
-// and its lead over the runner-up. It returns "" when no word counts.
-// Only the first maxWords words are read.
+// functionWordVote counts, per language of bucket b, the distinct words
+// of text that are function words of it, and returns the language with
+// the most and its lead over the runner-up. It returns "" when no word
+// counts. Only the first maxWords words are read. Distinct words, and
+// capitalised words only at the start of a sentence, so that names
+// ("Los Angeles" six times in an English paragraph) do not vote.
 func functionWordVote(text string, b scriptBucket, trigram string) (lang string, hits, lead int, counts map[string]int) {
 	const maxWords = 200
 	langs := detectWordLangs[b]
@@ -72,8 +74,10 @@ func functionWordVote(text string, b scriptBucket, trigram string) (lang string,
 	}
 	m := detectWords()[b]
 	var n [64]int
+	seen := make(map[string]bool)
 	words := 0
 	start := -1
+	sentenceStart := true // the next word starts a sentence
 	var buf []byte
 	flush := func(end int) {
 		if start < 0 {
@@ -82,15 +86,24 @@ func functionWordVote(text string, b scriptBucket, trigram string) (lang string,
 		w := text[start:end]
 		start = -1
 		words++
+		first, _ := utf8.DecodeRuneInString(w)
+		atStart := sentenceStart
+		sentenceStart = false
+		if unicode.IsUpper(first) && !atStart {
+			return
+		}
 		buf = buf[:0]
 		for _, r := range w {
-			buf = append(buf, string(unicode.ToLower(r))...)
+			buf = utf8.AppendRune(buf, unicode.ToLower(r))
 		}
-		if set := m[string(buf)]; set != 0 {
-			for i := range langs {
-				if set&(1<<i) != 0 {
-					n[i]++
-				}
+		set := m[string(buf)]
+		if set == 0 || seen[string(buf)] {
+			return
+		}
+		seen[string(buf)] = true
+		for i := range langs {
+			if set&(1<<i) != 0 {
+				n[i]++
 			}
 		}
 	}
@@ -104,6 +117,10 @@ func functionWordVote(text string, b scriptBucket, trigram string) (lang string,
 		flush(i)
 		if words >= maxWords {
 			break
+		}
+		switch r {
+		case '.', '!', '?', '¿', '¡', ':', ';', '"', '«', '“', '(', '\n':
+			sentenceStart = true
 		}
 	}
 	if words < maxWords {
