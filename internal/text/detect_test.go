@@ -123,3 +123,25 @@ func BenchmarkDetectLanguage(b *testing.B) {
 		DetectLanguage(s)
 	}
 }
+
+// TestDetectLanguageBadInput: text no model was built for gets no
+// confident answer (so the neutral chain), and nothing panics.
+func TestDetectLanguageBadInput(t *testing.T) {
+	for _, s := range []string{
+		"👍🏽🎉🔥 ✨✨",
+		"\x00\x01\x02\x1b[31m\x7f",
+		"mera naam kya hai",          // romanised Hindi
+		"qwzx vbnm plkj hgfd",        // no language
+		"ab\xff\xfe\xfdcd",           // invalid UTF-8
+		strings.Repeat("a", 100_000), // one very long token
+		"x" + strings.Repeat("\u0301", 5000),
+	} {
+		if lang, conf := DetectLanguage(s); conf >= MinConfidence {
+			t.Errorf("DetectLanguage(%.30q) = %q, %.2f: confident on text in no language", s, lang, conf)
+		}
+	}
+	// Mixed scripts: the dominant one decides.
+	if got := ConfidentLanguage("ภาษาไทยเป็นภาษาราชการของประเทศไทย (Thai)"); got != "th" {
+		t.Errorf("Thai with a Latin word: %q", got)
+	}
+}
