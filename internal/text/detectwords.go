@@ -1,6 +1,7 @@
 package text
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -74,7 +75,8 @@ func functionWordVote(text string, b scriptBucket, trigram string) (lang string,
 	}
 	m := detectWords()[b]
 	var n [64]int
-	seen := make(map[string]bool)
+	var seenBuf [32]string
+	seen := seenBuf[:0] // distinct function words met so far; few
 	words := 0
 	start := -1
 	sentenceStart := true // the next word starts a sentence
@@ -97,10 +99,10 @@ func functionWordVote(text string, b scriptBucket, trigram string) (lang string,
 			buf = utf8.AppendRune(buf, unicode.ToLower(r))
 		}
 		set := m[string(buf)]
-		if set == 0 || seen[string(buf)] {
+		if set == 0 || slices.Contains(seen, string(buf)) {
 			return
 		}
-		seen[string(buf)] = true
+		seen = append(seen, string(buf))
 		for i := range langs {
 			if set&(1<<i) != 0 {
 				n[i]++
