@@ -46,3 +46,33 @@ func TestDetectLanguagesWholeDocumentChunk(t *testing.T) {
 		t.Fatalf("got %+v", chunks)
 	}
 }
+
+// TestChunkThaiAtSentences: Thai has no sentence punctuation; the
+// recursive chunker must still cut a long paragraph between sentences
+// (spaces the segmenter confirms), never inside one.
+func TestChunkThaiAtSentences(t *testing.T) {
+	sents := []string{
+		"ประเทศไทยมีประชากรประมาณเจ็ดสิบล้านคน",
+		"กรุงเทพมหานครเป็นเมืองหลวงของประเทศ และเป็นศูนย์กลางทางเศรษฐกิจ",
+		"ภาษาไทยเป็นภาษาราชการของประเทศไทย",
+		"อาหารไทยมีชื่อเสียงไปทั่วโลกเพราะรสชาติที่หลากหลาย",
+		"นักท่องเที่ยวจำนวนมากเดินทางมาเที่ยวทะเลทางภาคใต้",
+	}
+	doc := &base.Document{ID: "th", Text: strings.Join(sents, " "), Language: "th"}
+	chunks := mustNew(t, Config{Size: 60}).Chunk(doc)
+	if len(chunks) < 2 {
+		t.Fatalf("got %d chunks; the paragraph should not fit in one", len(chunks))
+	}
+	ends := map[int]bool{}
+	at := 0
+	for _, s := range sents {
+		at += len(s)
+		ends[at] = true
+		at++ // the space
+	}
+	for _, c := range chunks {
+		if !ends[c.End] {
+			t.Errorf("chunk %q ends inside a sentence", c.Text)
+		}
+	}
+}
