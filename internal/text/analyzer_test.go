@@ -434,3 +434,37 @@ func TestAnalyzeLongUnspacedRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestLightStemmersConflate checks each published light stemmer on forms
+// its paper's rules conflate, through the whole analyzer.
+func TestLightStemmersConflate(t *testing.T) {
+	tests := map[string][]string{
+		"hi": {"लड़का", "लड़के", "लड़कों"},
+		"cs": {"hradech", "hrad", "hradem"},
+		"bg": {"градовете", "градове", "град"},
+		"id": {"makanan", "makan", "dimakan"},
+	}
+	if len(tests) != len(lightStemmers) {
+		t.Fatalf("%d cases for %d light stemmers", len(tests), len(lightStemmers))
+	}
+	for lang, forms := range tests {
+		a := mustAnalyzer(t, AnalyzerConfig{Language: lang, KeepStopwords: true})
+		want := a.AppendTerms(nil, forms[0])
+		if len(want) != 1 {
+			t.Fatalf("%s: %q → %q", lang, forms[0], want)
+		}
+		for _, f := range forms[1:] {
+			if got := a.AppendTerms(nil, f); !slices.Equal(got, want) {
+				t.Errorf("%s: %q → %q, %q → %q; want one equal term", lang, forms[0], want, f, got)
+			}
+		}
+	}
+	// Stems never vanish, whatever the word.
+	for lang, stem := range lightStemmers {
+		for _, w := range []string{"a", "ab", "e", "že", "ия", "meng", "di", "се", "ка"} {
+			if stem(w) == "" {
+				t.Errorf("%s: %q stemmed to nothing", lang, w)
+			}
+		}
+	}
+}

@@ -22,6 +22,7 @@ var fuzzSeeds = []string{
 	"ភាសាខ្មែរជាភាសាផ្លូវការ។ မြန်မာဘာသာစကား။",
 	"เเเเัั ไ ไ្្္ กÿข 👍🏽 ไทยEnglish日本",
 	"Ελληνικός ΐ کتاب می‌روم Београд क़लम",
+	"hradech градовете dimakan menyapu ženy čt š ь",
 }
 
 func FuzzAnalyze(f *testing.F) {
@@ -38,6 +39,9 @@ func FuzzAnalyze(f *testing.F) {
 		mustAnalyzer(f, AnalyzerConfig{Language: "hi"}),
 		mustAnalyzer(f, AnalyzerConfig{Language: "fa"}),
 		mustAnalyzer(f, AnalyzerConfig{Language: "el"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "cs"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "bg"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "id"}),
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, a := range analyzers {

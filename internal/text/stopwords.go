@@ -251,6 +251,9 @@ func parseStopList(raw string) string {
 // Snowball (in the library used) does not cover.
 var lightStemmers = map[string]func(string) string{
 	"hi": stemHindi,
+	"cs": stemCzech,
+	"bg": stemBulgarian,
+	"id": stemIndonesian,
 }
 
 // segmentedLanguages are accepted although they may have neither stemmer
