@@ -53,11 +53,10 @@
 //   - The Thai dictionary holds compounds, and maximal matching prefers
 //     them: "สภาพภูมิอากาศ" (climate conditions) is one term and does not
 //     match a query for "ภูมิอากาศ" (climate).
-//   - Languages without a stemmer (Armenian, Basque, Bengali, Bulgarian,
-//     Catalan, Czech, Estonian, Galician, Greek, Indonesian, Latvian,
-//     Lithuanian, Nepali, Persian, Serbian, Sorani, Telugu) are normalised
-//     and stopped only; Polish, Ukrainian and Vietnamese get the neutral
-//     chain.
+//   - Languages without a stemmer (Armenian, Basque, Bengali, Catalan,
+//     Estonian, Galician, Greek, Latvian, Lithuanian, Nepali, Persian,
+//     Serbian, Sorani, Telugu) are normalised and stopped only; Polish,
+//     Ukrainian and Vietnamese get the neutral chain.
 //   - Sentence splitting keeps a known abbreviation or dotted acronym from
 //     ending a sentence even when it does ("... moved to the U.S. Then ...").
 //
