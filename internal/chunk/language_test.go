@@ -59,7 +59,7 @@ func TestChunkThaiAtSentences(t *testing.T) {
 		"นักท่องเที่ยวจำนวนมากเดินทางมาเที่ยวทะเลทางภาคใต้",
 	}
 	doc := &base.Document{ID: "th", Text: strings.Join(sents, " "), Language: "th"}
-	chunks := mustNew(t, Config{Size: 60}).Chunk(doc)
+	chunks := mustNew(t, Config{Size: 15}).Chunk(doc)
 	if len(chunks) < 2 {
 		t.Fatalf("got %d chunks; the paragraph should not fit in one", len(chunks))
 	}

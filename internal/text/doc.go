@@ -15,10 +15,11 @@
 // A "token" in CountTokens and chunk sizes is a UAX #29 word segment that
 // contains a letter or a digit, except that every Han, kana and Hangul
 // character counts as one token, since those scripts do not separate words
-// with spaces. Thai, Lao, Khmer and Myanmar text counts one token per
-// character cluster (UAX #29's segment), not per word: chunk sizes there
-// are about three times smaller in words. Model tokens (BPE/WordPiece) are
-// a different unit and live with the models.
+// with spaces, and Thai and Lao text counts one token per word as the
+// dictionary segmenter finds it (one per character cluster where the
+// dictionary has no word). Khmer and Myanmar, without a dictionary, count
+// one token per UAX #29 segment (about a character cluster). Model tokens
+// (BPE/WordPiece) are a different unit and live with the models.
 //
 // # Scripts and languages
 //
