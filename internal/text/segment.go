@@ -57,6 +57,13 @@ func joinsNext(r rune) bool {
 	return r >= 0x0E40 && r <= 0x0E44 || r >= 0x0EC0 && r <= 0x0EC4 || r == 0x17D2 || r == 0x1039
 }
 
+// killedConsonant reports whether seg is a Myanmar consonant killed by
+// asat ("န်"), which closes the syllable before it: UAX #29 makes it a
+// segment of its own.
+func killedConsonant(sc seaScript, seg string) bool {
+	return sc == seaMyanmar && strings.ContainsRune(seg, '\u103A')
+}
+
 //go:embed data/dict/*.txt.gz
 var dictFiles embed.FS
 
@@ -183,7 +190,7 @@ func (st *analysis) addSEA(seg string, off int) bool {
 	if st.seaLen == 0 {
 		st.sea, st.seaStart = sc, off
 		st.seaBounds = append(st.seaBounds[:0], 0)
-	} else if !st.seaJoin {
+	} else if !st.seaJoin && !killedConsonant(sc, seg) {
 		st.seaBounds = append(st.seaBounds, off-st.seaStart)
 	}
 	last, _ := utf8.DecodeLastRuneInString(seg)
