@@ -338,9 +338,12 @@ func onlyScript(text string, script *unicode.RangeTable) string {
 // list, three function words of another are needed to overrule it.
 func preferFunctionWords(text string, b scriptBucket, lang string, conf float64) (string, float64) {
 	fw, hits, lead, counts := functionWordVote(text, b, lang)
-	if fw != "" && fw == lang && hits >= 2 {
+	if fw != "" && fw == lang {
 		// Both kinds of evidence agree.
-		return lang, max(conf, 0.75)
+		if hits >= 2 {
+			return lang, max(conf, 0.75)
+		}
+		return lang, max(conf, 0.6)
 	}
 	if fw == "" || fw == lang || hits <= counts[lang] {
 		return lang, conf
