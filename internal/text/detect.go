@@ -31,6 +31,8 @@ const (
 	bucketGreek
 	bucketThai
 	bucketHebrew
+	bucketLao
+	bucketArmenian
 	numBuckets
 )
 
@@ -45,6 +47,8 @@ var bucketTables = [numBuckets]*unicode.RangeTable{
 	bucketGreek:      unicode.Greek,
 	bucketThai:       unicode.Thai,
 	bucketHebrew:     unicode.Hebrew,
+	bucketLao:        unicode.Lao,
+	bucketArmenian:   unicode.Armenian,
 }
 
 func bucketOf(r rune) scriptBucket {
@@ -102,9 +106,9 @@ var whatlang = func() (m struct {
 // Scripts used by one language (in the scope of this engine) are decided
 // by counting characters (and Cyrillic by the letters only Russian,
 // Ukrainian, Belarusian, Serbian or Macedonian use, when decisive): Hangul → "ko"; Han with kana → "ja", without →
-// "zh"; Devanagari → "hi"; Greek → "el"; Thai → "th"; Hebrew → "he";
-// Arabic script → "ar", or "fa"/"ur" when Persian or Urdu letter forms
-// dominate. Latin and Cyrillic text goes to whatlanggo's trigram models
+// "zh"; Devanagari → "hi"; Greek → "el"; Thai → "th"; Lao → "lo";
+// Armenian → "hy"; Hebrew → "he"; Arabic script → "ar", or "ckb", "ur" or
+// "fa" when Sorani, Urdu or Persian letter forms are frequent. Latin and Cyrillic text goes to whatlanggo's trigram models
 // (restricted to the letters of the dominant script), whose confidence is
 // scaled down for texts under 30 letters. For other scripts whatlanggo
 // decides. The confidence is further multiplied by the share of letters in
@@ -114,7 +118,7 @@ var whatlang = func() (m struct {
 func DetectLanguage(text string) (lang string, confidence float64) {
 	text = prefix(text, detectMaxBytes)
 	var counts [numBuckets]int
-	var arabicYehKaf, persianYehKeheh, persianOnly, urduOnly int
+	var arabicYehKaf, persianYehKeheh, persianOnly, urduOnly, soraniOnly int
 	var cyr [numCyrillicMarks]int
 	letters := 0
 	for _, r := range text {
@@ -144,6 +148,8 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 				persianOnly++
 			case 'ٹ', 'ڈ', 'ڑ', 'ں', 'ے', 'ۓ', 'ہ', 'ھ':
 				urduOnly++
+			case 'ێ', 'ۆ', 'ڵ', 'ڕ', 'ە':
+				soraniOnly++
 			}
 		}
 	}
@@ -182,9 +188,15 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 		return "th", share
 	case bucketHebrew:
 		return "he", share
+	case bucketLao:
+		return "lo", share
+	case bucketArmenian:
+		return "hy", share
 	case bucketArabic:
 		n := counts[bucketArabic]
 		switch {
+		case soraniOnly*50 >= n:
+			return "ckb", share
 		case urduOnly*50 >= n && persianYehKeheh > arabicYehKaf:
 			return "ur", share
 		case persianYehKeheh > arabicYehKaf || persianOnly*50 >= n:
