@@ -106,7 +106,7 @@ var whatlang = func() (m struct {
 // Scripts used by one language (in the scope of this engine) are decided
 // by counting characters (and Cyrillic by the letters only Russian,
 // Ukrainian, Belarusian, Serbian or Macedonian use, when decisive): Hangul → "ko"; Han with kana → "ja", without →
-// "zh"; Devanagari → "hi"; Greek → "el"; Thai → "th"; Lao → "lo";
+// "zh"; Devanagari → "hi" (or "ne" by function words); Greek → "el"; Thai → "th"; Lao → "lo";
 // Armenian → "hy"; Hebrew → "he"; Arabic script → "ar", or "ckb", "ur" or
 // "fa" when Sorani, Urdu or Persian letter forms are frequent. Latin and Cyrillic text goes to whatlanggo's trigram models
 // (restricted to the letters of the dominant script), whose confidence is
@@ -181,6 +181,10 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 		}
 		return "zh", share
 	case bucketDevanagari:
+		// Hindi unless Nepali function words outnumber Hindi ones.
+		if fw, _, _, _ := functionWordVote(text, bucketDevanagari, "hi"); fw == "ne" {
+			return "ne", share
+		}
 		return "hi", share
 	case bucketGreek:
 		return "el", share

@@ -23,7 +23,8 @@ import (
 var detectWordLangs = map[scriptBucket][]string{
 	bucketLatin: {"ca", "cs", "da", "de", "en", "es", "et", "eu", "fi", "fr", "ga", "gl", "hu", "id", "it",
 		"lt", "lv", "nl", "no", "pt", "ro", "sv", "tr"},
-	bucketCyrillic: {"bg", "ru"},
+	bucketCyrillic:   {"bg", "ru"},
+	bucketDevanagari: {"hi", "ne"},
 }
 
 // functionWords maps a lower-cased word to the set (bit i = language i
@@ -110,7 +111,7 @@ func functionWordVote(text string, b scriptBucket, trigram string) (lang string,
 		}
 	}
 	for i, r := range text {
-		if unicode.IsLetter(r) || r == '\'' && start >= 0 {
+		if unicode.IsLetter(r) || (unicode.IsMark(r) || r == '\'') && start >= 0 {
 			if start < 0 {
 				start = i
 			}
