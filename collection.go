@@ -316,15 +316,19 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, _ *WriteOption
 		// this version, not the stored one.
 		stored[d.ID] = store.Version{Hash: d.Hash, Version: d.Version, Created: d.Created}
 	}
-	// Language identification and chunking are per document: run them on
-	// every core.
+	// Language identification (per document, then per chunk) and chunking
+	// run on every core.
 	errs := make([]error, len(writes))
 	parallel(len(writes), func(j int) {
 		w := &writes[j]
-		if w.Doc.Language == "" {
-			w.Doc.Language, _ = text.DetectLanguage(w.Doc.Text)
+		detected := w.Doc.Language == ""
+		if detected {
+			w.Doc.Language = text.ConfidentLanguage(w.Doc.Text) // "" (neutral) when unsure
 		}
 		w.Chunks, errs[j] = c.chunker.ChunkContext(ctx, &w.Doc)
+		if detected && c.cfg.Language == "" {
+			chunk.DetectLanguages(&w.Doc, w.Chunks)
+		}
 		fillRuneStarts(w.Doc.Text, w.Chunks)
 	})
 	if err := errors.Join(errs...); err != nil {

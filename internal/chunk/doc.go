@@ -41,7 +41,9 @@
 //     heading;
 //   - Tokens = text.CountTokens(Text) ≤ Size;
 //   - IDs are base.ChunkID(doc.ID, ordinal) with ordinals from 0; Language
-//     is doc.Language; RuneStart is left for the engine to fill;
+//     is doc.Language (DetectLanguages, which the engine calls when the
+//     document's language was detected rather than given, then sets each
+//     chunk's own); RuneStart is left for the engine to fill;
 //   - a document with empty or white-space text has no chunks.
 //
 // Time is linear in the length of the text and extra memory is bounded by

@@ -74,6 +74,8 @@ type Analyzer struct {
 	lang     string
 	stop     map[string]struct{}
 	stem     func(*snowballstem.Env) bool
+	light    func(string) string // light stemmer, when there is no Snowball one
+	norm     func(string) string // script-aware normaliser, may be nil
 	elisions []string
 	turkish  bool // Turkish lower-casing (I → ı, İ → i)
 	romanian bool // ș ț (comma below) → ş ţ (cedilla), as the stemmer expects
@@ -100,24 +102,45 @@ func NewAnalyzer(cfg AnalyzerConfig) (*Analyzer, error) {
 		return cases.Fold()
 	}
 	stem, hasStem := stemmers[lang]
-	stops, hasStops := stopwordLists[lang]
+	light, hasLight := lightStemmers[lang]
+	stops, hasStops := stopwords(lang)
+	norm, hasNorm := normalizers[lang]
 	switch {
-	case lang == "", lang == "zh", lang == "ja", lang == "ko", hasStem, hasStops:
+	case lang == "", segmentedLanguages[lang], hasStem, hasLight, hasStops, hasNorm:
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrUnsupportedLanguage, cfg.Language)
 	}
 	if hasStem && !cfg.NoStem {
 		a.stem = stem
 	}
+	if hasLight && !cfg.NoStem {
+		a.light = light
+	}
+	a.norm = norm
+	if lang == "ar" && a.stem != nil {
+		// Snowball's Arabic stemmer normalises itself (harakat, tatweel,
+		// hamza forms) and needs teh marbuta to remove it as a suffix.
+		a.norm = nil
+	}
 	a.elisions = elisions[lang]
 	if hasStops && !cfg.KeepStopwords {
 		// Normalise and fold the list exactly as input words are, with an
-		// analyzer of the same folding that neither stops nor stems.
-		plain := &Analyzer{lang: lang, turkish: a.turkish, romanian: a.romanian, cache: newTermCache()}
+		// analyzer of the same folding and normalisation that neither
+		// stops nor stems. In a script the analyzer segments itself, an
+		// entry the segmenter splits is left out rather than stopping its
+		// parts.
+		plain := &Analyzer{lang: lang, turkish: a.turkish, romanian: a.romanian, norm: a.norm, cache: newTermCache()}
 		plain.folders.New = a.folders.New
 		a.stop = make(map[string]struct{})
-		for _, t := range plain.AppendTerms(nil, stops) {
-			a.stop[t] = struct{}{}
+		var terms []string
+		for _, w := range strings.Fields(stops) {
+			terms = plain.AppendTerms(terms[:0], w)
+			if len(terms) > 1 && segmentedLanguages[lang] {
+				continue
+			}
+			for _, t := range terms {
+				a.stop[t] = struct{}{}
+			}
 		}
 	}
 	return a, nil
@@ -167,6 +190,16 @@ type analysis struct {
 	cjkPos           int
 	cjkLen           int // characters in the run so far
 
+	// The run of an unsegmented script (Thai, Lao, Khmer, Myanmar) in
+	// progress: its byte range, the cluster boundaries relative to its
+	// start, and whether the last cluster must join the next.
+	sea              seaScript
+	seaStart, seaEnd int
+	seaLen           int // segments in the run; 0 when none
+	seaBounds        []int
+	seaJoin          bool
+	pieces           []piece
+
 	folded  []byte // case-folding output
 	foldBuf [64]byte
 	unitBuf [32]byte // one normalisation unit
@@ -178,6 +211,11 @@ func (st *analysis) run() {
 	it := words.FromString(st.text)
 	for it.Next() {
 		seg := it.Value()
+		if seg[0] >= 0xE0 && st.addSEA(seg, it.Start()) {
+			st.flushCJK()
+			continue
+		}
+		st.flushSEA()
 		if isASCII(seg) {
 			st.asciiSegment(seg, it.Start())
 		} else {
@@ -185,6 +223,7 @@ func (st *analysis) run() {
 		}
 	}
 	st.flushCJK()
+	st.flushSEA()
 }
 
 // asciiSegment handles a segment that is all ASCII, the common case: no
@@ -375,8 +414,14 @@ func (a *Analyzer) wordTerm(w string) string {
 			w = w[:i]
 		}
 	}
+	if a.norm != nil {
+		w = a.norm(w)
+	}
 	if _, stop := a.stop[w]; stop {
 		return ""
+	}
+	if a.light != nil && stemmable(w) {
+		return a.light(w)
 	}
 	if a.stem == nil || !stemmable(w) {
 		return w

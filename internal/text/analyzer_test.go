@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -69,8 +67,23 @@ func TestAnalyzerTerms(t *testing.T) {
 		{"half-width katakana", AnalyzerConfig{}, "ｶﾞｲﾄﾞ", []string{"ガイ", "イド"}},
 		{"korean", AnalyzerConfig{Language: "ko"}, "한국어 텍스트", []string{"한국", "국어", "텍스", "스트"}},
 		{"mixed latin and CJK in one segment", AnalyzerConfig{}, "iPhone발표", []string{"iphone", "발표"}},
-		{"hindi keeps marks and drops stopwords", AnalyzerConfig{Language: "hi"},
-			"हिंदी भाषा में लिखा", []string{"हिंदी", "भाषा", "लिखा"}},
+		{"hindi keeps marks and drops stopwords", AnalyzerConfig{Language: "hi", NoStem: true},
+			"हिंदी भाषा में लिखा", []string{"हिंदि", "भाषा", "लिखा"}},
+		{"hindi light stemmer conflates inflections", AnalyzerConfig{Language: "hi"},
+			"लड़का लड़के लड़कों", []string{"लडक", "लडक", "लडक"}},
+		{"hindi nukta and chandrabindu", AnalyzerConfig{Language: "hi", NoStem: true},
+			"क़लम कलम हँसी हंसी", []string{"कलम", "कलम", "हंसि", "हंसि"}},
+		{"greek accents and final sigma", AnalyzerConfig{Language: "el"},
+			"Ελληνικός ΕΛΛΗΝΙΚΟΣ ελληνικοσ ΐ", []string{"ελληνικοσ", "ελληνικοσ", "ελληνικοσ", "ι"}},
+		{"turkish dotted and dotless i", AnalyzerConfig{Language: "tr", NoStem: true},
+			"İSTANBUL IRMAK ılık", []string{"istanbul", "ırmak", "ılık"}},
+		{"german sharp s", AnalyzerConfig{Language: "de", NoStem: true, KeepStopwords: true}, "Straße STRASSE", []string{"strasse", "strasse"}},
+		{"arabic letter variants unstemmed", AnalyzerConfig{Language: "ar", NoStem: true, KeepStopwords: true},
+			"أحمد إسلام آمن مكتبة مستشفى كتـــاب كِتَابٌ", []string{"احمد", "اسلام", "امن", "مكتبه", "مستشفي", "كتاب", "كتاب"}},
+		{"persian yeh, keheh and zwnj", AnalyzerConfig{Language: "fa", KeepStopwords: true},
+			"کتاب كتاب ایران ايران می‌روم", []string{"كتاب", "كتاب", "ايران", "ايران", "ميروم"}},
+		{"serbian cyrillic meets latin", AnalyzerConfig{Language: "sr", KeepStopwords: true},
+			"Београд Beograd ђак đak", []string{"beograd", "beograd", "djak", "djak"}},
 		{"invalid UTF-8 separates", AnalyzerConfig{}, "ab\xffcd é\xfeé", []string{"ab", "cd", "é", "é"}},
 	}
 	for _, tt := range tests {
@@ -106,7 +119,7 @@ func TestAnalyzeOffsetsAndPositions(t *testing.T) {
 		{"", "ﬁne Ｈｅｌｌｏ", []string{"fine ﬁne 0", "hello Ｈｅｌｌｏ 1"}},
 		{"", "日本語 x", []string{"日本 日本 0", "本語 本語 1", "x x 3"}},
 		{"", "a 大 b", []string{"a a 0", "大 大 1", "b b 2"}},
-		{"hi", "हिंदी और क़लम", []string{"हिंदी हिंदी 0", norm.NFKC.String("क़लम") + " क़लम 2"}},
+		{"hi", "हिंदी और क़लम", []string{"हिंद हिंदी 0", "कलम क़लम 2"}},
 		{"fr", "l’arbre", []string{"arbre l’arbre 0"}},
 	}
 	for _, tt := range tests {
@@ -123,12 +136,14 @@ func TestAnalyzeOffsetsAndPositions(t *testing.T) {
 
 func TestNewAnalyzerLanguages(t *testing.T) {
 	for _, lang := range []string{"", "en", "de", "es", "fr", "it", "pt", "nl", "ru", "ar", "hi", "sv", "da",
-		"no", "fi", "hu", "ro", "tr", "ga", "ta", "zh", "ja", "ko", "EN", "en-GB", "nb", "nn"} {
+		"no", "fi", "hu", "ro", "tr", "ga", "ta", "zh", "ja", "ko", "EN", "en-GB", "nb", "nn",
+		"bg", "bn", "ca", "ckb", "cs", "el", "et", "eu", "fa", "gl", "hy", "id", "lt", "lv", "ne", "sr", "te",
+		"th", "lo", "km", "my", "ur", "mr", "pt-BR"} {
 		if _, err := NewAnalyzer(AnalyzerConfig{Language: lang}); err != nil {
 			t.Errorf("NewAnalyzer(%q): %v", lang, err)
 		}
 	}
-	for _, lang := range []string{"xx", "english", "el"} {
+	for _, lang := range []string{"xx", "english", "qq", "../ar", "data/stopwords/ar"} {
 		_, err := NewAnalyzer(AnalyzerConfig{Language: lang})
 		if !errors.Is(err, ErrUnsupportedLanguage) {
 			t.Errorf("NewAnalyzer(%q) error = %v, want ErrUnsupportedLanguage", lang, err)
@@ -140,12 +155,31 @@ func TestNewAnalyzerLanguages(t *testing.T) {
 // its own analyzer, i.e. that the lists survive normalisation, folding and
 // elision the same way input text does.
 func TestStopwordListsApply(t *testing.T) {
+	lists := make(map[string]string)
 	for lang, list := range stopwordLists {
+		lists[lang] = list
+	}
+	files, err := stopwordFiles.ReadDir("data/stopwords")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		lang := strings.TrimSuffix(f.Name(), ".txt")
+		if _, ok := lists[lang]; ok {
+			t.Errorf("%s has both a list in stopwords.go and a file; the file is never used", lang)
+		}
+		lists[lang], _ = stopwords(lang)
+	}
+	for lang, list := range lists {
 		a := mustAnalyzer(t, AnalyzerConfig{Language: lang})
+		keep := mustAnalyzer(t, AnalyzerConfig{Language: lang, KeepStopwords: true, NoStem: true})
 		if len(a.stop) < 30 {
 			t.Errorf("%s: only %d stopwords", lang, len(a.stop))
 		}
 		for _, w := range strings.Fields(list) {
+			if segmentedLanguages[lang] && len(keep.AppendTerms(nil, w)) > 1 {
+				continue // split by the segmenter: left out on purpose
+			}
 			if got := a.AppendTerms(nil, w); len(got) != 0 {
 				t.Errorf("%s: stopword %q analysed to %q", lang, w, got)
 			}
@@ -312,6 +346,31 @@ var goldenInputs = []struct{ lang, text string }{
 	{"ja", "東京大学の研究チームは、新しいロボットを開発しました。"},
 	{"ko", "서울대학교 연구팀이 새로운 인공지능 모델을 발표했다."},
 	{"", "Ｆｕｌｌ-width ＡＢＣ, ligatures ﬁ ﬂ, ① ⑵, Ⅻ, and café vs cafe\u0301."},
+	{"bg", "Българските учени публикуваха нови резултати за климата."},
+	{"bn", "বাংলাদেশের বিজ্ঞানীরা জলবায়ু পরিবর্তন নিয়ে নতুন গবেষণা প্রকাশ করেছেন।"},
+	{"ca", "Els investigadors catalans van publicar nous resultats sobre el canvi climàtic."},
+	{"ckb", "زانایانی کوردستان لێکۆڵینەوەیەکی نوێیان بڵاوکردەوە."},
+	{"cs", "Čeští vědci zveřejnili nové výsledky o změně klimatu."},
+	{"el", "Οι Έλληνες επιστήμονες δημοσίευσαν νέα αποτελέσματα για την κλιματική αλλαγή."},
+	{"et", "Eesti teadlased avaldasid uued tulemused kliimamuutuste kohta."},
+	{"eu", "Euskal ikertzaileek klima-aldaketari buruzko emaitza berriak argitaratu zituzten."},
+	{"fa", "پژوهشگران ایرانی نتایج تازه‌ای دربارهٔ تغییرات اقلیمی منتشر کردند."},
+	{"ga", "D'fhoilsigh na heolaithe Éireannacha torthaí nua ar athrú aeráide."},
+	{"gl", "Os investigadores galegos publicaron novos resultados sobre o cambio climático."},
+	{"hy", "Հայ գիտնականները հրապարակել են նոր արդյունքներ կլիմայի փոփոխության մասին։"},
+	{"id", "Para peneliti Indonesia menerbitkan hasil baru tentang perubahan iklim."},
+	{"lt", "Lietuvos mokslininkai paskelbė naujus klimato kaitos rezultatus."},
+	{"lv", "Latvijas zinātnieki publicēja jaunus rezultātus par klimata pārmaiņām."},
+	{"ne", "नेपाली वैज्ञानिकहरूले जलवायु परिवर्तनबारे नयाँ नतिजा प्रकाशित गरे।"},
+	{"sr", "Српски научници објавили су нове резултате о климатским променама."},
+	{"ta", "தமிழ் விஞ்ஞானிகள் காலநிலை மாற்றம் குறித்து புதிய முடிவுகளை வெளியிட்டனர்."},
+	{"te", "తెలుగు శాస్త్రవేత్తలు వాతావరణ మార్పుపై కొత్త ఫలితాలను ప్రచురించారు."},
+	{"tr", "İstanbul'daki bilim insanları iklim değişikliği hakkında yeni sonuçlar yayımladı."},
+	{"th", "นักวิจัยไทยเผยแพร่ผลการศึกษาใหม่เกี่ยวกับการเปลี่ยนแปลงสภาพภูมิอากาศ"},
+	{"lo", "ນັກວິທະຍາສາດລາວໄດ້ເຜີຍແຜ່ຜົນການຄົ້ນຄວ້າໃໝ່"},
+	{"km", "អ្នកស្រាវជ្រាវខ្មែរបានចេញផ្សាយលទ្ធផលថ្មី"},
+	{"my", "မြန်မာသိပ္ပံပညာရှင်များသည် ရလဒ်အသစ်များကို ထုတ်ပြန်ခဲ့သည်။"},
+	{"", "Mixed: English, Ελληνικά, русский, ไทย, 日本語, emoji 👍🏽, zero\u200bwidth and a ctrl\x07char."},
 }
 
 func TestAnalyzeGolden(t *testing.T) {
@@ -350,6 +409,62 @@ func compareGolden(t *testing.T, path, got string) {
 			}
 			if g != w {
 				t.Fatalf("%s differs at line %d:\ngot:  %s\nwant: %s\n(run with -update if the change is intended)", path, i+1, g, w)
+			}
+		}
+	}
+}
+
+// TestAnalyzeLongUnspacedRuns feeds runs without spaces far longer than
+// any word: Thai (dictionary segmentation), Khmer (cluster bigrams), a
+// Latin "word" of 1 MB and emoji. Output must stay proportional and
+// offsets valid; the test would time out if segmentation were quadratic.
+func TestAnalyzeLongUnspacedRuns(t *testing.T) {
+	inputs := map[string]string{
+		"thai":  strings.Repeat("ภาษาไทยเป็นภาษาที่สวยงามมาก", 20_000),
+		"khmer": strings.Repeat("ភាសាខ្មែរ", 20_000),
+		"latin": strings.Repeat("a", 1<<20),
+		"emoji": strings.Repeat("👍🏽\u200d", 50_000),
+		"ctrl":  strings.Repeat("\x00\x07\x1b[0m", 50_000),
+	}
+	a := mustAnalyzer(t, AnalyzerConfig{Language: "th"})
+	for name, s := range inputs {
+		toks := a.Analyze(s)
+		checkTokens(t, s, toks, a.AppendTerms(nil, s))
+		if len(toks) > len(s) {
+			t.Errorf("%s: %d tokens for %d bytes", name, len(toks), len(s))
+		}
+	}
+}
+
+// TestLightStemmersConflate checks each published light stemmer on forms
+// its paper's rules conflate, through the whole analyzer.
+func TestLightStemmersConflate(t *testing.T) {
+	tests := map[string][]string{
+		"hi": {"लड़का", "लड़के", "लड़कों"},
+		"cs": {"hradech", "hrad", "hradem"},
+		"bg": {"градовете", "градове", "град"},
+		"id": {"makanan", "makan", "dimakan"},
+	}
+	if len(tests) != len(lightStemmers) {
+		t.Fatalf("%d cases for %d light stemmers", len(tests), len(lightStemmers))
+	}
+	for lang, forms := range tests {
+		a := mustAnalyzer(t, AnalyzerConfig{Language: lang, KeepStopwords: true})
+		want := a.AppendTerms(nil, forms[0])
+		if len(want) != 1 {
+			t.Fatalf("%s: %q → %q", lang, forms[0], want)
+		}
+		for _, f := range forms[1:] {
+			if got := a.AppendTerms(nil, f); !slices.Equal(got, want) {
+				t.Errorf("%s: %q → %q, %q → %q; want one equal term", lang, forms[0], want, f, got)
+			}
+		}
+	}
+	// Stems never vanish, whatever the word.
+	for lang, stem := range lightStemmers {
+		for _, w := range []string{"a", "ab", "e", "že", "ия", "meng", "di", "се", "ка"} {
+			if stem(w) == "" {
+				t.Errorf("%s: %q stemmed to nothing", lang, w)
 			}
 		}
 	}

@@ -102,3 +102,24 @@ func BenchmarkAppendTermsSciFact(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAnalyzeThai measures dictionary segmentation (maximal matching)
+// on Thai prose without spaces between words.
+func BenchmarkAnalyzeThai(b *testing.B) {
+	s := strings.Repeat("นักวิจัยไทยเผยแพร่ผลการศึกษาใหม่เกี่ยวกับการเปลี่ยนแปลงสภาพภูมิอากาศ ", 40)
+	a := mustAnalyzer(b, AnalyzerConfig{Language: "th"})
+	a.AppendTerms(nil, s) // load the dictionary
+	b.SetBytes(int64(len(s)))
+	var dst []string
+	for b.Loop() {
+		dst = a.AppendTerms(dst[:0], s)
+	}
+}
+
+// BenchmarkLoadThaiDictionary measures the one-time cost of the embedded
+// Thai word list (decompress, parse, sort).
+func BenchmarkLoadThaiDictionary(b *testing.B) {
+	for b.Loop() {
+		loadDict("data/dict/th.txt.gz")
+	}
+}

@@ -31,6 +31,8 @@ const (
 	bucketGreek
 	bucketThai
 	bucketHebrew
+	bucketLao
+	bucketArmenian
 	numBuckets
 )
 
@@ -45,6 +47,8 @@ var bucketTables = [numBuckets]*unicode.RangeTable{
 	bucketGreek:      unicode.Greek,
 	bucketThai:       unicode.Thai,
 	bucketHebrew:     unicode.Hebrew,
+	bucketLao:        unicode.Lao,
+	bucketArmenian:   unicode.Armenian,
 }
 
 func bucketOf(r rune) scriptBucket {
@@ -62,6 +66,22 @@ func bucketOf(r rune) scriptBucket {
 	return bucketOther
 }
 
+// trigramLanguages are the languages the trigram models may answer: those
+// Quarry has an analyzer for, and other widely used languages of the
+// scripts the models decide. Languages outside the set are rarely what an
+// enterprise indexes and, on a short sentence, mostly wrong guesses
+// (English questions come out as Afrikaans, Tagalog or Malagasy); text in
+// them would get the language-neutral chain anyway.
+var trigramLanguages = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, c := range strings.Fields(`ar bg bn ca cs da de el en es et eu fa fi fr ga gl he hi hu hy id it ja
+		ka ko lt lv mr ne nl no pt ro ru sr sv ta te th tr uk ur zh
+		pl sk sl hr be mk vi az kk ms am gu pa kn ml si my km lo`) {
+		m[c] = true
+	}
+	return m
+}()
+
 // whatlang maps whatlanggo's languages to ISO 639-1 and restricts
 // trigram detection to languages that have a 639-1 code.
 var whatlang = func() (m struct {
@@ -71,7 +91,7 @@ var whatlang = func() (m struct {
 	m.iso = make(map[whatlanggo.Lang]string)
 	m.options.Whitelist = make(map[whatlanggo.Lang]bool)
 	for l := range whatlanggo.Langs {
-		if code := l.Iso6391(); code != "" {
+		if code := l.Iso6391(); code != "" && trigramLanguages[code] {
 			m.iso[l] = code
 			m.options.Whitelist[l] = true
 		}
@@ -86,9 +106,9 @@ var whatlang = func() (m struct {
 // Scripts used by one language (in the scope of this engine) are decided
 // by counting characters (and Cyrillic by the letters only Russian,
 // Ukrainian, Belarusian, Serbian or Macedonian use, when decisive): Hangul → "ko"; Han with kana → "ja", without →
-// "zh"; Devanagari → "hi"; Greek → "el"; Thai → "th"; Hebrew → "he";
-// Arabic script → "ar", or "fa"/"ur" when Persian or Urdu letter forms
-// dominate. Latin and Cyrillic text goes to whatlanggo's trigram models
+// "zh"; Devanagari → "hi" (or "ne" by function words); Greek → "el"; Thai → "th"; Lao → "lo";
+// Armenian → "hy"; Hebrew → "he"; Arabic script → "ar", or "ckb", "ur" or
+// "fa" when Sorani, Urdu or Persian letter forms are frequent. Latin and Cyrillic text goes to whatlanggo's trigram models
 // (restricted to the letters of the dominant script), whose confidence is
 // scaled down for texts under 30 letters. For other scripts whatlanggo
 // decides. The confidence is further multiplied by the share of letters in
@@ -98,7 +118,7 @@ var whatlang = func() (m struct {
 func DetectLanguage(text string) (lang string, confidence float64) {
 	text = prefix(text, detectMaxBytes)
 	var counts [numBuckets]int
-	var arabicYehKaf, persianYehKeheh, persianOnly, urduOnly int
+	var arabicYehKaf, persianYehKeheh, persianOnly, urduOnly, soraniOnly int
 	var cyr [numCyrillicMarks]int
 	letters := 0
 	for _, r := range text {
@@ -128,6 +148,8 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 				persianOnly++
 			case 'ٹ', 'ڈ', 'ڑ', 'ں', 'ے', 'ۓ', 'ہ', 'ھ':
 				urduOnly++
+			case 'ێ', 'ۆ', 'ڵ', 'ڕ', 'ە':
+				soraniOnly++
 			}
 		}
 	}
@@ -159,6 +181,10 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 		}
 		return "zh", share
 	case bucketDevanagari:
+		// Hindi unless Nepali function words outnumber Hindi ones.
+		if fw, _, _, _ := functionWordVote(text, bucketDevanagari, "hi"); fw == "ne" {
+			return "ne", share
+		}
 		return "hi", share
 	case bucketGreek:
 		return "el", share
@@ -166,9 +192,15 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 		return "th", share
 	case bucketHebrew:
 		return "he", share
+	case bucketLao:
+		return "lo", share
+	case bucketArmenian:
+		return "hy", share
 	case bucketArabic:
 		n := counts[bucketArabic]
 		switch {
+		case soraniOnly*50 >= n:
+			return "ckb", share
 		case urduOnly*50 >= n && persianYehKeheh > arabicYehKaf:
 			return "ur", share
 		case persianYehKeheh > arabicYehKaf || persianOnly*50 >= n:
@@ -182,9 +214,17 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 		lang, conf := "", 0.0
 		if best == bucketCyrillic {
 			lang, conf = cyrillicByLetters(cyr)
+			if lang == "ru?" {
+				lang = "ru"
+				if fw, _, _, _ := functionWordVote(text, bucketCyrillic, "ru"); fw == "bg" {
+					lang = "bg"
+				}
+			}
 		}
 		if lang == "" {
-			lang, conf = trigramDetect(onlyScript(prefix(text, 4*detectTrigramBytes), bucketTables[best]))
+			scriptText := onlyScript(prefix(text, 4*detectTrigramBytes), bucketTables[best])
+			lang, conf = trigramDetect(scriptText)
+			lang, conf = preferFunctionWords(scriptText, best, lang, conf)
 		}
 		if lang == "" {
 			return "", 0
@@ -253,6 +293,12 @@ func cyrillicByLetters(c [numCyrillicMarks]int) (string, float64) {
 		return "mk", 1
 	case c[cyrSerbian] > 0 && c[cyrRussian] == 0:
 		return "sr", 1
+	case others == 0 && c[cyrBulgarianHS] == 0:
+		// None of the letters that mark the other alphabets: Russian or
+		// (rarely, without ъ) Bulgarian. Trigram models guess Ukrainian,
+		// Serbian or Macedonian for such short Russian texts; the function
+		// words decide between the two possible languages.
+		return "ru?", 0.75
 	}
 	return "", 0
 }
@@ -299,4 +345,45 @@ func onlyScript(text string, script *unicode.RangeTable) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// preferFunctionWords overrides the trigram model's guess when the
+// function words of another language outnumber those of the guess: on a
+// sentence or two, a few function words are stronger evidence than the
+// character trigrams. When the trigram guess is a language without a word
+// list, three function words of another are needed to overrule it.
+func preferFunctionWords(text string, b scriptBucket, lang string, conf float64) (string, float64) {
+	fw, hits, lead, counts := functionWordVote(text, b, lang)
+	if fw != "" && fw == lang {
+		// Both kinds of evidence agree.
+		if hits >= 2 {
+			return lang, max(conf, 0.75)
+		}
+		return lang, max(conf, 0.6)
+	}
+	if fw == "" || fw == lang || hits <= counts[lang] {
+		return lang, conf
+	}
+	inVote := false
+	for _, l := range detectWordLangs[b] {
+		inVote = inVote || l == lang
+	}
+	if !inVote && lang != "" && hits < 3 {
+		return lang, conf
+	}
+	return fw, 0.5 + 0.5*float64(lead)/float64(hits)
+}
+
+// MinConfidence is the confidence from which DetectLanguage's answer is
+// used to pick an analyzer; below it, text gets the language-neutral
+// chain.
+const MinConfidence = 0.5
+
+// ConfidentLanguage returns DetectLanguage's answer for s when its
+// confidence is at least MinConfidence, else "" (language-neutral).
+func ConfidentLanguage(s string) string {
+	if lang, conf := DetectLanguage(s); conf >= MinConfidence {
+		return lang
+	}
+	return ""
 }

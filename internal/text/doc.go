@@ -15,8 +15,32 @@
 // A "token" in CountTokens and chunk sizes is a UAX #29 word segment that
 // contains a letter or a digit, except that every Han, kana and Hangul
 // character counts as one token, since those scripts do not separate words
-// with spaces. Model tokens (BPE/WordPiece) are a different unit and live
-// with the models.
+// with spaces, and Thai and Lao text counts one token per word as the
+// dictionary segmenter finds it (one per character cluster where the
+// dictionary has no word). Khmer and Myanmar, without a dictionary, count
+// one token per UAX #29 segment (about a character cluster). Model tokens
+// (BPE/WordPiece) are a different unit and live with the models.
+//
+// # Scripts and languages
+//
+// Segmentation depends on the script, whatever the analyzer's language:
+// UAX #29 words for alphabets and abugidas with spaces; overlapping
+// character bigrams for Han, kana and Hangul; dictionary words by maximal
+// matching for Thai (PyThaiNLP's word list) and Lao (the Lao-Dictionary
+// list), with cluster bigrams for stretches the dictionary does not cover;
+// cluster bigrams for Khmer and Myanmar. The language then adds a
+// normaliser (normalize.go), stopwords (stopwords.go, data/stopwords) and a
+// stemmer (Snowball, or a published light stemmer in lightstem.go).
+// docs/languages.md has the table; data/NOTICE names every data file's
+// source and licence.
+//
+// Language identification (DetectLanguage) decides single-language
+// scripts by counting characters, and Latin and Cyrillic text by
+// whatlanggo's trigram models, restricted to languages an enterprise is
+// likely to index, overruled by function-word votes (Snowball stop lists)
+// where those disagree: on a single sentence the function words are the
+// stronger evidence. ConfidentLanguage returns "" below MinConfidence, for
+// the language-neutral chain.
 //
 // # Concurrency
 //
@@ -27,11 +51,13 @@
 //
 // # Caveats
 //
-//   - Scripts without spaces other than CJK (Thai, Lao, Khmer, Myanmar) are
-//     not segmented into words: UAX #29 yields one segment per character,
-//     and each becomes a term.
-//   - Hindi has stopwords but no stemmer (Snowball has none in the library
-//     used); Irish and Tamil are stemmed but have no stopword list.
+//   - The Thai dictionary holds compounds, and maximal matching prefers
+//     them: "สภาพภูมิอากาศ" (climate conditions) is one term and does not
+//     match a query for "ภูมิอากาศ" (climate).
+//   - Languages without a stemmer (Armenian, Basque, Bengali, Catalan,
+//     Estonian, Galician, Greek, Latvian, Lithuanian, Nepali, Persian,
+//     Serbian, Sorani, Telugu) are normalised and stopped only; Polish,
+//     Ukrainian and Vietnamese get the neutral chain.
 //   - Sentence splitting keeps a known abbreviation or dotted acronym from
 //     ending a sentence even when it does ("... moved to the U.S. Then ...").
 //
@@ -40,6 +66,9 @@
 // Segmentation (uax29), normalisation and case folding (x/text), stemming
 // (snowballstem) and trigram language models (whatlanggo) come from
 // libraries; this package only composes them, keeps offsets exact, adds CJK
-// bigrams, stopword lists and the sentence-boundary corrections, and caches
-// per-word results for speed.
+// bigrams, the Thai/Lao segmenter (no maintained Go library does
+// dictionary maximal matching with exact offsets), normalisers and light
+// stemmers written from their published descriptions, stopword lists and
+// the sentence-boundary corrections, and caches per-word results for
+// speed.
 package text

@@ -26,3 +26,24 @@ func Example() {
 	// 10 tokens
 	// de
 }
+
+// Thai is written without spaces between words and without sentence
+// punctuation: the analyzer segments words with a dictionary, and
+// Sentences ends sentences at the spaces the segmenter confirms.
+func Example_thai() {
+	an, err := text.NewAnalyzer(text.AnalyzerConfig{Language: "th"})
+	if err != nil {
+		panic(err)
+	}
+	doc := "ประเทศไทยมีประชากรประมาณเจ็ดสิบล้านคน ภาษาไทยเป็นภาษาราชการของประเทศไทย"
+	fmt.Println(an.AppendTerms(nil, doc))
+	for _, sp := range text.Sentences(doc) {
+		fmt.Println(doc[sp.Start:sp.End])
+	}
+	fmt.Println(text.ConfidentLanguage(doc))
+	// Output:
+	// [ประเทศ ไทย ประชากร ประมาณ เจ็ดสิบ ล้าน คน ภาษาไทย ภาษาราชการ ประเทศ ไทย]
+	// ประเทศไทยมีประชากรประมาณเจ็ดสิบล้านคน
+	// ภาษาไทยเป็นภาษาราชการของประเทศไทย
+	// th
+}

@@ -2,6 +2,7 @@ package text
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,12 @@ var fuzzSeeds = []string{
 	"a\u0301\u0301b \u200d\u200dc",
 	"\xff\xfe日\xe6本",
 	"He said \"Stop.\" Then... what?",
+	"ภาษาไทยเป็นภาษาที่สวยงาม และมีประวัติศาสตร์ยาวนาน ประเทศไทยมีประชากรมาก",
+	"ພາສາລາວເປັນພາສາທີ່ສວຍງາມ ປະເທດລາວ",
+	"ភាសាខ្មែរជាភាសាផ្លូវការ។ မြန်မာဘာသာစကား။",
+	"เเเเัั ไ ไ្្္ กÿข 👍🏽 ไทยEnglish日本",
+	"Ελληνικός ΐ کتاب می‌روم Београд क़लम",
+	"hradech градовете dimakan menyapu ženy čt š ь",
 }
 
 func FuzzAnalyze(f *testing.F) {
@@ -28,6 +35,13 @@ func FuzzAnalyze(f *testing.F) {
 		mustAnalyzer(f, AnalyzerConfig{Language: "fr"}),
 		mustAnalyzer(f, AnalyzerConfig{Language: "tr"}),
 		mustAnalyzer(f, AnalyzerConfig{Language: "ar"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "th"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "hi"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "fa"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "el"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "cs"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "bg"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "id"}),
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, a := range analyzers {
@@ -68,6 +82,29 @@ func FuzzCountTokens(f *testing.F) {
 		}
 		if c := CountTokens(s); c != n {
 			t.Fatalf("%q: CountTokens %d, TokensSeq yielded %d", s, c, n)
+		}
+	})
+}
+
+// FuzzSegmentThai checks the dictionary segmenter directly: pieces tile
+// the run in order on cluster boundaries, whatever the input.
+func FuzzSegmentThai(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, w := range strings.Fields(s) {
+			ps := seaPieces(w)
+			at := 0
+			for _, p := range ps {
+				if p.start != at || p.end <= p.start || p.end > len(w) {
+					t.Fatalf("%q: pieces %v do not tile the word", w, ps)
+				}
+				at = p.end
+			}
+			if at != len(w) {
+				t.Fatalf("%q: pieces %v end at %d", w, ps, at)
+			}
 		}
 	})
 }

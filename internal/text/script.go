@@ -104,3 +104,5 @@ func TrimSpan(s string, start, end int) (int, int) {
 	}
 	return start, end
 }
+
+func isMarkRune(r rune) bool { return r >= utf8.RuneSelf && unicode.IsMark(r) }

@@ -26,6 +26,13 @@ import (
 //   - the boundary is a single line break with no terminator before it (a
 //     hard-wrapped line), unless the next line starts a list item.
 //
+// Thai and Lao mark no sentence end with punctuation: a space between two
+// letters of those scripts is where a sentence may end, and it is taken as
+// one when the dictionary segmenter finds at least minSpacedWords words on
+// each side and the word after the space is not one that continues a
+// clause ("และ" and, "ที่" that, ...). Khmer and Myanmar have their own
+// full stops (។ ။), which UAX #29 knows.
+//
 // A blank line always ends a sentence. Known limitation: an abbreviation
 // or acronym that really ends a sentence ("... in the U.S. Then ...") does
 // not split it.
@@ -54,14 +61,14 @@ func SentencesSeq(text string) iter.Seq[Span] {
 					cur.End = e
 					continue
 				}
-				if !yield(cur) {
+				if !splitSpaced(text, cur, yield) {
 					return
 				}
 			}
 			cur, have = Span{s, e}, true
 		}
 		if have {
-			yield(cur)
+			splitSpaced(text, cur, yield)
 		}
 	}
 }

@@ -133,3 +133,34 @@ func BenchmarkSentences(b *testing.B) {
 		}
 	}
 }
+
+func TestSentencesThaiAndLao(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{
+			"ประเทศไทยมีประชากรประมาณเจ็ดสิบล้านคน กรุงเทพมหานครเป็นเมืองหลวงของประเทศ และเป็นศูนย์กลางทางเศรษฐกิจ ภาษาไทยเป็นภาษาราชการ",
+			[]string{"ประเทศไทยมีประชากรประมาณเจ็ดสิบล้านคน", "กรุงเทพมหานครเป็นเมืองหลวงของประเทศ และเป็นศูนย์กลางทางเศรษฐกิจ", "ภาษาไทยเป็นภาษาราชการ"},
+		},
+		// Too few words on one side: no split.
+		{"สวัสดี ครับ", []string{"สวัสดี ครับ"}},
+		// A space before a number is not a candidate.
+		{"ประเทศไทยมีประชากรประมาณ 70 ล้านคน", []string{"ประเทศไทยมีประชากรประมาณ 70 ล้านคน"}},
+		{
+			"ປະເທດລາວມີພົນລະເມືອງຫຼາຍລ້ານຄົນ ນະຄອນຫຼວງວຽງຈັນເປັນນະຄອນຫຼວງຂອງປະເທດ",
+			[]string{"ປະເທດລາວມີພົນລະເມືອງຫຼາຍລ້ານຄົນ", "ນະຄອນຫຼວງວຽງຈັນເປັນນະຄອນຫຼວງຂອງປະເທດ"},
+		},
+		// Latin sentences around Thai keep the usual rules.
+		{"Hello world. ภาษาไทยเป็นภาษาราชการของประเทศไทย", []string{"Hello world.", "ภาษาไทยเป็นภาษาราชการของประเทศไทย"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, sp := range Sentences(tt.in) {
+			got = append(got, tt.in[sp.Start:sp.End])
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Sentences(%q):\n got  %q\n want %q", tt.in, got, tt.want)
+		}
+	}
+}

