@@ -224,6 +224,7 @@ func (c *clockWriter) Write(b []byte) (int, error) {
 		c.once()
 		c.n++
 		if c.drop && c.n > 2 {
+			time.Sleep(300 * time.Millisecond) // the browser reads what came before the network dies
 			panic(http.ErrAbortHandler)
 		}
 	}
@@ -276,6 +277,7 @@ type uiReport struct {
 	FirstTokenMS   map[string]float64 `json:"first_token_epoch_ms"`
 	ColdLoadMS     float64            `json:"cold_load_ms"`
 	ColdLoadsMS    []float64          `json:"cold_loads_ms"`
+	LoadDetail     []any              `json:"load_detail"`
 	PageBytes      int                `json:"page_bytes"`
 	ConsoleErrors  []string           `json:"console_errors"`
 	FailedRequests []string           `json:"failed_requests"`
@@ -362,6 +364,7 @@ func TestWebUIInRealBrowser(t *testing.T) {
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("report: %v\n%s\n%s", err, out, stderr.Bytes())
 	}
+	t.Logf("load detail: %v", rep.LoadDetail)
 	for _, p := range rep.Passed {
 		t.Logf("pass: %s", p)
 	}

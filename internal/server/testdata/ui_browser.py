@@ -82,12 +82,12 @@ def overflow(page):
     }""")
 
 
-def shoot(page, name):
+def shoot(page, name, full=True):
     for width in (390, 1400):
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(150)
         path = os.path.join(cfg["artifacts"], "%s-%d.png" % (name, width))
-        page.screenshot(path=path, full_page=True)
+        page.screenshot(path=path, full_page=full)
         rep["screenshots"].append(path)
         o = overflow(page)
         check("no horizontal overflow on %s at %d px" % (name, width), not o, o)
@@ -119,8 +119,10 @@ def run(p):
         pg.goto(BASE + "/?collection=rocks#/chat", wait_until="load")
         nav = pg.evaluate("""() => { const n = performance.getEntriesByType('navigation')[0];
           const res = performance.getEntriesByType('resource').filter(r => /\\/static\\/.*\\.(js|css)$/.test(r.name));
-          return {load: n.loadEventEnd - n.startTime, bytes: n.decodedBodySize + res.reduce((a, r) => a + r.decodedBodySize, 0)}; }""")
+          rep_t = {resp: n.responseEnd, dcl: n.domContentLoadedEventEnd, res: res.map(r => [r.name.split('/').pop(), Math.round(r.startTime), Math.round(r.responseEnd)])};
+          return {timing: rep_t, load: n.loadEventEnd - n.startTime, bytes: n.decodedBodySize + res.reduce((a, r) => a + r.decodedBodySize, 0)}; }""")
         loads.append(nav["load"])
+        rep.setdefault("load_detail", []).append(nav["timing"])
         rep["page_bytes"] = nav["bytes"]
         ctx.close()
     rep["cold_load_ms"] = statistics.median(loads)
@@ -196,7 +198,7 @@ def run(p):
     check("doc title", page.locator("#doc-title").inner_text() in ("Granite", "Basalt"))
     page.check("#show-chunks")
     check("chunk boundaries on demand", page.locator(".chunk-label").count() >= 1)
-    shoot(page, "document")
+    shoot(page, "document", full=False)
     page.uncheck("#show-chunks")
     page.go_back()
     page.wait_for_selector("#view-chat:not([hidden]) #thread > li.turn")
@@ -254,6 +256,8 @@ def run(p):
     page.go_back()
     page.wait_for_selector("#view-chat:not([hidden]) #thread > li.turn")
 
+    shoot(page, "chat", full=False)
+
     # --- huge answer ------------------------------------------------------------------
     t = ask(page, "Write a huge essay on granite")
     n = len(t.locator(".answer-text").inner_text())
@@ -261,7 +265,6 @@ def run(p):
     check("huge answer: markers still clickable", t.locator("a.cite").count() >= 6)
     o = overflow(page)
     check("huge answer does not overflow", not o, o)
-    shoot(page, "chat")
 
     # --- errors the user must see -------------------------------------------------------
     with expected_errors():
@@ -285,7 +288,7 @@ def run(p):
     check("dark theme toggle", page.evaluate("() => document.documentElement.dataset.theme") == "dark" and bg0 != bg1, (bg0, bg1))
     page.goto(BASE + "/?collection=rocks#/doc?c=rocks&id=rivers")
     page.wait_for_selector("#doc-text:has-text('河流')")
-    shoot(page, "document-dark-multiscript")
+    shoot(page, "document-dark-multiscript", full=False)
     page.click("#theme-btn")  # auto
     page.wait_for_timeout(50)
 
