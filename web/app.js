@@ -434,14 +434,22 @@ function statusLine(ans) {
   return row;
 }
 
+const cardContext = 240; // characters shown around a cited span
+
 function sourceCard(card, col) {
   const h = card.hit;
   const c0 = card.cites[0];
   const title = (h && h.title) || c0.title || c0.doc_id;
   let body;
   if (h) {
+    // The cited spans with some context around them, not the whole chunk.
+    const all = Array.from(h.text);
     const ranges = card.cites.map((c) => ({ start: c.start - h.start, end: c.end - h.start }));
-    body = spans(Array.from(h.text), ranges, () => ({ class: "cited" }));
+    const from = Math.max(0, Math.min(...ranges.map((r) => r.start)) - cardContext);
+    const to = Math.min(all.length, Math.max(...ranges.map((r) => r.end)) + cardContext);
+    body = spans(all.slice(from, to), ranges.map((r) => ({ start: r.start - from, end: r.end - from })), () => ({ class: "cited" }));
+    if (from > 0) body.unshift("…");
+    if (to < all.length) body.push("…");
   } else {
     body = [el("mark", { class: "cited" }, c0.text)];
   }
@@ -869,7 +877,18 @@ function uploadOne(col, file) {
           fail("not added: " + ((one.error && (one.error.message || one.error)) || one.reason || one.status));
           return;
         }
-        status.textContent = "added" + (one && one.status ? " (" + one.status + (one.chunks !== undefined ? ", " + one.chunks + " chunks" : "") + ")" : "");
+        if (data && data.error) {
+          fail("failed: " + data.error.message);
+          return;
+        }
+        const counts = [];
+        if (one && one.documents !== undefined) counts.push(one.documents + " document(s)");
+        if (one && one.created) counts.push(one.created + " new");
+        if (one && one.updated) counts.push(one.updated + " updated");
+        if (one && one.unchanged) counts.push(one.unchanged + " unchanged");
+        if (one && one.chunks !== undefined) counts.push(one.chunks + " chunks");
+        if (one && one.status) counts.unshift(one.status);
+        status.textContent = "added" + (counts.length ? " (" + counts.join(", ") + ")" : "");
         li.classList.add("done");
         resolve(true);
         return;
@@ -884,6 +903,8 @@ function uploadOne(col, file) {
       fail("failed: " + describe(xhr.status, data, xhr.statusText));
     };
     const form = new FormData();
+    const sc = scope();
+    if (sc.tenant) form.append("tenant", sc.tenant); // fields go before the files
     form.append("files", file, file.name);
     status.textContent = "uploading";
     xhr.send(form);
@@ -1003,6 +1024,10 @@ async function scrape() {
     text = await res.text();
   } catch (e) {
     $("metrics-status").textContent = "Reading /metrics failed: " + e.message;
+    if (e.status === 401 || e.status === 403) {
+      clearInterval(metricsTimer); // an admin key is needed: stop asking
+      metricsTimer = null;
+    }
     return;
   }
   const p = parseProm(text);
@@ -1029,10 +1054,11 @@ async function scrape() {
       hit: lookups > 0 ? (100 * (now.hits - lastScrape.hits)) / lookups : null,
     });
     while (samples.length > metricsKeep) samples.shift();
+    if (samples.length % 6 === 0) store.set("metrics", samples);
   }
   lastScrape = now;
   $("metrics-status").textContent = samples.length ? "Last sample " + new Date(now.t).toLocaleTimeString() + " · " + samples.length + " samples" : "Collecting the first interval…";
-  drawCharts();
+  if (currentView === "metrics") drawCharts();
 }
 
 function ms(s) {
@@ -1066,6 +1092,10 @@ function drawCharts() {
     def.series.forEach(([k], i) => {
       const pts = samples.filter((s) => s[k] !== null && isFinite(s[k])).map((s) => x(s.t).toFixed(1) + "," + y(s[k]).toFixed(1));
       if (pts.length) g.append(svg("polyline", { points: pts.join(" "), class: "line s" + i }));
+      if (pts.length) {
+        const [cx, cy] = pts[pts.length - 1].split(",");
+        g.append(svg("circle", { cx, cy, r: 3, class: "dot s" + i }));
+      }
     });
     const legend = el("p", { class: "legend" }, ...def.series.map(([k, label], i) => el("span", { class: "key s" + i }, label + ": " + fmtLast(k, def.unit))));
     return el("figure", { class: "chart-box" }, el("figcaption", {}, def.title), g, legend);
@@ -1090,17 +1120,20 @@ function latest(def) {
   return def.series.map(([k, label]) => label + " " + fmtLast(k, def.unit)).join(", ");
 }
 
+// Sampling starts when the metrics page is first opened and goes on in
+// the background while the tab is open, so the charts cover the last hour;
+// the samples are kept in session storage across reloads.
 function startMetrics() {
-  if (metricsTimer) return;
   $("metrics-every").textContent = String(metricsEvery / 1000);
+  if (!samples.length) samples.push(...store.get("metrics", []).filter((s) => s.t > Date.now() - metricsKeep * metricsEvery));
   drawCharts();
-  scrape();
+  if (metricsTimer) return;
+  scrape().then(() => setTimeout(scrape, 1000)); // a first interval at once
   metricsTimer = setInterval(scrape, metricsEvery);
 }
 
 function stopMetrics() {
-  if (metricsTimer) clearInterval(metricsTimer);
-  metricsTimer = null;
+  store.set("metrics", samples);
 }
 
 // ---- start ------------------------------------------------------------------
@@ -1227,6 +1260,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("feedback-link").addEventListener("click", downloadFeedback);
 
   window.addEventListener("hashchange", route);
+  window.addEventListener("pagehide", () => samples.length && store.set("metrics", samples));
   loadCollections().then(() => {
     route();
     // ?q=… asks on load, so answers can be linked to.
