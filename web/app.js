@@ -231,6 +231,7 @@ async function loadCollections() {
     return collections;
   } catch (e) {
     showError("Loading collections failed: " + e.message);
+    if (e.status === 401 && $("settings").hidden) $("settings-btn").click(); // show the key field
     return [];
   }
 }
@@ -693,12 +694,15 @@ async function runDebug() {
     return;
   }
   const reranker = info.config && info.config.reranker;
+  // Each list before reranking; with a reranker, a fourth list after it.
+  // cmp is the list whose ranks the movement arrows compare with.
+  const nr = reranker ? { no_rerank: true } : {};
   const cols = [
-    { key: "bm25", title: "BM25", body: { ...base, mode: "bm25" }, help: scoreHelp.bm25 },
-    { key: "dense", title: "Dense", body: { ...base, mode: "dense" }, help: scoreHelp.dense },
-    { key: "fused", title: "Fused (" + fusion + ")", body: hybrid, help: scoreHelp[fusion] },
+    { key: "bm25", title: "BM25", body: { ...base, mode: "bm25", ...nr }, help: scoreHelp.bm25 },
+    { key: "dense", title: "Dense", body: { ...base, mode: "dense", ...nr }, help: scoreHelp.dense, cmp: 0 },
+    { key: "fused", title: "Fused (" + fusion + ")", body: { ...hybrid, ...nr }, help: scoreHelp[fusion], cmp: 0 },
   ];
-  if (reranker) for (const c of cols) c.help = scoreHelp.rerank + " (" + reranker + "; the API reranks every mode)";
+  if (reranker) cols.push({ key: "rerank", title: "Reranked", body: hybrid, help: scoreHelp.rerank + " (" + reranker + ")", cmp: 2 });
   const results = await Promise.all(cols.map((c) =>
     api("POST", colPath(col, "/search"), c.body).then((r) => ({ ...c, res: r }), (e) => ({ ...c, err: e }))));
   const ts = terms(q);
@@ -709,7 +713,8 @@ async function runDebug() {
     if (r.err) {
       return el("section", { class: "col", "aria-label": r.title }, head, el("p", { class: "error-text" }, "Not available: " + r.err.message));
     }
-    const prev = i === 0 ? null : i === 2 ? ranks[0] : ranks[0];
+    const prev = r.cmp === undefined ? null : ranks[r.cmp];
+    const prevName = r.cmp === undefined ? "" : results[r.cmp].title;
     const list = el("ol", { class: "dbg-list" });
     r.res.results.forEach((h, j) => {
       let move = "";
@@ -718,13 +723,13 @@ async function runDebug() {
         const before = prev.get(h.chunk_id);
         if (!before) {
           move = "new";
-          moveTitle = "Not in the BM25 list";
+          moveTitle = "Not in the " + prevName + " list";
         } else if (before !== j + 1) {
           move = (before > j + 1 ? "▲" : "▼") + Math.abs(before - (j + 1));
-          moveTitle = "Rank " + before + " in BM25";
+          moveTitle = "Rank " + before + " in " + prevName;
         } else {
           move = "=";
-          moveTitle = "Same rank as in BM25";
+          moveTitle = "Same rank as in " + prevName;
         }
       }
       const inOthers = results.filter((o, k) => k !== i && ranks[k].has(h.chunk_id)).map((o, k2) => o.title + " #" + ranks[results.indexOf(o)].get(h.chunk_id));
@@ -746,8 +751,9 @@ async function runDebug() {
     ["alpha", hybrid.alpha !== undefined ? hybrid.alpha : fusion === "weighted" ? "0.5 (default)" : "–"],
     ["ef", base.ef || (v.index === "ivf" ? "nprobe " + (v.nprobe || "default") : "ef_search " + (v.ef_search || "default"))],
     ["embedding", info.config.embedding || "none"], ["vector index", v.index || "–"], ["reranker", reranker || "none"]];
-  $("debug-settings").replaceChildren(el("dl", { class: "settings" }, ...settings.flatMap(([k, val]) => [el("dt", {}, k), el("dd", {}, String(val))])));
-  $("debug-curl").textContent = curlFor(colPath(col, "/search"), hybrid);
+  $("debug-settings").replaceChildren(el("dl", { class: "settings" }, ...settings.flatMap(([k, val]) => [el("dt", {}, k), el("dd", {}, String(val))])),
+    reranker ? "" : el("p", { class: "meta" }, "No reranker is configured for this collection, so the fused list is the final one."));
+  $("debug-curl").textContent = curlFor(colPath(col, "/search"), cols[cols.length - 1].body);
   $("debug-curl-box").hidden = false;
   $("debug-status").textContent = "Compared " + results.filter((r) => r.res).length + " lists.";
 }

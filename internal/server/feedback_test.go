@@ -74,3 +74,14 @@ func TestFeedback(t *testing.T) {
 	off := newHarness(t, Options{})
 	wantError(t, off.do("POST", "/v1/feedback", good), 503, codeUnavailable, "")
 }
+
+// TestSearchNoRerank: the search debugger's "before reranking" lists ask
+// with no_rerank, which the API accepts (a no-op without a reranker).
+func TestSearchNoRerank(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.upsert("rocks", map[string]any{"id": "g", "text": "Granite forms from magma."})
+	r := h.do("POST", "/v1/collections/rocks/search", map[string]any{"query": "granite", "no_rerank": true}).mustStatus(t, 200)
+	if len(r.list("results")) != 1 {
+		t.Fatalf("results %s", r.body)
+	}
+}

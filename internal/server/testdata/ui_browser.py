@@ -112,7 +112,7 @@ def run(p):
 
     # --- cold load and page weight: fresh contexts, no cache -----------------
     loads = []
-    for i in range(5):
+    for i in range(8):
         ctx = browser.new_context()
         pg = ctx.new_page()
         watch(pg)
@@ -292,6 +292,20 @@ def run(p):
     page.click("#theme-btn")  # auto
     page.wait_for_timeout(50)
 
+    # --- tenant and ACL: a scoped document shows its scope -----------------------------
+    page.click("#settings-btn")
+    page.fill("#tenant", "acme")
+    page.fill("#principals", "team-a")
+    page.click("#settings-form button[type=submit]")
+    page.goto(BASE + "/?collection=rocks#/doc?c=rocks&id=private")
+    page.wait_for_selector("#doc-meta dt")
+    meta = page.locator("#doc-meta").inner_text()
+    check("tenant and ACL shown", "acme" in meta and "team-a" in meta, meta)
+    page.click("#settings-btn")
+    page.fill("#tenant", "")
+    page.fill("#principals", "")
+    page.click("#settings-form button[type=submit]")
+
     # --- search debugger --------------------------------------------------------------------
     page.goto(BASE + "/?collection=rocks#/debug")
     page.fill("#debug-query", "granite magma")
@@ -312,6 +326,7 @@ def run(p):
     check("matched terms highlighted", cols.nth(0).locator("mark.term").count() > 0)
     settings = page.locator("#debug-settings").inner_text()
     check("effective settings shown", all(k in settings for k in ("fusion", "rrf_k", "ef")), settings)
+    check("says there is no reranker", "No reranker" in settings, settings)
     curl = page.locator("#debug-curl").text_content()
     check("copy as curl", curl.startswith("curl ") and '"mode":"hybrid"' in curl, curl)
     shoot(page, "debugger")
@@ -406,7 +421,7 @@ def run(p):
         msg = page.locator("#banner-text").inner_text()
         check("a missing key is shown plainly", "API key" in msg and "Not signed in" in msg, msg)
         shoot(page, "unauthorized")
-    page.click("#settings-btn")
+    check("a 401 opens the key field", page.locator("#settings").is_visible())
     page.fill("#api-key", "test-key")
     page.click("#settings-form button[type=submit]")
     page.wait_for_function("() => document.getElementById('collection').options.length > 0")
