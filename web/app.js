@@ -544,7 +544,11 @@ async function ask(question) {
       if (name === "retrieval") {
         info.textContent = "Found " + data.sources.length + " passage(s); writing the answer…";
       } else if (name === "token") {
-        if (!textNode.length) performance.mark("quarry-first-token");
+        if (!textNode.length) {
+          // "visible": the frame holding the first token has been drawn.
+          performance.mark("quarry-first-token");
+          requestAnimationFrame(() => setTimeout(() => performance.mark("quarry-first-token-painted"), 0));
+        }
         textNode.appendData(data.text);
       } else if (name === "done") {
         final = data;

@@ -104,7 +104,7 @@ def ask(page, question, wait_cite=True):
 
 
 def first_token_epoch(page):
-    return page.evaluate("() => { const m = performance.getEntriesByName('quarry-first-token'); return m.length ? performance.timeOrigin + m[m.length - 1].startTime : null; }")
+    return page.evaluate("() => { const m = performance.getEntriesByName('quarry-first-token-painted'); return m.length ? performance.timeOrigin + m[m.length - 1].startTime : null; }")
 
 
 def run(p):
