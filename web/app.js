@@ -113,7 +113,8 @@ async function api(method, path, body, opts) {
     throw new APIError(0, "The server could not be reached (" + e.message + "). Is quarry serve running?");
   }
   if (!res.ok) throw await errorFrom(res);
-  return res.json();
+  const text = await res.text(); // a 204 has no body
+  return text ? JSON.parse(text) : {};
 }
 
 // askStream posts a question with "stream": true and calls on(name, data)
