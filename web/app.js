@@ -744,7 +744,7 @@ async function runDebug() {
           el("span", { class: "score", title: r.help, tabindex: "0", "aria-label": "score " + h.score.toFixed(4) + ". " + r.help }, h.score.toFixed(4)),
           move ? el("span", { class: "move " + (move[0] === "▲" ? "up" : move[0] === "▼" ? "down" : ""), title: moveTitle }, move) : null),
         el("div", { class: "meta" }, h.chunk_id + (inOthers.length ? " · also " + inOthers.join(", ") : "")),
-        el("p", { class: "text", dir: "auto" }, ...spans(Array.from(snippet(h.text, 400)), termRanges(snippet(h.text, 400), ts), () => ({ class: "term" })))));
+        el("p", { class: "text", dir: "auto" }, ...spans(Array.from(snippet(h.text, 260)), termRanges(snippet(h.text, 260), ts), () => ({ class: "term" })))));
     });
     return el("section", { class: "col", "aria-label": r.title }, head,
       el("p", { class: "meta" }, "mode " + r.res.mode + " · " + r.res.results.length + " results · " + fmtMs(r.res.took_ms)),
