@@ -354,6 +354,20 @@ def run(p):
     page.click("#create-form button[type=submit]")
     page.wait_for_selector("#col-table tr[data-collection=notes]")
     check("create a collection", True)
+    if cfg["dense"]:
+        page.fill("#new-name", "vecs")
+        page.fill("#new-embedding", "all-MiniLM-L6-v2")
+        page.select_option("#new-index", "hnsw")
+        page.select_option("#new-quant", "int8")
+        page.fill("#new-m", "8")
+        page.fill("#new-efs", "32")
+        page.click("#create-form button[type=submit]")
+        page.wait_for_selector("#col-table tr[data-collection=vecs]")
+        row = page.locator("#col-table tr[data-collection=vecs]").inner_text()
+        check("create with an embedding model and index settings", "all-MiniLM-L6-v2" in row and "hnsw int8" in row, row)
+        info = page.evaluate("() => fetch('/v1/collections/vecs').then(r => r.json())")
+        v = info["config"]["vector"]
+        check("the index settings reached the server", v.get("m") == 8 and v.get("ef_search") == 32 and v.get("quantization") == "int8", v)
     page.select_option("#collection", "notes")
     tmp = tempfile.mkdtemp()
     files = []
