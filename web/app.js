@@ -1089,7 +1089,7 @@ function drawCharts() {
   const H = 160;
   $("charts").replaceChildren(...chartDefs.map((def) => {
     const vals = samples.flatMap((s) => def.series.map(([k]) => s[k])).filter((v) => v !== null && isFinite(v));
-    const max = Math.max(1e-9, ...vals);
+    const max = Math.max(...vals, 0) || 1;
     const t0 = samples.length ? samples[0].t : 0;
     const t1 = samples.length ? samples[samples.length - 1].t : 1;
     const x = (t) => (t1 > t0 ? ((t - t0) / (t1 - t0)) * (W - 50) + 45 : 45);

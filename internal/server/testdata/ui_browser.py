@@ -421,14 +421,19 @@ def run(p):
     # --- metrics ---------------------------------------------------------------------------------
     page.goto(BASE + "/?collection=rocks#/metrics")
     page.wait_for_selector("#charts figure")
-    for _ in range(3):
+    for _ in range(4):
         page.evaluate("() => fetch('/v1/collections/rocks/search', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({query: 'granite'})})")
+        page.evaluate("() => fetch('/v1/collections/rocks/ask', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({question: 'Metrics probe: how does granite form?', stream: true, no_cache: true})}).then(r => r.text())")
         page.wait_for_timeout(2000)
     page.wait_for_function("() => /samples/.test(document.getElementById('metrics-status').textContent)", timeout=20000)
     check("metrics: five charts", page.locator("#charts figure").count() == 5)
     check("metrics: request rate drawn", page.locator("#charts figure").first.locator("polyline").count() == 1)
     leg = page.locator("#charts figure").nth(1).locator(".legend").inner_text()
     check("metrics: latency percentiles", "p50" in leg and "p99" in leg and "no data" not in leg, leg)
+    page.wait_for_function("() => !/no data/.test(document.querySelectorAll('#charts figure')[2].textContent)", timeout=20000)
+    check("metrics: time to first token", True)
+    tps = page.locator("#charts figure").nth(3).locator(".legend").inner_text()
+    check("metrics: tokens per second", "no data" not in tps, tps)
     shoot(page, "metrics")
     ctx.close()
 
