@@ -221,11 +221,16 @@ function route() {
   }
 }
 
+let firstLoad = true;
+
 async function loadCollections() {
   try {
     const { collections } = await api("GET", "/v1/collections");
     const sel = $("collection");
-    const want = new URLSearchParams(location.search).get("collection") || sel.value || store.get("collection", "");
+    // ?collection= picks the collection on the first load only.
+    const fromURL = firstLoad ? new URLSearchParams(location.search).get("collection") : "";
+    firstLoad = false;
+    const want = fromURL || sel.value || store.get("collection", "");
     sel.replaceChildren(...collections.map((c) => el("option", { value: c }, c)));
     if (want && collections.includes(want)) sel.value = want;
     store.set("collection", sel.value);
@@ -327,9 +332,15 @@ function loadThread() {
 }
 
 function saveThread(turns) {
-  // Keep the stored thread small: sources' text is not needed to redraw
-  // cited cards beyond what citations carry.
-  store.set(threadKey(), turns.slice(-maxTurns));
+  // Keep the stored thread small (session storage holds a few MB): an
+  // uncited source is redrawn as a one-line snippet, so only that is kept.
+  const slim = turns.slice(-maxTurns).map((t) => {
+    if (!t.answer || !t.answer.sources) return t;
+    const cited = new Set((t.answer.citations || []).map((c) => c.chunk_id));
+    const sources = t.answer.sources.map((h) => (cited.has(h.chunk_id) ? h : { ...h, text: snippet(h.text, 160) }));
+    return { ...t, answer: { ...t.answer, sources } };
+  });
+  store.set(threadKey(), slim);
 }
 
 function historyOf(turns) {
@@ -947,9 +958,10 @@ async function listDocuments(more) {
     $("doc-list").replaceChildren();
   }
   const q = new URLSearchParams({ limit: "50" });
-  if (docCursor) q.set("cursor", docCursor);
+  if (docCursor) q.set("after", docCursor);
   const sc = scope();
   if (sc.tenant) q.set("tenant", sc.tenant);
+  for (const p of sc.principals || []) q.append("principal", p);
   $("docs-status").textContent = "Loading…";
   try {
     const r = await api("GET", colPath(col, "/documents") + "?" + q.toString());
@@ -957,7 +969,7 @@ async function listDocuments(more) {
     for (const d of docs) {
       $("doc-list").append(el("li", {}, el("a", { href: docLink(col, { doc_id: d.id }, "collections"), dir: "auto" }, d.title || d.id), el("span", { class: "meta" }, " " + d.id)));
     }
-    docCursor = r.next_cursor || r.cursor || r.next || "";
+    docCursor = r.next || "";
     $("docs-more").hidden = !docCursor;
     $("docs-status").textContent = $("doc-list").children.length + " document(s) listed.";
   } catch (e) {

@@ -390,7 +390,8 @@ def run(p):
         page.wait_for_function("() => document.getElementById('docs-status').textContent && !/Loading/.test(document.getElementById('docs-status').textContent)")
         ds = page.locator("#docs-status").inner_text()
         if cfg["has_list"]:
-            check("documents listed", "document(s) listed" in ds, ds)
+            n_docs = page.locator("#doc-list li").count()
+            check("documents listed: the two uploaded files", n_docs == (2 if cfg["has_upload"] else 0), (n_docs, ds, page.locator("#doc-list").inner_text()))
         else:
             check("document list without the endpoint: a clear message", "cannot list documents yet" in ds, ds)
             rep["skipped"].append("document list: GET /v1/collections/{c}/documents is not on this branch; the page says so")
