@@ -863,6 +863,30 @@ async function createCollection() {
   }
 }
 
+async function patchCollection() {
+  const col = currentCollection();
+  const body = {};
+  const v = {};
+  if ($("patch-efs").value) v.ef_search = Number($("patch-efs").value);
+  if ($("patch-nprobe").value) v.nprobe = Number($("patch-nprobe").value);
+  if (Object.keys(v).length) body.vector = v;
+  if ($("patch-reranker").value.trim()) body.reranker = $("patch-reranker").value.trim();
+  if (!col || !Object.keys(body).length) {
+    $("patch-status").textContent = "Nothing to change.";
+    return;
+  }
+  $("patch-status").textContent = "Applying…";
+  try {
+    await api("PATCH", colPath(col), body);
+    $("patch-status").textContent = "Updated " + col + ".";
+    await loadCollectionTable();
+  } catch (e) {
+    $("patch-status").textContent = notThere(e)
+      ? "This server cannot change collection settings yet (PATCH " + colPath(col) + " answered " + e.status + ")."
+      : "Not changed: " + e.message;
+  }
+}
+
 // upload sends one file as multipart/form-data with progress, through
 // XMLHttpRequest (fetch cannot report upload progress).
 function uploadOne(col, file) {
@@ -1252,6 +1276,10 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 
+  $("patch-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    patchCollection();
+  });
   $("create-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     createCollection();

@@ -348,6 +348,7 @@ func TestWebUIInRealBrowser(t *testing.T) {
 		"base": open.URL, "gated": gated.URL, "chromium": bin, "artifacts": artifacts, "dense": dense,
 		"has_upload": routes["POST /v1/collections/{c}/files"], "has_delete": routes["DELETE /v1/collections/{c}"],
 		"has_list":      routes["GET /v1/collections/{c}/documents"],
+		"has_patch":     routes["PATCH /v1/collections/{c}"],
 		"hostile_title": hostileTitle,
 	}
 	cfgJSON, _ := json.Marshal(cfg)

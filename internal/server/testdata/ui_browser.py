@@ -368,6 +368,19 @@ def run(p):
         info = page.evaluate("() => fetch('/v1/collections/vecs').then(r => r.json())")
         v = info["config"]["vector"]
         check("the index settings reached the server", v.get("m") == 8 and v.get("ef_search") == 32 and v.get("quantization") == "int8", v)
+    if cfg["dense"]:
+        page.select_option("#collection", "vecs")
+        with expected_errors():
+            page.fill("#patch-efs", "48")
+            page.click("#patch-form button[type=submit]")
+            page.wait_for_function("() => !/Applying/.test(document.getElementById('patch-status').textContent)")
+            ps = page.locator("#patch-status").inner_text()
+            if cfg["has_patch"]:
+                ef = page.evaluate("() => fetch('/v1/collections/vecs').then(r => r.json()).then(c => c.config.vector.ef_search)")
+                check("change ef_search of a collection", ps.startswith("Updated") and ef == 48, (ps, ef))
+            else:
+                check("settings change without the endpoint: a clear message", "cannot change collection settings yet" in ps, ps)
+                rep["skipped"].append("settings: PATCH /v1/collections/{c} is not on this branch; the page says so")
     page.select_option("#collection", "notes")
     tmp = tempfile.mkdtemp()
     files = []
