@@ -413,7 +413,7 @@ function turnView(t, idx) {
   const cards = citedCards(ans);
   if (cards.length) {
     a.append(el("h3", { class: "small" }, "Cited sources"));
-    a.append(el("ol", { class: "cards" }, ...cards.map((c) => sourceCard(c, t.collection))));
+    a.append(el("ol", { class: "cards" }, ...cards.map((c) => sourceCard(c, t.collection, t.scoreKind))));
   }
   const cited = new Set((ans.citations || []).map((c) => c.chunk_id));
   const others = (ans.sources || []).filter((h) => !cited.has(h.chunk_id));
@@ -449,7 +449,7 @@ function statusLine(ans) {
 
 const cardContext = 240; // characters shown around a cited span
 
-function sourceCard(card, col) {
+function sourceCard(card, col, kind) {
   const h = card.hit;
   const c0 = card.cites[0];
   const title = (h && h.title) || c0.title || c0.doc_id;
@@ -470,7 +470,7 @@ function sourceCard(card, col) {
     el("div", { class: "card-head" },
       el("span", { class: "num", "aria-hidden": "true" }, "[" + card.marker + "]"),
       el("a", { href: docLink(col, c0, "chat"), class: "title", dir: "auto" }, title),
-      h ? el("span", { class: "score", title: "Retrieval score of this passage (its meaning depends on the mode: BM25, cosine or RRF)" }, h.score.toFixed(3)) : null),
+      h ? el("span", { class: "score", title: scoreHelp[kind] || "Retrieval score of this passage" }, h.score.toFixed(3)) : null),
     el("div", { class: "meta", dir: "auto" }, c0.doc_id + (h && h.section ? " · " + h.section : "")),
     el("p", { class: "text", dir: "auto" }, ...body));
 }
@@ -518,6 +518,23 @@ function feedbackView(t, idx) {
   return box;
 }
 
+// scoreKindOf says what a source's score means for an answer retrieved
+// from col in mode (the collection's default when ""): the key of scoreHelp.
+const colInfo = new Map();
+async function scoreKindOf(col, mode) {
+  if (!colInfo.has(col)) {
+    try {
+      colInfo.set(col, (await api("GET", colPath(col))).config || {});
+    } catch {
+      return "";
+    }
+  }
+  const cfg = colInfo.get(col);
+  if (cfg.reranker) return "rerank";
+  if (mode === "bm25" || mode === "dense") return mode;
+  return cfg.embedding ? "rrf" : "bm25";
+}
+
 // ask streams one answer into a new turn at the end of the thread.
 async function ask(question) {
   const col = currentCollection();
@@ -548,7 +565,7 @@ async function ask(question) {
   $("stop-btn").hidden = false;
   showError("");
   running = new AbortController();
-  const turn = { question, collection: col };
+  const turn = { question, collection: col, scoreKind: await scoreKindOf(col, body.mode) };
   let final = null;
   let failure = null;
   try {
@@ -823,6 +840,7 @@ function confirmDelete(name) {
     if (dlg.returnValue !== "ok") return;
     try {
       await api("DELETE", colPath(name));
+      colInfo.delete(name);
       $("create-status").textContent = "Deleted " + name + ".";
       store.del("thread." + name);
       await loadCollectionTable();
@@ -878,6 +896,7 @@ async function patchCollection() {
   $("patch-status").textContent = "Applying…";
   try {
     await api("PATCH", colPath(col), body);
+    colInfo.delete(col);
     $("patch-status").textContent = "Updated " + col + ".";
     await loadCollectionTable();
   } catch (e) {

@@ -174,6 +174,8 @@ def run(p):
     shown = [int(x.strip("[]")) for x in turn.locator(".cards .num").all_inner_texts()]
     check("card labels are the markers", shown == cards, shown)
     check("uncited passages are folded away", turn.locator("details.others").count() == 1)
+    tip = turn.locator(".cards .score").first.get_attribute("title") or ""
+    check("a card's score says what it is", tip.startswith("RRF score" if cfg["dense"] else "BM25 score"), tip)
     # Timings on demand.
     turn.locator(".timing-box summary").click()
     tim = turn.locator(".timing-box dl").inner_text()
