@@ -227,17 +227,21 @@ func (f *feedbackStore) append(rec *feedbackRecord) error {
 	return nil
 }
 
-// export copies the valid records to w, oldest first, keeping those of
-// collection when it is not "".
-func (f *feedbackStore) export(w io.Writer, collection string) error {
+// open opens the store for export; nil (and no error) when it is empty.
+func (f *feedbackStore) open() (*os.File, error) {
 	file, err := os.Open(f.path())
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("feedback: %w", err)
+		return nil, fmt.Errorf("feedback: %w", err)
 	}
-	defer file.Close()
+	return file, nil
+}
+
+// export copies the valid records of file to w, oldest first, keeping
+// those of collection when it is not "".
+func export(w io.Writer, file io.Reader, collection string) error {
 	sc := bufio.NewScanner(file)
 	sc.Buffer(make([]byte, 64<<10), maxFeedbackRecord+2)
 	for sc.Scan() {
@@ -298,10 +302,19 @@ func (s *Server) exportFeedback(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	file, err := s.feedback.open()
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="feedback.jsonl"`)
 	w.WriteHeader(http.StatusOK)
-	if err := s.feedback.export(w, col); err != nil {
+	if file == nil {
+		return nil
+	}
+	defer file.Close()
+	if err := export(w, file, col); err != nil {
+		// The status is sent; the log has the cause.
 		s.log.Error("exporting feedback", "err", err)
 	}
 	return nil
