@@ -338,6 +338,12 @@ def run(p):
     check("says there is no reranker", "No reranker" in settings, settings)
     curl = page.locator("#debug-curl").text_content()
     check("copy as curl", curl.startswith("curl ") and '"mode":"hybrid"' in curl, curl)
+    m = re.search(r"^curl -sS '([^']*)'.*-d '(.*)'$", curl, re.S)
+    if check("the curl line parses", m is not None, curl):
+        url, body = m.group(1), m.group(2).replace("'\\''", "'")
+        got = page.evaluate("([u, b]) => fetch(u, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: b}).then(r => r.json()).then(j => j.results.map(h => h.chunk_id))", [url, body])
+        shown = cols.nth(cols.count() - 1).locator(".dbg-list > li").evaluate_all("ls => ls.map(l => l.dataset.chunk)")
+        check("the curl line reproduces the last list", got == shown, (got, shown))
     shoot(page, "debugger")
     with expected_errors():
         page.select_option("#collection", "empty")
