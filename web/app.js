@@ -565,7 +565,8 @@ async function ask(question) {
   $("stop-btn").hidden = false;
   showError("");
   running = new AbortController();
-  const turn = { question, collection: col, scoreKind: await scoreKindOf(col, body.mode) };
+  const turn = { question, collection: col };
+  const kind = scoreKindOf(col, body.mode); // in parallel with the answer
   let final = null;
   let failure = null;
   try {
@@ -595,6 +596,7 @@ async function ask(question) {
   running = null;
   $("ask-btn").disabled = false;
   $("stop-btn").hidden = true;
+  turn.scoreKind = await kind;
   if (final) turn.answer = final;
   else {
     turn.error = failure;
