@@ -191,7 +191,12 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fl := w.(http.Flusher)
 	fl.Flush()
 	time.Sleep(f.firstTokenDelay)
+	gap := time.Duration(0)
+	if strings.Contains(q, "Slowly") {
+		gap = 150 * time.Millisecond // long enough to see the answer grow
+	}
 	for _, piece := range pieces {
+		time.Sleep(gap)
 		b, _ := json.Marshal(map[string]any{"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "fake",
 			"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": piece}, "finish_reason": nil}}})
 		fmt.Fprintf(w, "data: %s\n\n", b)

@@ -223,11 +223,21 @@ def run(p):
     page.go_back()
     page.wait_for_selector("#view-chat:not([hidden]) #thread > li.turn")
 
+    # --- token by token: the answer grows while it streams ---------------------------
+    page.fill("#question", "Slowly: how does granite form?")
+    page.press("#question", "Enter")
+    page.wait_for_function("() => { const p = document.querySelector('#thread > li.streaming .answer-text'); return p && p.textContent.length > 0; }", timeout=30000)
+    partial = page.evaluate("() => document.querySelector('#thread > li.streaming .answer-text').textContent")
+    page.wait_for_function("() => !document.querySelector('#thread > li.streaming')", timeout=30000)
+    final = page.locator("#thread > li.turn").last.locator(".answer-text").inner_text()
+    check("the answer is drawn token by token", 0 < len(partial) < len(final) and final.startswith(partial.strip()[:10]), (partial, final))
+
     # --- follow-up: the conversation is sent --------------------------------------
     asks.clear()
     t = ask(page, "Is it rich in quartz?")
     body = json.loads(asks[-1]) if asks else {}
-    check("follow-up sends the conversation as history", len(body.get("history", [])) == 2 and body["history"][0]["content"] == "How does granite form?", body)
+    hist = body.get("history", [])
+    check("follow-up sends the conversation as history", len(hist) == 4 and hist[0]["content"] == "How does granite form?" and hist[1]["role"] == "assistant", body)
 
     # --- extractive: [n] matches card n (the numbering bug) -------------------------
     page.click("details.opts summary")
