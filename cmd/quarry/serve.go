@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -32,7 +33,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	srv := server.New(eng, server.Options{Logger: logger, Registry: reg})
+	srv := server.New(eng, server.Options{Logger: logger, Registry: reg, FeedbackDir: filepath.Join(env.dataDir, "feedback")})
 	fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s)\n", env.collection, *addr, env.dataDir)
 	return srv.ListenAndServe(ctx, *addr)
 }

@@ -27,6 +27,12 @@
 //   - OpenAI compatibility (openai.go): /v1/chat/completions and
 //     /v1/models in OpenAI's shapes (errors included), with collections as
 //     models, so OpenAI's SDKs work unchanged.
+//   - Feedback (feedback.go): POST /v1/feedback appends a rating of an
+//     answer (with question, answer, sources, citations) to
+//     Options.FeedbackDir/feedback.jsonl, one fsynced line per record under
+//     a mutex, bounded per field and per file; GET /v1/feedback streams the
+//     valid lines back as JSON Lines without the lock (a line torn by a
+//     crash, or still being written, is skipped).
 //   - Scope on reads: GET of a document applies the same tenant and ACL
 //     rule as search, so a document is never shown outside its tenant.
 //     Writes and deletes are administrative and not scoped; the server has

@@ -124,3 +124,36 @@ func FuzzDecodeChat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFeedbackBody: any body either fails with a 4xx naming what is wrong
+// or decodes to a record that validates and survives a JSON round trip.
+func FuzzFeedbackBody(f *testing.F) {
+	f.Add([]byte(`{"collection":"docs","question":"q","rating":"up","sources":[{"doc_id":"a","chunk_id":"a#0","start":0,"end":3}]}`))
+	f.Add([]byte(`{"collection":"docs","question":"q","rating":"sideways"}`))
+	f.Add([]byte(`{"collection":"../x","question":"q","rating":"down","citations":[{"marker":1,"doc_id":"a","chunk_id":"a#0","start":5,"end":1}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var in feedbackIn
+		err := decodeBody(body, &in)
+		if err == nil {
+			err = in.validate()
+		}
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.status() >= 500 {
+				t.Fatalf("error %v is not a client error", err)
+			}
+			return
+		}
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back feedbackIn
+		if err := decodeBody(b, &back); err != nil {
+			t.Fatalf("re-decoding %s: %v", b, err)
+		}
+		if err := back.validate(); err != nil {
+			t.Fatalf("round trip of %s no longer validates: %v", b, err)
+		}
+	})
+}

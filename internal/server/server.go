@@ -53,6 +53,9 @@ type Options struct {
 	// Events) may stay silent before the server writes a comment line to
 	// keep proxies from closing it. Default 15s; negative disables it.
 	HeartbeatInterval time.Duration
+	// FeedbackDir is where answer feedback (POST /v1/feedback) is
+	// appended, as feedback.jsonl. Default "": feedback is refused (503).
+	FeedbackDir string
 }
 
 func (o *Options) ensureDefaults() {
@@ -91,6 +94,8 @@ type Server struct {
 	metrics *metrics
 	routes  []string // registered mux patterns, in registration order
 
+	feedback feedbackStore
+
 	draining atomic.Bool  // set when shutdown begins: /readyz reports 503
 	inFlight atomic.Int64 // requests being handled
 }
@@ -101,6 +106,7 @@ func New(eng *quarry.Engine, opts Options) *Server {
 	opts.ensureDefaults()
 	s := &Server{eng: eng, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	s.metrics = newMetrics(opts.Registry, &s.inFlight)
+	s.feedback.dir = opts.FeedbackDir
 	s.register()
 	return s
 }
@@ -127,6 +133,8 @@ func (s *Server) register() {
 	s.handle("DELETE /v1/collections/{c}/documents/{id...}", s.deleteDocument)
 	s.handle("POST /v1/collections/{c}/search", s.search)
 	s.handle("POST /v1/collections/{c}/ask", s.ask)
+	s.handle("POST /v1/feedback", s.postFeedback)
+	s.handle("GET /v1/feedback", s.exportFeedback)
 
 	// OpenAI-compatible: collections are models.
 	s.handle("POST /v1/chat/completions", s.chatCompletions)

@@ -227,6 +227,8 @@ type searchRequest struct {
 	// Ef is the vector index's search effort; Exact scans every vector.
 	Ef    int  `json:"ef"`
 	Exact bool `json:"exact"`
+	// NoRerank skips the collection's reranker (to see the list before it).
+	NoRerank bool `json:"no_rerank"`
 	scopeIn
 }
 
@@ -235,7 +237,7 @@ func (in *searchRequest) toEngine() quarry.SearchRequest {
 	return quarry.SearchRequest{
 		Query: in.Query, K: in.K, Mode: in.Mode, Language: in.Language,
 		Fusion: in.Fusion, Alpha: in.Alpha, RRFK: in.RRFK,
-		MMR: in.MMR, MMRDepth: in.MMRDepth, Ef: in.Ef, Exact: in.Exact,
+		MMR: in.MMR, MMRDepth: in.MMRDepth, Ef: in.Ef, Exact: in.Exact, NoRerank: in.NoRerank,
 		Tenant: in.Tenant, Principals: in.Principals, Filter: quarry.Filter(in.Filter),
 	}
 }
