@@ -36,6 +36,9 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, s.opts.MaxQueryBodyBytes, &in); err != nil {
 		return err
 	}
+	if err := readScope(r, &in.scopeIn); err != nil {
+		return err
+	}
 	req, err := in.toEngine()
 	if err != nil {
 		return err
