@@ -239,6 +239,18 @@ func (c *Collection) checkScopeLocked(ctx context.Context, docs []Document, stor
 
 const maxIDBytes = 512
 
+// Limits of a document's fields other than its text (MaxDocumentBytes).
+const (
+	maxTitleBytes     = 4096
+	maxSourceBytes    = 4096
+	maxTenantBytes    = 256
+	maxACL            = 256
+	maxPrincipalBytes = 256
+	maxMetadataKeys   = 128
+	maxMetaKeyBytes   = 256
+	maxMetaValueBytes = 64 << 10
+)
+
 // validateDocument checks one incoming document. Field names are JSON paths
 // relative to the document.
 func (c *Collection) validateDocument(d *Document) error {
@@ -259,17 +271,29 @@ func (c *Collection) validateDocument(d *Document) error {
 	if strings.TrimSpace(d.Text) == "" {
 		return invalidf("text", "is empty")
 	}
+	for _, l := range []struct {
+		field string
+		n, max int
+	}{{"title", len(d.Title), maxTitleBytes}, {"source", len(d.Source), maxSourceBytes}, {"tenant", len(d.Tenant), maxTenantBytes},
+		{"acl", len(d.ACL), maxACL}, {"metadata", len(d.Metadata), maxMetadataKeys}} {
+		if l.n > l.max {
+			return invalidf(l.field, "has size %d; the limit is %d", l.n, l.max)
+		}
+	}
 	if d.Language != "" && !langCode.MatchString(d.Language) {
 		return invalidf("language", "must be an ISO 639-1 code such as \"en\", got %q", d.Language)
 	}
 	for i, p := range d.ACL {
-		if p == "" || !utf8.ValidString(p) {
-			return invalidf(fmt.Sprintf("acl[%d]", i), "must be a non-empty UTF-8 string")
+		if p == "" || !utf8.ValidString(p) || len(p) > maxPrincipalBytes {
+			return invalidf(fmt.Sprintf("acl[%d]", i), "must be a non-empty UTF-8 string of at most %d bytes", maxPrincipalBytes)
 		}
 	}
 	for k, v := range d.Metadata {
-		if k == "" || !utf8.ValidString(k) {
-			return invalidf("metadata", "keys must be non-empty UTF-8 strings")
+		if k == "" || !utf8.ValidString(k) || len(k) > maxMetaKeyBytes {
+			return invalidf("metadata", "keys must be non-empty UTF-8 strings of at most %d bytes", maxMetaKeyBytes)
+		}
+		if v.Kind == base.KindString && len(v.Str) > maxMetaValueBytes {
+			return invalidf("metadata."+k, "is %d bytes; the limit is %d", len(v.Str), maxMetaValueBytes)
 		}
 		if v.Kind == base.KindString && !utf8.ValidString(v.Str) {
 			return invalidf("metadata."+k, "is not valid UTF-8")
