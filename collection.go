@@ -272,7 +272,7 @@ func (c *Collection) validateDocument(d *Document) error {
 		return invalidf("text", "is empty")
 	}
 	for _, l := range []struct {
-		field string
+		field  string
 		n, max int
 	}{{"title", len(d.Title), maxTitleBytes}, {"source", len(d.Source), maxSourceBytes}, {"tenant", len(d.Tenant), maxTenantBytes},
 		{"acl", len(d.ACL), maxACL}, {"metadata", len(d.Metadata), maxMetadataKeys}} {

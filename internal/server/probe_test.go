@@ -295,7 +295,7 @@ func TestAuthErrors(t *testing.T) {
 	// A flood of bad keys from one address: after the burst, 429.
 	var last *response
 	for i := 0; i < failBurst+5; i++ {
-		last = k.as("qk_0123456789abcdef_" + strings.Repeat("B", 43)).do("GET", "/v1/collections", nil)
+		last = k.as("qk_0123456789abcdef_"+strings.Repeat("B", 43)).do("GET", "/v1/collections", nil)
 	}
 	wantError(t, last, 429, codeRateLimited, "")
 	// The server stays open to probes.
