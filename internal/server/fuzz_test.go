@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/quarry-rag/quarry"
@@ -121,6 +122,29 @@ func FuzzDecodeChat(f *testing.F) {
 		last := in.Messages[len(in.Messages)-1]
 		if last.Role != "user" || req.Question == "" || len(req.History) != len(in.Messages)-1 {
 			t.Fatalf("accepted %s as question %q with %d history messages", data, req.Question, len(req.History))
+		}
+	})
+}
+
+// FuzzCheckUTF8: a body checkUTF8 accepts decodes without encoding/json
+// inventing a U+FFFD: every replacement character in the decoded strings
+// was in the input, literally or as \ufffd.
+func FuzzCheckUTF8(f *testing.F) {
+	for _, s := range []string{`"a"`, `"\ud83d\ude00"`, `"\udc00"`, `"\ud800x"`, "\"\xff\"", `"\\udc00"`, `"\ufffd"`, `"\ud800\u0041"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if checkUTF8(b) != nil {
+			return
+		}
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return
+		}
+		got := strings.Count(s, "\uFFFD")
+		allowed := strings.Count(string(b), "\uFFFD") + strings.Count(strings.ToLower(string(b)), `\ufffd`)
+		if got > allowed {
+			t.Fatalf("checkUTF8 accepted %q, which decodes with %d invented U+FFFD", b, got-allowed)
 		}
 	})
 }
