@@ -349,3 +349,28 @@ func TestConcurrentRevocation(t *testing.T) {
 		t.Fatalf("a revoked key still works after %v: %d", auth.ReloadEvery, res.StatusCode)
 	}
 }
+
+// TestProbeTenantLanguage: a search that found a document still finds it
+// after another tenant adds 20 French documents (the query's fallback
+// language is its own tenant's, not the collection's).
+func TestProbeTenantLanguage(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.upsert("c",
+		map[string]any{"id": "en1", "text": "The pipeline runs every night and reports failures.", "tenant": "A"},
+		map[string]any{"id": "en2", "text": "Backups are copied to a second region.", "tenant": "A"})
+	search := func() []string {
+		r := h.do("POST", "/v1/collections/c/search", map[string]any{"query": "running", "tenant": "A"}).mustStatus(t, 200)
+		return hitIDs(r.list("results"))
+	}
+	if got := search(); len(got) == 0 || got[0] != "en1" {
+		t.Fatalf("before: %v", got)
+	}
+	var fr []map[string]any
+	for i := range 20 {
+		fr = append(fr, map[string]any{"id": fmt.Sprint("fr", i), "tenant": "B", "text": "Le chat dort sur le canapé pendant que la pluie tombe doucement sur la ville."})
+	}
+	h.upsert("c", fr...)
+	if got := search(); len(got) == 0 || got[0] != "en1" {
+		t.Fatalf("after another tenant's French documents, tenant A's search finds %v", got)
+	}
+}

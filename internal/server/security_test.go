@@ -22,7 +22,7 @@ const (
 type keyring struct {
 	*harness
 	admin, aliceRead, bobRead, otherTenant, aliceWrite, bobWrite, otherWrite string
-	store                                                                     *auth.Store
+	store                                                                    *auth.Store
 }
 
 func mustKey(t *testing.T, st *auth.Store, sp auth.Spec) string {
