@@ -374,3 +374,41 @@ func TestProbeTenantLanguage(t *testing.T) {
 		t.Fatalf("after another tenant's French documents, tenant A's search finds %v", got)
 	}
 }
+
+// TestBM25SharedStatistics measures the stance docs/security.md states:
+// BM25 statistics are collection-wide, so the score of a tenant's own
+// document moves when another tenant adds documents with the same term (a
+// document-frequency side channel); no other tenant's document, text or id
+// is ever returned.
+func TestBM25SharedStatistics(t *testing.T) {
+	h := newHarness(t, Options{})
+	var docs []map[string]any
+	for i := range 50 {
+		docs = append(docs, map[string]any{"id": fmt.Sprint("a", i), "tenant": "A", "text": fmt.Sprintf("Routine maintenance note number %d for the archive.", i)})
+	}
+	docs = append(docs, map[string]any{"id": "mine", "tenant": "A", "text": "The merger with Orbitex closes in March."})
+	h.upsert("c", docs...)
+	score := func() float64 {
+		r := h.do("POST", "/v1/collections/c/search", map[string]any{"query": "orbitex", "tenant": "A"}).mustStatus(t, 200)
+		l := r.list("results")
+		if len(l) != 1 || l[0].(map[string]any)["doc_id"] != "mine" {
+			t.Fatalf("tenant A sees %s", r.body)
+		}
+		return l[0].(map[string]any)["score"].(float64)
+	}
+	before := score()
+	total := 0
+	for _, n := range []int{1, 5, 20} {
+		total += n
+		var other []map[string]any
+		for i := range n {
+			other = append(other, map[string]any{"id": fmt.Sprintf("b%d-%d", n, i), "tenant": "B", "text": "Orbitex due diligence memo."})
+		}
+		h.upsert("c", other...)
+		after := score()
+		t.Logf("tenant B holds %2d documents with the term: tenant A's score %.4f -> %.4f (%+.1f%%)", total, before, after, 100*(after-before)/before)
+		if after >= before {
+			t.Errorf("the measured side channel is not there (score %v -> %v); update docs/security.md", before, after)
+		}
+	}
+}
