@@ -17,8 +17,18 @@ function el(tag, attrs, ...children) {
   return n;
 }
 
+// The API key lives in this tab's session storage only: it is gone when the
+// tab closes and other origins cannot read it.
+const keyStore = "quarry.apiKey";
+
+function authHeaders(h) {
+  const k = sessionStorage.getItem(keyStore);
+  if (k) h.Authorization = "Bearer " + k;
+  return h;
+}
+
 async function api(method, path, body) {
-  const init = { method, headers: {} };
+  const init = { method, headers: authHeaders({}) };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -39,7 +49,7 @@ async function api(method, path, body) {
 async function askStream(path, body, on) {
   const res = await fetch(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+    headers: authHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" }),
     body: JSON.stringify({ ...body, stream: true }),
   });
   if (!res.ok || !(res.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
@@ -213,6 +223,13 @@ document.addEventListener("DOMContentLoaded", () => {
     run("search");
   });
   $("ask-btn").addEventListener("click", () => run("ask"));
+  $("api-key").value = sessionStorage.getItem(keyStore) || "";
+  $("api-key").addEventListener("change", () => {
+    const v = $("api-key").value.trim();
+    if (v) sessionStorage.setItem(keyStore, v);
+    else sessionStorage.removeItem(keyStore);
+    loadCollections();
+  });
   // ?q=…&ask=1 runs a question on load, so answers can be linked to.
   loadCollections().then(() => {
     const p = new URLSearchParams(location.search);
