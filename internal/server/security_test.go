@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -253,6 +255,43 @@ func TestWriteMatrix(t *testing.T) {
 					t.Errorf("the secret document changed: %d %s", d.status, d.body)
 				}
 			})
+		}
+	}
+}
+
+// TestOpenAIPythonSDKKeys: the official OpenAI SDK's api_key is the Quarry
+// key. The right key reads its tenant's secret through chat completions;
+// no key, a wrong key and another tenant's key get AuthenticationError (401)
+// or PermissionDeniedError (403) and no secret.
+func TestOpenAIPythonSDKKeys(t *testing.T) {
+	py := openAIPython(t)
+	k := newKeyring(t, nil)
+	addr := serveReal(t, k.srv)
+	cmd := exec.Command(py, filepath.Join("testdata", "openai_keys.py"), "http://"+addr+"/v1", "c", "what is the zebracorn launch code?",
+		k.aliceRead, "sk-anything", "qk_0123456789abcdef_"+strings.Repeat("A", 43), k.otherTenant)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openai_keys.py: %v\n%s", err, stderr.String())
+	}
+	var res []struct {
+		Content string `json:"content"`
+		Class   string `json:"class"`
+		Status  int    `json:"status"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != 4 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if !strings.Contains(res[0].Content, "7741") {
+		t.Errorf("alice's key: %+v", res[0])
+	}
+	for i, want := range []struct {
+		class  string
+		status int
+	}{{"AuthenticationError", 401}, {"AuthenticationError", 401}, {"PermissionDeniedError", 403}} {
+		if got := res[i+1]; got.Class != want.class || got.Status != want.status || strings.Contains(got.Content, "7741") {
+			t.Errorf("key %d: %+v, want %s %d and no secret", i+1, got, want.class, want.status)
 		}
 	}
 }
