@@ -105,6 +105,9 @@ func (in *askRequest) toEngine() (quarry.AskRequest, error) {
 	if err := in.decodingIn.validate(); err != nil {
 		return quarry.AskRequest{}, err
 	}
+	if len(in.Model) > maxModelBytes {
+		return quarry.AskRequest{}, invalid("model", "is %d bytes; the limit is %d", len(in.Model), maxModelBytes)
+	}
 	return quarry.AskRequest{
 		Question: in.Question, K: in.K, Mode: in.Mode, MaxSentences: in.MaxSentences,
 		Tenant: in.Tenant, Principals: in.Principals, Filter: quarry.Filter(in.Filter),

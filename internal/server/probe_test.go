@@ -176,6 +176,7 @@ func TestProbeStrictInput(t *testing.T) {
 	wantError(t, h.do("POST", "/v1/collections/c/search?debug=1", map[string]any{"query": "granite"}), 400, codeInvalid, "debug")
 	wantError(t, h.do("PUT", "/v1/collections/tiny", map[string]any{"chunking": map[string]any{"size": 1}}), 400, codeInvalid, "chunking.size")
 	wantError(t, h.do("POST", "/v1/collections/c/search", map[string]any{"query": "granite", "tenant": strings.Repeat("t", 300)}), 400, codeInvalid, "tenant")
+	wantError(t, h.do("POST", "/v1/collections/c/ask", map[string]any{"question": "granite?", "model": strings.Repeat("m", 300)}), 400, codeInvalid, "model")
 	wantError(t, h.do("POST", "/v1/collections/c/documents", map[string]any{"id": "b", "text": "x", "title": strings.Repeat("t", 5000)}), 400, codeInvalid, "title")
 	wantError(t, h.do("POST", "/v1/collections/c/documents", map[string]any{"id": "b", "text": "x", "tenant": strings.Repeat("t", 300)}), 400, codeInvalid, "tenant")
 	acl := make([]string, 300)

@@ -18,6 +18,7 @@ const (
 	maxPrincipals     = auth.MaxPrincipals
 	maxPrincipalBytes = auth.MaxPrincipalBytes
 	maxRRFK           = 10_000
+	maxModelBytes     = 256
 	// minChunkSize is the smallest chunk a client may configure: a size
 	// of 1 turns 1 MB of text into 200,000 chunks.
 	minChunkSize = 32
