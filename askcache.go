@@ -59,7 +59,7 @@ func (c *Collection) scopeKey(req *AskRequest, s *llmSettings) string {
 	if req.Method == MethodLLM {
 		model = s.provider + " " + s.url + " " + s.model + " " + s.style + " " + strconv.Itoa(s.window)
 	}
-	return cache.Key("answer/v1", c.name, req.Tenant, strings.Join(principals, "\x00"), string(filter),
+	return cache.Key("answer/v1", c.name, req.Tenant, cache.Key(principals...), string(filter), // length-prefixed: ["a\x00b"] is not ["a","b"]
 		strconv.Itoa(req.K), req.Mode, req.Method, strconv.Itoa(req.MaxSentences), model, string(params),
 		req.Rewrite, strconv.Itoa(req.Expansions), string(history), strconv.FormatFloat(s.minScore, 'g', -1, 64))
 }

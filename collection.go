@@ -93,7 +93,7 @@ func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) 
 	}
 	vecs, err := emb.Embed(ctx, texts, embed.Passage)
 	if err != nil {
-		return fmt.Errorf("quarry: embedding %d chunks: %w", len(texts), err)
+		return fmt.Errorf("%w: embedding %d chunks: %w", ErrUpstream, len(texts), err)
 	}
 	c.engine.metrics.Embedded("passage", len(texts))
 	if len(vecs) != len(texts) {
@@ -196,9 +196,60 @@ type UpsertResult struct {
 }
 
 // WriteOptions are per-call options for Upsert. A nil value means defaults.
-type WriteOptions struct{}
+type WriteOptions struct {
+	// Scope, when non-nil, limits the write to one tenant's documents that
+	// its principals may read (the scope of an API key): every document
+	// must have Scope.Tenant, and a stored document with the same id that
+	// the scope cannot read is left alone and fails the whole batch with
+	// ErrForbidden, before anything is compared or written, so an outsider
+	// never learns from an "unchanged" status that a guess of its content
+	// was exact. Default nil: unscoped (the operator).
+	Scope *WriteScope
+}
+
+// WriteScope is the tenant and principals a scoped write acts as.
+type WriteScope struct {
+	Tenant     string
+	Principals []string
+}
+
+// checkScopeLocked refuses a scoped write that names a document outside the
+// scope. stored are the batch's stored versions. c.writeMu is held.
+func (c *Collection) checkScopeLocked(ctx context.Context, docs []Document, stored map[string]store.Version, sc *WriteScope) error {
+	for i := range docs {
+		if docs[i].Tenant != sc.Tenant {
+			return &FieldError{Field: fmt.Sprintf("documents[%d].tenant", i), Msg: "must be the tenant of the caller's key", Err: ErrForbidden}
+		}
+		if _, ok := stored[docs[i].ID]; !ok {
+			continue
+		}
+		d, err := c.backend.Get(ctx, docs[i].ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return mapStoreErr(err)
+		}
+		if !base.Visible(d.Tenant, d.ACL, sc.Tenant, sc.Principals) {
+			return &FieldError{Field: fmt.Sprintf("documents[%d].id", i), Msg: "names a document outside the caller's tenant and principals", Err: ErrForbidden}
+		}
+	}
+	return nil
+}
 
 const maxIDBytes = 512
+
+// Limits of a document's fields other than its text (MaxDocumentBytes).
+const (
+	maxTitleBytes     = 4096
+	maxSourceBytes    = 4096
+	maxTenantBytes    = 256
+	maxACL            = 256
+	maxPrincipalBytes = 256
+	maxMetadataKeys   = 128
+	maxMetaKeyBytes   = 256
+	maxMetaValueBytes = 64 << 10
+)
 
 // validateDocument checks one incoming document. Field names are JSON paths
 // relative to the document.
@@ -220,17 +271,29 @@ func (c *Collection) validateDocument(d *Document) error {
 	if strings.TrimSpace(d.Text) == "" {
 		return invalidf("text", "is empty")
 	}
+	for _, l := range []struct {
+		field  string
+		n, max int
+	}{{"title", len(d.Title), maxTitleBytes}, {"source", len(d.Source), maxSourceBytes}, {"tenant", len(d.Tenant), maxTenantBytes},
+		{"acl", len(d.ACL), maxACL}, {"metadata", len(d.Metadata), maxMetadataKeys}} {
+		if l.n > l.max {
+			return invalidf(l.field, "has size %d; the limit is %d", l.n, l.max)
+		}
+	}
 	if d.Language != "" && !langCode.MatchString(d.Language) {
 		return invalidf("language", "must be an ISO 639-1 code such as \"en\", got %q", d.Language)
 	}
 	for i, p := range d.ACL {
-		if p == "" || !utf8.ValidString(p) {
-			return invalidf(fmt.Sprintf("acl[%d]", i), "must be a non-empty UTF-8 string")
+		if p == "" || !utf8.ValidString(p) || len(p) > maxPrincipalBytes {
+			return invalidf(fmt.Sprintf("acl[%d]", i), "must be a non-empty UTF-8 string of at most %d bytes", maxPrincipalBytes)
 		}
 	}
 	for k, v := range d.Metadata {
-		if k == "" || !utf8.ValidString(k) {
-			return invalidf("metadata", "keys must be non-empty UTF-8 strings")
+		if k == "" || !utf8.ValidString(k) || len(k) > maxMetaKeyBytes {
+			return invalidf("metadata", "keys must be non-empty UTF-8 strings of at most %d bytes", maxMetaKeyBytes)
+		}
+		if v.Kind == base.KindString && len(v.Str) > maxMetaValueBytes {
+			return invalidf("metadata."+k, "is %d bytes; the limit is %d", len(v.Str), maxMetaValueBytes)
 		}
 		if v.Kind == base.KindString && !utf8.ValidString(v.Str) {
 			return invalidf("metadata."+k, "is not valid UTF-8")
@@ -264,7 +327,7 @@ func invalidUTF8At(s string) int {
 // is validated first: if any document is invalid, nothing is written and the
 // error names it (documents[i].field). On success every document is durable
 // and searchable.
-func (c *Collection) Upsert(ctx context.Context, docs []Document, _ *WriteOptions) ([]UpsertResult, error) {
+func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOptions) ([]UpsertResult, error) {
 	m := c.engine.metrics
 	t := time.Now()
 	for i := range docs {
@@ -287,6 +350,11 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, _ *WriteOption
 	stored, err := c.backend.Versions(ctx, ids)
 	if err != nil {
 		return nil, mapStoreErr(err)
+	}
+	if opts != nil && opts.Scope != nil {
+		if err := c.checkScopeLocked(ctx, docs, stored, opts.Scope); err != nil {
+			return nil, err
+		}
 	}
 	now := time.Now().UTC()
 	results := make([]UpsertResult, len(docs))
@@ -427,6 +495,30 @@ func (c *Collection) Chunks(ctx context.Context, id string) ([]Chunk, error) {
 func (c *Collection) Delete(ctx context.Context, id string) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	found, err := c.backend.Delete(ctx, id)
+	if err != nil {
+		return mapStoreErr(err)
+	}
+	if !found {
+		return fmt.Errorf("document %q: %w", id, ErrNotFound)
+	}
+	c.engine.metrics.Documents("deleted", 1)
+	return nil
+}
+
+// DeleteScoped deletes a document if the scope may read it; a document
+// outside the scope is left alone and reported as not found, like a
+// missing one.
+func (c *Collection) DeleteScoped(ctx context.Context, id string, sc WriteScope) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	d, err := c.backend.Get(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return mapStoreErr(err)
+	}
+	if err != nil || !base.Visible(d.Tenant, d.ACL, sc.Tenant, sc.Principals) {
+		return fmt.Errorf("document %q: %w", id, ErrNotFound)
+	}
 	found, err := c.backend.Delete(ctx, id)
 	if err != nil {
 		return mapStoreErr(err)

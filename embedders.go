@@ -6,13 +6,15 @@ import (
 	"sync"
 
 	"github.com/quarry-rag/quarry/internal/embed"
+	"github.com/quarry-rag/quarry/internal/outbound"
 	"github.com/quarry-rag/quarry/internal/rerank"
 )
 
 // embedderCache shares one loaded embedder per model spec across the
 // engine's collections: a local model holds its weights once.
 type embedderCache struct {
-	apiKey string // for HTTP embedders; from Options.EmbeddingAPIKey
+	apiKey string           // for HTTP embedders; from Options.EmbeddingAPIKey
+	urls   *outbound.Policy // the URLs apiKey may go to; nil = any
 	mu     sync.Mutex
 	m      map[string]embed.Embedder
 }
@@ -23,7 +25,7 @@ func (c *embedderCache) get(spec string) (embed.Embedder, error) {
 	if e, ok := c.m[spec]; ok {
 		return e, nil
 	}
-	e, err := embed.ParseWith(spec, &embed.ParseOptions{HTTP: embed.HTTPOptions{APIKey: c.apiKey}})
+	e, err := embed.ParseWith(spec, &embed.ParseOptions{HTTP: embed.HTTPOptions{APIKey: credentialFor(c.urls, specURL(spec), c.apiKey)}})
 	if err != nil {
 		return nil, err
 	}

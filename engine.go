@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/quarry-rag/quarry/internal/outbound"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -31,6 +32,8 @@ type Engine struct {
 	embedders embedderCache
 	rerankers rerankerCache
 
+	urls *outbound.Policy // from Options.AllowURLs; nil = unrestricted
+
 	llm        *obs.LLM    // generation collectors, registered once with opts.Registerer
 	llmClients *llmClients // language-model clients shared by the collections
 }
@@ -52,6 +55,12 @@ func Open(dir string, opts *Options) (*Engine, error) {
 	e := &Engine{dir: dir, opts: opts, metrics: obs.New(opts.Registerer),
 		llm: obs.NewLLM(opts.Registerer), llmClients: newLLMClients()}
 	e.embedders.apiKey = opts.EmbeddingAPIKey
+	urls, err := opts.urlPolicy()
+	if err != nil {
+		return nil, err
+	}
+	e.urls = urls
+	e.embedders.urls = e.urls
 	e.mu.cols = make(map[string]*Collection)
 	entries, err := os.ReadDir(filepath.Join(dir, "collections"))
 	if err != nil {
@@ -204,6 +213,9 @@ func (e *Engine) createCollection(ctx context.Context, name string, cfg *Collect
 		want = e.opts.DefaultCollection
 	}
 	want.EnsureDefaults()
+	if err := e.checkOutbound(&want); err != nil {
+		return nil, false, err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.mu.closed {

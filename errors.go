@@ -19,6 +19,12 @@ var (
 	ErrClosed = errors.New("quarry: closed")
 	// ErrCorrupt: on-disk data failed a checksum or could not be decoded.
 	ErrCorrupt = errors.New("quarry: corrupt data")
+	// ErrForbidden: a scoped write (WriteOptions.Scope) touched a document
+	// outside its scope.
+	ErrForbidden = errors.New("quarry: forbidden")
+	// ErrUpstream: a server the engine depends on (an HTTP embedding
+	// server) failed or could not be reached.
+	ErrUpstream = errors.New("quarry: upstream server failed")
 )
 
 // FieldError names the field of a request or document that is invalid.

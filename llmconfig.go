@@ -13,6 +13,7 @@ import (
 
 	"github.com/quarry-rag/quarry/internal/generate"
 	"github.com/quarry-rag/quarry/internal/llm"
+	"github.com/quarry-rag/quarry/internal/outbound"
 )
 
 // LLM providers (wire dialects).
@@ -247,6 +248,7 @@ func (c *Collection) llmSettings(req *AskRequest) llmSettings {
 	o := c.cfg.LLM
 	if o.URL != "" {
 		s.url, s.provider = o.URL, o.Provider
+		s.apiKey = credentialFor(c.engine.urls, o.URL, s.apiKey) // never the server's key to a URL the operator did not allow
 	}
 	if o.Model != "" {
 		s.model = o.Model
@@ -329,7 +331,7 @@ type clientKey struct {
 
 func newLLMClients() *llmClients {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	return &llmClients{http: &http.Client{Transport: tr}}
+	return &llmClients{http: &http.Client{Transport: tr, CheckRedirect: outbound.CheckRedirect}}
 }
 
 // get returns the client for s, creating it on first use.

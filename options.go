@@ -38,6 +38,15 @@ type Options struct {
 	WeaviateURL, WeaviateAPIKey string
 	WeaviateConsistency         string
 	WeaviateReplication         int
+	// AllowURLs, when non-nil, is the operator's list of URL prefixes that
+	// collections may name for embedding servers and language models (see
+	// internal/outbound for how a prefix matches); LLM.URL is always
+	// allowed. A configuration naming another URL, or a model folder
+	// instead of a cached model name, is refused with ErrInvalid, and the
+	// engine's credentials (EmbeddingAPIKey, LLM.APIKey) are sent only to
+	// allowed URLs. Default nil: no restriction, for callers who are the
+	// operator (the CLI); the server sets it.
+	AllowURLs []string
 }
 
 // EnsureDefaults fills zero fields with defaults and returns o.

@@ -161,7 +161,7 @@ func (c *Collection) queryVector(ctx context.Context, req *SearchRequest) ([]flo
 	}
 	vecs, err := emb.Embed(ctx, []string{req.Query}, embed.Query)
 	if err != nil {
-		return nil, fmt.Errorf("quarry: embedding the query: %w", err)
+		return nil, fmt.Errorf("%w: embedding the query: %w", ErrUpstream, err)
 	}
 	c.engine.metrics.Embedded("query", 1)
 	return vecs[0], nil

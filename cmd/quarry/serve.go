@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -11,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/auth"
+	"github.com/quarry-rag/quarry/internal/outbound"
 	"github.com/quarry-rag/quarry/internal/server"
 )
 
@@ -19,8 +22,26 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	addr := fs.String("addr", envOr("QUARRY_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT")
 	var lf llmFlags
 	lf.bind(fs)
+	var allowURLs, allowHosts stringList
+	fs.Var(&allowURLs, "allow-url", "URL prefix collections may name for embedding servers and language models (repeatable; also $QUARRY_ALLOW_URLS)")
+	fs.Var(&allowHosts, "allow-host", "Host header name the server answers, \"*\" for any (repeatable; default: loopback names on a loopback address, any otherwise)")
+	insecure := fs.Bool("insecure-no-auth", false, "serve a non-loopback address without API keys")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	keys, err := auth.Open(env.dataDir)
+	if err != nil {
+		return err
+	}
+	loopback := isLoopback(*addr)
+	if !loopback && keys.Empty() && !*insecure {
+		return fmt.Errorf("refusing to serve %s without API keys: create one with 'quarry keys create --role admin', or pass --insecure-no-auth", *addr)
+	}
+	if len(allowHosts) > 0 && loopback {
+		allowHosts = append(allowHosts, "localhost", "127.0.0.1", "::1")
+	}
+	if len(allowHosts) == 0 && !loopback {
+		allowHosts = stringList{"*"} // keys (or the operator's explicit choice) guard it
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	reg := prometheus.NewRegistry()
@@ -28,14 +49,35 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	opts := engineOptions(env)
 	opts.Logger, opts.Registerer = logger, reg
 	lf.apply(opts)
+	opts.AllowURLs = append(append([]string{}, allowURLs...), outbound.Split(os.Getenv("QUARRY_ALLOW_URLS"))...)
 	eng, err := quarry.Open(env.dataDir, opts)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-	srv := server.New(eng, server.Options{Logger: logger, Registry: reg, FeedbackDir: filepath.Join(env.dataDir, "feedback")})
-	fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s)\n", env.collection, *addr, env.dataDir)
+	srv := server.New(eng, server.Options{Logger: logger, Registry: reg, Keys: keys, AllowHosts: allowHosts,
+		FeedbackDir: filepath.Join(env.dataDir, "feedback")})
+	access := "API keys required"
+	if keys.Empty() {
+		access = "no API keys: open to anyone who can connect"
+	}
+	fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s; %s)\n", env.collection, *addr, env.dataDir, access)
 	return srv.ListenAndServe(ctx, *addr)
+}
+
+// isLoopback reports whether a listen address binds only loopback
+// interfaces ("localhost", 127.0.0.0/8, ::1). An empty host binds every
+// interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func envOr(k, def string) string {

@@ -186,9 +186,50 @@ func (f Filter) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
+// MaxFilterDepth bounds the nesting of a filter's JSON (objects and arrays
+// together). Each level is decoded and validated by its parent, so the cost
+// of decoding grows with depth × size; the bound keeps it linear in size.
+const MaxFilterDepth = 32
+
+// jsonDepth returns the deepest nesting of objects and arrays in b, in one
+// pass, stopping as soon as it exceeds limit.
+func jsonDepth(b []byte, limit int) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > deepest {
+				deepest = depth
+				if deepest > limit {
+					return deepest
+				}
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
 // UnmarshalJSON decodes the form documented on Filter, rejecting unknown
-// keys, and validates the result.
+// keys and nesting deeper than MaxFilterDepth, and validates the result.
 func (f *Filter) UnmarshalJSON(b []byte) error {
+	if jsonDepth(b, MaxFilterDepth) > MaxFilterDepth {
+		return fmt.Errorf("%w: nested more than %d levels deep", ErrInvalidFilter, MaxFilterDepth)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var j filterJSON

@@ -219,7 +219,9 @@ func newHTTP(p protocol, baseURL, model, name string, opts HTTPOptions, maxBatch
 	if h.client == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 4
-		h.client = &http.Client{Transport: t}
+		// Redirects stay on the embedding server's host: the API key must
+		// not follow a redirect elsewhere.
+		h.client = &http.Client{Transport: t, CheckRedirect: sameHostRedirect}
 		h.ownClient = true
 	}
 	h.dim.Store(int64(opts.Dim))
@@ -515,6 +517,18 @@ func (h *HTTP) Close() error {
 	}
 	if h.ownClient {
 		h.client.CloseIdleConnections()
+	}
+	return nil
+}
+
+// sameHostRedirect follows at most 5 redirects, and only on the first
+// request's scheme, host and port.
+func sameHostRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return errors.New("embed: stopped after 5 redirects")
+	}
+	if f := via[0].URL; req.URL.Scheme != f.Scheme || !strings.EqualFold(req.URL.Host, f.Host) {
+		return fmt.Errorf("embed: refusing a redirect from %s to another host %s", f.Host, req.URL.Host)
 	}
 	return nil
 }

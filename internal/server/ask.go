@@ -36,6 +36,9 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, s.opts.MaxQueryBodyBytes, &in); err != nil {
 		return err
 	}
+	if err := readScope(r, &in.scopeIn); err != nil {
+		return err
+	}
 	req, err := in.toEngine()
 	if err != nil {
 		return err
@@ -101,6 +104,9 @@ func (s *Server) endStream(sw *sseWriter, r *http.Request, err error, event stri
 func (in *askRequest) toEngine() (quarry.AskRequest, error) {
 	if err := in.decodingIn.validate(); err != nil {
 		return quarry.AskRequest{}, err
+	}
+	if len(in.Model) > maxModelBytes {
+		return quarry.AskRequest{}, invalid("model", "is %d bytes; the limit is %d", len(in.Model), maxModelBytes)
 	}
 	return quarry.AskRequest{
 		Question: in.Question, K: in.K, Mode: in.Mode, MaxSentences: in.MaxSentences,

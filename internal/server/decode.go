@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // readBody checks the Content-Type of a request that carries a JSON body and
@@ -25,22 +26,80 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, optional bool
 	if r.ContentLength > limit {
 		return nil, &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)}
 	}
+	// The buffer grows with what arrives, never from the declared
+	// Content-Length: a client declaring 100 MB and sending one byte costs
+	// one byte.
 	body := http.MaxBytesReader(w, r.Body, limit)
 	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
-	}
 	if _, err := buf.ReadFrom(body); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err // toAPIError makes it a 413
+		var (
+			mbe *http.MaxBytesError
+			be  *busyError
+		)
+		if errors.As(err, &mbe) || errors.As(err, &be) {
+			return nil, err // toAPIError makes them a 413 and a 503
 		}
 		return nil, invalid("", "reading the request body: %v", err)
+	}
+	if err := checkUTF8(buf.Bytes()); err != nil {
+		return nil, err
 	}
 	if optional && len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		return nil, nil
 	}
 	return buf.Bytes(), nil
+}
+
+// checkUTF8 refuses a body that is not valid UTF-8 or that escapes a lone
+// UTF-16 surrogate (\ud800): encoding/json would silently turn either into
+// U+FFFD, and two different raw ids would become one document.
+func checkUTF8(b []byte) error {
+	if !utf8.Valid(b) {
+		at := 0
+		for at < len(b) {
+			r, n := utf8.DecodeRune(b[at:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			at += n
+		}
+		return invalid("", "the request body is not valid UTF-8 (at %s)", position(b, int64(at)))
+	}
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character
+		if b[i] != 'u' {
+			continue
+		}
+		hi, ok := hex4(b, i+1)
+		if !ok {
+			continue // malformed: the JSON decoder reports it
+		}
+		switch {
+		case hi >= 0xDC00 && hi <= 0xDFFF:
+			return invalid("", "the request body escapes a lone UTF-16 surrogate \\u%04x (at %s)", hi, position(b, int64(i-1)))
+		case hi >= 0xD800 && hi <= 0xDBFF:
+			lo, ok := hex4(b, i+7)
+			if i+6 >= len(b) || b[i+5] != '\\' || b[i+6] != 'u' || !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return invalid("", "the request body escapes a lone UTF-16 surrogate \\u%04x (at %s)", hi, position(b, int64(i-1)))
+			}
+			i += 10
+		default:
+			i += 4
+		}
+	}
+	return nil
+}
+
+// hex4 parses the four hex digits at b[i:i+4].
+func hex4(b []byte, i int) (int, bool) {
+	if i < 0 || i+4 > len(b) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[i:i+4]), 16, 16)
+	return int(v), err == nil
 }
 
 // checkContentType accepts application/json, with an optional utf-8

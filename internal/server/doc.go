@@ -33,11 +33,17 @@
 //     a mutex, bounded per field and per file; GET /v1/feedback streams the
 //     valid lines back as JSON Lines without the lock (a line torn by a
 //     crash, or still being written, is skipped).
-//   - Scope on reads: GET of a document applies the same tenant and ACL
-//     rule as search, so a document is never shown outside its tenant.
-//     Writes and deletes are administrative and not scoped; the server has
-//     no authentication, so whoever can reach it is trusted to state its
-//     tenant and principals (put an authenticating proxy in front).
+//   - The boundary (guard.go, scope.go, listener.go): ServeHTTP checks the
+//     Host, the API key (internal/auth) and its role, the key's rate, the
+//     query parameters and the concurrency limit for every request before
+//     the mux runs, so a route added later is closed by default (read for
+//     GET, admin otherwise) and openRoutes is the explicit list of routes
+//     that need no key. A read or write key's tenant and principals replace
+//     the request's; scoped writes and deletes go through the engine's
+//     scoped calls. Bodies are read as they arrive and take a request slot
+//     only once complete, so slow senders hold a connection (capped by
+//     Options.MaxConns) but never a slot; net/http's own plain-text 400 and
+//     431 are rewritten as JSON errors on the connection.
 //
 // Concurrency: a Server is safe for concurrent use; each request runs on its
 // own goroutine (net/http's). A streamed response starts one heartbeat

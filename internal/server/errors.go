@@ -12,6 +12,10 @@ import (
 // Error codes of the wire format. Each has one HTTP status.
 const (
 	codeInvalid          = "invalid_argument"       // 400
+	codeUnauthenticated  = "unauthenticated"        // 401
+	codeForbidden        = "forbidden"              // 403
+	codeRateLimited      = "rate_limited"           // 429
+	codeUpstream         = "upstream_failed"        // 502
 	codeNotFound         = "not_found"              // 404
 	codeMethodNotAllowed = "method_not_allowed"     // 405
 	codeTooLarge         = "too_large"              // 413
@@ -24,6 +28,10 @@ const (
 
 var codeStatus = map[string]int{
 	codeInvalid:          http.StatusBadRequest,
+	codeUnauthenticated:  http.StatusUnauthorized,
+	codeForbidden:        http.StatusForbidden,
+	codeRateLimited:      http.StatusTooManyRequests,
+	codeUpstream:         http.StatusBadGateway,
 	codeNotFound:         http.StatusNotFound,
 	codeMethodNotAllowed: http.StatusMethodNotAllowed,
 	codeTooLarge:         http.StatusRequestEntityTooLarge,
@@ -78,6 +86,10 @@ func toAPIError(err error) (e *apiError, internal bool) {
 	if errors.As(err, &e) {
 		return e, false
 	}
+	var be *busyError
+	if errors.As(err, &be) {
+		return be.e, false
+	}
 	msg := err.Error()
 	var me *messageError
 	if errors.As(err, &me) {
@@ -109,12 +121,17 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		return &apiError{Code: codeTooLarge, Message: msg, Field: field}, false
 	case errors.Is(err, quarry.ErrInvalid):
 		return &apiError{Code: codeInvalid, Message: msg, Field: field}, false
+	case errors.Is(err, quarry.ErrForbidden):
+		return &apiError{Code: codeForbidden, Message: msg, Field: field}, false
 	case errors.Is(err, quarry.ErrNotFound):
 		return &apiError{Code: codeNotFound, Message: msg}, false
 	case errors.Is(err, quarry.ErrClosed):
 		return &apiError{Code: codeUnavailable, Message: "the engine is closed"}, false
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &apiError{Code: codeUnavailable, Message: "the request was cancelled or timed out"}, false
+	case errors.Is(err, quarry.ErrUpstream):
+		// The upstream's URL and answer stay in the log.
+		return &apiError{Code: codeUpstream, Message: "the collection's embedding server failed or is unreachable; see the server log"}, true
 	case errors.Is(err, quarry.ErrCorrupt):
 		return &apiError{Code: codeInternal, Message: "stored data failed an integrity check; see the server log"}, true
 	}

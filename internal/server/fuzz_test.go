@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/quarry-rag/quarry"
@@ -154,6 +155,29 @@ func FuzzFeedbackBody(f *testing.F) {
 		}
 		if err := back.validate(); err != nil {
 			t.Fatalf("round trip of %s no longer validates: %v", b, err)
+		}
+	})
+}
+
+// FuzzCheckUTF8: a body checkUTF8 accepts decodes without encoding/json
+// inventing a U+FFFD: every replacement character in the decoded strings
+// was in the input, literally or as \ufffd.
+func FuzzCheckUTF8(f *testing.F) {
+	for _, s := range []string{`"a"`, `"\ud83d\ude00"`, `"\udc00"`, `"\ud800x"`, "\"\xff\"", `"\\udc00"`, `"\ufffd"`, `"\ud800\u0041"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if checkUTF8(b) != nil {
+			return
+		}
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return
+		}
+		got := strings.Count(s, "\uFFFD")
+		allowed := strings.Count(string(b), "\uFFFD") + strings.Count(strings.ToLower(string(b)), `\ufffd`)
+		if got > allowed {
+			t.Fatalf("checkUTF8 accepted %q, which decodes with %d invented U+FFFD", b, got-allowed)
 		}
 	})
 }

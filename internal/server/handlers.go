@@ -114,7 +114,13 @@ func (s *Server) putCollection(w http.ResponseWriter, r *http.Request) error {
 		if err := decodeBody(body, &in); err != nil {
 			return err
 		}
+		if in.Chunking.Size != 0 && in.Chunking.Size < minChunkSize {
+			return invalid("chunking.size", "must be at least %d tokens, got %d", minChunkSize, in.Chunking.Size)
+		}
 		cfg = in.toEngine()
+	}
+	if err := s.mayCreate(r, r.PathValue("c")); err != nil {
+		return err
 	}
 	col, created, err := s.eng.CreateCollection(r.Context(), r.PathValue("c"), cfg)
 	if err != nil {
@@ -135,6 +141,11 @@ func (s *Server) getCollection(w http.ResponseWriter, r *http.Request) error {
 	st, err := col.Stats(r.Context())
 	if err != nil {
 		return err
+	}
+	if scopedKey(r) {
+		// Counts and languages span every tenant: a tenant's key sees
+		// none of them.
+		st = quarry.Stats{Collection: st.Collection}
 	}
 	return s.writeJSON(w, http.StatusOK, collectionInfo{Name: col.Name(), Config: fromConfig(col.Config()), Stats: fromStats(st)})
 }
@@ -161,11 +172,17 @@ func (s *Server) upsertDocuments(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) upsert(r *http.Request, docs []quarry.Document) ([]quarry.UpsertResult, error) {
+	if err := scopeDocuments(r, docs); err != nil {
+		return nil, err
+	}
+	if err := s.mayCreate(r, r.PathValue("c")); err != nil {
+		return nil, err
+	}
 	col, err := s.eng.EnsureCollection(r.Context(), r.PathValue("c"))
 	if err != nil {
 		return nil, err
 	}
-	return col.Upsert(r.Context(), docs, nil)
+	return col.Upsert(r.Context(), docs, writeOptions(r))
 }
 
 // unbatchField rewrites the engine's field path documents[0].x to x for a
@@ -215,7 +232,16 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) error {
 	notFound := func(err error) error {
 		return withMessage(err, "document %q does not exist in collection %q (for this tenant and principals)", id, col.Name())
 	}
-	d, err := col.GetScoped(r.Context(), id, q.Get("tenant"), q["principal"])
+	sc := scopeIn{Tenant: q.Get("tenant"), Principals: q["principal"]}
+	if err := readScope(r, &sc); err != nil {
+		return renameFields(err, func(f string) string {
+			if f == "principals" || strings.HasPrefix(f, "principals[") {
+				return "principal"
+			}
+			return f
+		})
+	}
+	d, err := col.GetScoped(r.Context(), id, sc.Tenant, sc.Principals)
 	if errors.Is(err, quarry.ErrNotFound) {
 		return notFound(err)
 	}
@@ -266,7 +292,11 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := col.Delete(r.Context(), id); err != nil {
+	del := col.Delete
+	if wo := writeOptions(r); wo != nil {
+		del = func(ctx context.Context, id string) error { return col.DeleteScoped(ctx, id, *wo.Scope) }
+	}
+	if err := del(r.Context(), id); err != nil {
 		if errors.Is(err, quarry.ErrNotFound) {
 			return withMessage(err, "document %q does not exist in collection %q", id, col.Name())
 		}
@@ -282,6 +312,12 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	var in searchRequest
 	if err := readJSON(w, r, s.opts.MaxQueryBodyBytes, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := readScope(r, &in.scopeIn); err != nil {
 		return err
 	}
 	res, err := col.Search(r.Context(), in.toEngine())

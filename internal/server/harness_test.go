@@ -28,6 +28,8 @@ type harness struct {
 	eng *quarry.Engine
 	srv *Server
 	ts  *httptest.Server
+	// header is added to every request (an API key).
+	header http.Header
 }
 
 func newHarness(t *testing.T, opts Options) *harness {
@@ -128,6 +130,9 @@ func (h *harness) doRaw(method, path, contentType string, body []byte) *response
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range h.header {
+		req.Header[k] = v
 	}
 	res, err := h.ts.Client().Do(req)
 	if err != nil {

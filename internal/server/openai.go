@@ -16,12 +16,15 @@ const chatRoute = "/v1/chat/completions"
 
 // chatCompletions is OpenAI's chat completion API over a collection: the
 // model is the collection's name, the last message (a user's) the
-// question, the earlier ones the conversation. Authorization headers are
-// accepted and not checked: the server has no API keys (see doc.go).
+// question, the earlier ones the conversation. The OpenAI SDKs' api_key is
+// the Quarry API key (Authorization: Bearer), checked before this runs.
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	var in chatRequest
 	if err := readJSON(w, r, s.opts.MaxQueryBodyBytes, &in); err != nil {
+		return err
+	}
+	if err := readScope(r, &in.scopeIn); err != nil {
 		return err
 	}
 	req, err := in.toEngine()

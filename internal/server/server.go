@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/auth"
 )
 
 // Options configure a Server. The zero value is valid; every field
@@ -29,7 +30,9 @@ type Options struct {
 	// Registry receives the route metrics and is what /metrics serves.
 	// Default: a new registry holding only the route metrics.
 	Registry *prometheus.Registry
-	// MaxBodyBytes limits the body of a document write. Default 100 MiB.
+	// MaxBodyBytes limits the body of any request (a document write is the
+	// largest). Default 32 MiB. Bodies are read into memory as they arrive,
+	// never pre-allocated from Content-Length.
 	MaxBodyBytes int64
 	// MaxQueryBodyBytes limits the body of every other request (search,
 	// ask, collection config). Default 1 MiB.
@@ -37,7 +40,7 @@ type Options struct {
 	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout bounds reading a whole request, body included. Default
-	// 5m, enough for a 100 MiB body over a slow link.
+	// 2m, enough for a 32 MiB body at 300 KB/s.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds the handling of a request from the end of its
 	// headers to the end of the response. Default 10m; large batches are
@@ -56,6 +59,26 @@ type Options struct {
 	// FeedbackDir is where answer feedback (POST /v1/feedback) is
 	// appended, as feedback.jsonl. Default "": feedback is refused (503).
 	FeedbackDir string
+
+	// Keys are the API keys requests must carry (Authorization: Bearer).
+	// Default nil, or a store that has never held a key: no keys, every
+	// route is open (the CLI allows that on loopback addresses only).
+	Keys *auth.Store
+	// AllowHosts are the Host header names the server answers (DNS
+	// rebinding protection); "*" allows any. Default: localhost,
+	// 127.0.0.1 and ::1.
+	AllowHosts []string
+	// MaxConcurrent bounds the requests handled at once; beyond it a
+	// request is answered 503 with Retry-After instead of queueing. A
+	// request with a body counts from when its body has arrived. Default
+	// 64.
+	MaxConcurrent int
+	// MaxConns bounds open connections; beyond it a new connection is
+	// answered 503 and closed. Default 4096.
+	MaxConns int
+	// MaxCollections bounds the collections clients may create (each
+	// holds open files). Default 1000.
+	MaxCollections int
 }
 
 func (o *Options) ensureDefaults() {
@@ -65,10 +88,14 @@ func (o *Options) ensureDefaults() {
 	if o.Registry == nil {
 		o.Registry = prometheus.NewRegistry()
 	}
-	setDefault(&o.MaxBodyBytes, 100<<20)
+	setDefault(&o.MaxBodyBytes, 32<<20)
 	setDefault(&o.MaxQueryBodyBytes, 1<<20)
 	setDefault(&o.ReadHeaderTimeout, 10*time.Second)
-	setDefault(&o.ReadTimeout, 5*time.Minute)
+	setDefault(&o.ReadTimeout, 2*time.Minute)
+	setDefault(&o.MaxConcurrent, 64)
+	setDefault(&o.MaxConns, 4096)
+	setDefault(&o.MaxCollections, 1000)
+	o.MaxQueryBodyBytes = min(o.MaxQueryBodyBytes, o.MaxBodyBytes)
 	setDefault(&o.WriteTimeout, 10*time.Minute)
 	setDefault(&o.IdleTimeout, 2*time.Minute)
 	setDefault(&o.ShutdownTimeout, 30*time.Second)
@@ -77,7 +104,7 @@ func (o *Options) ensureDefaults() {
 	}
 }
 
-func setDefault[T int64 | time.Duration](p *T, def T) {
+func setDefault[T int | int64 | time.Duration](p *T, def T) {
 	if *p <= 0 {
 		*p = def
 	}
@@ -92,6 +119,7 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
+	guard   *guard
 	routes  []string // registered mux patterns, in registration order
 
 	feedback feedbackStore
@@ -107,6 +135,7 @@ func New(eng *quarry.Engine, opts Options) *Server {
 	s := &Server{eng: eng, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	s.metrics = newMetrics(opts.Registry, &s.inFlight)
 	s.feedback.dir = opts.FeedbackDir
+	s.guard = newGuard(&s.opts, opts.Registry)
 	s.register()
 	return s
 }
@@ -176,11 +205,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})).ServeHTTP(w, r)
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		s.instrument("unmatched", http.HandlerFunc(s.unmatched)).ServeHTTP(w, r)
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		if !s.guard.hostAllowed(r) {
+			pattern = "unmatched" // refused below, before the mux is asked anything
+		} else {
+			s.instrument("unmatched", http.HandlerFunc(s.unmatched)).ServeHTTP(w, r)
+			return
+		}
+	}
+	r2, release, err := s.admit(w, r, pattern)
+	if err != nil {
+		_, route, _ := strings.Cut(pattern, " ")
+		if route == "" {
+			route = "unmatched"
+		}
+		s.instrument(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.writeError(w, r, err)
+		})).ServeHTTP(w, r)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	defer release()
+	s.mux.ServeHTTP(w, r2)
 }
 
 // isClean reports whether the mux would leave p alone: no empty, "." or
@@ -253,7 +299,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	} else {
 		s.log.Debug("request rejected", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	if e.Code == codeTooLarge {
+	if e.Code == codeTooLarge || e.Code == codeUnauthenticated || e.Code == codeRateLimited {
 		// The rest of an oversized body is not read; the connection cannot
 		// be reused.
 		w.Header().Set("Connection", "close")
@@ -297,6 +343,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// shutdown, which lets them finish.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	ln = &capListener{Listener: ln, max: int64(s.opts.MaxConns), denied: func() { s.guard.denied.WithLabelValues("conns").Inc() }}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String())

@@ -63,10 +63,14 @@ type catalog struct {
 	// zero and a query has no filter, searches skip the per-hit check.
 	restricted int
 	langs      map[string]int
+	// tenantLangs counts document languages per tenant: a query falls back
+	// to its own tenant's dominant language, so one tenant's documents do
+	// not change how another tenant's queries are analysed.
+	tenantLangs map[string]map[string]int
 }
 
 func newCatalog() *catalog {
-	return &catalog{slots: make(map[string]int32), langs: make(map[string]int)}
+	return &catalog{slots: make(map[string]int32), langs: make(map[string]int), tenantLangs: make(map[string]map[string]int)}
 }
 
 func (c *catalog) lookup(id string) (*docEntry, bool) {
@@ -98,6 +102,12 @@ func (c *catalog) put(a docAttrs, ids []uint32) {
 		c.restricted++
 	}
 	c.langs[a.Language]++
+	tl := c.tenantLangs[a.Tenant]
+	if tl == nil {
+		tl = make(map[string]int)
+		c.tenantLangs[a.Tenant] = tl
+	}
+	tl[a.Language]++
 }
 
 func (c *catalog) setID(id uint32, s int32) {
@@ -127,6 +137,14 @@ func (c *catalog) remove(docID string) []uint32 {
 	if c.langs[e.attrs.Language]--; c.langs[e.attrs.Language] <= 0 {
 		delete(c.langs, e.attrs.Language)
 	}
+	if tl := c.tenantLangs[e.attrs.Tenant]; tl != nil {
+		if tl[e.attrs.Language]--; tl[e.attrs.Language] <= 0 {
+			delete(tl, e.attrs.Language)
+		}
+		if len(tl) == 0 {
+			delete(c.tenantLangs, e.attrs.Tenant)
+		}
+	}
 	*e = docEntry{}
 	delete(c.slots, docID)
 	c.free = append(c.free, s)
@@ -144,10 +162,11 @@ func (c *catalog) languages() map[string]int {
 	return out
 }
 
-// dominantLanguage returns the most common document language.
-func (c *catalog) dominantLanguage() string {
+// dominantLanguage returns the most common language of a tenant's
+// documents.
+func (c *catalog) dominantLanguage(tenant string) string {
 	best, n := "", 0
-	for l, k := range c.langs {
+	for l, k := range c.tenantLangs[tenant] {
 		if k > n || (k == n && l < best) {
 			best, n = l, k
 		}

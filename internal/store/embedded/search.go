@@ -13,7 +13,7 @@ import (
 )
 
 // minDetectConfidence is the language-identification confidence below which
-// a query is analysed in the collection's dominant language instead.
+// a query is analysed in its tenant's dominant language instead.
 const minDetectConfidence = 0.5
 
 // Lexical implements store.Backend.
@@ -26,15 +26,17 @@ func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit
 		b.mu.RUnlock()
 		return nil, store.ErrClosed
 	}
-	lang := q.Language
-	if lang == "" && b.cfg.Language == "" && len(b.mu.cat.langs) == 1 {
-		// A one-language collection: no need to identify the query's.
-		lang = b.mu.cat.dominantLanguage()
+	// Only the query's own tenant's languages count: another tenant's
+	// documents must not change how this query is analysed.
+	lang, langs := q.Language, b.mu.cat.tenantLangs[q.Scope.Tenant]
+	if lang == "" && b.cfg.Language == "" && len(langs) == 1 {
+		// A one-language tenant: no need to identify the query's.
+		lang = b.mu.cat.dominantLanguage(q.Scope.Tenant)
 	} else if lang == "" && b.cfg.Language == "" {
-		if l, conf := text.DetectLanguage(q.Text); conf >= minDetectConfidence && b.mu.cat.langs[l] > 0 {
+		if l, conf := text.DetectLanguage(q.Text); conf >= minDetectConfidence && langs[l] > 0 {
 			lang = l
 		} else {
-			lang = b.mu.cat.dominantLanguage()
+			lang = b.mu.cat.dominantLanguage(q.Scope.Tenant)
 		}
 	}
 	terms := b.an.Get(lang).AppendTerms(nil, q.Text)
