@@ -65,6 +65,7 @@ var routeRoles = map[string]auth.Role{
 // listed here (and in routeRoles) any other parameter is a 400.
 var routeQuery = map[string][]string{
 	"GET /v1/collections/{c}/documents/{id...}": {"chunks", "tenant", "principal"},
+	"GET /v1/feedback":                          {"collection"},
 }
 
 func roleFor(pattern, method string) auth.Role {
