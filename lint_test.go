@@ -42,6 +42,8 @@ var allowedImports = map[string][]string{
 	"internal/generate":           {"internal/base", "internal/text", "internal/llm"},
 	"internal/rewrite":            {"internal/base", "internal/llm"},
 	"internal/cache":              {},
+	"internal/drift":              {},
+	"internal/drift/driftcheck":   {"internal/drift", "internal/embed"},
 	"internal/eval":               {},
 	"web":                         {},
 	"internal/server":             {"", "internal/base", "web"},
