@@ -46,7 +46,7 @@ var allowedImports = map[string][]string{
 	"internal/drift/driftcheck":   {"internal/drift", "internal/embed"},
 	"internal/eval":               {},
 	"web":                         {},
-	"internal/server":             {"", "internal/base", "web"},
+	"internal/server":             {"", "internal/base", "internal/drift", "web"},
 	"":                            {"internal/*"},
 	"cmd/quarry":                  {"*"},
 	"bench":                       {"internal/*"},

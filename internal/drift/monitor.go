@@ -88,7 +88,11 @@ func (m *Monitor) Report(c string) *Report {
 	base, prev, w := cw.baseline, cw.previous, cw.current
 	m.mu.Unlock()
 	if base == nil {
-		return &Report{Verdict: TooFew, Summary: "No verdict: no baseline yet. The first window becomes the baseline when it closes; or set one from a saved window."}
+		rep := &Report{Verdict: TooFew, Summary: "No verdict: no baseline yet. The first window becomes the baseline when it closes; or set one from a saved window.", Results: []Result{}}
+		for _, st := range Stats {
+			rep.Results = append(rep.Results, Result{Stat: st, Verdict: TooFew, PValue: 1, Message: "no verdict: no baseline yet"})
+		}
+		return rep
 	}
 	cur := w.Sample()
 	o := m.opts.Compare

@@ -53,6 +53,9 @@ type Options struct {
 	// Events) may stay silent before the server writes a comment line to
 	// keep proxies from closing it. Default 15s; negative disables it.
 	HeartbeatInterval time.Duration
+	// Drift serves GET /v1/collections/{c}/drift. Default nil: the route
+	// answers 404, drift monitoring is off.
+	Drift DriftSource
 }
 
 func (o *Options) ensureDefaults() {
@@ -127,6 +130,7 @@ func (s *Server) register() {
 	s.handle("DELETE /v1/collections/{c}/documents/{id...}", s.deleteDocument)
 	s.handle("POST /v1/collections/{c}/search", s.search)
 	s.handle("POST /v1/collections/{c}/ask", s.ask)
+	s.handle("GET /v1/collections/{c}/drift", s.driftReport)
 
 	// OpenAI-compatible: collections are models.
 	s.handle("POST /v1/chat/completions", s.chatCompletions)
