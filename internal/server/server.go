@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -253,6 +255,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// The rest of an oversized body is not read; the connection cannot
 		// be reused.
 		w.Header().Set("Connection", "close")
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	if e.Code == codeLLMFailed || e.Code == codeLLMTimeout {
 		s.log.Warn("language model failed", "method", r.Method, "path", r.URL.Path, "err", err)
