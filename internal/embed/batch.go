@@ -39,7 +39,9 @@ type BatchOptions struct {
 	// more than one call, so that a lone caller never waits.
 	Window time.Duration
 	// MaxBatch is the most texts sent to the embedder at once; calls with
-	// more texts than this bypass the queue. Default 32.
+	// more texts than this bypass the queue. Default 8: with the local
+	// pure-Go encoder and short queries, batches of 16 or 32 ran slower
+	// per text than batches of 8 (docs/benchmarks.md, "Operations").
 	MaxBatch int
 	// MaxQueue bounds the calls waiting for a batch; beyond it Embed
 	// returns an *OverloadedError at once. Default 256.
@@ -53,7 +55,7 @@ func (o *BatchOptions) ensureDefaults() {
 		o.Window = 2 * time.Millisecond
 	}
 	if o.MaxBatch <= 0 {
-		o.MaxBatch = 32
+		o.MaxBatch = 8
 	}
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = 256
