@@ -38,14 +38,23 @@ func main() {
 	dur := flag.Duration("duration", 2*time.Second, "length of one measurement")
 	window := flag.Duration("window", 2*time.Millisecond, "batch collection window")
 	maxBatch := flag.Int("max-batch", 8, "batch size bound")
+	workers := flag.Int("workers", 1, "batches run at once")
+	sizes := flag.String("batch-sizes", "", "instead: time one direct call of each of these batch sizes (comma-separated), per text")
 	flag.Parse()
-	if err := run(*model, *datasets, *conc, *rounds, *dur, *window, *maxBatch); err != nil {
+	if *sizes != "" {
+		if err := perText(*model, *datasets, *sizes, *rounds); err != nil {
+			fmt.Fprintln(os.Stderr, "batching:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*model, *datasets, *conc, *rounds, *dur, *window, *maxBatch, *workers); err != nil {
 		fmt.Fprintln(os.Stderr, "batching:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model, datasets, conc string, rounds int, dur, window time.Duration, maxBatch int) error {
+func run(model, datasets, conc string, rounds int, dur, window time.Duration, maxBatch, workers int) error {
 	if datasets == "" {
 		return fmt.Errorf("set -datasets or QUARRY_DATASETS")
 	}
@@ -69,13 +78,13 @@ func run(model, datasets, conc string, rounds int, dur, window time.Duration, ma
 		return err
 	}
 	defer l.Close()
-	b := embed.NewBatcher(l, embed.BatchOptions{Window: window, MaxBatch: maxBatch, MaxQueue: 4096})
+	b := embed.NewBatcher(l, embed.BatchOptions{Window: window, MaxBatch: maxBatch, MaxQueue: 4096, Workers: workers})
 	defer b.Close()
 	// Warm up both paths.
 	measure(l, queries, 4, dur/4)
 	measure(b, queries, 4, dur/4)
 
-	fmt.Printf("model %s, %d s per measurement, %d rounds, window %v, max batch %d\n", model, int(dur.Seconds()), rounds, window, maxBatch)
+	fmt.Printf("model %s, %d s per measurement, %d rounds, window %v, max batch %d, workers %d\n", model, int(dur.Seconds()), rounds, window, maxBatch, workers)
 	fmt.Printf("%8s %5s | %-32s | %-32s | %s\n", "clients", "round", "unbatched qps  p50  p99", "batched qps  p50  p99", "qps ×  p99 ×")
 	for _, c := range cs {
 		var ratios []float64
@@ -137,4 +146,49 @@ func measure(e embed.Embedder, queries []string, c int, d time.Duration) result 
 	slices.Sort(all)
 	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
 	return result{qps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), errs: errs.Load()}
+}
+
+// perText times direct calls of the inner model with batches of each size
+// (sizes interleaved, rounds times) and prints the median time per text.
+func perText(model, datasets, sizes string, rounds int) error {
+	queries, err := driftcheck.ReadQueries(filepath.Join(datasets, "beir", "scifact", "queries.jsonl"))
+	if err != nil {
+		return err
+	}
+	l, err := embed.NewLocal(model, embed.LocalOptions{})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	var ns []int
+	for _, f := range strings.Split(sizes, ",") {
+		var n int
+		if _, err := fmt.Sscan(f, &n); err != nil || n < 1 || n > len(queries) {
+			return fmt.Errorf("bad batch size %q", f)
+		}
+		ns = append(ns, n)
+	}
+	per := map[int][]float64{}
+	off := 0
+	for range rounds * 8 {
+		for _, n := range ns {
+			in := make([]string, n)
+			for i := range in {
+				in[i] = queries[(off+i)%len(queries)]
+			}
+			off += n
+			t0 := time.Now()
+			if _, err := l.Embed(context.Background(), in, embed.Query); err != nil {
+				return err
+			}
+			per[n] = append(per[n], ms(time.Since(t0))/float64(n))
+		}
+	}
+	fmt.Printf("model %s, direct calls, %d calls per size, interleaved\n", model, rounds*8)
+	for _, n := range ns {
+		v := per[n]
+		slices.Sort(v)
+		fmt.Printf("batch %3d: median %.2f ms/text (range %.2f–%.2f)\n", n, v[len(v)/2], v[0], v[len(v)-1])
+	}
+	return nil
 }
