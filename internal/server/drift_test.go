@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"net/http"
 	"testing"
@@ -19,6 +20,9 @@ func TestDriftRoute(t *testing.T) {
 	r := h.do("GET", "/v1/collections/docs/drift", nil)
 	if r.status != http.StatusOK || r.json["verdict"] != "too_few_samples" {
 		t.Fatalf("no traffic: %d %s", r.status, r.body)
+	}
+	if r := h.do("GET", "/v1/collections/docs/drift/windows/baseline", nil); r.status != http.StatusNotFound {
+		t.Errorf("baseline before one exists: %d %s", r.status, r.body)
 	}
 	rec := mon.Recorder("docs")
 	rng := rand.New(rand.NewPCG(1, 1))
@@ -40,6 +44,20 @@ func TestDriftRoute(t *testing.T) {
 		t.Errorf("results: %s", r.body)
 	}
 
+	// The windows, in the saved-window format quarry drift report reads.
+	for _, which := range []string{"baseline", "current"} {
+		r := h.do("GET", "/v1/collections/docs/drift/windows/"+which, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s window: %d %s", which, r.status, r.body)
+		}
+		smp, err := drift.ReadSample(bytes.NewReader(r.body))
+		if err != nil || len(smp.Embeddings) != 80 || smp.Counts.Answers != 80 {
+			t.Errorf("%s window: %v, %+v", which, err, smp)
+		}
+	}
+	if r := h.do("GET", "/v1/collections/docs/drift/windows/other", nil); r.status != http.StatusNotFound {
+		t.Errorf("unknown window: %d %s", r.status, r.body)
+	}
 	if r := h.do("GET", "/v1/collections/nope/drift", nil); r.status != http.StatusNotFound {
 		t.Errorf("unknown collection: %d %s", r.status, r.body)
 	}

@@ -133,6 +133,7 @@ func (s *Server) register() {
 	s.handle("POST /v1/collections/{c}/search", s.search)
 	s.handle("POST /v1/collections/{c}/ask", s.ask)
 	s.handle("GET /v1/collections/{c}/drift", s.driftReport)
+	s.handle("GET /v1/collections/{c}/drift/windows/{which}", s.driftWindow)
 
 	// OpenAI-compatible: collections are models.
 	s.handle("POST /v1/chat/completions", s.chatCompletions)
