@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,5 +236,41 @@ func TestMonitor(t *testing.T) {
 	}
 	if len(alarms) != len(drift.Stats) || alarms[string(drift.StatEmbeddings)] != 1 || alarms[string(drift.StatUp)] != -1 {
 		t.Errorf("quarry_drift_alarm: %v", alarms)
+	}
+}
+
+// TestMonitorConcurrent: recorders, reports and window rollover from many
+// goroutines at once (run with -race); counts are not lost.
+func TestMonitorConcurrent(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Unix(0, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	m := drift.NewMonitor(drift.MonitorOptions{Period: time.Minute, Now: clock, Compare: drift.Options{Permutations: 20}})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			rec := m.Recorder("c")
+			for i := range 200 {
+				rec.ObserveQuery([]float32{float32(g), float32(i)}, float64(i), i%7 == 0)
+				rec.ObserveAnswer(i%5 == 0, i%2 == 0)
+				rec.ObserveGuard(i%11 == 0)
+				rec.ObserveFeedback(i%3 == 0)
+				if i%50 == 0 {
+					m.Report("c")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	_, cur := m.Windows("c")
+	if cur.Counts.Queries != 8*200 || cur.Counts.Feedback != 8*200 || len(cur.Embeddings) != 256 {
+		t.Errorf("counts %+v, %d embeddings", cur.Counts, len(cur.Embeddings))
+	}
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	base, cur := m.Windows("c")
+	if base == nil || base.Counts.Queries != 8*200 || cur.Counts.Queries != 0 {
+		t.Errorf("after rollover: baseline %v, current %+v", base, cur.Counts)
 	}
 }
