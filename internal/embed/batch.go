@@ -256,6 +256,9 @@ func (b *Batcher) exec(batch []*batchCall) {
 		// The batch outlives any one caller: run it without their
 		// deadlines (each caller still stops waiting at its own).
 		vecs, err := b.inner.Embed(context.Background(), texts, kind)
+		if err == nil && len(vecs) != len(texts) {
+			err = fmt.Errorf("embed: %s returned %d vectors for %d texts", b.inner.Name(), len(vecs), len(texts))
+		}
 		off := 0
 		for _, c := range calls {
 			if err != nil {
