@@ -45,6 +45,7 @@ var commands = []command{
 	{"models", "models list|pull|verify [NAME...]", "manage embedding models in the cache", runModels},
 	{"check", "check [flags]", "verify that the store is whole and the index agrees with it", runCheck},
 	{"keys", "keys create|list|revoke [flags]", "manage the API keys quarry serve checks", runKeys},
+	{"drift", "drift report --baseline FILE --current FILE", "compare two saved drift windows", runDrift},
 }
 
 // usageError marks errors caused by how the command was called (exit 2).

@@ -21,6 +21,13 @@
 //     as texts, one dimension throughout (given, or learned from the first
 //     response), no NaN or infinite values. Failures name the protocol, the
 //     endpoint and the status, with the server's message.
+//   - Batcher wraps any Embedder for serving: concurrent small calls
+//     (query embeddings) wait up to BatchOptions.Window in a bounded queue
+//     and run together, at most MaxBatch texts per inner call, Workers
+//     batches at a time; a full queue refuses at once with an
+//     *OverloadedError (errors.Is ErrOverloaded, with a RetryAfter hint)
+//     that the HTTP server answers with 503 and Retry-After. A lone caller
+//     never waits for the window.
 //   - Parse / ParseWith build either from the configuration string stored
 //     with a collection ("all-MiniLM-L6-v2", "local:/dir",
 //     "openai:https://host/v1?model=m", "ollama:http://h:11434?model=m",
@@ -32,7 +39,9 @@
 // waits for the Embed calls in flight, then releases the encoder's worker
 // pool; HTTP.Close closes idle connections. After Close, Embed returns
 // ErrClosed. Neither starts goroutines of its own (beyond the encoder's
-// worker pool and net/http's connections).
+// worker pool and net/http's connections). NewBatcher starts its workers;
+// Batcher.Close serves what is queued, then stops them (it does not close
+// the inner embedder).
 //
 // Caveats: Name identifies the model (not its prefixes or max length), so
 // two specs naming one model in different ways (a short name and its

@@ -409,7 +409,7 @@ func TestWebUIInRealBrowser(t *testing.T) {
 		med := lags[len(lags)/2]
 		t.Logf("first token drawn: median %.1f ms after the server's first token (min %.1f, max %.1f, n=%d)", med, lags[0], lags[len(lags)-1], len(lags))
 		if med >= 50 {
-			if load, ok := overloaded(); ok {
+			if load, ok := machineOverloaded(); ok {
 				t.Logf("median first-token lag %.1f ms not asserted: load average %.1f", med, load)
 			} else {
 				t.Errorf("first token drawn %.1f ms (median) after the server wrote it, want < 50 ms", med)
@@ -432,7 +432,7 @@ func TestWebUIInRealBrowser(t *testing.T) {
 	if rep.ColdLoadMS <= 0 || rep.ColdLoadMS >= 200 {
 		// The machine is shared; a page load is CPU-bound in the browser,
 		// so on an overloaded machine the figure measures the others.
-		if load, ok := overloaded(); ok {
+		if load, ok := machineOverloaded(); ok {
 			t.Logf("cold load %.1f ms, over 200 ms, not asserted: load average %.1f on %d CPUs", rep.ColdLoadMS, load, runtime.NumCPU())
 		} else {
 			t.Errorf("cold load %.1f ms, want < 200 ms (load average %.1f)", rep.ColdLoadMS, load)
@@ -467,9 +467,9 @@ func modelCached(t *testing.T) bool {
 	return err == nil
 }
 
-// overloaded reports the 1-minute load average and whether it is over
+// machineOverloaded reports the 1-minute load average and whether it is over
 // twice the CPU count.
-func overloaded() (float64, bool) {
+func machineOverloaded() (float64, bool) {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return 0, false

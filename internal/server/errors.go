@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/quarry-rag/quarry"
 )
@@ -49,7 +50,13 @@ type apiError struct {
 	Code    string
 	Message string
 	Field   string // JSON path into the request body, "" when not about one field
+	// RetryAfter, when positive, is sent as a Retry-After header.
+	RetryAfter time.Duration
 }
+
+// overloaded is an error refused by back-pressure (embed.OverloadedError
+// has this method): 503 with Retry-After.
+type overloaded interface{ Overloaded() time.Duration }
 
 func (e *apiError) Error() string {
 	if e.Field == "" {
@@ -106,8 +113,11 @@ func toAPIError(err error) (e *apiError, internal bool) {
 	var (
 		mbe *http.MaxBytesError
 		le  *quarry.LLMError
+		ov  overloaded
 	)
 	switch {
+	case errors.As(err, &ov):
+		return &apiError{Code: codeUnavailable, Message: "the server is overloaded; retry after the Retry-After delay", RetryAfter: ov.Overloaded()}, false
 	case errors.As(err, &le):
 		// Before the context cases: a model call that timed out wraps
 		// context.DeadlineExceeded. The URL stays in the log.

@@ -44,21 +44,23 @@ var hostExempt = map[string]bool{"GET /healthz": true, "GET /readyz": true}
 // for GET and admin for any other method, so a new route is closed until
 // it says otherwise.
 var routeRoles = map[string]auth.Role{
-	"GET /metrics":                                 auth.RoleAdmin,
-	"PUT /v1/collections/{c}":                      auth.RoleAdmin,
-	"POST /v1/collections/{c}/documents":           auth.RoleWrite,
-	"PUT /v1/collections/{c}/documents/{id...}":    auth.RoleWrite,
-	"DELETE /v1/collections/{c}/documents/{id...}": auth.RoleWrite,
-	"POST /v1/collections/{c}/search":              auth.RoleRead,
-	"POST /v1/collections/{c}/ask":                 auth.RoleRead,
-	"POST /v1/chat/completions":                    auth.RoleRead,
-	"GET /v1/collections/{c}/documents/{id...}":    auth.RoleRead,
-	"GET /v1/collections":                          auth.RoleRead,
-	"GET /v1/collections/{c}":                      auth.RoleRead,
-	"GET /v1/models":                               auth.RoleRead,
-	"GET /v1/models/{model}":                       auth.RoleRead,
-	"POST /v1/feedback":                            auth.RoleRead,  // any caller may rate an answer it was given
-	"GET /v1/feedback":                             auth.RoleAdmin, // the export holds every caller's questions
+	"GET /metrics":                                  auth.RoleAdmin,
+	"PUT /v1/collections/{c}":                       auth.RoleAdmin,
+	"POST /v1/collections/{c}/documents":            auth.RoleWrite,
+	"PUT /v1/collections/{c}/documents/{id...}":     auth.RoleWrite,
+	"DELETE /v1/collections/{c}/documents/{id...}":  auth.RoleWrite,
+	"POST /v1/collections/{c}/search":               auth.RoleRead,
+	"POST /v1/collections/{c}/ask":                  auth.RoleRead,
+	"POST /v1/chat/completions":                     auth.RoleRead,
+	"GET /v1/collections/{c}/documents/{id...}":     auth.RoleRead,
+	"GET /v1/collections":                           auth.RoleRead,
+	"GET /v1/collections/{c}":                       auth.RoleRead,
+	"GET /v1/models":                                auth.RoleRead,
+	"GET /v1/models/{model}":                        auth.RoleRead,
+	"POST /v1/feedback":                             auth.RoleRead,  // any caller may rate an answer it was given
+	"GET /v1/feedback":                              auth.RoleAdmin, // the export holds every caller's questions
+	"GET /v1/collections/{c}/drift":                 auth.RoleAdmin, // statistics over every tenant's queries
+	"GET /v1/collections/{c}/drift/windows/{which}": auth.RoleAdmin, // holds sampled query embeddings
 }
 
 // routeQuery lists the query parameters a route accepts; on the routes

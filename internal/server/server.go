@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -79,6 +81,9 @@ type Options struct {
 	// MaxCollections bounds the collections clients may create (each
 	// holds open files). Default 1000.
 	MaxCollections int
+	// Drift serves GET /v1/collections/{c}/drift. Default nil: the route
+	// answers 404, drift monitoring is off.
+	Drift DriftSource
 }
 
 func (o *Options) ensureDefaults() {
@@ -164,6 +169,8 @@ func (s *Server) register() {
 	s.handle("POST /v1/collections/{c}/ask", s.ask)
 	s.handle("POST /v1/feedback", s.postFeedback)
 	s.handle("GET /v1/feedback", s.exportFeedback)
+	s.handle("GET /v1/collections/{c}/drift", s.driftReport)
+	s.handle("GET /v1/collections/{c}/drift/windows/{which}", s.driftWindow)
 
 	// OpenAI-compatible: collections are models.
 	s.handle("POST /v1/chat/completions", s.chatCompletions)
@@ -303,6 +310,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// The rest of an oversized body is not read; the connection cannot
 		// be reused.
 		w.Header().Set("Connection", "close")
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
 	if e.Code == codeLLMFailed || e.Code == codeLLMTimeout {
 		s.log.Warn("language model failed", "method", r.Method, "path", r.URL.Path, "err", err)

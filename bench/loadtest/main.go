@@ -1,0 +1,250 @@
+// Command loadtest drives a running Quarry server on loopback with vegeta
+// (github.com/tsenart/vegeta) at fixed request rates and prints latency
+// percentiles per route: BM25 search, hybrid search and ask. Without
+// -rates it first measures each route's maximum rate (as many requests as
+// -workers concurrent clients complete) and then runs at -fractions of
+// it. Every attack is bounded in time (-duration ≤ 60s) and count
+// (rate × duration ≤ 20000 requests), and only 127.0.0.1, ::1 or
+// localhost are accepted as targets. bench/loadtest/run.sh starts a
+// server on the sample corpus and runs this against it.
+//
+//	go run ./bench/loadtest -url http://127.0.0.1:18080 -collection samples
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+const (
+	maxDuration = time.Minute
+	maxRequests = 20000
+)
+
+// defaultQueries are questions about the sample corpus (samples/).
+var defaultQueries = []string{
+	"how does BM25 score a document",
+	"what does the ask endpoint return",
+	"how are documents chunked",
+	"which flags does quarry ingest take",
+	"how do I evaluate retrieval on a BEIR dataset",
+	"what is reciprocal rank fusion",
+	"how are citations produced",
+	"how do I delete a document",
+	"what metrics does the server export",
+	"how does hybrid search combine lexical and dense results",
+}
+
+type options struct {
+	base       *url.URL
+	collection string
+	targets    []string
+	rates      []float64
+	fractions  []float64
+	duration   time.Duration
+	workers    uint64
+	method     string
+	json       bool
+}
+
+func main() {
+	var o options
+	u := flag.String("url", "http://127.0.0.1:18080", "server base URL (loopback only)")
+	flag.StringVar(&o.collection, "collection", "samples", "collection to query")
+	targets := flag.String("targets", "bm25,hybrid,ask", "routes to load: bm25, hybrid, ask")
+	rates := flag.String("rates", "", "fixed rates per second, comma-separated; empty: -fractions of the measured maximum")
+	fractions := flag.String("fractions", "0.5,0.8,1.0", "fractions of the measured maximum rate")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of each attack (≤ 60s)")
+	workers := flag.Uint64("workers", 16, "concurrent clients when measuring the maximum rate; upper bound on workers otherwise")
+	flag.StringVar(&o.method, "ask-method", "extractive", "ask method: extractive or llm")
+	flag.BoolVar(&o.json, "json", false, "print one JSON object per attack")
+	flag.Parse()
+	err := func() error {
+		var err error
+		if o.base, err = loopback(*u); err != nil {
+			return err
+		}
+		if o.duration <= 0 || o.duration > maxDuration {
+			return fmt.Errorf("-duration must be in (0, %v]", maxDuration)
+		}
+		if *workers < 1 || *workers > 1024 {
+			return fmt.Errorf("-workers must be in 1…1024")
+		}
+		o.workers = *workers
+		if o.method != "extractive" && o.method != "llm" {
+			return fmt.Errorf("-ask-method must be extractive or llm")
+		}
+		for _, t := range strings.Split(*targets, ",") {
+			if t != "bm25" && t != "hybrid" && t != "ask" {
+				return fmt.Errorf("unknown target %q (bm25, hybrid, ask)", t)
+			}
+			o.targets = append(o.targets, t)
+		}
+		if o.rates, err = floats(*rates, 1000); err != nil {
+			return fmt.Errorf("-rates: %w", err)
+		}
+		if o.fractions, err = floats(*fractions, 1); err != nil {
+			return fmt.Errorf("-fractions: %w", err)
+		}
+		return run(o)
+	}()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// loopback parses u and refuses any host but the loopback interface.
+func loopback(u string) (*url.URL, error) {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") {
+		return nil, fmt.Errorf("-url %q: want http://HOST:PORT", u)
+	}
+	h := p.Hostname()
+	if ip := net.ParseIP(h); h != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("-url %q: only loopback targets are allowed", u)
+	}
+	return p, nil
+}
+
+func floats(s string, maxV float64) ([]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		var v float64
+		if _, err := fmt.Sscan(f, &v); err != nil || !(v > 0 && v <= maxV) {
+			return nil, fmt.Errorf("%q is not in (0, %v]", f, maxV)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// targeter cycles through the queries for one route.
+func targeter(o options, route string) vegeta.Targeter {
+	var n atomic.Int64
+	path := o.base.JoinPath("v1", "collections", o.collection, "search").String()
+	if route == "ask" {
+		path = o.base.JoinPath("v1", "collections", o.collection, "ask").String()
+	}
+	hdr := http.Header{"Content-Type": {"application/json"}}
+	return func(t *vegeta.Target) error {
+		q := defaultQueries[int(n.Add(1)-1)%len(defaultQueries)]
+		var body any
+		switch route {
+		case "ask":
+			body = map[string]any{"question": q, "method": o.method, "no_cache": true}
+		default:
+			body = map[string]any{"query": q, "mode": route, "k": 10}
+		}
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		t.Method, t.URL, t.Body, t.Header = "POST", path, b, hdr
+		return nil
+	}
+}
+
+type report struct {
+	Target     string         `json:"target"`
+	Kind       string         `json:"kind"` // "max" or "fixed"
+	Rate       float64        `json:"rate"` // asked (0 for max)
+	Requests   uint64         `json:"requests"`
+	Throughput float64        `json:"throughput"`
+	Success    float64        `json:"success"`
+	P50ms      float64        `json:"p50_ms"`
+	P99ms      float64        `json:"p99_ms"`
+	Status     map[string]int `json:"status_codes"`
+}
+
+func attack(o options, route string, rate float64, d time.Duration) report {
+	opts := []func(*vegeta.Attacker){vegeta.Timeout(30 * time.Second), vegeta.KeepAlive(true), vegeta.MaxWorkers(o.workers)}
+	var pacer vegeta.Pacer = vegeta.Rate{Freq: 0, Per: time.Second}
+	kind := "max"
+	if rate > 0 {
+		kind = "fixed"
+		pacer = vegeta.Rate{Freq: int(rate + 0.5), Per: time.Second}
+		if rate*d.Seconds() > maxRequests {
+			d = time.Duration(maxRequests / rate * float64(time.Second))
+		}
+	} else {
+		opts = append(opts, vegeta.Workers(o.workers))
+	}
+	a := vegeta.NewAttacker(opts...)
+	var m vegeta.Metrics
+	for res := range a.Attack(targeter(o, route), pacer, d, route) {
+		m.Add(res)
+		if m.Requests >= maxRequests {
+			a.Stop()
+		}
+	}
+	m.Close()
+	return report{
+		Target: route, Kind: kind, Rate: rate, Requests: m.Requests, Throughput: m.Throughput, Success: m.Success,
+		P50ms: float64(m.Latencies.P50.Microseconds()) / 1000, P99ms: float64(m.Latencies.P99.Microseconds()) / 1000,
+		Status: m.StatusCodes,
+	}
+}
+
+func run(o options) error {
+	// One request first: the route works and the collection exists.
+	for _, route := range o.targets {
+		var t vegeta.Target
+		if err := targeter(o, route)(&t); err != nil {
+			return err
+		}
+		resp, err := http.Post(t.URL, "application/json", bytes.NewReader(t.Body))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s answered %s", route, t.URL, resp.Status)
+		}
+	}
+	print := func(r report) {
+		if o.json {
+			b, _ := json.Marshal(r)
+			fmt.Println(string(b))
+			return
+		}
+		codes := make([]string, 0, len(r.Status))
+		for c, n := range r.Status {
+			codes = append(codes, fmt.Sprintf("%s×%d", c, n))
+		}
+		sort.Strings(codes)
+		fmt.Printf("%-7s %-5s rate %7.1f/s  requests %6d  throughput %7.1f/s  success %5.1f%%  p50 %8.2f ms  p99 %8.2f ms  %s\n",
+			r.Target, r.Kind, r.Rate, r.Requests, r.Throughput, 100*r.Success, r.P50ms, r.P99ms, strings.Join(codes, " "))
+	}
+	for _, route := range o.targets {
+		rates := o.rates
+		if len(rates) == 0 {
+			mx := attack(o, route, 0, o.duration)
+			print(mx)
+			for _, f := range o.fractions {
+				if r := f * mx.Throughput; r >= 1 {
+					rates = append(rates, r)
+				}
+			}
+		}
+		for _, r := range rates {
+			print(attack(o, route, r, o.duration))
+		}
+	}
+	return nil
+}
