@@ -44,6 +44,7 @@ var commands = []command{
 	{"embed", "embed [--model NAME] [--query] [--json] TEXT...", "print embedding vectors", runEmbed},
 	{"models", "models list|pull|verify [NAME...]", "manage embedding models in the cache", runModels},
 	{"check", "check [flags]", "verify that the store is whole and the index agrees with it", runCheck},
+	{"guard", "guard check TEXT... | guard eval --dataset FILE.jsonl", "score texts for prompt injection", runGuard},
 }
 
 // usageError marks errors caused by how the command was called (exit 2).
