@@ -297,8 +297,8 @@ func (c *counts) add(label int, pos bool) {
 		c.tn++
 	}
 }
-func (c counts) n() int        { return c.tp + c.fp + c.tn + c.fn }
-func (c counts) acc() float64  { return float64(c.tp+c.tn) / float64(max(c.n(), 1)) }
+func (c counts) n() int       { return c.tp + c.fp + c.tn + c.fn }
+func (c counts) acc() float64 { return float64(c.tp+c.tn) / float64(max(c.n(), 1)) }
 func (c counts) fmtPrec() string {
 	if c.tp+c.fp == 0 {
 		return "–"
