@@ -13,6 +13,7 @@ import sys
 import time
 
 import spacy
+import tldextract
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
@@ -34,6 +35,9 @@ class BlankEngine(SpacyNlpEngine):
 
 
 def main():
+    # offline: the e-mail recognizer's tldextract uses its bundled
+    # public-suffix snapshot instead of fetching the list
+    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=())
     engine = BlankEngine()
     try:
         from presidio_analyzer.nlp_engine import NerModelConfiguration

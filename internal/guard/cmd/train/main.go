@@ -78,6 +78,8 @@ func run() error {
 	seed := flag.Uint64("seed", 1, "seed")
 	l2 := flag.Float64("l2", 0, "weight decay (0 = default)")
 	epochs := flag.Int("epochs", 0, "epochs (0 = default)")
+	threshold := flag.Float64("threshold", 0.5, "decision threshold written into the head")
+	sweep := flag.String("sweep", "", "comma-separated thresholds to report cross-validation figures at")
 
 	maxTok := flag.Int("max-tokens", 128, "encoder truncation for training (the detector scores windows of about this size)")
 	passage := flag.Bool("passage", false, "also train on passage-prefixed embeddings (doubles the embedding time)")
@@ -145,8 +147,16 @@ func run() error {
 				}
 			}
 		}
-		fmt.Printf("## %d-fold cross-validation (threshold 0.5)\n\n", *folds)
-		report(exs, pred, func(int) bool { return true })
+		fmt.Printf("## %d-fold cross-validation (threshold %.2f)\n\n", *folds, *threshold)
+		report(exs, pred, *threshold)
+		for _, ts := range strings.Split(*sweep, ",") {
+			var th float64
+			if _, err := fmt.Sscan(ts, &th); err != nil || th <= 0 || th >= 1 {
+				continue
+			}
+			fmt.Printf("### threshold %.2f\n\n", th)
+			report(exs, pred, th)
+		}
 	}
 	if *loso {
 		fmt.Printf("## leave one set out: trained without the set, tested on it\n\n")
@@ -170,7 +180,7 @@ func run() error {
 				}
 			}
 		}
-		report(exs, pred, func(int) bool { return true })
+		report(exs, pred, *threshold)
 	}
 	if *out == "" {
 		return nil
@@ -184,7 +194,8 @@ func run() error {
 		return err
 	}
 	h.MaxTokens = *maxTok
-	h.Trained = fmt.Sprintf("go run ./internal/guard/cmd/train --hidden %d --seed %d --max-tokens %d --passage=%v; sets %s; %d examples", *hidden, *seed, *maxTok, *passage, strings.Join(sets, ","), len(exs))
+	h.Threshold = *threshold
+	h.Trained = fmt.Sprintf("go run ./internal/guard/cmd/train --hidden %d --seed %d --max-tokens %d --passage=%v --threshold %g; sets %s; %d examples", *hidden, *seed, *maxTok, *passage, *threshold, strings.Join(sets, ","), len(exs))
 	b, err := h.Marshal()
 	if err != nil {
 		return err
@@ -261,7 +272,7 @@ func assignFolds(exs []example, k int, seed uint64) []int {
 	return fold
 }
 
-func report(exs []example, pred [][2]float64, _ func(int) bool) {
+func report(exs []example, pred [][2]float64, threshold float64) {
 	fmt.Println("| set | n | accuracy | precision | recall | FPR | accuracy (as passage) |")
 	fmt.Println("|---|--:|--:|--:|--:|--:|--:|")
 	for s, name := range sets {
@@ -271,7 +282,7 @@ func report(exs []example, pred [][2]float64, _ func(int) bool) {
 				continue
 			}
 			for kd := 0; kd < nk; kd++ {
-				c[kd].add(e.label, pred[i][kd] >= 0.5)
+				c[kd].add(e.label, pred[i][kd] >= threshold)
 			}
 		}
 		pacc := "–"
