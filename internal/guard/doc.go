@@ -9,18 +9,22 @@
 // joined; base64 runs and, when the text names rot13, its rot13 reading
 // appended), cut into windows of about 128 tokens, and each window is
 // embedded with the in-process multilingual-e5-small (internal/embed) and
-// given to a small trained head (logistic regression over the 384-d
-// embedding plus eight rule features: five multilingual phrase families —
-// override, role-play, prompt leak, forced output, forged turns — and three
-// obfuscation signals). A text's score is its highest window's, in [0, 1];
+// given to a small trained head: one hidden ReLU layer of 32 units over the
+// 384-d embedding plus ten features — seven multilingual phrase families
+// (override, role-play/DAN, prompt leak, forced output, forged turns,
+// persona "act as", "disregard the documents") and three obfuscation
+// signals. Sentences of a longer text that a rule matches are also scored
+// alone, so an instruction hidden in a long benign document is not
+// diluted. A text's score is its highest piece's, in [0, 1];
 // Threshold (0.5) separates injections. The head is committed in
 // model/head.json with its SHA-256 in model/head.json.sha256 (checked at
 // load) and is rebuilt, deterministically, by
 //
-//	go run ./internal/guard/cmd/train
+//	go run ./internal/guard/cmd/train   (or make guard-model)
 //
-// from the sets in $QUARRY_DATASETS/injection; that command also prints
-// the k-fold and leave-one-set-out figures. No network at run time.
+// from the sets in $QUARRY_DATASETS/injection plus benign multilingual
+// questions and passages from $QUARRY_DATASETS/xquad; that command also
+// prints the k-fold and leave-one-set-out figures. No network at run time.
 //
 // Pipeline seams: Score for one question; ScoreMany for a batch (chunks at
 // ingest, kind embed.Passage); ScoreVectors to reuse vectors the pipeline
@@ -38,9 +42,9 @@
 // Concurrency: a Detector is safe for concurrent use (its embedder must
 // be); all other functions are pure.
 //
-// Caveats: the head was trained on English and German attacks with some
-// multilingual data; other languages rely on the multilingual encoder and
-// the rules. An instruction split across two chunks is scored in each
+// Caveats: the attacks it was trained on are English and German (benign
+// texts cover seven languages); attacks in other languages rely on the
+// multilingual encoder and the rules. An instruction split across two chunks is scored in each
 // chunk separately. Rule features catch common phrasings only: the head,
 // not the rules, decides.
 //

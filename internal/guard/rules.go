@@ -15,6 +15,8 @@ const (
 	ruleLeak            // "print your system prompt", "reveal the password"
 	ruleForce           // "say 'Access Granted'", "respond only with", "output exactly"
 	ruleTurn            // forged chat turns and template role markers
+	rulePersona         // "I want you to act as", "pretend you are", "imagine you are" — weak alone
+	ruleContext         // "disregard the articles", "answer from your own knowledge, not the documents"
 	numRules
 )
 
@@ -26,9 +28,17 @@ var rules = [numRules][]*regexp.Regexp{
 		// English
 		`\b(ignore|disregard|forget|skip|override|bypass|drop|abandon|neglect|overlook)\b[^.\n]{0,40}\b(previous|prior|above|earlier|preceding|former|original|initial|all|any|your|the|those|these|every)\b[^.\n]{0,30}\b(instructions?|prompts?|rules?|directions?|directives?|guidelines?|commands?|orders?|context|constraints?|programming|tasks?|restrictions?)\b`,
 		`\b(forget|ignore|disregard)\s+(everything|all|anything)\b`,
+		`\b(ignore|disregard|forget)\s+(the\s+)?(above|previous|prior|preceding|earlier)\b`,
 		`\bnew\s+(instructions?|task|rules?|directive)s?\s*[:!]`,
 		`\binstead\b[^.\n]{0,30}\b(say|print|output|write|respond|reply)\b`,
 		`\bstop\s+(being|acting|following)\b`,
+		`(?:^|[.!?]\s*)(stop|stopp|halt|attention|achtung)\s*[-–—!:,]`,
+		`\b(change|update|replace|overwrite)\s+(your|the)\s+(instructions?|rules?|prompt|task|guidelines?)\b`,
+		`\b(your|the)\s+new\s+(task|instructions?|role|goal|job)\b`,
+		`\b(following|next)\s+(new\s+)?task\s*:`,
+		`\binstruction\s*:`,
+		`\b(forget|vergiss|olvida|oublie)\b[^.\n]{0,20}\b(that|das|eso|cela|before|zuvor|davor|above|oben)\b`,
+		`\b(neue|nächste|folgende)\s+(herausforderung|aufgabe|anweisung)\b`,
 		`\b(do not|don't|never)\s+(follow|obey|listen to)\b[^.\n]{0,30}\b(instructions?|rules?|guidelines?|system)\b`,
 		// German
 		`\b(ignoriere|ignorieren|vergiss|vergessen|vergesse|missachte)\b[^.\n]{0,40}\b(alle|vorherigen?|bisherigen?|obigen?|vorigen?|anweisungen|befehle|regeln|aufgaben|alles|instruktionen)\b`,
@@ -37,7 +47,7 @@ var rules = [numRules][]*regexp.Regexp{
 		// French
 		`\b(ignore[zr]?|oublie[zr]?|ne tiens pas compte)\b[^.\n]{0,40}\b(instructions?|consignes?|r[eè]gles?|pr[ée]c[ée]dent(e|es|s)?|tout)\b`,
 		// Spanish / Portuguese / Italian
-		`\b(ignora|ignore|olvida|olvide|esquece|esqueça|dimentica|ignorare)\b[^.\n]{0,40}\b(instrucciones|instruções|instrucoes|istruzioni|anteriores|precedenti|reglas|regras|regole|todo|tudo|tutto)\b`,
+		`\b(ignora|ignore|ignorar|olvida|olvide|olvidar|esquece|esqueça|dimentica|ignorare)\b[^.\n]{0,40}\b(instrucciones|instruções|instrucoes|istruzioni|anteriores|precedenti|reglas|regras|regole|todo|tudo|tutto)\b`,
 		// Dutch
 		`\b(negeer|vergeet)\b[^.\n]{0,40}\b(instructies|regels|alles|vorige)\b`,
 		// Russian
@@ -69,6 +79,26 @@ var rules = [numRules][]*regexp.Regexp{
 		`\b(respond|reply|answer|output)\s+(only|exclusively)\s+with\b`,
 		`\b(begin|start)\s+your\s+(reply|response|answer)\s+with\b`,
 		`\bsag(e|en sie)?\s+(nur|einfach)\b`,
+	),
+	rulePersona: compile(
+		`\b(i want you to|i'd like you to|you will|you must|you should)\s+(act|behave|pretend|respond|answer|play)\s+(as|like)\b`,
+		`\b(pretend|imagine)\s+(that\s+)?(you are|you're|to be|you can|you have)\b`,
+		`\b(act|acting|role-?play|roleplaying)\s+as\s+(a|an|my|the|if)\b`,
+		`^\s*(you are|you're)\s+(now\s+)?(a|an|the)?\s*[a-z]+[^.?!\n]{0,40}[.,]`,
+		`\bich möchte,? dass (du|sie) als\b`,
+		`^\s*(du bist|sie sind|tu es|vous êtes|eres|sei)\s+[^.?!\n]{1,40}[.,]`,
+		`\b(answer|respond|reply|write|antworte|schreibe|réponds|responde)\s+(im stil|in the style|in the voice|as if|als ob|comme si|como si)\b`,
+		`\b(agiere|fungiere|verhalte dich|tu so|stell dir vor)\b[^.\n]{0,30}\b(als|du bist|wärst)\b`,
+		`\b(finge|imagina)\s+que\s+(eres|puedes)\b`,
+		`\b(fais comme si|imagine que tu)\b`,
+	),
+	ruleContext: compile(
+		`\b(disregard(ing)?|ignor(e|ing)|regardless of|forget|without (using|looking at))\b[^.\n]{0,20}\b(the )?(articles?|documents?|context|sources?|texts?|passages?|search results)\b`,
+		`\b(not|instead of)\s+(by|from|based on|using)\s+(the\s+)?(articles?|documents?|context|sources?|texts?)\b`,
+		`\b(your own|own) knowledge\b`,
+		`\b(make something up|make up an answer|invent an answer|formulate an untrue|lie to)\b`,
+		`\b(use|include) (also )?(the )?information (in|from) the prompt\b`,
+		`\b(ohne|ignoriere|vergiss)\b[^.\n]{0,20}\b(die )?(artikel|dokumente|quellen|kontext)\b`,
 	),
 	ruleTurn: compile(
 		`<\|?(im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id)\|?>`,

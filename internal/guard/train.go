@@ -67,7 +67,7 @@ const NumFeatures = numFeatures
 // TrainOptions configure Train. Zero fields mean their defaults.
 type TrainOptions struct {
 	Hidden int     // hidden units; 0: a linear head (logistic regression)
-	Epochs int     // default 300 (linear, full batch) or 60 (MLP, mini-batches of 64)
+	Epochs int     // default 300 (linear, full batch) or 150 (MLP, mini-batches of 64)
 	LR     float64 // Adam step; default 0.01 (linear) or 0.002 (MLP)
 	L2     float64 // weight decay; default 1e-3
 	Seed   uint64  // default 1
@@ -95,7 +95,7 @@ func Train(x [][]float32, y []int, w []float64, encoder string, dim int, o Train
 	if o.Epochs == 0 {
 		o.Epochs = 300
 		if o.Hidden > 0 {
-			o.Epochs = 60
+			o.Epochs = 150
 		}
 	}
 	if o.LR == 0 {

@@ -3,7 +3,7 @@
 // injection sets, and reports k-fold cross-validation and leave-one-set-out
 // figures:
 //
-//	go run ./internal/guard/cmd/train [--datasets DIR] [--out FILE] [--hidden N]
+//	go run ./internal/guard/cmd/train [--datasets DIR] [--xquad DIR] [--out FILE] [--hidden N]
 //
 // It embeds every text with the local multilingual-e5-small (no network;
 // `make models` fetches it), as a query and as a passage, caching vectors
@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +40,40 @@ var sets = []string{
 	"notinject_benign",
 	"tensor_trust_attacks",
 	"wildguard_benign",
+	// benign multilingual questions and passages from XQuAD (every 8th
+	// question and every 6th paragraph of each language): without them
+	// the only non-English texts are deepset's, half of them attacks, and
+	// a head learns "German means injection".
+	"xquad_questions",
+	"xquad_passages",
+}
+
+var xquadLangs = []string{"ar", "de", "en", "es", "hi", "ru", "zh"}
+
+// readXQuAD reads the benign XQuAD texts of a set.
+func readXQuAD(dir, name string) ([]guard.Example, error) {
+	file, every := "queries.jsonl", 8
+	if name == "xquad_passages" {
+		file, every = "corpus.jsonl", 6
+	}
+	var out []guard.Example
+	for _, l := range xquadLangs {
+		b, err := os.ReadFile(filepath.Join(dir, l, file))
+		if err != nil {
+			return nil, err
+		}
+		for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if i%every != 0 {
+				continue
+			}
+			var r struct{ Text string }
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				return nil, fmt.Errorf("%s/%s/%s line %d: %w", dir, l, file, i+1, err)
+			}
+			out = append(out, guard.Example{Text: r.Text, Label: 0})
+		}
+	}
+	return out, nil
 }
 
 // nk is the number of embedding kinds trained on (query, and passage
@@ -70,15 +105,17 @@ func run() error {
 		ds = "../shared/datasets"
 	}
 	dir := flag.String("datasets", filepath.Join(ds, "injection"), "folder of the injection JSONL sets")
+	xquad := flag.String("xquad", filepath.Join(ds, "xquad"), "folder of XQuAD (benign multilingual questions and passages)")
 	model := flag.String("model", "multilingual-e5-small", "local encoder")
 	out := flag.String("out", "internal/guard/model/head.json", "head file to write (\"\" = do not write)")
-	hidden := flag.Int("hidden", 0, "hidden units (0 = logistic regression)")
+	hidden := flag.Int("hidden", 32, "hidden units (0 = logistic regression)")
 	folds := flag.Int("folds", 5, "cross-validation folds (0 = skip)")
 	loso := flag.Bool("loso", true, "report leave-one-set-out figures")
 	seed := flag.Uint64("seed", 1, "seed")
 	l2 := flag.Float64("l2", 0, "weight decay (0 = default)")
 	epochs := flag.Int("epochs", 0, "epochs (0 = default)")
 	threshold := flag.Float64("threshold", 0.5, "decision threshold written into the head")
+	showErrors := flag.Int("errors", 0, "print up to N cross-validation errors per set (to stderr)")
 	sweep := flag.String("sweep", "", "comma-separated thresholds to report cross-validation figures at")
 
 	maxTok := flag.Int("max-tokens", 128, "encoder truncation for training (the detector scores windows of about this size)")
@@ -92,14 +129,21 @@ func run() error {
 	var exs []example
 	var texts []string
 	for si, name := range sets {
-		f, err := os.Open(filepath.Join(*dir, name+".jsonl"))
-		if err != nil {
-			return err
-		}
-		rows, err := guard.ReadJSONL(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		var rows []guard.Example
+		if strings.HasPrefix(name, "xquad_") {
+			if rows, err = readXQuAD(*xquad, name); err != nil {
+				return err
+			}
+		} else {
+			f, err := os.Open(filepath.Join(*dir, name+".jsonl"))
+			if err != nil {
+				return err
+			}
+			rows, err = guard.ReadJSONL(f)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
 		}
 		for _, r := range rows {
 			clean, feats := guard.Featurize(r.Text)
@@ -149,6 +193,16 @@ func run() error {
 		}
 		fmt.Printf("## %d-fold cross-validation (threshold %.2f)\n\n", *folds, *threshold)
 		report(exs, pred, *threshold)
+		if *showErrors > 0 {
+			shown := map[int]int{}
+			for i, e := range exs {
+				if (pred[i][0] >= *threshold) != (e.label == 1) && shown[e.set] < *showErrors {
+					shown[e.set]++
+					t := []rune(texts[i])
+					fmt.Fprintf(os.Stderr, "%s label %d score %.2f: %q\n", sets[e.set], e.label, pred[i][0], string(t[:min(len(t), 160)]))
+				}
+			}
+		}
 		for _, ts := range strings.Split(*sweep, ",") {
 			var th float64
 			if _, err := fmt.Sscan(ts, &th); err != nil || th <= 0 || th >= 1 {
