@@ -90,3 +90,18 @@ func FuzzFence(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkBuildFenced: a prompt of eight 1,000-character sources, fencing
+// included.
+func BenchmarkBuildFenced(b *testing.B) {
+	var hs []base.Hit
+	for i := 0; i < 8; i++ {
+		hs = append(hs, base.Hit{ChunkID: "c", Title: "Title", Text: strings.Repeat("Tides are caused by the Moon. Question: x? ", 23)})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Build("What causes tides?", nil, hs, Budget{ContextWindow: 8192}, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -285,3 +285,29 @@ func TestIngestScoringOverhead(t *testing.T) {
 		t.Errorf("ingest with scoring (shared embeddings) at %.2f× the rate without, want ≥ 0.7", reuse)
 	}
 }
+
+// BenchmarkQuestion: a question scored alone (encoder included) and from
+// the query vector the retrieval stage already has (rules and head only).
+func BenchmarkQuestion(b *testing.B) {
+	d := detector(b)
+	ctx := context.Background()
+	q := []string{"What is the notice period for terminating an employment contract?"}
+	vecs, err := d.emb.Embed(ctx, q, embed.Query)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Score", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := d.Score(ctx, q[0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ScoreVectors", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := d.ScoreVectors(ctx, q, vecs, embed.Query); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
