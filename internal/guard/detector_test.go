@@ -303,6 +303,13 @@ func BenchmarkQuestion(b *testing.B) {
 			}
 		}
 	})
+	b.Run("EmbedOnly", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := d.emb.Embed(ctx, q, embed.Query); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("ScoreVectors", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if _, err := d.ScoreVectors(ctx, q, vecs, embed.Query); err != nil {
