@@ -30,7 +30,9 @@
 // ingest, kind embed.Passage); ScoreVectors to reuse vectors the pipeline
 // computed for dense indexing with the same encoder (Encoder() names it),
 // so that scoring chunks at ingest costs the rules and a dot product, not
-// a second encoder pass. QuestionPolicy (flag|block|off, default flag)
+// a second encoder pass; ScoreSeams for instructions split across two
+// consecutive chunks (rules on each seam, the encoder only where the
+// seam matches a rule that neither side does). QuestionPolicy (flag|block|off, default flag)
 // and ChunkPolicy (exclude|flag|off, default exclude) turn a score into an
 // Action; a blocked question is a *BlockedError.
 //
