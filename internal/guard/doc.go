@@ -46,8 +46,8 @@
 //
 // Caveats: the attacks it was trained on are English and German (benign
 // texts cover seven languages); attacks in other languages rely on the
-// multilingual encoder and the rules. An instruction split across two chunks is scored in each
-// chunk separately. Rule features catch common phrasings only: the head,
+// multilingual encoder and the rules. A split instruction is found at a
+// seam only when a rule matches the joined text. Rule features catch common phrasings only: the head,
 // not the rules, decides.
 //
 // Example:
