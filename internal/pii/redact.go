@@ -118,10 +118,13 @@ func canonical(f Finding) string {
 	return compact(f.Value)
 }
 
-// placeholderRe matches a placeholder as a model may echo it: with its
-// angle brackets, HTML-escaped, in square or curly brackets, bare, in
-// another case, with a space or dash for the underscore.
-var placeholderRe = regexp.MustCompile(`(?i)(?:<|&lt;|\[|\{|\\<)?\s?\b(EMAIL|PHONE|CARD|IBAN|IP|US_SSN|UK_NINO|DE_TAX_ID|FR_NIR|ES_DNI|NL_BSN|IT_CF)[_\- ](\d{1,6})\b\s?(?:>|&gt;|\]|\}|\\>)?`)
+// placeholderRe matches a placeholder as a model may echo it: in angle
+// brackets (also HTML-escaped), square or curly brackets, in another case,
+// with a dash or space for the underscore; or bare with its underscore
+// ("EMAIL_1"). A bare "EMAIL 1" is ordinary text and is left alone.
+var placeholderRe = regexp.MustCompile(`(?i)(?:(?:<|&lt;|\[|\{|\\<)\s?(` + kindAlt + `)[_\- ]([1-9]\d{0,5})\s?(?:>|&gt;|\]|\}|\\>)|\b(` + kindAlt + `)_([1-9]\d{0,5})\b)`)
+
+const kindAlt = `EMAIL|PHONE|CARD|IBAN|IP|US_SSN|UK_NINO|DE_TAX_ID|FR_NIR|ES_DNI|NL_BSN|IT_CF`
 
 // Restore puts the original values back into text (a model's answer),
 // wherever a placeholder of this map appears, in any of the forms a model
@@ -137,24 +140,18 @@ func (m *Map) Restore(text string) string {
 	}
 	return placeholderRe.ReplaceAllStringFunc(text, func(s string) string {
 		sub := placeholderRe.FindStringSubmatch(s)
-		k, err := ParseKind(strings.ReplaceAll(strings.ReplaceAll(sub[1], "-", "_"), " ", "_"))
+		kind, num := sub[1], sub[2]
+		if kind == "" {
+			kind, num = sub[3], sub[4]
+		}
+		k, err := ParseKind(strings.NewReplacer("-", "_", " ", "_").Replace(kind))
 		if err != nil {
 			return s
 		}
-		p := "<" + k.String() + "_" + strings.TrimLeft(sub[2], "0") + ">"
-		v, ok := m.values[p]
-		if !ok {
-			return s
+		if v, ok := m.values["<"+k.String()+"_"+num+">"]; ok {
+			return v
 		}
-		// keep the spaces the match swallowed around a bare placeholder
-		lead, trail := "", ""
-		if strings.HasPrefix(s, " ") {
-			lead = " "
-		}
-		if strings.HasSuffix(s, " ") {
-			trail = " "
-		}
-		return lead + v + trail
+		return s
 	})
 }
 
