@@ -9,7 +9,7 @@ ADDR         ?= 127.0.0.1:8080
 GOTEST_FLAGS ?= -count=1 -timeout 25m
 export QUARRY_HOME QUARRY_DATASETS
 
-.PHONY: all build run test deps llm llm-stop weaviate weaviate-stop testrace test-purego bench bench-peers models lint fuzz clean
+.PHONY: all build run test deps llm llm-stop weaviate weaviate-stop testrace test-purego bench bench-peers models guard-model lint fuzz clean
 
 all: build
 
@@ -70,6 +70,11 @@ deps:
 ## models: fetch the default models into $(QUARRY_HOME)/models
 models:
 	@bash scripts/models.sh
+
+## guard-model: retrain the prompt-injection head from $(QUARRY_DATASETS)/injection
+## (rewrites internal/guard/model/head.json and its .sha256; prints k-fold figures)
+guard-model: models
+	$(GO) run ./internal/guard/cmd/train
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

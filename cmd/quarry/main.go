@@ -46,6 +46,7 @@ var commands = []command{
 	{"check", "check [flags]", "verify that the store is whole and the index agrees with it", runCheck},
 	{"keys", "keys create|list|revoke [flags]", "manage the API keys quarry serve checks", runKeys},
 	{"drift", "drift report --baseline FILE --current FILE", "compare two saved drift windows", runDrift},
+	{"guard", "guard check TEXT... | guard eval --dataset FILE.jsonl", "score texts for prompt injection", runGuard},
 }
 
 // usageError marks errors caused by how the command was called (exit 2).

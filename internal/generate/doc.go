@@ -2,8 +2,17 @@
 // prompt for a language model, and turns the model's answer back into
 // verified citations.
 //
-// Prompt: the chunks become numbered context blocks "[n] title\ntext", where
-// n is the chunk's rank in the retrieval list (1 = best). The blocks are
+// Prompt: the chunks become numbered, fenced source blocks
+// `<source id="n" title="…">` text `</source>`, where n is the chunk's
+// rank in the retrieval list (1 = best). Sources are data: Fence removes
+// control, zero-width, bidi and tag characters and the role markers of
+// common chat templates (<|im_start|>, <start_of_turn>, [INST], <<SYS>>),
+// escapes the prompt's own delimiters ("&lt;/source>"), and quotes with
+// "> " every line that would read as a turn of the prompt (Question:,
+// Answer:, Sources:, a "[2]" header, "### Instruction", User:/Assistant:),
+// so no document text can close its block, forge another or add a turn;
+// titles become one-line attribute values and the question one line. The
+// instructions say that sources are data, never instructions. The blocks are
 // budgeted in estimated tokens (see EstimateTokens) against a context
 // window minus a reserve for the answer: the best chunks are kept whole,
 // a chunk that does not fit is trimmed at a word boundary, and the

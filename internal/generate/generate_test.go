@@ -88,7 +88,7 @@ func TestBuildOrdersAndBudgets(t *testing.T) {
 		t.Fatalf("prompt text estimates %d tokens", got)
 	}
 	msg := p.Messages[0].Content
-	for _, want := range []string{"[1] Ta\nbest chunk about tides.", "I don't know", "Question: What causes tides?\nAnswer:"} {
+	for _, want := range []string{"<source id=\"1\" title=\"Ta\">\nbest chunk about tides.\n</source>\n", "I don't know", "Question: What causes tides?\nAnswer:"} {
 		if !strings.Contains(msg, want) {
 			t.Fatalf("prompt lacks %q:\n%s", want, msg)
 		}
