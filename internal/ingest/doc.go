@@ -23,7 +23,33 @@
 //     blank lines; metadata "pages". Password-protected files fail with
 //     ErrEncrypted, files without text with ErrNoText, malformed ones (and
 //     any panic in the library) with ErrCorrupt.
+//   - .docx: the paragraphs of word/document.xml (runs joined, tracked
+//     deletions and field codes left out); styles named "heading N" or
+//     "Title" (looked up in styles.xml, so localised style ids work) and
+//     outline levels become Sections; table rows become "a | b" lines;
+//     the title is docProps/core.xml's dc:title.
+//   - .pptx: slides in number order, each a Section headed by its title
+//     placeholder (else "Slide N"), then its other paragraphs; metadata
+//     "slides".
+//   - .xlsx: every sheet (github.com/xuri/excelize/v2) as a Section named
+//     after it, each non-empty row a line of formatted values joined by
+//     " | "; metadata "sheets".
+//   - .epub: the spine's XHTML documents in reading order, each converted
+//     as HTML; the title is the package's dc:title. DRM fails with
+//     ErrEncrypted.
+//   - .csv, .tsv: one line per record, fields joined by " | ", the header
+//     first; a record over 1 MiB fails with ErrTooLarge naming its line.
 //   - .jsonl: one document per line, streamed; see StreamJSONL.
+//
+// The ZIP containers (DOCX, PPTX, XLSX, EPUB) are read entry by entry with
+// a budget of 512 MiB inflated bytes per file, counted as they inflate, so
+// a zip bomb fails with ErrTooLarge; an OLE compound file in their place (a
+// password-protected Office file) fails with ErrEncrypted.
+//
+// StreamReader loads an upload or standard input the same way (JSONL
+// streamed, other formats spooled to a temporary file, never held whole in
+// memory) and StreamURL a downloaded URL, picking the loader from the
+// Content-Type.
 //
 // All text is UTF-8 with "\n" line ends and no BOM. Invalid UTF-8 fails with
 // ErrInvalidUTF8 naming the line and byte offset (Options.Lossy repairs it
