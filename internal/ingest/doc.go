@@ -76,9 +76,18 @@
 //
 // # Caveats
 //
-//   - PDF text comes from glyph positions: simple layouts read well, but
-//     multi-column pages interleave, and fonts without width tables or
-//     ToUnicode maps may lose spaces or characters. The PDF library reads
+//   - PDF text comes from glyph positions. Ligature code points are
+//     spelled out and end-of-line hyphenation is joined; on pages that draw
+//     their spaces as glyphs only gaps wider than 1.5 em add a space, since
+//     such producers (groff) put kerning and justification gaps inside
+//     words. Columns read in content-stream order, which is column order
+//     for the producers tested (testdata/pdf/groff); a producer that draws
+//     across columns line by line would interleave them, and fonts without
+//     width tables or ToUnicode maps may lose spaces or characters. We
+//     compared github.com/klippa-app/go-pdfium (PDFium in WebAssembly) on
+//     the same files: after the fixes above both give the same words, and
+//     PDFium costs 17–22 s of start-up (compiling the module, on a loaded
+//     machine) and a much larger binary, so ledongthuc/pdf stays. The PDF library reads
 //     the whole page tree eagerly and has no memory limits for compressed
 //     streams; we bound the page tree walk, recover its panics and check
 //     the context between pages, but a hostile file can still cost memory.
