@@ -127,6 +127,7 @@ func (s *Server) register() {
 	s.handle("DELETE /v1/collections/{c}/documents/{id...}", s.deleteDocument)
 	s.handle("POST /v1/collections/{c}/search", s.search)
 	s.handle("POST /v1/collections/{c}/ask", s.ask)
+	s.registerManage() // manage.go, upload.go
 
 	// OpenAI-compatible: collections are models.
 	s.handle("POST /v1/chat/completions", s.chatCompletions)
