@@ -18,6 +18,7 @@ func (s *Server) registerManage() {
 	s.handle("GET /v1/collections/{c}/documents", s.listDocuments)
 	s.handle("GET /v1/collections/{c}/export", s.exportCollection)
 	s.handle("POST /v1/collections/{c}/files", s.uploadFiles)
+	s.handle("POST /v1/embeddings", s.embeddings) // openai_compat.go
 }
 
 // deleteCollection removes a collection with all its data.
