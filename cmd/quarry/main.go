@@ -44,6 +44,8 @@ var commands = []command{
 	{"embed", "embed [--model NAME] [--query] [--json] TEXT...", "print embedding vectors", runEmbed},
 	{"models", "models list|pull|verify [NAME...]", "manage embedding models in the cache", runModels},
 	{"check", "check [flags]", "verify that the store is whole and the index agrees with it", runCheck},
+	{"backup", "backup [--server URL] FILE.tar", "write a consistent copy of a collection, also while it serves", runBackup},
+	{"restore", "restore [--as NAME] FILE.tar", "restore a backup into the data directory and check it", runRestore},
 }
 
 // usageError marks errors caused by how the command was called (exit 2).

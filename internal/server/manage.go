@@ -17,6 +17,7 @@ func (s *Server) registerManage() {
 	s.handle("PATCH /v1/collections/{c}", s.patchCollection)
 	s.handle("GET /v1/collections/{c}/documents", s.listDocuments)
 	s.handle("GET /v1/collections/{c}/export", s.exportCollection)
+	s.handle("GET /v1/collections/{c}/backup", s.backupCollection)
 	s.handle("POST /v1/collections/{c}/files", s.uploadFiles)
 	s.handle("POST /v1/embeddings", s.embeddings) // openai_compat.go
 }
@@ -212,4 +213,44 @@ func (s *Server) exportCollection(w http.ResponseWriter, r *http.Request) error 
 			return nil
 		}
 	}
+}
+
+// backupCollection streams a consistent copy of the collection, taken
+// while it serves, as a tar archive (quarry backup --server, quarry
+// restore).
+func (s *Server) backupCollection(w http.ResponseWriter, r *http.Request) error {
+	col, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	// Errors before the first byte are JSON errors; a failure later cuts
+	// the archive, which restore rejects as truncated.
+	pw := &lazyWriter{w: w, header: func() {
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", col.Name()+".tar"))
+	}}
+	err = s.eng.BackupCollection(r.Context(), col.Name(), pw)
+	if err != nil && !pw.started {
+		return err
+	}
+	if err != nil {
+		s.log.Error("backup failed mid-stream", "collection", col.Name(), "err", err)
+	}
+	return nil
+}
+
+// lazyWriter sets the headers on the first write.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	header  func()
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.header()
+		l.w.WriteHeader(http.StatusOK)
+	}
+	return l.w.Write(p)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"io"
 
 	"github.com/quarry-rag/quarry/internal/base"
 )
@@ -66,4 +67,13 @@ func DocField(d *base.Document) func(field string) (base.Value, bool) {
 // its filter.
 func InScope(d *base.Document, sc Scope) bool {
 	return base.Visible(d.Tenant, d.ACL, sc.Tenant, sc.Principals) && sc.Filter.Match(DocField(d))
+}
+
+// Backuper is implemented by backends that can copy themselves while they
+// serve (the embedded backend; Weaviate has its own backup modules).
+// Backup calls add for each file of a consistent copy, in an order that
+// makes the copy openable: derived files (index snapshots) before the
+// store they derive from.
+type Backuper interface {
+	Backup(ctx context.Context, add func(name string, size int64, r io.Reader) error) error
 }
