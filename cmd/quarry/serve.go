@@ -18,7 +18,12 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	addr := fs.String("addr", envOr("QUARRY_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT")
 	var lf llmFlags
 	lf.bind(fs)
+	cfgPath := fs.String("config", os.Getenv("QUARRY_CONFIG"), "serve settings file (YAML, see docs/config.md; default ./quarry.yaml when it exists); environment variables and flags override it")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	so, err := serveConfig(fs, *cfgPath)
+	if err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -32,7 +37,8 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	srv := server.New(eng, server.Options{Logger: logger, Registry: reg})
+	so.Logger, so.Registry = logger, reg
+	srv := server.New(eng, so)
 	fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s)\n", env.collection, *addr, env.dataDir)
 	return srv.ListenAndServe(ctx, *addr)
 }
