@@ -88,7 +88,9 @@ func TestServeWithConfigFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var out, errb bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "--config", cfg, "--data-dir", filepath.Join(dir, "data")}, &out, &errb) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfg, "--data-dir", filepath.Join(dir, "data")}, &out, &errb)
+	}()
 	var resp *http.Response
 	for i := 0; i < 100; i++ {
 		if resp, err = http.Get("http://" + addr + "/healthz"); err == nil {
