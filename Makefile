@@ -29,7 +29,12 @@ test: build models deps
 	@llm=$$(bash scripts/llm.sh) || exit 1; wv=$$(bash scripts/weaviate.sh start) || exit 1; \
 		set -a; eval "$$(printf '%s\n' "$$llm" "$$wv" | grep '^QUARRY_')"; set +a; \
 		$(GO) test $(GOTEST_FLAGS) ./...; status=$$?; \
+		bash scripts/pysdk.sh || status=1; \
 		bash scripts/llm.sh stop; bash scripts/weaviate.sh stop; exit $$status
+
+## test-python: the Python SDK and its LangChain/LlamaIndex retrievers against a real server
+test-python: build
+	bash scripts/pysdk.sh
 
 testrace:
 	$(GO) test -race $(GOTEST_FLAGS) ./...

@@ -21,6 +21,8 @@ type ingestSummary struct {
 	Skipped   int     `json:"skipped"`
 	Chunks    int     `json:"chunks"`
 	Seconds   float64 `json:"seconds"`
+	// SkippedFiles lists the files a walk passed over, with the reason.
+	SkippedFiles []skippedFile `json:"skipped_files,omitempty"`
 }
 
 // batcher groups documents into Upsert calls of bounded count and size. Each
@@ -35,6 +37,8 @@ type batcher struct {
 	bytes    int
 	sum      ingestSummary
 	maxDocs  int // documents per Upsert; 0 = batchDocs
+
+	stdinName string // id and format of the document read from "-"
 }
 
 const (
@@ -117,6 +121,7 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	tenant := fs.String("tenant", "", "tenant for documents that do not name one")
 	var acl stringList
 	fs.Var(&acl, "acl", "principal allowed to read documents that have no ACL of their own (repeatable)")
+	stdinName := fs.String("stdin-name", "stdin.txt", "id of the document read from \"-\" (standard input); its extension picks the format (notes.md, data.jsonl, report.pdf)")
 	embedding := fs.String("embedding", "", "embedding model of the collection when ingest creates it (e.g. all-MiniLM-L6-v2), for dense and hybrid search; an existing collection must have the same")
 	paths, err := parse(fs, args)
 	if err != nil {
@@ -145,6 +150,7 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	start := time.Now()
 	b := newBatcher(ctx, col, "ingest")
 	b.skip = *onError == "skip"
+	b.stdinName = *stdinName
 	b.warn = func(s string) { fmt.Fprintln(env.stderr, "quarry ingest: "+s) }
 	lopts := &ingest.Options{OnError: ingest.Abort}
 	if b.skip {
@@ -188,6 +194,9 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func ingestPath(ctx context.Context, p string, include, exclude []string, lopts *ingest.Options, add func(quarry.Document) error, b *batcher) error {
+	if p == "-" || ingest.IsURL(p) {
+		return ingestStream(ctx, p, lopts, add, b)
+	}
 	fi, err := os.Stat(p)
 	if err != nil {
 		return err
@@ -203,6 +212,7 @@ func ingestPath(ctx context.Context, p string, include, exclude []string, lopts 
 	// readable.
 	return ingest.Walk(ctx, p, &ingest.WalkOptions{Include: include, Exclude: exclude}, func(path string) error {
 		if !ingest.Supported(path) {
+			b.skipUnsupported(path)
 			return nil
 		}
 		return ingestFile(ctx, path, p, lopts, add, b)

@@ -47,6 +47,8 @@ var commands = []command{
 	{"keys", "keys create|list|revoke [flags]", "manage the API keys quarry serve checks", runKeys},
 	{"drift", "drift report --baseline FILE --current FILE", "compare two saved drift windows", runDrift},
 	{"guard", "guard check TEXT... | guard eval --dataset FILE.jsonl", "score texts for prompt injection", runGuard},
+	{"backup", "backup [--server URL] FILE.tar", "write a consistent copy of a collection, also while it serves", runBackup},
+	{"restore", "restore [--as NAME] FILE.tar", "restore a backup into the data directory and check it", runRestore},
 }
 
 // usageError marks errors caused by how the command was called (exit 2).

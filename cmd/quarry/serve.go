@@ -26,7 +26,12 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.Var(&allowURLs, "allow-url", "URL prefix collections may name for embedding servers and language models (repeatable; also $QUARRY_ALLOW_URLS)")
 	fs.Var(&allowHosts, "allow-host", "Host header name the server answers, \"*\" for any (repeatable; default: loopback names on a loopback address, any otherwise)")
 	insecure := fs.Bool("insecure-no-auth", false, "serve a non-loopback address without API keys")
+	cfgPath := fs.String("config", os.Getenv("QUARRY_CONFIG"), "serve settings file (YAML, see docs/config.md; default ./quarry.yaml when it exists); environment variables and flags override it")
 	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	so, err := serveConfig(fs, *cfgPath)
+	if err != nil {
 		return err
 	}
 	keys, err := auth.Open(env.dataDir)
@@ -55,8 +60,10 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	srv := server.New(eng, server.Options{Logger: logger, Registry: reg, Keys: keys, AllowHosts: allowHosts,
-		FeedbackDir: filepath.Join(env.dataDir, "feedback")})
+	so.Logger, so.Registry = logger, reg
+	so.Keys, so.AllowHosts = keys, allowHosts
+	so.FeedbackDir = filepath.Join(env.dataDir, "feedback")
+	srv := server.New(eng, so)
 	access := "API keys required"
 	if keys.Empty() {
 		access = "no API keys: open to anyone who can connect"

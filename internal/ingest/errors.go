@@ -17,12 +17,14 @@ var (
 	ErrEmpty = errors.New("ingest: empty document")
 	// ErrTooLarge: a source or a JSONL line exceeds Options.MaxDocBytes.
 	ErrTooLarge = errors.New("ingest: document too large")
-	// ErrEncrypted: a PDF needs a password or uses encryption we cannot read.
-	ErrEncrypted = errors.New("ingest: encrypted PDF")
+	// ErrEncrypted: a PDF, Office file or EPUB needs a password or uses
+	// encryption (DRM) we cannot read.
+	ErrEncrypted = errors.New("ingest: encrypted file")
 	// ErrNoText: a PDF opened fine but has no text layer (scanned images).
 	ErrNoText = errors.New("ingest: PDF has no extractable text")
-	// ErrCorrupt: a file could not be parsed (a malformed PDF, including
-	// any panic raised inside the PDF library).
+	// ErrCorrupt: a file could not be parsed (a malformed PDF, ZIP
+	// container, XML part or CSV, including any panic raised inside the
+	// PDF or XLSX library).
 	ErrCorrupt = errors.New("ingest: corrupt file")
 	// ErrInvalidJSON: a JSONL line is not a valid document record.
 	ErrInvalidJSON = errors.New("ingest: invalid JSON record")

@@ -24,6 +24,12 @@ var loaders = map[string]func(ctx context.Context, path string, o *Options) (bas
 	".html":     loadHTML,
 	".htm":      loadHTML,
 	".pdf":      loadPDF,
+	".docx":     loadDOCX,
+	".pptx":     loadPPTX,
+	".xlsx":     loadXLSX,
+	".epub":     loadEPUB,
+	".csv":      loadCSV,
+	".tsv":      loadCSV,
 }
 
 // Supported reports whether LoadFile has a loader for path's extension
@@ -54,13 +60,17 @@ func LoadFile(ctx context.Context, path string, opts *Options) ([]base.Document,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	name := path // what errors call the file
+	if o.source != "" {
+		name = o.source
+	}
 	ext := strings.ToLower(filepath.Ext(path))
 	if ext == ".jsonl" {
 		return loadJSONLFile(ctx, path, o)
 	}
 	load, ok := loaders[ext]
 	if !ok {
-		err := fileErr(path, fmt.Errorf("%w: extension %q", ErrUnsupported, ext))
+		err := fileErr(name, fmt.Errorf("%w: extension %q", ErrUnsupported, ext))
 		if o.skip(err) {
 			return nil, nil
 		}
@@ -68,7 +78,7 @@ func LoadFile(ctx context.Context, path string, opts *Options) ([]base.Document,
 	}
 	doc, err := load(ctx, path, o)
 	if err != nil {
-		err = fileErr(path, err)
+		err = fileErr(name, err)
 		if o.skip(err) {
 			return nil, nil
 		}
@@ -191,6 +201,9 @@ func wholeFile(path string, o *Options, d base.Document) (base.Document, error) 
 	}
 	if int64(len(d.Text)) > o.MaxDocBytes {
 		return base.Document{}, fmt.Errorf("%w: %d bytes of text, limit %d", ErrTooLarge, len(d.Text), o.MaxDocBytes)
+	}
+	if o.source != "" {
+		path = o.source
 	}
 	d.ID = o.docID(path)
 	d.Source = path

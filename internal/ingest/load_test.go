@@ -123,7 +123,8 @@ func TestLoadFileErrors(t *testing.T) {
 		want    error
 		message string // substring of the error
 	}{
-		{"unsupported", "report.docx", "PK", nil, ErrUnsupported, `".docx"`},
+		{"unsupported", "report.odt", "PK", nil, ErrUnsupported, `".odt"`},
+		{"not a zip docx", "report.docx", "PK", nil, ErrCorrupt, "report.docx"},
 		{"no extension", "README", "hello", nil, ErrUnsupported, `extension ""`},
 		{"empty txt", "e.txt", " \n\t\n", nil, ErrEmpty, "e.txt"},
 		{"zero bytes md", "e.md", "", nil, ErrEmpty, "e.md"},
@@ -256,7 +257,7 @@ func TestOptionsValidate(t *testing.T) {
 
 func TestSupported(t *testing.T) {
 	for p, want := range map[string]bool{"a.TXT": true, "b.md": true, "c.Markdown": true, "d.htm": true,
-		"e.pdf": true, "f.jsonl": true, "g.json": false, "h": false, "i.docx": false} {
+		"e.pdf": true, "f.jsonl": true, "g.json": false, "h": false, "i.docx": true, "j.odt": false, "k.CSV": true} {
 		if Supported(p) != want {
 			t.Errorf("Supported(%q) = %v", p, !want)
 		}

@@ -57,6 +57,11 @@ type Options struct {
 	// OnSkip, when set, receives every error skipped under OnError == Skip.
 	// It is called synchronously from the loading goroutine.
 	OnSkip func(err error)
+
+	// source, when set, replaces the path as the id and Source of a
+	// whole-file document (StreamReader loads streams from temporary
+	// files).
+	source string
 }
 
 // EnsureDefaults fills zero fields with their defaults and returns o; a nil
@@ -112,6 +117,9 @@ func (o *Options) skip(err error) bool {
 
 // docID derives a whole-file document's id from its path.
 func (o *Options) docID(path string) string {
+	if IsURL(path) {
+		return path // a downloaded page keeps its URL
+	}
 	if o.Root != "" {
 		if rel, err := filepath.Rel(o.Root, path); err == nil && rel != ".." &&
 			!strings.HasPrefix(rel, ".."+string(filepath.Separator)) {

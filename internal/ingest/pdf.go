@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ledongthuc/pdf"
 
@@ -140,7 +141,16 @@ func pageText(p pdf.Page) string {
 	var b strings.Builder
 	var prev pdf.Text
 	have := false
-	for _, g := range p.Content().Text {
+	glyphs := p.Content().Text
+	// A page that draws its spaces as glyphs (groff, word processors)
+	// spaces its words itself; gaps between text runs there are kerning
+	// and justification (up to more than an em in groff output), not
+	// missing spaces, unless they are wider than a tab stop.
+	gapFactor := 0.2
+	if spaces := countSpaces(glyphs); spaces*25 > len(glyphs) {
+		gapFactor = 1.5
+	}
+	for _, g := range glyphs {
 		if g.S == "\n" || g.S == "" { // the library marks the end of a TJ array
 			continue
 		}
@@ -158,7 +168,7 @@ func pageText(p pdf.Page) string {
 					end += prev.W
 				}
 				gap := g.X - end
-				if gap > 0.2*fs || g.X < prev.X-fs { // a word gap, or a jump back
+				if gap > gapFactor*fs || g.X < prev.X-fs { // a word gap, or a jump back
 					writeSpace(&b)
 				}
 			}
@@ -166,7 +176,51 @@ func pageText(p pdf.Page) string {
 		b.WriteString(g.S)
 		prev, have = g, true
 	}
-	return tidyLines(cleanPDFString(b.String()))
+	return joinHyphenated(tidyLines(ligatures.Replace(cleanPDFString(b.String()))))
+}
+
+func countSpaces(glyphs []pdf.Text) int {
+	n := 0
+	for _, g := range glyphs {
+		if g.S == " " {
+			n++
+		}
+	}
+	return n
+}
+
+// ligatures spells out the Latin ligature code points fonts map their
+// ligature glyphs to, so that "ﬁnd" is found by a search for "find".
+var ligatures = strings.NewReplacer(
+	"\uFB00", "ff", "\uFB01", "fi", "\uFB02", "fl", "\uFB03", "ffi", "\uFB04", "ffl",
+	"\uFB05", "st", "\uFB06", "st",
+)
+
+// joinHyphenated undoes end-of-line hyphenation: a line ending in a
+// letter and "-" followed by a line starting with a lower-case letter is
+// joined without the hyphen ("col-\numn" → "column"). A compound broken at
+// its hyphen ("well-\nknown") loses its hyphen too; justified text breaks
+// inside words far more often.
+func joinHyphenated(s string) string {
+	if !strings.Contains(s, "-\n") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "-\n")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[i+2:])
+		if unicode.IsLetter(before) && unicode.IsLower(after) {
+			b.WriteString(s[:i])
+		} else {
+			b.WriteString(s[:i+2])
+		}
+		s = s[i+2:]
+	}
 }
 
 func writeSpace(b *strings.Builder) {

@@ -174,7 +174,8 @@ func TestWalkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"docs/article.html", "docs/bare.html", "docs/crlf_bom.txt", "docs/latin1.html", "docs/longline.txt",
-		"docs/notes.md", "docs/page.html", "docs/plain.txt", "pdf/text.pdf", "pdf/unicode.pdf"}
+		"docs/notes.md", "docs/page.html", "docs/plain.txt", "pdf/layout.pdf", "pdf/ligatures.pdf", "pdf/text.pdf",
+		"pdf/twocolumn.pdf", "pdf/unicode.pdf"}
 	if !reflect.DeepEqual(ids, want) {
 		t.Errorf("ids %q\nwant %q", ids, want)
 	}

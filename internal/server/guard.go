@@ -59,6 +59,11 @@ var routeRoles = map[string]auth.Role{
 	"GET /v1/models/{model}":                        auth.RoleRead,
 	"POST /v1/feedback":                             auth.RoleRead,  // any caller may rate an answer it was given
 	"GET /v1/feedback":                              auth.RoleAdmin, // the export holds every caller's questions
+	"POST /v1/collections/{c}/files":                auth.RoleWrite, // scoped like any write (StreamOptions.Write)
+	"GET /v1/collections/{c}/documents":             auth.RoleRead,  // listed within the key's scope
+	"GET /v1/collections/{c}/export":                auth.RoleAdmin, // every tenant's documents
+	"GET /v1/collections/{c}/backup":                auth.RoleAdmin, // every tenant's documents
+	"POST /v1/embeddings":                           auth.RoleRead,
 	"GET /v1/collections/{c}/drift":                 auth.RoleAdmin, // statistics over every tenant's queries
 	"GET /v1/collections/{c}/drift/windows/{which}": auth.RoleAdmin, // holds sampled query embeddings
 }
@@ -189,8 +194,12 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, pattern string) (
 		}
 		r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, k))
 	}
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		return nil, nil, &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.opts.MaxBodyBytes)}
+	limit := s.opts.MaxBodyBytes
+	if pattern == "POST /v1/collections/{c}/files" {
+		limit = max(limit, defaultMaxUploadBytes) // uploads stream to disk; the handler bounds them again
+	}
+	if r.ContentLength > limit {
+		return nil, nil, &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)}
 	}
 	if hostExempt[pattern] || pattern == "GET /metrics" {
 		return r, func() {}, nil // probes are never queued behind work
@@ -224,7 +233,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, pattern string) (
 	// A request with a body takes its slot once the body has arrived, so
 	// that slow senders hold a connection (bounded by MaxConns and the read
 	// timeout) but never a slot.
-	r.Body = &boundedBody{rc: r.Body, left: s.opts.MaxBodyBytes, limit: s.opts.MaxBodyBytes, atEOF: acquire}
+	r.Body = &boundedBody{rc: r.Body, left: limit, limit: limit, atEOF: acquire}
 	return r, release, nil
 }
 

@@ -116,6 +116,9 @@ func (in *chatRequest) toEngine() (quarry.AskRequest, error) {
 	if in.Model == "" {
 		return quarry.AskRequest{}, invalid("model", "is required: name the collection to answer from")
 	}
+	if err := in.openAIExtrasIn.validate(); err != nil {
+		return quarry.AskRequest{}, err
+	}
 	if in.Messages == nil {
 		return quarry.AskRequest{}, invalid("messages", "is required")
 	}

@@ -60,6 +60,12 @@ func openAIPython(t *testing.T) string {
 			fail("python3 -m venv failed (is python3-venv installed?): %v\n%s", err, out)
 		}
 	}
+	if err := exec.CommandContext(ctx, py, "-m", "pip", "--version").Run(); err != nil {
+		// A venv made without pip (an interrupted creation): add it.
+		if out, err := exec.CommandContext(ctx, py, "-m", "ensurepip", "--upgrade").CombinedOutput(); err != nil {
+			fail("the venv %s has no pip and ensurepip failed: %v\n%s", venv, err, out)
+		}
+	}
 	t.Logf("installing %s into %s", bytes.TrimSpace(want), venv)
 	if out, err := exec.CommandContext(ctx, py, "-m", "pip", "install", "-q", "-r", req).CombinedOutput(); err != nil {
 		fail("pip install of the openai package failed: %v\n%s", err, out)

@@ -27,6 +27,7 @@ type chatRequest struct {
 	// User is accepted and ignored.
 	User string `json:"user"`
 	decodingIn
+	openAIExtrasIn // accepted, checked, documented no-ops (openai_compat.go)
 	// Quarry's settings (OpenAI SDKs send them with extra_body): retrieval,
 	// answer method, query rewriting, cache bypass.
 	K          int    `json:"k"`
@@ -228,5 +229,5 @@ func toOpenAIError(e *apiError, sources []hitOut) openAIErrorBody {
 
 // isOpenAIPath reports whether errors on path take OpenAI's shape.
 func isOpenAIPath(path string) bool {
-	return path == "/v1/chat/completions" || path == "/v1/models" || strings.HasPrefix(path, "/v1/models/")
+	return path == "/v1/chat/completions" || path == "/v1/models" || strings.HasPrefix(path, "/v1/models/") || path == "/v1/embeddings"
 }

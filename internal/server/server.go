@@ -171,6 +171,7 @@ func (s *Server) register() {
 	s.handle("GET /v1/feedback", s.exportFeedback)
 	s.handle("GET /v1/collections/{c}/drift", s.driftReport)
 	s.handle("GET /v1/collections/{c}/drift/windows/{which}", s.driftWindow)
+	s.registerManage() // manage.go, upload.go
 
 	// OpenAI-compatible: collections are models.
 	s.handle("POST /v1/chat/completions", s.chatCompletions)

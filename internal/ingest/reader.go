@@ -1,0 +1,193 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/quarry-rag/quarry/internal/base"
+)
+
+// Source names a stream that is not a file on disk: an upload, standard
+// input or a downloaded URL.
+type Source struct {
+	// Name is the id and Source of the whole-file documents loaded from the
+	// stream (made relative to Options.Root like a path), e.g. the upload's
+	// file name or the URL. Its base name is the fallback title.
+	Name string
+	// Ext picks the loader (".pdf", ".html", ...). Default: Name's
+	// extension.
+	Ext string
+}
+
+func (s Source) ext() string {
+	if s.Ext != "" {
+		return strings.ToLower(s.Ext)
+	}
+	return strings.ToLower(filepath.Ext(s.Name))
+}
+
+// SupportedSource reports whether StreamReader has a loader for src.
+func SupportedSource(src Source) bool { return Supported("x" + src.ext()) }
+
+// StreamReader loads the documents read from r as LoadFile loads a file,
+// calling fn for each: JSONL is streamed record by record; every other
+// format is first copied to a temporary file (in dir, os.TempDir() when
+// empty; removed before return) of at most opts.MaxDocBytes bytes, so an
+// upload never sits in memory whole. Errors and the Skip policy are as in
+// LoadFile; an unsupported extension fails with ErrUnsupported before r is
+// read.
+func StreamReader(ctx context.Context, r io.Reader, src Source, dir string, opts *Options, fn func(base.Document) error) error {
+	o, err := resolve(opts)
+	if err != nil {
+		return err
+	}
+	if src.Name == "" {
+		return fmt.Errorf("ingest: a stream needs a name")
+	}
+	ext := src.ext()
+	if ext == ".jsonl" {
+		return streamJSONL(ctx, r, src.Name, o, jsonlStrict, fn)
+	}
+	if _, ok := loaders[ext]; !ok {
+		err := fmt.Errorf("%s: %w: extension %q", src.Name, ErrUnsupported, ext)
+		if o.skip(err) {
+			return nil
+		}
+		return err
+	}
+	tmp, err := os.MkdirTemp(dir, "quarry-ingest-")
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	base := spoolName(src.Name, ext)
+	p := filepath.Join(tmp, base)
+	if err := spool(ctx, r, p, o.maxSpool(ext)); err != nil {
+		err = fileErr(src.Name, err)
+		if o.skip(err) {
+			return nil
+		}
+		return err
+	}
+	o.source = src.Name
+	docs, err := LoadFile(ctx, p, o)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxSpool bounds the bytes of a stream copied to disk: the document limit
+// for text formats, the container limit for the zipped and PDF formats
+// (whose text is a fraction of their size).
+func (o *Options) maxSpool(ext string) int64 {
+	switch ext {
+	case ".txt", ".md", ".markdown", ".html", ".htm", ".csv", ".tsv":
+		return o.MaxDocBytes
+	}
+	return max(o.MaxDocBytes, maxZipFileBytes)
+}
+
+// spoolName is a safe base name for the temporary copy of a stream: the
+// name's last element (a URL's path), with ext when it lacks it.
+func spoolName(name, ext string) string {
+	if u, err := url.Parse(name); err == nil && u.Scheme != "" && u.Host != "" {
+		name = u.Path
+	}
+	b := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	b = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == '/' || r == 0x7f {
+			return '_'
+		}
+		return r
+	}, b)
+	if b == "." || b == "/" || b == ".." || b == "" {
+		b = "document"
+	}
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	if !strings.EqualFold(filepath.Ext(b), ext) {
+		b += ext
+	}
+	return b
+}
+
+// spool copies r to a new file at p, failing with ErrTooLarge past max
+// bytes. The file is removed on failure.
+func spool(ctx context.Context, r io.Reader, p string, max int64) (err error) {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("ingest: %w", cerr)
+		}
+		if err != nil {
+			os.Remove(p)
+		}
+	}()
+	n, err := io.Copy(f, io.LimitReader(ctxReader{ctx, r}, max+1))
+	if err != nil {
+		return fmt.Errorf("ingest: reading %s: %w", filepath.Base(p), err)
+	}
+	if n > max {
+		return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	return nil
+}
+
+// ctxReader fails reads once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// contentTypeExt maps the media types the loaders read to an extension.
+var contentTypeExt = map[string]string{
+	"text/plain":                ".txt",
+	"text/markdown":             ".md",
+	"text/x-markdown":           ".md",
+	"text/html":                 ".html",
+	"application/xhtml+xml":     ".html",
+	"application/pdf":           ".pdf",
+	"text/csv":                  ".csv",
+	"text/tab-separated-values": ".tsv",
+	"application/jsonl":         ".jsonl",
+	"application/x-ndjson":      ".jsonl",
+	"application/epub+zip":      ".epub",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   ".docx",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": ".pptx",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         ".xlsx",
+}
+
+// ExtForContentType returns the loader extension for a Content-Type header
+// value, or "" when no loader reads it (application/octet-stream and the
+// like: the caller falls back to the name's extension).
+func ExtForContentType(ct string) string {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return ""
+	}
+	return contentTypeExt[mt]
+}

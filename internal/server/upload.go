@@ -1,0 +1,178 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/quarry-rag/quarry"
+)
+
+// defaultMaxUploadBytes bounds a multipart upload when Options.MaxBodyBytes
+// is smaller: uploads carry whole files.
+const defaultMaxUploadBytes = 1 << 30
+
+// fileResult is the outcome of one uploaded file.
+type fileResult struct {
+	File string `json:"file"`
+	quarry.StreamResult
+	Error *errorDetail `json:"error,omitempty"`
+}
+
+type uploadResponse struct {
+	Results []fileResult `json:"results"`
+	// Error is set when the request body itself broke (a malformed or
+	// truncated multipart stream); the files before it are in Results.
+	Error *errorDetail `json:"error,omitempty"`
+}
+
+// uploadFiles ingests the files of a multipart/form-data request with the
+// CLI's loaders: each part with a file name is copied to a temporary file
+// (never held in memory), then loaded and upserted, and gets its own result.
+// A file that cannot be loaded fails alone; a file cut off mid-stream is
+// not written at all, since it is complete on disk before it is read.
+// Form fields "tenant" and "acl" (repeatable) before the files give the
+// documents that lack them a tenant and an ACL.
+func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "multipart/form-data" {
+		return &apiError{Code: codeUnsupportedMedia, Message: fmt.Sprintf("Content-Type must be multipart/form-data, got %q", ct)}
+	}
+	if params["boundary"] == "" {
+		return invalid("", "the multipart/form-data Content-Type has no boundary")
+	}
+	limit := max(s.opts.MaxBodyBytes, defaultMaxUploadBytes)
+	if r.ContentLength > limit {
+		return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, limit)}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	if err := s.mayCreate(r, r.PathValue("c")); err != nil {
+		return err
+	}
+	col, err := s.eng.EnsureCollection(r.Context(), r.PathValue("c"))
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "quarry-upload-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	var opts quarry.StreamOptions
+	opts.TempDir = tmp
+	opts.Write = writeOptions(r) // a scoped key's documents take its tenant; others are refused
+	resp := uploadResponse{Results: []fileResult{}}
+	status := http.StatusOK
+	for i := 0; ; i++ {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			e := bodyError(err, i == 0)
+			resp.Error, status = &errorDetail{Code: e.Code, Message: e.Message}, e.status()
+			break
+		}
+		name := part.FileName()
+		if name == "" {
+			if err := readFormField(part, &opts); err != nil {
+				part.Close()
+				return err
+			}
+			part.Close()
+			continue
+		}
+		res, bodyErr := s.uploadFile(r, col, part, name, tmp, &opts)
+		part.Close()
+		resp.Results = append(resp.Results, res)
+		if bodyErr != nil {
+			e := bodyError(bodyErr, false)
+			resp.Error, status = &errorDetail{Code: e.Code, Message: e.Message}, e.status()
+			break
+		}
+	}
+	if len(resp.Results) == 0 && resp.Error == nil {
+		return invalid("", "the upload holds no file parts (parts need a filename)")
+	}
+	if status == http.StatusRequestEntityTooLarge {
+		w.Header().Set("Connection", "close")
+	}
+	return s.writeJSON(w, status, resp)
+}
+
+// readFormField applies a non-file form field.
+func readFormField(part *multipart.Part, opts *quarry.StreamOptions) error {
+	v, err := io.ReadAll(io.LimitReader(part, 4097))
+	if err != nil {
+		return invalid(part.FormName(), "reading the form field: %v", err)
+	}
+	if len(v) > 4096 {
+		return invalid(part.FormName(), "form field longer than 4096 bytes")
+	}
+	switch part.FormName() {
+	case "tenant":
+		opts.Tenant = string(v)
+	case "acl":
+		opts.ACL = append(opts.ACL, string(v))
+	default:
+		return invalid(part.FormName(), "unknown form field (want tenant, acl or files)")
+	}
+	return nil
+}
+
+// uploadFile copies one part to disk, then ingests it. A failure reading
+// the body is returned as bodyErr (the request is broken); any other
+// failure is the file's own, in res.Error.
+func (s *Server) uploadFile(r *http.Request, col *quarry.Collection, part io.Reader, name, tmp string, opts *quarry.StreamOptions) (res fileResult, bodyErr error) {
+	res.File = name
+	fail := func(err error) (fileResult, error) {
+		e, internal := toAPIError(err)
+		if errors.Is(err, quarry.ErrUnsupportedFormat) {
+			e = &apiError{Code: codeUnsupportedMedia, Message: fmt.Sprintf("%s: no loader reads %q files", name, strings.ToLower(filepath.Ext(name)))}
+		}
+		if internal {
+			s.log.Error("upload failed", "file", name, "err", err)
+		}
+		res.Error = &errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
+		return res, nil
+	}
+	f, err := os.CreateTemp(tmp, "part-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := io.Copy(f, part); err != nil {
+		res.Error = &errorDetail{Code: codeInvalid, Message: fmt.Sprintf("the upload of %s broke off: %v", name, err)}
+		return res, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	sr, err := col.IngestStream(r.Context(), f, name, opts)
+	res.StreamResult = sr
+	if err != nil {
+		return fail(err)
+	}
+	return res, nil
+}
+
+// bodyError describes a broken multipart body.
+func bodyError(err error, first bool) *apiError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &apiError{Code: codeTooLarge, Message: fmt.Sprintf("request body exceeds the limit of %d bytes", mbe.Limit)}
+	}
+	if first {
+		return invalid("", "malformed multipart body (wrong boundary?): %v", err)
+	}
+	return invalid("", "malformed or truncated multipart body: %v", err)
+}
