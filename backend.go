@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/quarry-rag/quarry/internal/store"
 	"github.com/quarry-rag/quarry/internal/store/weaviate"
 )
 
@@ -117,18 +116,4 @@ func (e *Engine) adoptSharedLocked(name string) (*Collection, error) {
 	}
 	e.mu.cols[name] = c
 	return c, nil
-}
-
-// FusionBackend (SearchRequest.Fusion) asks the backend to fuse hybrid
-// results itself when it can (store.Hybrider: Weaviate's hybrid search).
-const FusionBackend = "backend"
-
-// backendHybrid runs a hybrid search fused by the backend.
-func (c *Collection) backendHybrid(ctx context.Context, h store.Hybrider, req SearchRequest, depth int, noText bool, scope store.Scope, withVectors bool) ([]Hit, error) {
-	vec, err := c.queryVector(ctx, &req)
-	if err != nil {
-		return nil, err
-	}
-	return h.Hybrid(ctx, store.HybridQuery{Text: req.Query, Language: req.Language, Vector: vec, K: depth,
-		Scope: scope, NoText: noText, WithVectors: withVectors, Alpha: req.Alpha})
 }

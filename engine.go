@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/quarry-rag/quarry/internal/llm"
 	"github.com/quarry-rag/quarry/internal/obs"
 )
 
@@ -31,8 +32,8 @@ type Engine struct {
 	embedders embedderCache
 	rerankers rerankerCache
 
-	llm        *obs.LLM    // generation collectors, registered once with opts.Registerer
-	llmClients *llmClients // language-model clients shared by the collections
+	llm        *obs.LLM  // generation collectors, registered once with opts.Registerer
+	llmClients *llm.Pool // language-model clients shared by the collections
 }
 
 // Open opens (creating it if needed) the data directory dir and every
@@ -50,7 +51,7 @@ func Open(dir string, opts *Options) (*Engine, error) {
 		return nil, fmt.Errorf("quarry: open %s: %w", dir, err)
 	}
 	e := &Engine{dir: dir, opts: opts, metrics: obs.New(opts.Registerer),
-		llm: obs.NewLLM(opts.Registerer), llmClients: newLLMClients()}
+		llm: obs.NewLLM(opts.Registerer), llmClients: llm.NewPool()}
 	e.embedders.apiKey = opts.EmbeddingAPIKey
 	e.mu.cols = make(map[string]*Collection)
 	entries, err := os.ReadDir(filepath.Join(dir, "collections"))
@@ -95,7 +96,7 @@ func (e *Engine) Close() error {
 		errs = append(errs, c.close())
 	}
 	errs = append(errs, e.embedders.close(), e.rerankers.close())
-	e.llmClients.close()
+	e.llmClients.Close()
 	return errors.Join(errs...)
 }
 

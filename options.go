@@ -118,9 +118,6 @@ type VectorConfig struct {
 	NProbe int `json:"nprobe,omitempty"`
 }
 
-// RerankDepth is how many first-stage candidates a reranker reads.
-const RerankDepth = 50
-
 // ChunkingConfig selects and sizes the chunker. Sizes are in word tokens.
 type ChunkingConfig struct {
 	// Strategy is "recursive" (default: paragraph → sentence → word),

@@ -15,6 +15,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/base"
@@ -153,4 +154,22 @@ type Backend interface {
 	Generation() uint64
 	// Close flushes and releases resources.
 	Close() error
+}
+
+// MapErr maps a backend's sentinel errors to the product API's (in
+// internal/base), keeping the backend's message.
+func MapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: %v", base.ErrNotFound, err)
+	case errors.Is(err, ErrCorrupt):
+		return fmt.Errorf("%w: %v", base.ErrCorrupt, err)
+	case errors.Is(err, ErrClosed):
+		return base.ErrClosed
+	case errors.Is(err, ErrDimension):
+		return fmt.Errorf("%w: %v", base.ErrInvalid, err)
+	}
+	return err
 }
