@@ -130,7 +130,9 @@ func (p *Pipeline) Retrieve(ctx context.Context, plan *Plan, queries []Query, re
 	}
 	tm.Retrieve = time.Since(t)
 	p.Metrics.ObserveStage(obs.StageRetrieve, tm.Retrieve)
-	p.Hooks.trace(ctx, StageEvent{Stage: StageRetrieve, Took: tm.Retrieve, Queries: texts(queries), Hits: hits})
+	if p.Hooks.Tracer != nil {
+		p.Hooks.trace(ctx, StageEvent{Stage: StageRetrieve, Took: tm.Retrieve, Queries: texts(queries), Hits: hits})
+	}
 	if plan.Rerank && len(hits) > 0 {
 		t = time.Now()
 		rr, err := p.Reranker()
