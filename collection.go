@@ -2,6 +2,7 @@ package quarry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -14,12 +15,10 @@ import (
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/chunk"
 	"github.com/quarry-rag/quarry/internal/embed"
-	"github.com/quarry-rag/quarry/internal/index/bm25"
 	"github.com/quarry-rag/quarry/internal/ingest"
 	"github.com/quarry-rag/quarry/internal/obs"
 	"github.com/quarry-rag/quarry/internal/query"
 	"github.com/quarry-rag/quarry/internal/store"
-	"github.com/quarry-rag/quarry/internal/store/embedded"
 	"github.com/quarry-rag/quarry/internal/text"
 )
 
@@ -129,25 +128,20 @@ func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionC
 		return nil, fmt.Errorf("quarry: chunker %q cannot be cancelled", ccfg.Strategy)
 	}
 	c.chunker = cch
-	if e.opts.Backend == BackendWeaviate {
-		if err := cfg.Vector.checkWeaviate(); err != nil {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	scfg := store.Config{Dir: e.collectionDir(name), K1: cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost,
+		Language: cfg.Language, Logger: e.opts.Logger.With("collection", name), Record: string(raw),
+		Vector: store.VectorSettings{Index: cfg.Vector.Index, M: cfg.Vector.M, EfConstruction: cfg.Vector.EfConstruction,
+			EfSearch: cfg.Vector.EfSearch, Quantization: cfg.Vector.Quantization, NList: cfg.Vector.NList, NProbe: cfg.Vector.NProbe}}
+	if ch, ok := e.opts.Store.(store.ConfigChecker); ok {
+		if err := ch.Check(scfg); err != nil {
 			return nil, err
 		}
-		wb, err := e.openWeaviate(ctx, name, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("quarry: collection %q: %w", name, store.MapErr(err))
-		}
-		c.backend = wb
-		c.pipeline = c.newPipeline()
-		return c, nil
 	}
-	be, err := embedded.Open(ctx, e.collectionDir(name), embedded.Config{
-		BM25:     bm25.Params{K1: cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost},
-		Language: cfg.Language,
-		Logger:   e.opts.Logger.With("collection", name),
-		Vector: embedded.VectorConfig{Index: cfg.Vector.Index, M: cfg.Vector.M, EfConstruction: cfg.Vector.EfConstruction,
-			EfSearch: cfg.Vector.EfSearch, Quantization: cfg.Vector.Quantization, NList: cfg.Vector.NList, NProbe: cfg.Vector.NProbe},
-	})
+	be, err := e.opts.Store.Open(ctx, name, scfg)
 	if err != nil {
 		return nil, fmt.Errorf("quarry: collection %q: %w", name, store.MapErr(err))
 	}
@@ -188,7 +182,7 @@ func (c *Collection) close() error {
 
 // Flush writes an index snapshot so that the next Open replays nothing.
 func (c *Collection) Flush(ctx context.Context) error {
-	if f, ok := c.backend.(interface{ Flush(context.Context) error }); ok {
+	if f, ok := c.backend.(store.Flusher); ok {
 		return f.Flush(ctx)
 	}
 	return nil
@@ -196,7 +190,7 @@ func (c *Collection) Flush(ctx context.Context) error {
 
 // Verify checks that the store is whole and the index agrees with it.
 func (c *Collection) Verify(ctx context.Context) error {
-	if v, ok := c.backend.(interface{ Verify(context.Context) error }); ok {
+	if v, ok := c.backend.(store.Verifier); ok {
 		return store.MapErr(v.Verify(ctx))
 	}
 	return nil
