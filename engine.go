@@ -15,6 +15,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/llm"
 	"github.com/quarry-rag/quarry/internal/obs"
 	"github.com/quarry-rag/quarry/internal/store"
+	"github.com/quarry-rag/quarry/internal/vfs"
 )
 
 // Engine owns a data directory of collections. Create it with Open and
@@ -391,29 +392,5 @@ func writeCollectionConfig(dir string, cfg CollectionConfig) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, configFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, configFile)); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return vfs.WriteFile(vfs.Default, filepath.Join(dir, configFile), append(b, '\n'))
 }

@@ -24,7 +24,8 @@ var allowedImports = map[string][]string{
 	"internal/kernels":            {},
 	"internal/models/weights":     {},
 	"internal/models/tokenizer":   {},
-	"internal/models/hub":         {},
+	"internal/vfs":                {},
+	"internal/models/hub":         {"internal/vfs"},
 	"internal/models/transformer": {"internal/kernels", "internal/models/weights", "internal/models/tokenizer"},
 	"internal/ingest":             {"internal/base"},
 	"internal/text":               {"internal/base"},
@@ -32,7 +33,7 @@ var allowedImports = map[string][]string{
 	"internal/index/bm25":         {},
 	"internal/index/vector":       {"internal/kernels"},
 	"internal/store":              {"internal/base"},
-	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/index/vector", "internal/text", "internal/kernels"},
+	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/index/vector", "internal/text", "internal/kernels", "internal/vfs"},
 	"internal/store/storetest":    {"internal/base", "internal/store"},
 	"internal/store/weaviate":     {"internal/base", "internal/store", "internal/store/storetest", "internal/text"},
 	"internal/embed":              {"internal/models/hub", "internal/models/tokenizer", "internal/models/transformer", "internal/kernels"},
@@ -54,7 +55,7 @@ var allowedImports = map[string][]string{
 	// live in internal/query and the stages it calls (rootForbidden).
 	"": {"internal/base", "internal/obs", "internal/query", "internal/llm", "internal/store", "internal/store/embedded",
 		"internal/store/weaviate", "internal/index/bm25", "internal/chunk", "internal/embed", "internal/ingest", "internal/text",
-		"internal/rerank", "internal/generate"},
+		"internal/rerank", "internal/generate", "internal/vfs"},
 	"cmd/quarry": {"*"},
 	"bench":      {"internal/*"},
 }
