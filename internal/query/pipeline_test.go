@@ -148,10 +148,10 @@ func (r *recordingReranker) Rerank(_ context.Context, q string, hits []base.Hit,
 	return out, nil
 }
 
-// TestMultiQueryFusesThenRerankesOnce: two queries are retrieved, fused by
+// TestMultiQueryFusesThenReranksOnce: two queries are retrieved, fused by
 // RRF, and the reranker runs once, on the fused list, against the
 // question, with the text of every candidate.
-func TestMultiQueryFusesThenRerankesOnce(t *testing.T) {
+func TestMultiQueryFusesThenReranksOnce(t *testing.T) {
 	b := openStore(t)
 	p := newPipeline(b)
 	rr := &recordingReranker{}

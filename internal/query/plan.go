@@ -250,8 +250,8 @@ func (p *Plan) size() {
 	p.fuse.K = p.FuseK
 }
 
-// Fuse returns the options of the per-query (lexical + dense) fusion and
-// the weights of the lexical and dense lists.
+// hybridWeights are the weights of a query's lexical and dense lists in
+// its fusion: 1 and 1 under RRF, 1−alpha and alpha under weighted fusion.
 func (p *Plan) hybridWeights() (lex, dense float64) {
 	if p.fuse.Method == retrieve.Weighted {
 		return 1 - p.alpha, p.alpha
