@@ -35,7 +35,7 @@ func TestAskSemanticMissEmbedsOnce(t *testing.T) {
 	}
 	queryCalls(1, "hybrid miss")
 	// The reused vector retrieves exactly what Search finds on its own.
-	res, err := col.Search(ctx, quarry.SearchRequest{Query: q, K: 5, NoRerank: true})
+	res, err := col.Search(ctx, quarry.SearchRequest{Query: q, K: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/quarry-rag/quarry/internal/embed"
+	"github.com/quarry-rag/quarry/internal/query"
 )
 
 // EmbedCall is one call of a collection's embedding model.
@@ -78,9 +79,9 @@ func EmbedText(col *Collection, text string, passage bool) ([]float32, error) {
 	return vecs[0], nil
 }
 
-// HyDEVector is hydeVector: the dense query HyDE searches with.
+// HyDEVector is the pipeline's HyDE stage: the dense query HyDE searches with.
 func HyDEVector(ctx context.Context, col *Collection, mode, question string, qvec []float32, passage string) ([]float32, error) {
-	return col.hydeVector(ctx, mode, question, qvec, passage)
+	return col.pipeline.HyDEVector(ctx, query.Mode(mode), question, qvec, passage)
 }
 
 // AnswerCacheLive reports whether col still holds its answer caches (Close
@@ -89,7 +90,5 @@ func AnswerCacheLive(col *Collection) bool { return col.answers.Load() != nil }
 
 // LLMClients is the number of language-model clients eng holds.
 func LLMClients(eng *Engine) int {
-	eng.llmClients.mu.Lock()
-	defer eng.llmClients.mu.Unlock()
-	return len(eng.llmClients.mu.m)
+	return eng.llmClients.Len()
 }

@@ -5,103 +5,87 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/store"
+	"github.com/quarry-rag/quarry/internal/store/embedded"
 	"github.com/quarry-rag/quarry/internal/store/weaviate"
 )
 
-// Backends (Options.Backend).
+// StoreOpener opens the storage backend of each collection (Options.Store):
+// a value, made by EmbeddedStore or WeaviateStore, instead of a backend
+// name and its settings.
+type StoreOpener = store.Opener
+
+// EmbeddedStore keeps each collection in files under the engine's data
+// directory: the default.
+func EmbeddedStore() StoreOpener { return embedded.Opener{} }
+
+// WeaviateOptions configure WeaviateStore.
+type WeaviateOptions struct {
+	// URL is Weaviate's REST endpoint (or a comma-separated list of a
+	// cluster's nodes). Required.
+	URL string
+	// APIKey is sent as a bearer token. Default "": none.
+	APIKey string
+	// Consistency is ONE, QUORUM (the default) or ALL.
+	Consistency string
+	// Replication is the replication factor of new classes. Default 1.
+	Replication int
+	// Logger receives the backend's logs. Default: the engine's.
+	Logger *slog.Logger
+}
+
+// WeaviateStore keeps collections in a Weaviate server, shared by any
+// number of Quarry processes: a collection one process creates, the
+// others find (Engine.Collection adopts it).
+func WeaviateStore(o WeaviateOptions) StoreOpener {
+	return &weaviate.Opener{URL: o.URL, APIKey: o.APIKey, Consistency: o.Consistency, Replication: o.Replication, Logger: o.Logger}
+}
+
+// Backends (Options.Backend, the older form of Options.Store).
 const (
 	BackendEmbedded = "embedded"
 	BackendWeaviate = "weaviate"
 )
 
-func (o *Options) validateBackend() error {
+// storeOf returns the opener the older Backend and Weaviate* fields name,
+// after checking them; Options.Store, when set, wins.
+func (o *Options) storeOf() (StoreOpener, error) {
 	switch o.Backend {
 	case "", BackendEmbedded:
-		return nil
+		return EmbeddedStore(), nil
 	case BackendWeaviate:
-		if o.WeaviateURL == "" {
-			return invalidf("weaviate_url", "is required with the weaviate backend (--weaviate-url or QUARRY_WEAVIATE_URL)")
-		}
-		switch o.WeaviateConsistency {
-		case "", weaviate.One, weaviate.Quorum, weaviate.All:
-		default:
-			return invalidf("weaviate_consistency", "must be ONE, QUORUM or ALL, got %q", o.WeaviateConsistency)
-		}
-		return nil
+		return WeaviateStore(WeaviateOptions{URL: o.WeaviateURL, APIKey: o.WeaviateAPIKey, Consistency: o.WeaviateConsistency,
+			Replication: o.WeaviateReplication, Logger: o.Logger}), nil
 	}
-	return invalidf("backend", "unknown backend %q (want embedded or weaviate)", o.Backend)
+	return nil, invalidf("backend", "unknown backend %q (want embedded or weaviate)", o.Backend)
 }
 
-func (e *Engine) weaviateConfig(cfg CollectionConfig) weaviate.Config {
-	return weaviate.Config{
-		URL: e.opts.WeaviateURL, APIKey: e.opts.WeaviateAPIKey, Consistency: e.opts.WeaviateConsistency,
-		Replication: e.opts.WeaviateReplication,
-		K1:          cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost, Language: cfg.Language,
-		Flat: cfg.Vector.Index == "flat", Quantization: cfg.Vector.Quantization,
-		Logger: e.opts.Logger,
-	}
-}
+// sharedLookupTimeout bounds the lookup of a collection in a shared
+// backend when the caller's context has no deadline.
+const sharedLookupTimeout = 30 * time.Second
 
-// checkWeaviate refuses vector settings that Weaviate's own index would not
-// honour, rather than ignoring them: it has no IVF, and its HNSW is created
-// with Quarry's fixed parameters (maxConnections 32, efConstruction 128,
-// dynamic ef), so only the defaults of m, ef_construction and ef_search are
-// accepted. Quantization maps to Weaviate's quantizers (int8 → sq on hnsw,
-// binary → bq on flat).
-func (v VectorConfig) checkWeaviate() error {
-	if v.Index == "ivf" {
-		return invalidf("vector.index", "ivf is not available on the weaviate backend (use hnsw or flat)")
-	}
-	for _, f := range []struct {
-		name     string
-		val, def int
-	}{{"vector.m", v.M, 16}, {"vector.ef_construction", v.EfConstruction, 200}, {"vector.ef_search", v.EfSearch, 64}} {
-		if f.val != 0 && f.val != f.def {
-			return invalidf(f.name, "is fixed by the weaviate backend's HNSW; leave it unset (got %d)", f.val)
-		}
-	}
-	return nil
-}
-
-// openWeaviate opens a collection's Weaviate backend and records the
-// collection's configuration there, for other Quarry processes.
-func (e *Engine) openWeaviate(ctx context.Context, name string, cfg CollectionConfig) (*weaviate.Backend, error) {
-	b, err := weaviate.Open(ctx, name, e.weaviateConfig(cfg))
-	if err != nil {
-		return nil, err
-	}
-	stored, err := b.StoredConfig(ctx)
-	if err == nil && stored == "" {
-		raw, _ := json.Marshal(cfg)
-		err = b.SetStoredConfig(ctx, string(raw))
-	}
-	if err != nil {
-		b.Close()
-		return nil, err
-	}
-	return b, nil
-}
-
-// adoptSharedLocked opens a collection that exists in the shared backend
-// but not in this process's data directory (another Quarry process created
-// it). It returns nil, nil when there is none. e.mu must be held.
-func (e *Engine) adoptSharedLocked(name string) (*Collection, error) {
-	if e.opts.Backend != BackendWeaviate || validateCollectionName(name) != nil {
+// adoptShared opens a collection that exists in the shared backend but
+// not in this process's data directory (another Quarry process created
+// it). It returns nil, nil when there is none, or the store is not shared.
+// It runs outside the engine's lock (see Engine.acquire).
+func (e *Engine) adoptShared(ctx context.Context, name string) (*Collection, error) {
+	sh, ok := e.opts.Store.(store.Sharer)
+	if !ok || validateCollectionName(name) != nil {
 		return nil, nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, sharedLookupTimeout)
 	defer cancel()
-	raw, found, err := weaviate.StoredConfigOf(ctx, e.weaviateConfig(CollectionConfig{}), name)
+	raw, found, err := sh.Lookup(ctx, name)
 	if err != nil || !found {
 		return nil, err
 	}
 	var cfg CollectionConfig
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
-		return nil, fmt.Errorf("%w: collection %q: configuration stored in Weaviate: %v", ErrCorrupt, name, err)
+		return nil, fmt.Errorf("%w: collection %q: configuration stored in the shared backend: %v", ErrCorrupt, name, err)
 	}
 	cfg.EnsureDefaults()
 	dir := e.collectionDir(name)
@@ -115,20 +99,5 @@ func (e *Engine) adoptSharedLocked(name string) (*Collection, error) {
 	if err != nil {
 		return nil, errors.Join(err, os.RemoveAll(dir))
 	}
-	e.mu.cols[name] = c
 	return c, nil
-}
-
-// FusionBackend (SearchRequest.Fusion) asks the backend to fuse hybrid
-// results itself when it can (store.Hybrider: Weaviate's hybrid search).
-const FusionBackend = "backend"
-
-// backendHybrid runs a hybrid search fused by the backend.
-func (c *Collection) backendHybrid(ctx context.Context, h store.Hybrider, req SearchRequest, depth int, noText bool, scope store.Scope, withVectors bool) ([]Hit, error) {
-	vec, err := c.queryVector(ctx, &req)
-	if err != nil {
-		return nil, err
-	}
-	return h.Hybrid(ctx, store.HybridQuery{Text: req.Query, Language: req.Language, Vector: vec, K: depth,
-		Scope: scope, NoText: noText, WithVectors: withVectors, Alpha: req.Alpha})
 }

@@ -75,7 +75,7 @@ func (e *Engine) BackupCollection(ctx context.Context, name string, w io.Writer)
 	if err := bk.Backup(ctx, func(n string, size int64, r io.Reader) error {
 		return put("files/"+n, size, r)
 	}); err != nil {
-		return fmt.Errorf("quarry: backup %q: %w", name, mapStoreErr(err))
+		return fmt.Errorf("quarry: backup %q: %w", name, store.MapErr(err))
 	}
 	if err := tw.Close(); err != nil {
 		return fmt.Errorf("quarry: backup %q: %w", name, err)

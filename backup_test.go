@@ -108,7 +108,7 @@ func TestBackupDuringIngest(t *testing.T) {
 	if _, err := other.RestoreCollection(ctx, bytes.NewReader(buf.Bytes()[:buf.Len()/2]), "cut"); err == nil {
 		t.Errorf("truncated archive restored")
 	}
-	if _, err := other.Collection("cut"); !errors.Is(err, quarry.ErrNotFound) {
+	if _, err := other.Collection(context.Background(), "cut"); !errors.Is(err, quarry.ErrNotFound) {
 		t.Errorf("truncated restore left a collection: %v", err)
 	}
 	if names := other.Collections(); strings.Join(names, ",") != "copy2,live" {

@@ -2,6 +2,7 @@ package quarry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -14,11 +15,10 @@ import (
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/chunk"
 	"github.com/quarry-rag/quarry/internal/embed"
-	"github.com/quarry-rag/quarry/internal/index/bm25"
 	"github.com/quarry-rag/quarry/internal/ingest"
 	"github.com/quarry-rag/quarry/internal/obs"
+	"github.com/quarry-rag/quarry/internal/query"
 	"github.com/quarry-rag/quarry/internal/store"
-	"github.com/quarry-rag/quarry/internal/store/embedded"
 	"github.com/quarry-rag/quarry/internal/text"
 )
 
@@ -35,7 +35,10 @@ type Collection struct {
 
 	// answers are the answer caches; nil when caching is off and after
 	// close, which releases them.
-	answers atomic.Pointer[answerCache]
+	answers atomic.Pointer[query.AnswerCache]
+
+	// pipeline runs the collection's searches and questions.
+	pipeline *query.Pipeline
 }
 
 // chunkEmbedder adapts the collection's embedding model to the semantic
@@ -109,7 +112,9 @@ func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) 
 
 func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionConfig) (*Collection, error) {
 	c := &Collection{name: name, cfg: cfg, engine: e}
-	c.answers.Store(newAnswerCache(&e.opts.LLM.Cache, cfg.Embedding != ""))
+	cc := e.opts.LLM.Cache
+	c.answers.Store(query.NewAnswerCache(query.CacheConfig{Size: cc.Size, TTL: cc.TTL, SemanticThreshold: cc.SemanticThreshold},
+		cfg.Embedding != ""))
 	ccfg := chunk.Config{Strategy: cfg.Chunking.Strategy, Size: cfg.Chunking.Size, Overlap: cfg.Chunking.Overlap}
 	if ccfg.Strategy == chunk.StrategySemantic {
 		ccfg.Embed = c.chunkEmbedder()
@@ -123,29 +128,45 @@ func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionC
 		return nil, fmt.Errorf("quarry: chunker %q cannot be cancelled", ccfg.Strategy)
 	}
 	c.chunker = cch
-	if e.opts.Backend == BackendWeaviate {
-		if err := cfg.Vector.checkWeaviate(); err != nil {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	scfg := store.Config{Dir: e.collectionDir(name), K1: cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost,
+		Language: cfg.Language, Logger: e.opts.Logger.With("collection", name), Record: string(raw),
+		Vector: store.VectorSettings{Index: cfg.Vector.Index, M: cfg.Vector.M, EfConstruction: cfg.Vector.EfConstruction,
+			EfSearch: cfg.Vector.EfSearch, Quantization: cfg.Vector.Quantization, NList: cfg.Vector.NList, NProbe: cfg.Vector.NProbe}}
+	if ch, ok := e.opts.Store.(store.ConfigChecker); ok {
+		if err := ch.Check(scfg); err != nil {
 			return nil, err
 		}
-		wb, err := e.openWeaviate(ctx, name, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("quarry: collection %q: %w", name, mapStoreErr(err))
-		}
-		c.backend = wb
-		return c, nil
 	}
-	be, err := embedded.Open(ctx, e.collectionDir(name), embedded.Config{
-		BM25:     bm25.Params{K1: cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost},
-		Language: cfg.Language,
-		Logger:   e.opts.Logger.With("collection", name),
-		Vector: embedded.VectorConfig{Index: cfg.Vector.Index, M: cfg.Vector.M, EfConstruction: cfg.Vector.EfConstruction,
-			EfSearch: cfg.Vector.EfSearch, Quantization: cfg.Vector.Quantization, NList: cfg.Vector.NList, NProbe: cfg.Vector.NProbe},
-	})
+	be, err := e.opts.Store.Open(ctx, name, scfg)
 	if err != nil {
-		return nil, fmt.Errorf("quarry: collection %q: %w", name, mapStoreErr(err))
+		return nil, fmt.Errorf("quarry: collection %q: %w", name, store.MapErr(err))
 	}
 	c.backend = be
+	c.pipeline = c.newPipeline()
 	return c, nil
+}
+
+// newPipeline wires the collection's query pipeline: its store, models,
+// language-model settings and caches.
+func (c *Collection) newPipeline() *query.Pipeline {
+	e := c.engine
+	p := &query.Pipeline{
+		Store: c.backend, Name: c.name, Language: c.cfg.Language,
+		LLM: llmSettings(&e.opts.LLM, &c.cfg.LLM, e.urls), Chat: e.llmClients,
+		Cache: c.answers.Load, Generation: c.backend.Generation,
+		Metrics: e.metrics, LLMMetrics: e.llm,
+	}
+	if c.cfg.Embedding != "" {
+		p.Embedder = c.embedder
+	}
+	if c.cfg.Reranker != "" {
+		p.Reranker = func() (query.Reranker, error) { return e.rerankers.get(c.cfg.Reranker) }
+	}
+	return p
 }
 
 // Name returns the collection's name.
@@ -161,7 +182,7 @@ func (c *Collection) close() error {
 
 // Flush writes an index snapshot so that the next Open replays nothing.
 func (c *Collection) Flush(ctx context.Context) error {
-	if f, ok := c.backend.(interface{ Flush(context.Context) error }); ok {
+	if f, ok := c.backend.(store.Flusher); ok {
 		return f.Flush(ctx)
 	}
 	return nil
@@ -169,8 +190,8 @@ func (c *Collection) Flush(ctx context.Context) error {
 
 // Verify checks that the store is whole and the index agrees with it.
 func (c *Collection) Verify(ctx context.Context) error {
-	if v, ok := c.backend.(interface{ Verify(context.Context) error }); ok {
-		return mapStoreErr(v.Verify(ctx))
+	if v, ok := c.backend.(store.Verifier); ok {
+		return store.MapErr(v.Verify(ctx))
 	}
 	return nil
 }
@@ -228,7 +249,7 @@ func (c *Collection) checkScopeLocked(ctx context.Context, docs []Document, stor
 			continue
 		}
 		if err != nil {
-			return mapStoreErr(err)
+			return store.MapErr(err)
 		}
 		if !base.Visible(d.Tenant, d.ACL, sc.Tenant, sc.Principals) {
 			return &FieldError{Field: fmt.Sprintf("documents[%d].id", i), Msg: "names a document outside the caller's tenant and principals", Err: ErrForbidden}
@@ -349,7 +370,7 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	defer c.writeMu.Unlock()
 	stored, err := c.backend.Versions(ctx, ids)
 	if err != nil {
-		return nil, mapStoreErr(err)
+		return nil, store.MapErr(err)
 	}
 	if opts != nil && opts.Scope != nil {
 		if err := c.checkScopeLocked(ctx, docs, stored, opts.Scope); err != nil {
@@ -414,7 +435,7 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	}
 	t = m.Since(obs.StageEmbed, t)
 	if err := c.backend.Upsert(ctx, writes); err != nil {
-		return nil, mapStoreErr(err)
+		return nil, store.MapErr(err)
 	}
 	m.Since(obs.StageIndex, t)
 	nChunks := 0
@@ -466,7 +487,7 @@ func fillRuneStarts(text string, chunks []Chunk) {
 // Get returns a stored document.
 func (c *Collection) Get(ctx context.Context, id string) (Document, error) {
 	d, err := c.backend.Get(ctx, id)
-	return d, mapStoreErr(err)
+	return d, store.MapErr(err)
 }
 
 // GetScoped returns a stored document if a request for tenant with
@@ -487,7 +508,7 @@ func (c *Collection) GetScoped(ctx context.Context, id, tenant string, principal
 // Chunks returns a stored document's chunks in order.
 func (c *Collection) Chunks(ctx context.Context, id string) ([]Chunk, error) {
 	cs, err := c.backend.Chunks(ctx, id)
-	return cs, mapStoreErr(err)
+	return cs, store.MapErr(err)
 }
 
 // Delete removes a document, its chunks and its postings. Deleting a
@@ -497,7 +518,7 @@ func (c *Collection) Delete(ctx context.Context, id string) error {
 	defer c.writeMu.Unlock()
 	found, err := c.backend.Delete(ctx, id)
 	if err != nil {
-		return mapStoreErr(err)
+		return store.MapErr(err)
 	}
 	if !found {
 		return fmt.Errorf("document %q: %w", id, ErrNotFound)
@@ -514,14 +535,14 @@ func (c *Collection) DeleteScoped(ctx context.Context, id string, sc WriteScope)
 	defer c.writeMu.Unlock()
 	d, err := c.backend.Get(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return mapStoreErr(err)
+		return store.MapErr(err)
 	}
 	if err != nil || !base.Visible(d.Tenant, d.ACL, sc.Tenant, sc.Principals) {
 		return fmt.Errorf("document %q: %w", id, ErrNotFound)
 	}
 	found, err := c.backend.Delete(ctx, id)
 	if err != nil {
-		return mapStoreErr(err)
+		return store.MapErr(err)
 	}
 	if !found {
 		return fmt.Errorf("document %q: %w", id, ErrNotFound)
@@ -539,21 +560,5 @@ type Stats struct {
 // Stats reports document, chunk and index sizes.
 func (c *Collection) Stats(ctx context.Context) (Stats, error) {
 	s, err := c.backend.Stats(ctx)
-	return Stats{Collection: c.name, Stats: s}, mapStoreErr(err)
-}
-
-func mapStoreErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: %v", ErrNotFound, err)
-	case errors.Is(err, store.ErrCorrupt):
-		return fmt.Errorf("%w: %v", ErrCorrupt, err)
-	case errors.Is(err, store.ErrClosed):
-		return ErrClosed
-	case errors.Is(err, store.ErrDimension):
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return err
+	return Stats{Collection: c.name, Stats: s}, store.MapErr(err)
 }

@@ -152,7 +152,7 @@ func checkCrashStore(t *testing.T, dir string, acked map[string]int, maxGen int)
 		t.Fatalf("reopen after kill: %v", err)
 	}
 	defer eng.Close()
-	col, err := eng.Collection("default")
+	col, err := eng.Collection(context.Background(), "default")
 	if err != nil {
 		if len(acked) == 0 {
 			return

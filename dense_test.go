@@ -116,7 +116,7 @@ func TestDenseAndHybridRetrievalWithRealModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	col, err = eng.Collection("sem")
+	col, err = eng.Collection(ctx, "sem")
 	if err != nil {
 		t.Fatal(err)
 	}

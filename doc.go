@@ -2,11 +2,16 @@
 // documents, chunks and indexes them, retrieves the passages that answer a
 // question, and answers with citations that point at real text.
 //
-// The path of a write and of a question, each readable top to bottom in one
-// function:
+// The path of a write, readable top to bottom in Collection.Upsert, and
+// of a query, run by the one query pipeline (internal/query):
 //
-//	Collection.Upsert: validate ─► hash (unchanged? done) ─► detect language ─► chunk ─► store + index
-//	Collection.Ask:    validate ─► retrieve (BM25, inside tenant/ACL/filter scope) ─► extract answer ─► cite
+//	Collection.Upsert: validate ─► hash (unchanged? done) ─► detect language ─► chunk ─► embed ─► store + index
+//	Search / Ask:      plan ─► (cache) ─► rewrite ─► query vectors ─► lexical ∥ dense ─► fuse ─► rerank ─► MMR ─► (answer)
+//
+// This package is the product API (Open, Engine, Collection) and its
+// wiring: it opens each collection's store and models and hands them to
+// the pipeline; it holds no retrieval, fusion, rewriting, reranking,
+// caching or language-model client logic (lint_test.go checks it).
 //
 // An Engine owns a data directory with one sub-directory per collection.
 // Collections are independent: each has its own chunking and BM25 settings,

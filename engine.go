@@ -13,7 +13,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/quarry-rag/quarry/internal/llm"
 	"github.com/quarry-rag/quarry/internal/obs"
+	"github.com/quarry-rag/quarry/internal/store"
+	"github.com/quarry-rag/quarry/internal/vfs"
 )
 
 // Engine owns a data directory of collections. Create it with Open and
@@ -23,19 +26,23 @@ type Engine struct {
 	opts    *Options
 	metrics *obs.Metrics
 
-	// mu protects the following fields.
+	// mu protects the following fields. It is never held across I/O:
+	// opening a collection (disk, network) runs outside it, registered in
+	// opening so that concurrent requests for that collection share it.
 	mu struct {
 		sync.Mutex
-		cols   map[string]*Collection
-		closed bool
+		cols    map[string]*Collection
+		opening map[string]*openCall
+		closed  bool
 	}
+	opens     sync.WaitGroup // opens in flight; Close waits for them
 	embedders embedderCache
 	rerankers rerankerCache
 
 	urls *outbound.Policy // from Options.AllowURLs; nil = unrestricted
 
-	llm        *obs.LLM    // generation collectors, registered once with opts.Registerer
-	llmClients *llmClients // language-model clients shared by the collections
+	llm        *obs.LLM  // generation collectors, registered once with opts.Registerer
+	llmClients *llm.Pool // language-model clients shared by the collections
 }
 
 // Open opens (creating it if needed) the data directory dir and every
@@ -49,11 +56,14 @@ func Open(dir string, opts *Options) (*Engine, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	if opts.Store == nil {
+		opts.Store, _ = opts.storeOf() // checked by Validate
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "collections"), 0o755); err != nil {
 		return nil, fmt.Errorf("quarry: open %s: %w", dir, err)
 	}
 	e := &Engine{dir: dir, opts: opts, metrics: obs.New(opts.Registerer),
-		llm: obs.NewLLM(opts.Registerer), llmClients: newLLMClients()}
+		llm: obs.NewLLM(opts.Registerer), llmClients: llm.NewPool()}
 	e.embedders.apiKey = opts.EmbeddingAPIKey
 	urls, err := opts.urlPolicy()
 	if err != nil {
@@ -62,6 +72,7 @@ func Open(dir string, opts *Options) (*Engine, error) {
 	e.urls = urls
 	e.embedders.urls = e.urls
 	e.mu.cols = make(map[string]*Collection)
+	e.mu.opening = make(map[string]*openCall)
 	entries, err := os.ReadDir(filepath.Join(dir, "collections"))
 	if err != nil {
 		return nil, fmt.Errorf("quarry: open %s: %w", dir, err)
@@ -91,20 +102,27 @@ func (e *Engine) collectionDir(name string) string {
 }
 
 // Close closes every collection, writing index snapshots so the next Open
-// is fast. It is safe to call more than once.
+// is fast. It waits for collection opens in flight. It is safe to call
+// more than once.
 func (e *Engine) Close() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.mu.closed {
+		e.mu.Unlock()
 		return nil
 	}
 	e.mu.closed = true
+	e.mu.Unlock()
+	e.opens.Wait() // an open that ends now closes what it opened
+	e.mu.Lock()
+	cols := e.mu.cols
+	e.mu.cols = map[string]*Collection{}
+	e.mu.Unlock()
 	var errs []error
-	for _, c := range e.mu.cols {
+	for _, c := range cols {
 		errs = append(errs, c.close())
 	}
 	errs = append(errs, e.embedders.close(), e.rerankers.close())
-	e.llmClients.close()
+	e.llmClients.Close()
 	return errors.Join(errs...)
 }
 
@@ -128,10 +146,10 @@ func (e *Engine) ReadyContext(ctx context.Context) error {
 		e.mu.Unlock()
 		return ErrClosed
 	}
-	var probes []readyProber
+	var probes []store.ReadyProber
 	var names []string
 	for name, c := range e.mu.cols {
-		if p, ok := c.backend.(readyProber); ok {
+		if p, ok := c.backend.(store.ReadyProber); ok {
 			probes, names = append(probes, p), append(names, name)
 		}
 	}
@@ -144,24 +162,92 @@ func (e *Engine) ReadyContext(ctx context.Context) error {
 	return nil
 }
 
-// readyProber is implemented by backends that live in another process.
-type readyProber interface {
-	Ready(ctx context.Context) error
+// openCall is one open of a collection in flight: concurrent requests for
+// that collection wait for it rather than open it again.
+type openCall struct {
+	done    chan struct{}
+	create  bool // the open creates the collection when it does not exist
+	c       *Collection
+	created bool
+	err     error
+}
+
+// openFunc opens (or with create, creates) a collection; it returns a nil
+// Collection when there is none to open.
+type openFunc func(ctx context.Context) (c *Collection, created bool, err error)
+
+// acquire returns the open collection name or opens it with open, outside
+// the engine's lock: one open per collection at a time, which every
+// concurrent caller shares (a caller that needs the collection created
+// retries after an open that only looked). Each caller waits within its
+// own ctx; the open itself is not cancelled by a caller going away, so
+// the others still get it. created is true for the caller whose open
+// created the collection.
+func (e *Engine) acquire(ctx context.Context, name string, create bool, open openFunc) (*Collection, bool, error) {
+	for {
+		e.mu.Lock()
+		if e.mu.closed {
+			e.mu.Unlock()
+			return nil, false, ErrClosed
+		}
+		if c, ok := e.mu.cols[name]; ok {
+			e.mu.Unlock()
+			return c, false, nil
+		}
+		call, inFlight := e.mu.opening[name]
+		mine := !inFlight
+		if mine {
+			call = &openCall{done: make(chan struct{}), create: create}
+			e.mu.opening[name] = call
+			e.opens.Add(1)
+			go e.runOpen(context.WithoutCancel(ctx), name, call, open)
+		}
+		e.mu.Unlock()
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		if call.err != nil || call.c != nil || !create || call.create {
+			return call.c, mine && call.created, call.err
+		}
+		// The open in flight only looked for the collection and found none;
+		// this caller creates it.
+	}
+}
+
+// runOpen runs one open and publishes its result. It is the goroutine
+// acquire starts; Close waits for it.
+func (e *Engine) runOpen(ctx context.Context, name string, call *openCall, open openFunc) {
+	defer e.opens.Done()
+	c, created, err := open(ctx)
+	e.mu.Lock()
+	delete(e.mu.opening, name)
+	if c != nil && e.mu.closed {
+		err = errors.Join(ErrClosed, c.close())
+		c, created = nil, false
+	}
+	if c != nil {
+		e.mu.cols[name] = c
+	}
+	call.c, call.created, call.err = c, created, err
+	e.mu.Unlock()
+	close(call.done)
 }
 
 // Collection returns an existing collection or an error wrapping ErrNotFound.
-func (e *Engine) Collection(name string) (*Collection, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.mu.closed {
-		return nil, ErrClosed
+// On a shared backend (WeaviateStore) a collection another process created
+// is looked up and adopted; that lookup runs outside the engine's lock and
+// ends with ctx.
+func (e *Engine) Collection(ctx context.Context, name string) (*Collection, error) {
+	c, _, err := e.acquire(ctx, name, false, func(ctx context.Context) (*Collection, bool, error) {
+		c, err := e.adoptShared(ctx, name)
+		return c, false, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	c, ok := e.mu.cols[name]
-	if !ok {
-		// A shared backend may hold a collection another process created.
-		if c, err := e.adoptSharedLocked(name); c != nil || err != nil {
-			return c, err
-		}
+	if c == nil {
 		return nil, fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	return c, nil
@@ -216,49 +302,47 @@ func (e *Engine) createCollection(ctx context.Context, name string, cfg *Collect
 	if err := e.checkOutbound(&want); err != nil {
 		return nil, false, err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.mu.closed {
-		return nil, false, ErrClosed
-	}
-	if _, ok := e.mu.cols[name]; !ok {
+	c, created, err := e.acquire(ctx, name, true, func(ctx context.Context) (*Collection, bool, error) {
 		// Another process may have created it in the shared backend:
 		// take its configuration rather than impose this one's default.
-		if _, err := e.adoptSharedLocked(name); err != nil {
-			return nil, false, err
+		if c, err := e.adoptShared(ctx, name); c != nil || err != nil {
+			return c, false, err
 		}
+		c, err := e.newCollection(ctx, name, want)
+		return c, c != nil, err
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	if c, ok := e.mu.cols[name]; ok {
-		if cfg != nil && c.cfg != want {
-			return nil, false, invalidf("config", "collection %q exists with a different configuration (%s); delete and recreate it to change settings", name, describeDiff(c.cfg, want))
-		}
-		return c, false, nil
+	if !created && cfg != nil && c.cfg != want {
+		return nil, false, invalidf("config", "collection %q exists with a different configuration (%s); delete and recreate it to change settings", name, describeDiff(c.cfg, want))
 	}
+	return c, created, nil
+}
+
+// newCollection creates a collection's folder, configuration and store.
+// It runs outside the engine's lock (see acquire).
+func (e *Engine) newCollection(ctx context.Context, name string, want CollectionConfig) (*Collection, error) {
 	if want.Embedding != "" {
 		// Load the model now, so that a missing model is an error at
 		// creation, not at the first write.
 		if _, err := e.embedders.get(want.Embedding); err != nil {
-			return nil, false, invalidf("embedding", "%v", err)
+			return nil, invalidf("embedding", "%v", err)
 		}
 	}
 	if want.Reranker != "" {
 		if _, err := e.rerankers.get(want.Reranker); err != nil {
-			return nil, false, invalidf("reranker", "%v", err)
+			return nil, invalidf("reranker", "%v", err)
 		}
 	}
 	dir := e.collectionDir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if err := writeCollectionConfig(dir, want); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	c, err := openCollection(ctx, e, name, want)
-	if err != nil {
-		return nil, false, err
-	}
-	e.mu.cols[name] = c
-	return c, true, nil
+	return openCollection(ctx, e, name, want)
 }
 
 // describeDiff names the first field of CollectionConfig that differs, by
@@ -320,29 +404,5 @@ func writeCollectionConfig(dir string, cfg CollectionConfig) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, configFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, configFile)); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return vfs.WriteFile(vfs.Default, filepath.Join(dir, configFile), append(b, '\n'))
 }

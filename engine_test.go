@@ -24,7 +24,7 @@ func openTest(t *testing.T, dir string) *quarry.Engine {
 	}
 	t.Cleanup(func() {
 		for _, name := range eng.Collections() {
-			if c, err := eng.Collection(name); err == nil {
+			if c, err := eng.Collection(context.Background(), name); err == nil {
 				if err := c.Verify(context.Background()); err != nil {
 					t.Errorf("collection %s inconsistent at end of test: %v", name, err)
 				}
@@ -128,7 +128,7 @@ func TestPersistenceAndDeletesSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng = openTest(t, dir)
-	c, err = eng.Collection("docs")
+	c, err = eng.Collection(context.Background(), "docs")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestBadInputIsRejectedAndNothingIsWritten(t *testing.T) {
 	if _, err := c.Search(ctx, quarry.SearchRequest{Query: "x", K: quarry.MaxK + 1}); !errors.Is(err, quarry.ErrInvalid) {
 		t.Fatalf("k too large: %v", err)
 	}
-	if _, err := eng.Collection("nope"); !errors.Is(err, quarry.ErrNotFound) {
+	if _, err := eng.Collection(context.Background(), "nope"); !errors.Is(err, quarry.ErrNotFound) {
 		t.Fatalf("unknown collection: %v", err)
 	}
 	if _, err := eng.EnsureCollection(ctx, "../escape"); !errors.Is(err, quarry.ErrInvalid) {

@@ -2,58 +2,39 @@ package quarry
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/quarry-rag/quarry/internal/base"
 )
 
 // Sentinel errors. Callers branch on them with errors.Is; the server maps
-// them to HTTP status codes in one place.
+// them to HTTP status codes in one place. They are defined in internal/base
+// so that the pipeline stages return them without importing this package.
 var (
 	// ErrNotFound: the collection or document does not exist.
-	ErrNotFound = errors.New("quarry: not found")
+	ErrNotFound = base.ErrNotFound
 	// ErrInvalid: the request or document is malformed. Errors that name a
 	// field are *FieldError values wrapping ErrInvalid.
-	ErrInvalid = errors.New("quarry: invalid argument")
+	ErrInvalid = base.ErrInvalid
 	// ErrTooLarge: a document or request exceeds a configured size limit.
-	ErrTooLarge = errors.New("quarry: too large")
+	ErrTooLarge = base.ErrTooLarge
 	// ErrClosed: the engine has been closed.
-	ErrClosed = errors.New("quarry: closed")
+	ErrClosed = base.ErrClosed
 	// ErrCorrupt: on-disk data failed a checksum or could not be decoded.
-	ErrCorrupt = errors.New("quarry: corrupt data")
+	ErrCorrupt = base.ErrCorrupt
 	// ErrForbidden: a scoped write (WriteOptions.Scope) touched a document
 	// outside its scope.
-	ErrForbidden = errors.New("quarry: forbidden")
+	ErrForbidden = base.ErrForbidden
 	// ErrUpstream: a server the engine depends on (an HTTP embedding
 	// server) failed or could not be reached.
-	ErrUpstream = errors.New("quarry: upstream server failed")
+	ErrUpstream = base.ErrUpstream
 )
 
 // FieldError names the field of a request or document that is invalid.
 // It wraps ErrInvalid (or ErrTooLarge for size limits).
-type FieldError struct {
-	Field string // JSON path, e.g. "documents[3].text"
-	Msg   string
-	Err   error // ErrInvalid unless said otherwise
-}
-
-func (e *FieldError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("%v: %s", e.kind(), e.Msg)
-	}
-	return fmt.Sprintf("%v: %s: %s", e.kind(), e.Field, e.Msg)
-}
-
-func (e *FieldError) kind() error {
-	if e.Err == nil {
-		return ErrInvalid
-	}
-	return e.Err
-}
-
-// Unwrap returns the sentinel the error wraps.
-func (e *FieldError) Unwrap() error { return e.kind() }
+type FieldError = base.FieldError
 
 func invalidf(field, format string, args ...any) error {
-	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return base.Invalidf(field, format, args...)
 }
 
 // prefixField returns err with its field prefixed by prefix (for errors

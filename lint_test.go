@@ -2,6 +2,7 @@ package quarry_test
 
 import (
 	"encoding/json"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -23,7 +24,8 @@ var allowedImports = map[string][]string{
 	"internal/kernels":            {},
 	"internal/models/weights":     {},
 	"internal/models/tokenizer":   {},
-	"internal/models/hub":         {},
+	"internal/vfs":                {},
+	"internal/models/hub":         {"internal/vfs"},
 	"internal/models/transformer": {"internal/kernels", "internal/models/weights", "internal/models/tokenizer"},
 	"internal/ingest":             {"internal/base"},
 	"internal/text":               {"internal/base"},
@@ -31,31 +33,98 @@ var allowedImports = map[string][]string{
 	"internal/index/bm25":         {},
 	"internal/index/vector":       {"internal/kernels"},
 	"internal/store":              {"internal/base"},
-	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/index/vector", "internal/text", "internal/kernels"},
+	"internal/store/embedded":     {"internal/base", "internal/store", "internal/index/bm25", "internal/index/vector", "internal/text", "internal/kernels", "internal/vfs"},
 	"internal/store/storetest":    {"internal/base", "internal/store"},
 	"internal/store/weaviate":     {"internal/base", "internal/store", "internal/store/storetest", "internal/text"},
 	"internal/embed":              {"internal/models/hub", "internal/models/tokenizer", "internal/models/transformer", "internal/kernels"},
 	"internal/retrieve":           {"internal/base"},
-	"internal/llm":                {},
-	"internal/rerank":             {"internal/base", "internal/models/hub", "internal/models/tokenizer", "internal/models/transformer"},
-	"internal/answer":             {"internal/base", "internal/text"},
-	"internal/generate":           {"internal/base", "internal/text", "internal/llm"},
-	"internal/rewrite":            {"internal/base", "internal/llm"},
-	"internal/cache":              {},
-	"internal/auth":               {},
-	"internal/outbound":           {},
-	"internal/drift":              {},
-	"internal/drift/driftcheck":   {"internal/drift", "internal/embed"},
-	"internal/pii":                {},
-	"internal/pii/piiset":         {},
-	"internal/pii/cmd/piiset":     {"internal/pii/piiset"},
-	"internal/guard":              {"internal/embed", "internal/pii"},
-	"internal/eval":               {},
-	"web":                         {},
-	"internal/server":             {"", "internal/base", "internal/auth", "internal/outbound", "internal/drift", "web"},
-	"":                            {"internal/*"},
-	"cmd/quarry":                  {"*"},
-	"bench":                       {"internal/*"},
+	"internal/llm":                {"internal/outbound"},
+	"internal/query": {"internal/base", "internal/store", "internal/embed", "internal/llm", "internal/obs",
+		"internal/retrieve", "internal/rewrite", "internal/answer", "internal/generate", "internal/cache"},
+	"internal/rerank":           {"internal/base", "internal/models/hub", "internal/models/tokenizer", "internal/models/transformer"},
+	"internal/answer":           {"internal/base", "internal/text"},
+	"internal/generate":         {"internal/base", "internal/text", "internal/llm"},
+	"internal/rewrite":          {"internal/base", "internal/llm"},
+	"internal/cache":            {},
+	"internal/auth":             {},
+	"internal/outbound":         {},
+	"internal/drift":            {},
+	"internal/drift/driftcheck": {"internal/drift", "internal/embed"},
+	"internal/pii":              {},
+	"internal/pii/piiset":       {},
+	"internal/pii/cmd/piiset":   {"internal/pii/piiset"},
+	"internal/guard":            {"internal/embed", "internal/pii"},
+	"internal/eval":             {},
+	"web":                       {},
+	"internal/server":           {"", "internal/base", "internal/auth", "internal/outbound", "internal/drift", "web"},
+	// The root package is the product API and its wiring: it opens stores
+	// and models and hands them to the query pipeline. Retrieval, fusion,
+	// rewriting, reranking, answer caching, answer writing and LLM clients
+	// live in internal/query and the stages it calls (rootForbidden).
+	"": {"internal/base", "internal/obs", "internal/query", "internal/llm", "internal/store", "internal/store/embedded",
+		"internal/store/weaviate", "internal/index/bm25", "internal/chunk", "internal/embed", "internal/ingest", "internal/text",
+		"internal/rerank", "internal/generate", "internal/vfs", "internal/outbound"},
+	"cmd/quarry": {"*"},
+	"bench":      {"internal/*"},
+}
+
+// rootForbidden are the stage packages the root must reach only through
+// internal/query, with what each one is: the root holds no retrieval,
+// fusion, rewrite, rerank, caching or LLM-client logic of its own.
+// (internal/rerank is allowed for loading a model, internal/generate for
+// its prompt-style names, internal/llm for the client pool's lifetime.)
+var rootForbidden = map[string]string{
+	"internal/retrieve":           "fusion and MMR",
+	"internal/rewrite":            "query rewriting",
+	"internal/cache":              "answer caching",
+	"internal/answer":             "extractive answering",
+	"internal/index/vector":       "vector search",
+	"internal/kernels":            "scoring kernels",
+	"internal/models/hub":         "model files",
+	"internal/models/transformer": "model inference",
+}
+
+// TestRootHoldsNoPipeline checks the root package's rule above: none of
+// rootForbidden is imported, and no root file calls into the pipeline's
+// stages by name (Rerank, Fuse, Embed on a query) outside internal/query.
+func TestRootHoldsNoPipeline(t *testing.T) {
+	for _, p := range goList(t) {
+		if p.ImportPath != module {
+			continue
+		}
+		for _, imp := range p.Imports {
+			if what, ok := rootForbidden[rel(imp)]; ok {
+				t.Errorf("the root package imports %s: %s belongs in internal/query's stages", rel(imp), what)
+			}
+		}
+		for _, r := range allowedImports[""] {
+			if _, ok := rootForbidden[r]; ok {
+				t.Errorf("allowedImports lets the root use %s, which rootForbidden forbids", r)
+			}
+		}
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, p.Dir, func(fi os.FileInfo) bool {
+			return !strings.HasSuffix(fi.Name(), "_test.go")
+		}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pkg := range pkgs {
+			for _, f := range pkg.Files {
+				ast.Inspect(f, func(n ast.Node) bool {
+					sel, ok := n.(*ast.SelectorExpr)
+					if !ok {
+						return true
+					}
+					switch sel.Sel.Name {
+					case "Rerank", "Fuse", "MMR", "Stream", "Complete":
+						t.Errorf("%s: the root calls %s: a pipeline stage, which belongs in internal/query", fset.Position(sel.Pos()), sel.Sel.Name)
+					}
+					return true
+				})
+			}
+		}
+	}
 }
 
 type listedPackage struct {

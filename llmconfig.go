@@ -1,25 +1,19 @@
 package quarry
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
 	"net/url"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/generate"
 	"github.com/quarry-rag/quarry/internal/llm"
 	"github.com/quarry-rag/quarry/internal/outbound"
+	"github.com/quarry-rag/quarry/internal/query"
 )
 
 // LLM providers (wire dialects).
 const (
-	ProviderOpenAI = "openai" // POST {url}/v1/chat/completions, SSE
-	ProviderOllama = "ollama" // POST {url}/api/chat, NDJSON
+	ProviderOpenAI = string(llm.ProviderOpenAI) // POST {url}/v1/chat/completions, SSE
+	ProviderOllama = string(llm.ProviderOllama) // POST {url}/api/chat, NDJSON
 )
 
 // Prompt styles; see LLMConfig.PromptStyle.
@@ -98,62 +92,16 @@ type CollectionLLM struct {
 }
 
 // LLMParams are decoding parameters. Nil pointers and zero values mean "not
-// set": the next level (request → engine → server) decides.
-type LLMParams struct {
-	Temperature   *float64 `json:"temperature,omitempty"` // 0..2; 0 is greedy
-	TopP          *float64 `json:"top_p,omitempty"`       // (0,1]
-	TopK          *int     `json:"top_k,omitempty"`       // ≥ 0
-	Seed          *int64   `json:"seed,omitempty"`
-	MaxTokens     int      `json:"max_tokens,omitempty"` // 1..32768
-	Stop          []string `json:"stop,omitempty"`       // at most 4
-	RepeatPenalty *float64 `json:"repeat_penalty,omitempty"`
-}
+// set": the next level (request → engine → server) decides. Temperature
+// 0..2 (0 is greedy), TopP (0,1], TopK ≥ 0, MaxTokens 1..32768, at most 4
+// Stop sequences, RepeatPenalty > 0.
+type LLMParams = llm.Params
 
-// over returns p with the fields set in q replacing p's.
-func (p LLMParams) over(q LLMParams) LLMParams {
-	if q.Temperature != nil {
-		p.Temperature = q.Temperature
-	}
-	if q.TopP != nil {
-		p.TopP = q.TopP
-	}
-	if q.TopK != nil {
-		p.TopK = q.TopK
-	}
-	if q.Seed != nil {
-		p.Seed = q.Seed
-	}
-	if q.MaxTokens != 0 {
-		p.MaxTokens = q.MaxTokens
-	}
-	if q.Stop != nil {
-		p.Stop = q.Stop
-	}
-	if q.RepeatPenalty != nil {
-		p.RepeatPenalty = q.RepeatPenalty
-	}
-	return p
-}
-
-func (p LLMParams) toLLM() llm.Params {
-	return llm.Params{Temperature: p.Temperature, TopP: p.TopP, TopK: p.TopK, Seed: p.Seed,
-		MaxTokens: p.MaxTokens, Stop: append([]string(nil), p.Stop...), RepeatPenalty: p.RepeatPenalty}
-}
-
-// validate checks p with llm.Params.Validate and names the field under
-// prefix ("params.temperature").
-func (p LLMParams) validate(prefix string) error {
-	if p.MaxTokens < 0 {
-		return invalidf(prefix+".max_tokens", "must be between 1 and %d, got %d", llm.MaxMaxTokens, p.MaxTokens)
-	}
-	err := p.toLLM().Validate()
-	if err == nil {
-		return nil
-	}
-	msg := strings.TrimPrefix(err.Error(), llm.ErrInvalidParams.Error()+": ")
-	field, rest, _ := strings.Cut(msg, " ")
-	return invalidf(prefix+"."+field, "%s", strings.TrimSpace(rest))
-}
+// LLMError is a failure of the language model: unreachable, slow, or an
+// error reply. The server maps Timeout to 504 and anything else to 502;
+// Ask and AskStream return it together with an Answer whose Sources are
+// filled (retrieval succeeded).
+type LLMError = llm.Error
 
 func validProvider(field, p string) error {
 	switch p {
@@ -186,7 +134,7 @@ func validURL(field, s string) error {
 func (c *LLMConfig) Validate() error {
 	for _, err := range []error{
 		validURL("llm.url", c.URL), validProvider("llm.provider", c.Provider), validStyle("llm.prompt_style", c.PromptStyle),
-		c.Params.validate("llm.params"),
+		query.CheckParams("llm.params", c.Params),
 	} {
 		if err != nil {
 			return err
@@ -228,181 +176,17 @@ func (c *CollectionLLM) validate() error {
 	return nil
 }
 
-// llmSettings are the effective settings of one request.
-type llmSettings struct {
-	url, model, provider, apiKey, style string
-	params                              LLMParams
-	window, answerTokens                int
-	timeout                             time.Duration
-	minScore                            float64
-}
-
-func (s *llmSettings) on() bool { return s.url != "" && s.model != "" }
-
-// llmSettings merges the engine's settings, the collection's overrides and
-// the request's model and parameters.
-func (c *Collection) llmSettings(req *AskRequest) llmSettings {
-	e := c.engine.opts.LLM
-	s := llmSettings{url: e.URL, model: e.Model, provider: e.Provider, apiKey: e.APIKey, style: e.PromptStyle,
-		params: e.Params, window: e.ContextWindow, answerTokens: e.AnswerTokens, timeout: e.Timeout, minScore: e.MinScore}
-	o := c.cfg.LLM
+// llmSettings is a collection's model settings: the engine's, with the
+// collection's overrides over them (a request's come later, in its plan).
+// The server's API key goes to a collection's own URL only when the
+// operator allowed that URL (urls; nil = unrestricted).
+func llmSettings(e *LLMConfig, o *CollectionLLM, urls *outbound.Policy) llm.Settings {
+	s := llm.Settings{URL: e.URL, Model: e.Model, Provider: llm.Provider(e.Provider), APIKey: e.APIKey, Style: e.PromptStyle,
+		Params: e.Params, Window: e.ContextWindow, AnswerTokens: e.AnswerTokens, Timeout: e.Timeout, MinScore: e.MinScore}
+	s = s.Over(llm.Settings{URL: o.URL, Model: o.Model, Provider: llm.Provider(o.Provider), Window: o.ContextWindow,
+		AnswerTokens: o.AnswerTokens, Style: o.PromptStyle, MinScore: o.MinScore})
 	if o.URL != "" {
-		s.url, s.provider = o.URL, o.Provider
-		s.apiKey = credentialFor(c.engine.urls, o.URL, s.apiKey) // never the server's key to a URL the operator did not allow
-	}
-	if o.Model != "" {
-		s.model = o.Model
-	}
-	if o.Provider != "" {
-		s.provider = o.Provider
-	}
-	if o.ContextWindow != 0 {
-		s.window = o.ContextWindow
-	}
-	if o.AnswerTokens != 0 {
-		s.answerTokens = o.AnswerTokens
-	}
-	if o.PromptStyle != "" {
-		s.style = o.PromptStyle
-	}
-	if o.MinScore != 0 {
-		s.minScore = o.MinScore
-	}
-	if req.Model != "" {
-		s.model = req.Model
-	}
-	s.params = s.params.over(req.Params)
-	if s.window == 0 {
-		s.window = generate.DefaultContextWindow
-	}
-	if s.answerTokens == 0 {
-		s.answerTokens = generate.DefaultAnswerTokens
-	}
-	if s.params.MaxTokens == 0 {
-		s.params.MaxTokens = s.answerTokens
-	}
-	if s.provider == "" {
-		s.provider = inferProvider(s.url)
-	}
-	if s.timeout == 0 {
-		s.timeout = 2 * time.Minute
+		s.APIKey = credentialFor(urls, o.URL, e.APIKey) // never the server's key to a URL the operator did not allow
 	}
 	return s
-}
-
-// inferProvider picks the dialect from a URL: Ollama's default port or an
-// /api path mean ollama; anything else speaks OpenAI's.
-func inferProvider(raw string) string {
-	u, err := url.Parse(raw)
-	if err == nil && (u.Port() == "11434" || strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/api")) {
-		return ProviderOllama
-	}
-	return ProviderOpenAI
-}
-
-// baseURL strips the path suffix a user may have copied from the
-// provider's docs ("/v1", "/api"): the clients append their own.
-func baseURL(raw string) string {
-	s := strings.TrimRight(raw, "/")
-	for _, suf := range []string{"/v1", "/api"} {
-		s = strings.TrimSuffix(s, suf)
-	}
-	return s
-}
-
-// llmClients shares one client per provider, server, model, key and
-// timeout among an engine's collections: a client's state is its circuit
-// breaker, which must see every call to its server and model. The clients
-// share the engine's HTTP transport, whose idle connections Close releases.
-type llmClients struct {
-	http *http.Client // no overall timeout: llm.Options.Timeout bounds each call
-	// mu protects the following fields.
-	mu struct {
-		sync.Mutex
-		m      map[clientKey]llm.Chat
-		closed bool // after close, clients are made per call and not kept
-	}
-}
-
-type clientKey struct {
-	provider, url, model, apiKey string
-	timeout                      time.Duration
-}
-
-func newLLMClients() *llmClients {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	return &llmClients{http: &http.Client{Transport: tr, CheckRedirect: outbound.CheckRedirect}}
-}
-
-// get returns the client for s, creating it on first use.
-func (cs *llmClients) get(s *llmSettings) llm.Chat {
-	k := clientKey{s.provider, baseURL(s.url), s.model, s.apiKey, s.timeout}
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if c, ok := cs.mu.m[k]; ok {
-		return c
-	}
-	opts := &llm.Options{Timeout: s.timeout, APIKey: s.apiKey, HTTPClient: cs.http}
-	var c llm.Chat
-	if s.provider == ProviderOllama {
-		c = llm.NewOllama(k.url, opts)
-	} else {
-		c = llm.NewOpenAI(k.url, opts)
-	}
-	if cs.mu.closed {
-		return c
-	}
-	if cs.mu.m == nil {
-		cs.mu.m = make(map[clientKey]llm.Chat)
-	}
-	cs.mu.m[k] = c
-	return c
-}
-
-// close forgets the clients and closes the transport's idle connections.
-// A call still running keeps its connection until it ends.
-func (cs *llmClients) close() {
-	cs.mu.Lock()
-	cs.mu.m, cs.mu.closed = nil, true
-	cs.mu.Unlock()
-	cs.http.CloseIdleConnections()
-}
-
-// llmClient returns the engine's client for the settings of a request.
-func (c *Collection) llmClient(s *llmSettings) llm.Chat { return c.engine.llmClients.get(s) }
-
-// LLMError is a failure of the language model: unreachable, slow, or an
-// error reply. The server maps Timeout to 504 and anything else to 502;
-// Ask and AskStream return it together with an Answer whose Sources are
-// filled (retrieval succeeded).
-type LLMError struct {
-	Provider string // "openai" or "ollama"
-	URL      string
-	Model    string
-	Timeout  bool // the call ran out of time (the request's deadline or LLMConfig.Timeout)
-	Err      error
-}
-
-func (e *LLMError) Error() string {
-	what := "failed"
-	if e.Timeout {
-		what = "timed out"
-	}
-	return fmt.Sprintf("quarry: language model %q (%s at %s) %s: %v", e.Model, e.Provider, e.URL, what, e.Err)
-}
-
-// Unwrap returns the client's error.
-func (e *LLMError) Unwrap() error { return e.Err }
-
-func (s *llmSettings) wrapErr(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return err // the caller went away: not the model's fault
-	}
-	return &LLMError{Provider: s.provider, URL: s.url, Model: s.model, Err: err,
-		Timeout: errors.Is(err, context.DeadlineExceeded) || isTimeout(err)}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -24,22 +24,18 @@ func (e *Engine) DeleteCollection(ctx context.Context, name string) error {
 	if err := validateCollectionName(name); err != nil {
 		return err
 	}
+	c, err := e.Collection(ctx, name) // opens or adopts it, outside the engine lock
+	if err != nil {
+		return err
+	}
 	e.mu.Lock()
 	if e.mu.closed {
 		e.mu.Unlock()
 		return ErrClosed
 	}
-	c, ok := e.mu.cols[name]
-	if !ok {
-		var err error
-		if c, err = e.adoptSharedLocked(name); err != nil {
-			e.mu.Unlock()
-			return err
-		}
-		if c == nil {
-			e.mu.Unlock()
-			return fmt.Errorf("collection %q: %w", name, ErrNotFound)
-		}
+	if e.mu.cols[name] != c { // deleted (and perhaps recreated) meanwhile
+		e.mu.Unlock()
+		return fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	delete(e.mu.cols, name)
 	e.mu.Unlock()
@@ -47,7 +43,7 @@ func (e *Engine) DeleteCollection(ctx context.Context, name string) error {
 	c.writeMu.Lock() // let a running write finish before the store closes
 	var errs []error
 	if d, ok := c.backend.(store.Dropper); ok {
-		errs = append(errs, mapStoreErr(d.Drop(ctx)))
+		errs = append(errs, store.MapErr(d.Drop(ctx)))
 	}
 	errs = append(errs, c.close())
 	c.writeMu.Unlock()
@@ -133,7 +129,7 @@ func (e *Engine) UpdateSettings(ctx context.Context, name string, patch Settings
 	if wb, ok := old.backend.(*weaviate.Backend); ok {
 		raw, _ := json.Marshal(cfg)
 		if err := wb.SetStoredConfig(ctx, string(raw)); err != nil {
-			return nil, mapStoreErr(err)
+			return nil, store.MapErr(err)
 		}
 	}
 	if err := writeCollectionConfig(e.collectionDir(name), cfg); err != nil {
@@ -195,7 +191,7 @@ func (c *Collection) ListDocuments(ctx context.Context, opts ListOptions) (Docum
 	p, err := l.List(ctx, store.ListQuery{After: opts.After, Limit: opts.Limit,
 		Scope: store.Scope{Tenant: opts.Tenant, Principals: opts.Principals, Filter: opts.Filter}})
 	if err != nil {
-		return DocumentPage{}, mapStoreErr(err)
+		return DocumentPage{}, store.MapErr(err)
 	}
 	return DocumentPage{Documents: p.Docs, Next: p.Next}, nil
 }

@@ -40,7 +40,7 @@ func TestDeleteWhileSearching(t *testing.T) {
 			defer wg.Done()
 			<-start
 			for range 200 {
-				c, err := eng.Collection("busy")
+				c, err := eng.Collection(context.Background(), "busy")
 				if errors.Is(err, quarry.ErrNotFound) {
 					return
 				}

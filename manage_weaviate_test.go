@@ -67,7 +67,7 @@ func TestDeleteCollectionWeaviate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.Collection(name); !errors.Is(err, quarry.ErrNotFound) {
+	if _, err := other.Collection(context.Background(), name); !errors.Is(err, quarry.ErrNotFound) {
 		t.Errorf("another engine still finds the deleted collection on Weaviate: %v", err)
 	}
 	if err := eng.DeleteCollection(ctx, name); !errors.Is(err, quarry.ErrNotFound) {

@@ -128,7 +128,7 @@ func TestVectorConfigIsValidatedAndStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	col, err = eng.Collection("flat")
+	col, err = eng.Collection(ctx, "flat")
 	if err != nil || col.Config().Vector.Index != "flat" {
 		t.Fatalf("after reopening: %v %+v", err, col.Config().Vector)
 	}

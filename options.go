@@ -6,6 +6,8 @@ import (
 	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quarry-rag/quarry/internal/store"
 )
 
 // Options configure an Engine. A nil *Options is valid and means defaults.
@@ -26,15 +28,17 @@ type Options struct {
 	// LLM is the language model that writes answers. Default: none, Ask
 	// answers extractively. See LLMConfig.
 	LLM LLMConfig
-	// Backend is where collections keep their documents: "embedded"
-	// (default, files under the data directory) or "weaviate" (a Weaviate
-	// server at WeaviateURL, shared by any number of Quarry processes).
-	Backend string
-	// WeaviateURL, WeaviateAPIKey and WeaviateConsistency (ONE, QUORUM
-	// — the default — or ALL) configure the Weaviate backend;
-	// WeaviateReplication is the replication factor of new classes
-	// (default 1). The CLI reads them from QUARRY_WEAVIATE_URL and
-	// QUARRY_WEAVIATE_API_KEY; the engine never reads the environment.
+	// Store opens each collection's storage backend: EmbeddedStore() (the
+	// default, files under the data directory) or WeaviateStore(...) (a
+	// Weaviate server shared by any number of Quarry processes).
+	Store StoreOpener
+	// Backend and the Weaviate* fields are the older way to choose the
+	// store, read only when Store is nil: Backend "embedded" (default) or
+	// "weaviate" with WeaviateURL, WeaviateAPIKey, WeaviateConsistency
+	// (ONE, QUORUM — the default — or ALL) and WeaviateReplication (the
+	// replication factor of new classes, default 1). The engine never
+	// reads the environment; the CLI does (QUARRY_WEAVIATE_URL, …).
+	Backend                     string
 	WeaviateURL, WeaviateAPIKey string
 	WeaviateConsistency         string
 	WeaviateReplication         int
@@ -66,8 +70,17 @@ func (o *Options) Validate() error {
 	if err := o.LLM.Validate(); err != nil {
 		return err
 	}
-	if err := o.validateBackend(); err != nil {
-		return err
+	st := o.Store
+	if st == nil {
+		var err error
+		if st, err = o.storeOf(); err != nil {
+			return err
+		}
+	}
+	if v, ok := st.(store.Validator); ok {
+		if err := v.Validate(); err != nil {
+			return err
+		}
 	}
 	return o.DefaultCollection.Validate()
 }
@@ -126,9 +139,6 @@ type VectorConfig struct {
 	NList  int `json:"nlist,omitempty"`
 	NProbe int `json:"nprobe,omitempty"`
 }
-
-// RerankDepth is how many first-stage candidates a reranker reads.
-const RerankDepth = 50
 
 // ChunkingConfig selects and sizes the chunker. Sizes are in word tokens.
 type ChunkingConfig struct {

@@ -109,8 +109,14 @@ func TestRerankerIsAConfigurationLine(t *testing.T) {
 			Text: "granite quarry report number " + strconv.Itoa(i) + " " + crashWords[i%len(crashWords)] + " " + crashWords[(i*7)%len(crashWords)]})
 	}
 	upsert(t, col, docs...)
+	// The first stage, read from a twin collection without the reranker.
+	plain, _, err := eng.CreateCollection(ctx, "plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upsert(t, plain, docs...)
 
-	first, err := col.Search(ctx, quarry.SearchRequest{Query: "granite quarry", K: quarry.RerankDepth, NoRerank: true})
+	first, err := plain.Search(ctx, quarry.SearchRequest{Query: "granite quarry", K: quarry.RerankDepth})
 	if err != nil || len(first.Results) != quarry.RerankDepth {
 		t.Fatalf("first stage: %d hits, %v", len(first.Results), err)
 	}

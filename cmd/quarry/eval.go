@@ -117,7 +117,13 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	col, _, err := eng.CreateCollection(ctx, evalCollection(&env.backend, *dataset, *model, *chunkSize), &quarry.CollectionConfig{
+	// --collection names the evaluation collection; on a shared Weaviate a
+	// fresh name measures a fresh ingest (read-your-writes).
+	name := evalCollection(&env.backend, *dataset, *model, *chunkSize)
+	if env.collection != "default" {
+		name = env.collection
+	}
+	col, _, err := eng.CreateCollection(ctx, name, &quarry.CollectionConfig{
 		Chunking:  quarry.ChunkingConfig{Size: *chunkSize},
 		Embedding: *model,
 		Vector:    quarry.VectorConfig{Index: *vecIndex, Quantization: *quant},

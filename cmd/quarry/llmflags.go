@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,14 +37,14 @@ func (l *llmFlags) apply(o *quarry.Options) {
 
 // openCollectionLLM opens an existing collection like openCollection, with
 // the language model configured.
-func openCollectionLLM(env *cliEnv, l *llmFlags) (*quarry.Engine, *quarry.Collection, error) {
+func openCollectionLLM(ctx context.Context, env *cliEnv, l *llmFlags) (*quarry.Engine, *quarry.Collection, error) {
 	opts := engineOptions(env)
 	l.apply(opts)
 	eng, err := quarry.Open(env.dataDir, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	col, err := eng.Collection(env.collection)
+	col, err := eng.Collection(ctx, env.collection)
 	if err != nil {
 		eng.Close()
 		if errors.Is(err, quarry.ErrNotFound) {

@@ -173,12 +173,12 @@ func engineOptions(env *cliEnv) *quarry.Options {
 }
 
 // openCollection opens an existing collection for reading.
-func openCollection(env *cliEnv) (*quarry.Engine, *quarry.Collection, error) {
+func openCollection(ctx context.Context, env *cliEnv) (*quarry.Engine, *quarry.Collection, error) {
 	eng, err := openEngine(env)
 	if err != nil {
 		return nil, nil, err
 	}
-	col, err := eng.Collection(env.collection)
+	col, err := eng.Collection(ctx, env.collection)
 	if err != nil {
 		eng.Close()
 		if errors.Is(err, quarry.ErrNotFound) {

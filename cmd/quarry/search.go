@@ -52,7 +52,7 @@ func runSearch(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, col, err := openCollection(env)
+	eng, col, err := openCollection(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func runAsk(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng, col, err := openCollectionLLM(env, &lf)
+	eng, col, err := openCollectionLLM(ctx, env, &lf)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func runDelete(ctx context.Context, env *cliEnv, args []string) error {
 	if len(ids) == 0 {
 		return usagef("give at least one document id")
 	}
-	eng, col, err := openCollection(env)
+	eng, col, err := openCollection(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func runGet(ctx context.Context, env *cliEnv, args []string) error {
 	if len(ids) != 1 {
 		return usagef("give exactly one document id")
 	}
-	eng, col, err := openCollection(env)
+	eng, col, err := openCollection(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -210,7 +210,7 @@ func runStats(ctx context.Context, env *cliEnv, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	eng, col, err := openCollection(env)
+	eng, col, err := openCollection(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func runCheck(ctx context.Context, env *cliEnv, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	eng, col, err := openCollection(env)
+	eng, col, err := openCollection(ctx, env)
 	if err != nil {
 		return err
 	}

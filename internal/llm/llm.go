@@ -34,14 +34,49 @@ type Message struct {
 }
 
 // Params are decoding parameters; nil pointers and zero values mean "server default".
+// The root package re-exports Params as quarry.LLMParams, whose JSON form
+// (the server's "params" object, a cache key) the tags define.
 type Params struct {
-	Temperature   *float64 // 0..2; 0 is greedy
-	TopP          *float64 // (0,1]
-	TopK          *int     // >= 0
-	Seed          *int64
-	MaxTokens     int      // 0 = server default; <= 32768
-	Stop          []string // at most 4
-	RepeatPenalty *float64 // > 0
+	Temperature   *float64 `json:"temperature,omitempty"` // 0..2; 0 is greedy
+	TopP          *float64 `json:"top_p,omitempty"`       // (0,1]
+	TopK          *int     `json:"top_k,omitempty"`       // >= 0
+	Seed          *int64   `json:"seed,omitempty"`
+	MaxTokens     int      `json:"max_tokens,omitempty"`     // 0 = server default; <= 32768
+	Stop          []string `json:"stop,omitempty"`           // at most 4
+	RepeatPenalty *float64 `json:"repeat_penalty,omitempty"` // > 0
+}
+
+// Over returns p with the fields set in q replacing p's (request over
+// engine over server).
+func (p Params) Over(q Params) Params {
+	if q.Temperature != nil {
+		p.Temperature = q.Temperature
+	}
+	if q.TopP != nil {
+		p.TopP = q.TopP
+	}
+	if q.TopK != nil {
+		p.TopK = q.TopK
+	}
+	if q.Seed != nil {
+		p.Seed = q.Seed
+	}
+	if q.MaxTokens != 0 {
+		p.MaxTokens = q.MaxTokens
+	}
+	if q.Stop != nil {
+		p.Stop = q.Stop
+	}
+	if q.RepeatPenalty != nil {
+		p.RepeatPenalty = q.RepeatPenalty
+	}
+	return p
+}
+
+// Clone returns p with its own Stop slice.
+func (p Params) Clone() Params {
+	p.Stop = append([]string(nil), p.Stop...)
+	return p
 }
 
 // Limits enforced by Validate.

@@ -14,18 +14,26 @@ const (
 	Weighted Method = "weighted"
 )
 
+// List is one ranked list to fuse (best first) and its weight: the factor
+// of its RRF terms (1 for plain RRF) or of its normalised scores.
+type List struct {
+	Hits   []base.Hit
+	Weight float64
+}
+
 // FuseOptions configure Fuse.
 type FuseOptions struct {
 	Method Method  // default RRF
 	RRFK   float64 // RRF's k; default 60
-	Alpha  float64 // weight of the dense list in Weighted; default 0.5
 	K      int     // results kept; default: all
 }
 
-// Fuse merges lists (each sorted best first) into one ranking. A chunk
-// present in several lists keeps the fields of its first occurrence and
-// gets the fused score.
-func Fuse(lexical, dense []base.Hit, opts FuseOptions) []base.Hit {
+// Fuse merges any number of ranked lists into one ranking: a chunk's
+// score is Σ weight·1/(k + rank) under RRF, Σ weight·minmax(score) under
+// Weighted. A chunk present in several lists keeps the fields of its first
+// occurrence (lists in order) and gets the fused score; ties keep the
+// order of first appearance.
+func Fuse(lists []List, opts FuseOptions) []base.Hit {
 	if opts.Method == "" {
 		opts.Method = RRF
 	}
@@ -37,28 +45,28 @@ func Fuse(lexical, dense []base.Hit, opts FuseOptions) []base.Hit {
 		score float64
 		first int // order of first appearance, for stable ties
 	}
-	byID := map[string]*entry{}
-	var order []*entry
-	add := func(list []base.Hit, weight float64, norm func(i int) float64) {
-		for i, h := range list {
+	n := 0
+	for _, l := range lists {
+		n += len(l.Hits)
+	}
+	byID := make(map[string]*entry, n)
+	order := make([]*entry, 0, n)
+	for _, l := range lists {
+		var norm func(i int) float64
+		if opts.Method == Weighted {
+			norm = minMax(l.Hits)
+		} else {
+			norm = func(i int) float64 { return 1 / (opts.RRFK + float64(i+1)) }
+		}
+		for i, h := range l.Hits {
 			e, ok := byID[h.ChunkID]
 			if !ok {
 				e = &entry{hit: h, first: len(order)}
 				byID[h.ChunkID] = e
 				order = append(order, e)
 			}
-			e.score += weight * norm(i)
+			e.score += l.Weight * norm(i)
 		}
-	}
-	switch opts.Method {
-	case Weighted:
-		alpha := opts.Alpha
-		add(lexical, 1-alpha, minMax(lexical))
-		add(dense, alpha, minMax(dense))
-	default:
-		rrf := func(i int) float64 { return 1 / (opts.RRFK + float64(i+1)) }
-		add(lexical, 1, rrf)
-		add(dense, 1, rrf)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		if order[i].score != order[j].score {
@@ -73,6 +81,15 @@ func Fuse(lexical, dense []base.Hit, opts FuseOptions) []base.Hit {
 	for i, e := range order {
 		out[i] = e.hit
 		out[i].Score = e.score
+	}
+	return out
+}
+
+// Equal returns lists with weight 1 each: plain RRF over them.
+func Equal(lists ...[]base.Hit) []List {
+	out := make([]List, len(lists))
+	for i, l := range lists {
+		out[i] = List{Hits: l, Weight: 1}
 	}
 	return out
 }

@@ -1,7 +1,7 @@
 // Package rewrite rewrites a question before retrieval with a language
 // model: Condense turns a follow-up question and the conversation before it
 // into a standalone question, Expand writes paraphrases for multi-query
-// retrieval (fused with FuseRRF), and HyDE writes a hypothetical answer
+// retrieval (fused by internal/retrieve.Fuse), and HyDE writes a hypothetical answer
 // passage to search with (Gao et al., "Precise Zero-Shot Dense Retrieval
 // without Relevance Labels", 2022).
 //

@@ -4,36 +4,12 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/llm"
 )
-
-func TestFuseRRF(t *testing.T) {
-	h := func(ids ...string) []base.Hit {
-		var out []base.Hit
-		for _, id := range ids {
-			out = append(out, base.Hit{ChunkID: id})
-		}
-		return out
-	}
-	got := FuseRRF([][]base.Hit{h("a", "b", "c"), h("b", "a"), h("b", "d")}, 60, 3)
-	var ids []string
-	for _, x := range got {
-		ids = append(ids, x.ChunkID)
-	}
-	// b: 1/62+1/61+1/61 > a: 1/61+1/62 > c: 1/63 > d: 1/62? d is rank 2 → 1/62 > c.
-	if !reflect.DeepEqual(ids, []string{"b", "a", "d"}) {
-		t.Fatalf("fused %v", ids)
-	}
-	if got[0].Score <= got[1].Score {
-		t.Fatal("scores not fused")
-	}
-}
 
 func TestClean(t *testing.T) {
 	for in, want := range map[string]string{

@@ -85,7 +85,7 @@ func (s *Server) serveWebFile(w http.ResponseWriter, name string) error {
 // collection returns the collection named in the path, or a 404.
 func (s *Server) collection(r *http.Request) (*quarry.Collection, error) {
 	name := r.PathValue("c")
-	col, err := s.eng.Collection(name)
+	col, err := s.eng.Collection(r.Context(), name)
 	if errors.Is(err, quarry.ErrNotFound) {
 		return nil, withMessage(err, "collection %q does not exist", name)
 	}

@@ -50,7 +50,7 @@ func newHarnessEngine(t *testing.T, opts Options, engOpts *quarry.Options) *harn
 		ts.Close()
 		ctx := context.Background()
 		for _, name := range eng.Collections() {
-			if c, err := eng.Collection(name); err == nil {
+			if c, err := eng.Collection(context.Background(), name); err == nil {
 				if err := c.Verify(ctx); err != nil {
 					t.Errorf("collection %s inconsistent at the end of the test: %v", name, err)
 				}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -33,7 +34,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Engine errors name the engine's fields; name the request's.
 	rename := func(err error) error { return renameFields(err, in.fieldName) }
-	col, err := s.modelCollection(in.Model)
+	col, err := s.modelCollection(r.Context(), in.Model)
 	if err != nil {
 		return err
 	}
@@ -94,8 +95,8 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 
 // modelCollection returns the collection a request's model names; an
 // unknown one is a 404 about the field model (OpenAI's model_not_found).
-func (s *Server) modelCollection(name string) (*quarry.Collection, error) {
-	col, err := s.eng.Collection(name)
+func (s *Server) modelCollection(ctx context.Context, name string) (*quarry.Collection, error) {
+	col, err := s.eng.Collection(ctx, name)
 	if errors.Is(err, quarry.ErrNotFound) || errors.Is(err, quarry.ErrInvalid) {
 		return nil, &apiError{Code: codeNotFound, Field: "model",
 			Message: "the model " + quoteName(name) + " does not exist: models are the server's collections (GET /v1/models lists them)"}
@@ -244,7 +245,7 @@ func (s *Server) listModels(w http.ResponseWriter, _ *http.Request) error {
 // getModel is GET /v1/models/{model}.
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("model")
-	if _, err := s.modelCollection(name); err != nil {
+	if _, err := s.modelCollection(r.Context(), name); err != nil {
 		return err
 	}
 	return s.writeJSON(w, http.StatusOK, modelOut{ID: name, Object: "model", OwnedBy: "quarry"})

@@ -96,7 +96,7 @@ func TestProbeCredentialsStayHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	col, _ := eng.Collection("x")
+	col, _ := eng.Collection(context.Background(), "x")
 	col.Upsert(context.Background(), []quarry.Document{{ID: "d", Text: "granite forms from magma"}}, nil)
 	col.Ask(context.Background(), quarry.AskRequest{Question: "how does granite form?", Method: quarry.MethodLLM})
 	if rec.hits.Load() == 0 {

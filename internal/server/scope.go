@@ -88,7 +88,7 @@ func scopeDocuments(r *http.Request, docs []quarry.Document) error {
 // mayCreate refuses the creation of a collection to non-admin keys and
 // past MaxCollections.
 func (s *Server) mayCreate(r *http.Request, name string) error {
-	if _, err := s.eng.Collection(name); err == nil {
+	if _, err := s.eng.Collection(r.Context(), name); err == nil {
 		return nil
 	} else if !errors.Is(err, quarry.ErrNotFound) {
 		return err

@@ -135,7 +135,7 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after the last request finished")
 	}
-	col, err := eng.Collection("big")
+	col, err := eng.Collection(context.Background(), "big")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func TestVectorConfigRoundTrip(t *testing.T) {
 	}
 	// The configuration is kept across a reopen of the engine's data: the
 	// engine stored what the server passed.
-	col, err := h.eng.Collection("q8")
+	col, err := h.eng.Collection(context.Background(), "q8")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,19 @@
 // Package store defines the storage backend seam: what the engine needs from
-// a place that keeps documents and chunks and searches them. The embedded
-// backend (store/embedded) is the default; a Weaviate backend comes later.
-// Every backend must pass the same conformance suite.
+// a place that keeps documents and chunks and searches them. Two backends
+// implement it: store/embedded (the default: bbolt, Quarry's BM25 and
+// vector indexes) and store/weaviate (a Weaviate server shared by several
+// processes). Every backend passes the same conformance suite
+// (store/storetest).
 //
-// A backend receives documents already chunked (and later, embedded); the
-// lexical analysis and indexing are its own business, since a remote
-// database does its own BM25.
+// The engine receives backends by value: an Opener (Options.Store) opens
+// each collection's Backend from a Config. Optional capabilities are named
+// interfaces here, found with one type assertion each: ConfigChecker,
+// Sharer and Validator on openers; Flusher, Verifier, ReadyProber and
+// Hybrider on backends.
+//
+// A backend receives documents already chunked and embedded; the lexical
+// analysis and indexing are its own business, since a remote database does
+// its own BM25.
 //
 // Concurrency: all methods are safe for concurrent use. Upsert and Delete
 // calls are serialised by the backend; searches run concurrently with them
@@ -15,6 +23,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/base"
@@ -119,8 +128,8 @@ type Stats struct {
 	Languages  map[string]int `json:"languages,omitempty"`
 	Vectors    int            `json:"vectors"`
 	Dimension  int            `json:"dimension,omitempty"`
-	// VectorBytes is the memory held by vectors (float32 today; the vector
-	// index issue adds quantized codes).
+	// VectorBytes is the memory held by vectors: float32 vectors, or the
+	// quantized codes (int8, binary) when the index keeps only those.
 	VectorBytes int64 `json:"vector_bytes"`
 	// BytesPerVector is VectorBytes per indexed vector, links included.
 	BytesPerVector int64 `json:"bytes_per_vector"`
@@ -144,8 +153,8 @@ type Backend interface {
 	Delete(ctx context.Context, id string) (bool, error)
 	// Lexical runs a BM25 search.
 	Lexical(ctx context.Context, q LexicalQuery) ([]base.Hit, error)
-	// Dense runs an exact vector search. It returns ErrNoVectors when the
-	// backend holds no vectors.
+	// Dense runs a vector search (approximate unless DenseQuery.Exact). It
+	// returns no hits when the backend holds no vectors.
 	Dense(ctx context.Context, q DenseQuery) ([]base.Hit, error)
 	// Stats reports sizes; Generation changes on every successful write.
 	Stats(ctx context.Context) (Stats, error)
@@ -153,4 +162,22 @@ type Backend interface {
 	Generation() uint64
 	// Close flushes and releases resources.
 	Close() error
+}
+
+// MapErr maps a backend's sentinel errors to the product API's (in
+// internal/base), keeping the backend's message.
+func MapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: %v", base.ErrNotFound, err)
+	case errors.Is(err, ErrCorrupt):
+		return fmt.Errorf("%w: %v", base.ErrCorrupt, err)
+	case errors.Is(err, ErrClosed):
+		return base.ErrClosed
+	case errors.Is(err, ErrDimension):
+		return fmt.Errorf("%w: %v", base.ErrInvalid, err)
+	}
+	return err
 }

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/quarry-rag/quarry/internal/vfs"
 )
 
 // Sentinel errors.
@@ -510,28 +512,13 @@ func mustJSON(v any) []byte {
 	return append(b, '\n')
 }
 
-// writeFileSync writes data to path via a synced temporary file and rename.
+// writeFileSync writes data to path atomically (vfs.WriteFile: synced
+// temporary file, rename, synced directory), creating parent folders.
 func writeFileSync(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return vfs.WriteFile(vfs.Default, path, data)
 }
 
 // copyFile copies src to dst (creating parent folders) and syncs it.

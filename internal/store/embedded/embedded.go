@@ -20,6 +20,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
 	"github.com/quarry-rag/quarry/internal/text"
+	"github.com/quarry-rag/quarry/internal/vfs"
 )
 
 // Config configures a backend. The zero value is usable.
@@ -36,11 +37,18 @@ type Config struct {
 	// default parameters.
 	Vector VectorConfig
 	Logger *slog.Logger
+	// FS holds the snapshot files (bm25.snap, vectors.snap). Default
+	// vfs.Default; crash tests pass a vfs.Mem. bbolt's store.db is always
+	// on the operating system's file system.
+	FS vfs.FS
 }
 
 func (c *Config) ensureDefaults() {
 	if c.BM25 == (bm25.Params{}) {
 		c.BM25 = bm25.DefaultParams()
+	}
+	if c.FS == nil {
+		c.FS = vfs.Default
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = 20000
@@ -70,6 +78,7 @@ type storedDoc struct {
 // Backend is the embedded store. Create it with Open.
 type Backend struct {
 	dir string
+	fs  vfs.FS // cfg.FS
 	cfg Config
 	db  *bolt.DB
 	an  *text.AnalyzerCache
@@ -112,7 +121,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
 	if err := cfg.Vector.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil { // bbolt's folder: always the OS's
 		return nil, err
 	}
 	db, err := bolt.Open(filepath.Join(dir, "store.db"), 0o644, &bolt.Options{
@@ -125,7 +134,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	b := &Backend{dir: dir, cfg: cfg, db: db, an: text.NewAnalyzerCache(cfg.Language)}
+	b := &Backend{dir: dir, fs: cfg.FS, cfg: cfg, db: db, an: text.NewAnalyzerCache(cfg.Language)}
 	if err := b.initBuckets(); err != nil {
 		db.Close()
 		return nil, err
@@ -317,7 +326,11 @@ func (b *Backend) Stats(ctx context.Context) (store.Stats, error) {
 		Languages:      b.mu.cat.languages(),
 	}
 	for _, name := range []string{"store.db", snapName, vsnapName} {
-		if fi, err := os.Stat(filepath.Join(b.dir, name)); err == nil {
+		fsys := b.fs
+		if name == "store.db" {
+			fsys = vfs.Default
+		}
+		if fi, err := fsys.Stat(filepath.Join(b.dir, name)); err == nil {
 			st.DiskBytes += fi.Size()
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
@@ -18,6 +18,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/index/bm25"
 	"github.com/quarry-rag/quarry/internal/store"
+	"github.com/quarry-rag/quarry/internal/vfs"
 )
 
 const (
@@ -62,7 +63,7 @@ func (b *Backend) snapshotLocked() error {
 	if err != nil {
 		return fmt.Errorf("store: snapshot: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(b.dir, snapName), func(w io.Writer) error {
+	if err := vfs.WriteFileAtomic(b.fs, filepath.Join(b.dir, snapName), func(w io.Writer) error {
 		var hdr [20]byte
 		copy(hdr[:8], snapMagic)
 		binary.LittleEndian.PutUint32(hdr[8:12], snapVersion)
@@ -119,8 +120,8 @@ func encodeCatalog(w *bytes.Buffer, c *catalog) error {
 
 // readSnapshot loads the snapshot file. It returns errSnapshot (wrapped)
 // when the file is absent, damaged or inconsistent.
-func readSnapshot(path string) (seq uint64, ix *bm25.Index, cat *catalog, err error) {
-	f, err := os.Open(path)
+func readSnapshot(fsys vfs.FS, path string) (seq uint64, ix *bm25.Index, cat *catalog, err error) {
+	f, err := fsys.Open(path)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("%w: %v", errSnapshot, err)
 	}
@@ -134,7 +135,7 @@ func readSnapshot(path string) (seq uint64, ix *bm25.Index, cat *catalog, err er
 		return 0, nil, nil, fmt.Errorf("%w: version %d", errSnapshot, v)
 	}
 	seq = binary.LittleEndian.Uint64(hdr[12:20])
-	fi, _ := f.Stat()
+	fi, _ := fsys.Stat(path)
 	var secs [2][]byte
 	for i := range secs {
 		var sh [12]byte
@@ -211,7 +212,7 @@ func (b *Backend) load(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	seq, ix, cat, err := readSnapshot(filepath.Join(b.dir, snapName))
+	seq, ix, cat, err := readSnapshot(b.fs, filepath.Join(b.dir, snapName))
 	if err == nil && seq <= storeSeq {
 		b.mu.ix, b.mu.cat = ix, cat
 		if err := b.loadVectorsLocked(ctx, seq); err != nil {
@@ -226,7 +227,7 @@ func (b *Backend) load(ctx context.Context) error {
 		} else {
 			b.cfg.Logger.Warn("store: log replay failed; rebuilding index", "dir", b.dir, "err", err)
 		}
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		b.cfg.Logger.Warn("store: snapshot unusable; rebuilding index", "dir", b.dir, "err", err)
 	}
 	if err := b.rebuild(ctx); err != nil {
@@ -326,40 +327,4 @@ func (b *Backend) rebuild(ctx context.Context) error {
 		return err
 	}
 	return b.resync(ctx, ids)
-}
-
-// writeFileAtomic writes path through a temporary file: write, fsync,
-// close, rename, fsync the directory.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := write(bw); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -4,14 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/index/vector"
+	"github.com/quarry-rag/quarry/internal/vfs"
 )
 
 // The vector snapshot, vectors.snap, holds the vector index as of the same
@@ -43,8 +45,8 @@ const (
 )
 
 // writeVectorSnapshot writes ix, which reflects sequence number seq.
-func writeVectorSnapshot(dir string, seq uint64, dim int, desc string, write func(io.Writer) error) error {
-	return writeFileAtomic(filepath.Join(dir, vsnapName), func(w io.Writer) error {
+func writeVectorSnapshot(fsys vfs.FS, dir string, seq uint64, dim int, desc string, write func(io.Writer) error) error {
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, vsnapName), func(w io.Writer) error {
 		hdr := []byte(vsnapMagic)
 		hdr = binary.LittleEndian.AppendUint32(hdr, vsnapVersion)
 		hdr = binary.LittleEndian.AppendUint64(hdr, seq)
@@ -62,8 +64,8 @@ func writeVectorSnapshot(dir string, seq uint64, dim int, desc string, write fun
 // readVectorSnapshot loads the vector snapshot if it reflects sequence
 // number seq, dimension dim and configuration cfg. Every failure wraps
 // errSnapshot.
-func readVectorSnapshot(dir string, seq uint64, dim int, cfg VectorConfig, full vector.FullFunc) (annIndex, error) {
-	f, err := os.Open(filepath.Join(dir, vsnapName))
+func readVectorSnapshot(fsys vfs.FS, dir string, seq uint64, dim int, cfg VectorConfig, full vector.FullFunc) (annIndex, error) {
+	f, err := fsys.Open(filepath.Join(dir, vsnapName))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errSnapshot, err)
 	}
@@ -110,9 +112,9 @@ func readVectorSnapshot(dir string, seq uint64, dim int, cfg VectorConfig, full 
 
 // removeVectorSnapshot deletes a vector snapshot that no longer applies (the
 // collection switched to an index that has none).
-func removeVectorSnapshot(dir string) error {
-	err := os.Remove(filepath.Join(dir, vsnapName))
-	if os.IsNotExist(err) {
+func removeVectorSnapshot(fsys vfs.FS, dir string) error {
+	err := fsys.Remove(filepath.Join(dir, vsnapName))
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	return err
@@ -129,7 +131,7 @@ func (b *Backend) loadVectorsLocked(ctx context.Context, seq uint64) error {
 	}
 	if b.cfg.Vector.snapshotted() {
 		start := time.Now()
-		vix, err := readVectorSnapshot(b.dir, seq, b.dim, b.cfg.Vector, b.fullVectors)
+		vix, err := readVectorSnapshot(b.fs, b.dir, seq, b.dim, b.cfg.Vector, b.fullVectors)
 		if err == nil && vix.Len() != sumChunks(b.mu.cat) {
 			err = fmt.Errorf("%w: vectors: index has %d vectors, the catalog %d chunks", errSnapshot, vix.Len(), sumChunks(b.mu.cat))
 		}
@@ -153,7 +155,7 @@ func (b *Backend) snapshotVectorsLocked(seq uint64) error {
 	defer b.mu.RUnlock()
 	m, ok := b.mu.vix.(*mappedIndex)
 	if !ok || !m.persistent() {
-		return removeVectorSnapshot(b.dir)
+		return removeVectorSnapshot(b.fs, b.dir)
 	}
 	// bm25.snap will number the live chunks 0..n-1 in id order.
 	cat := b.mu.cat
@@ -172,7 +174,7 @@ func (b *Backend) snapshotVectorsLocked(seq uint64) error {
 		}
 		return rank[id], true
 	}
-	return writeVectorSnapshot(b.dir, seq, b.dim, b.cfg.Vector.describe(b.dim), func(w io.Writer) error {
+	return writeVectorSnapshot(b.fs, b.dir, seq, b.dim, b.cfg.Vector.describe(b.dim), func(w io.Writer) error {
 		return m.writeTo(w, renumbered)
 	})
 }

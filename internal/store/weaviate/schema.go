@@ -159,6 +159,13 @@ func (b *Backend) ensureClass(ctx context.Context, want class) (map[string]prope
 	if err := checkDrift(want, have); err != nil {
 		return nil, err
 	}
+	if bmw, _ := have.InvertedIndexConfig["usingBlockMaxWAND"].(bool); bmw && want.Class == b.chunks {
+		// Read-your-writes: block-max WAND scores fresh writes with
+		// statistics computed when memtables flush and segments compact,
+		// so BM25 results change after a write is acknowledged.
+		b.cfg.Logger.Warn("weaviate: the chunk class uses block-max WAND: BM25 scores of fresh writes change until Weaviate flushes and compacts them; start Weaviate with USE_INVERTED_SEARCHABLE=false (scripts/weaviate.sh does) for scores that are final when a write is acknowledged",
+			"class", want.Class)
+	}
 	if f, _ := have.ReplicationConfig["factor"].(float64); f > 1 && want.Class == b.chunks {
 		b.replicated = true
 	}

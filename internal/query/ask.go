@@ -1,0 +1,253 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/quarry-rag/quarry/internal/answer"
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/generate"
+	"github.com/quarry-rag/quarry/internal/llm"
+	"github.com/quarry-rag/quarry/internal/obs"
+)
+
+// Ask runs a question plan: answer cache → rewrite → retrieval (as
+// Retrieve) → the context filter hook → an extractive or LLM answer → the
+// answer check hook → cache. emit (nil: none) receives each step as it
+// happens (see AskEvent). A language-model failure returns an *llm.Error
+// together with an Answer whose Sources hold the retrieval results.
+func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) error) (*Answer, error) {
+	start := time.Now()
+	if emit == nil {
+		emit = func(AskEvent) error { return nil }
+	}
+	if err := p.Hooks.checkQuestion(ctx, plan); err != nil {
+		return nil, err
+	}
+	var ac *AnswerCache
+	if !plan.NoCache && p.Cache != nil {
+		ac = p.Cache()
+	}
+	var pr probe
+	if ac != nil {
+		var ans *Answer
+		if ans, pr = ac.lookup(ctx, p, plan); ans != nil {
+			ans.Timings = Timings{Total: ms(time.Since(start))}
+			ans.Took = time.Since(start)
+			ans.Timings.TTFT = ans.Timings.Total
+			p.Hooks.trace(ctx, StageEvent{Stage: StageCache, Took: ans.Took, Hits: ans.Sources})
+			return ans, replay(ans, emit)
+		}
+	}
+	ans := &Answer{Citations: []Citation{}, Sources: []base.Hit{}}
+
+	// Rewriting: conversational condensation, then multi-query or HyDE.
+	t := time.Now()
+	question := plan.Query
+	queries := []Query{{Text: question, Vector: pr.vec}}
+	if plan.LLM.On() && (len(plan.History) > 0 || plan.Rewrite != RewriteNone) {
+		rw, err := p.rewrite(ctx, plan, pr.vec)
+		if err != nil {
+			var le *llm.Error
+			if errors.As(err, &le) {
+				return ans, err
+			}
+			return nil, err
+		}
+		question, queries, ans.Queries = rw.question, rw.queries, rw.paraphrase
+		p.Hooks.trace(ctx, StageEvent{Stage: StageRewrite, Took: time.Since(t), Queries: texts(queries)})
+	}
+	if queries[0].Text != plan.Query {
+		ans.Query = queries[0].Text
+	}
+	ans.Timings.Rewrite = ms(time.Since(t))
+
+	hits, tm, err := p.Retrieve(ctx, plan, queries, question)
+	if err != nil {
+		return nil, err
+	}
+	ans.Timings.Retrieve, ans.Timings.Rerank = ms(tm.Retrieve), ms(tm.Rerank)
+	if plan.Method == MethodLLM && p.Hooks.Context != nil {
+		if hits, err = p.Hooks.Context.FilterContext(ctx, question, hits); err != nil {
+			return nil, err
+		}
+	}
+	ans.Sources = hits
+	if err := emit(AskEvent{Type: EventRetrieval, Sources: hits}); err != nil {
+		return nil, err
+	}
+	t = time.Now()
+	switch {
+	case len(hits) == 0 || (plan.LLM.MinScore != 0 && hits[0].Score < plan.LLM.MinScore):
+		ans.Answer, ans.Method, ans.Abstained = NoAnswer, string(MethodNone), true
+		if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
+			return nil, err
+		}
+		ans.Timings.TTFT = ms(time.Since(start))
+	case plan.Method == MethodLLM:
+		if err := p.generate(ctx, question, plan, ans, start, emit); err != nil {
+			ans.Timings.Total = ms(time.Since(start))
+			ans.Took = time.Since(start)
+			return ans, err
+		}
+	default:
+		p.extract(plan, question, ans)
+		if ans.Answer != "" {
+			if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
+				return nil, err
+			}
+		}
+		ans.Timings.TTFT = ms(time.Since(start))
+	}
+	took := time.Since(t)
+	ans.Timings.Generate = ms(took)
+	p.Metrics.ObserveStage(obs.StageAnswer, took)
+	p.Hooks.trace(ctx, StageEvent{Stage: StageGenerate, Took: took, Hits: ans.Sources})
+	if p.Hooks.Answer != nil {
+		if err := p.Hooks.Answer.CheckAnswer(ctx, question, ans); err != nil {
+			return ans, err
+		}
+	}
+	ans.Took = time.Since(start)
+	ans.Timings.Total = ms(ans.Took)
+	if ac != nil {
+		ac.store(plan, pr, ans)
+	}
+	if err := emit(AskEvent{Type: EventCitations, Citations: ans.Citations}); err != nil {
+		return nil, err
+	}
+	if err := emit(AskEvent{Type: EventDone, Answer: ans}); err != nil {
+		return nil, err
+	}
+	return ans, nil
+}
+
+// replay streams a finished (cached) answer.
+func replay(ans *Answer, emit func(AskEvent) error) error {
+	evs := []AskEvent{{Type: EventRetrieval, Sources: ans.Sources}}
+	if ans.Answer != "" {
+		evs = append(evs, AskEvent{Type: EventToken, Token: ans.Answer})
+	}
+	evs = append(evs, AskEvent{Type: EventCitations, Citations: ans.Citations}, AskEvent{Type: EventDone, Answer: ans})
+	for _, ev := range evs {
+		if err := emit(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// extract writes the extractive answer: the sentences of the sources that
+// best match the question, each cited.
+func (p *Pipeline) extract(plan *Plan, question string, ans *Answer) {
+	ex := answer.Extract(question, ans.Sources, answer.Options{MaxSentences: plan.MaxSentences, Language: p.Language})
+	if len(ex.Sentences) == 0 {
+		ans.Answer, ans.Method, ans.Abstained = NoAnswer, string(MethodNone), true
+		return
+	}
+	ans.Method, ans.Grounded = string(MethodExtractive), true
+	var b strings.Builder
+	for i, s := range ex.Sentences {
+		h := &ans.Sources[s.Hit]
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s [%d]", s.Text, i+1)
+		// Character offsets: the chunk's start in code points plus the
+		// sentence's position inside the chunk.
+		rs := h.RuneStart + utf8.RuneCountInString(h.Text[:s.Start])
+		ans.Citations = append(ans.Citations, Citation{
+			Marker: i + 1, DocID: h.DocID, ChunkID: h.ChunkID, Title: h.Title,
+			Start: rs, End: rs + utf8.RuneCountInString(s.Text), Text: s.Text,
+		})
+	}
+	ans.Answer = b.String()
+}
+
+// generate writes ans with the language model, streaming the filtered
+// answer text to emit as it arrives.
+func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, ans *Answer, start time.Time, emit func(AskEvent) error) error {
+	s := &plan.LLM
+	ans.Method, ans.Model = string(MethodLLM), s.Model
+	pr, err := generate.Build(question, nil, ans.Sources, generate.Budget{ContextWindow: s.Window, AnswerTokens: s.Params.MaxTokens}, s.Style)
+	if err != nil {
+		if errors.Is(err, generate.ErrContextWindow) {
+			return base.TooLarge("context_window", "%s", strings.TrimPrefix(err.Error(), generate.ErrContextWindow.Error()+": "))
+		}
+		return err
+	}
+	ans.DroppedSources = pr.Dropped
+	params := s.Params.Clone()
+	params.Stop = mergeStops(params.Stop, pr.Stop)
+	f := generate.NewFilter(pr.Markers())
+	var b strings.Builder
+	var emitErr error
+	first := true
+	send := func(piece string) error {
+		if piece == "" {
+			return nil
+		}
+		if b.Len() == 0 {
+			ans.Timings.TTFT = ms(time.Since(start))
+		}
+		b.WriteString(piece)
+		if err := emit(AskEvent{Type: EventToken, Token: piece}); err != nil {
+			emitErr = err
+			return err
+		}
+		return nil
+	}
+	resp, err := p.Chat.Get(s).Stream(ctx, llm.Request{Model: s.Model, Messages: pr.Messages, Params: params}, func(d llm.Delta) error {
+		piece := d.Content
+		if first {
+			piece, first = pr.Prefill+piece, false
+		}
+		return send(f.Push(piece))
+	})
+	if emitErr != nil {
+		return emitErr
+	}
+	if err != nil {
+		ans.Answer = b.String()
+		return s.WrapErr(err)
+	}
+	if err := send(f.Flush()); err != nil {
+		return err
+	}
+	ans.Answer = b.String()
+	ans.FinishReason = resp.FinishReason
+	ans.Usage = &Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	ans.Timings.LLMTTFT = ms(resp.TTFT)
+	p.LLMMetrics.Generation(resp.TTFT, resp.Duration, resp.Usage.CompletionTokens)
+	ans.InvalidCitations = f.Invalid()
+	for _, gc := range generate.Cite(ans.Answer, pr.Blocks, ans.Sources) {
+		h := &ans.Sources[gc.Hit]
+		ans.Citations = append(ans.Citations, Citation{Marker: gc.Marker, DocID: h.DocID, ChunkID: h.ChunkID,
+			Title: h.Title, Start: gc.Start, End: gc.End, Text: gc.Text})
+	}
+	ans.Grounded = len(ans.Citations) > 0
+	ans.Abstained = saysIDontKnow(ans.Answer)
+	return nil
+}
+
+// mergeStops keeps the caller's stop sequences and adds the prompt's while
+// there is room (a server takes at most llm.MaxStop).
+func mergeStops(user, prompt []string) []string {
+	out := append([]string(nil), user...)
+	for _, s := range prompt {
+		if len(out) == llm.MaxStop {
+			break
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func saysIDontKnow(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Contains(l, "i don't know") || strings.Contains(l, "i do not know") || strings.Contains(l, "i don’t know")
+}

@@ -1,0 +1,79 @@
+package query
+
+import (
+	"context"
+	"time"
+
+	"github.com/quarry-rag/quarry/internal/base"
+)
+
+// Stage names a step of the pipeline in traces.
+type Stage string
+
+// Stages, in pipeline order.
+const (
+	StageCache    Stage = "cache"    // an answer served from a cache
+	StageRewrite  Stage = "rewrite"  // condensation, multi-query or HyDE
+	StageRetrieve Stage = "retrieve" // lexical and dense retrieval with fusion
+	StageRerank   Stage = "rerank"
+	StageMMR      Stage = "mmr"
+	StageGenerate Stage = "generate" // extractive or LLM answer
+)
+
+// StageEvent is what a Tracer sees of one stage: how long it took, the
+// queries it ran and the hits it produced (shared: a tracer must copy what
+// it keeps and never modify them).
+type StageEvent struct {
+	Stage   Stage
+	Took    time.Duration
+	Queries []string
+	Hits    []base.Hit
+}
+
+// QuestionGuard checks a plan before anything runs (no retrieval, no model
+// call): a guard against prompt injection or a policy check. A non-nil
+// error stops the request and is returned to the caller as is.
+type QuestionGuard interface {
+	CheckQuestion(ctx context.Context, plan *Plan) error
+}
+
+// ContextFilter decides which retrieved chunks may enter a language
+// model's prompt (LLM answers only): it returns the hits to keep, in the
+// order to use. The answer's Sources are what it returns.
+type ContextFilter interface {
+	FilterContext(ctx context.Context, question string, hits []base.Hit) ([]base.Hit, error)
+}
+
+// AnswerCheck inspects a finished answer before it is cached and returned
+// (a groundedness or leak check). It may edit ans; an error is returned
+// with ans, which is then not cached.
+type AnswerCheck interface {
+	CheckAnswer(ctx context.Context, question string, ans *Answer) error
+}
+
+// Tracer receives each stage's event as it ends (evaluation tracing).
+// Trace must be fast and safe for concurrent use.
+type Tracer interface {
+	Trace(ctx context.Context, ev StageEvent)
+}
+
+// Hooks are the pipeline's plug-in points; nil members are skipped.
+type Hooks struct {
+	Guard   QuestionGuard
+	Context ContextFilter
+	Answer  AnswerCheck
+	Tracer  Tracer
+}
+
+func (h *Hooks) checkQuestion(ctx context.Context, plan *Plan) error {
+	if h.Guard == nil {
+		return nil
+	}
+	return h.Guard.CheckQuestion(ctx, plan)
+}
+
+func (h *Hooks) trace(ctx context.Context, ev StageEvent) {
+	if h.Tracer != nil {
+		h.Tracer.Trace(ctx, ev)
+	}
+}

@@ -1,0 +1,215 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/embed"
+	"github.com/quarry-rag/quarry/internal/llm"
+	"github.com/quarry-rag/quarry/internal/obs"
+	"github.com/quarry-rag/quarry/internal/retrieve"
+	"github.com/quarry-rag/quarry/internal/store"
+)
+
+// Retriever is the part of a storage backend the pipeline searches. A
+// Retriever that also implements store.Hybrider fuses hybrid searches
+// itself when a plan asks for FusionBackend.
+type Retriever interface {
+	Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit, error)
+	Dense(ctx context.Context, q store.DenseQuery) ([]base.Hit, error)
+}
+
+// Reranker reorders candidates (a cross-encoder, *rerank.CrossEncoder).
+type Reranker interface {
+	Rerank(ctx context.Context, query string, hits []base.Hit, k int) ([]base.Hit, error)
+}
+
+// Pipeline runs plans against one collection. Its fields are set once
+// when the collection opens and never change; it is safe for concurrent
+// use. Only Store and Metrics are required: a pipeline without Embedder
+// serves BM25 plans, without Chat extractive answers.
+type Pipeline struct {
+	Store Retriever
+	// Embedder returns the collection's embedding model, nil when it has
+	// none. It is called per query (the model is loaded on first use).
+	Embedder func() (embed.Embedder, error)
+	// Reranker returns the collection's cross-encoder; nil when none.
+	Reranker func() (Reranker, error)
+	// LLM is the collection's model settings (the engine's, overridden by
+	// the collection's) before a request's own; Chat holds the clients.
+	LLM  llm.Settings
+	Chat *llm.Pool
+	// Language is the collection's forced analyzer language, if any
+	// (extractive answers read it).
+	Language string
+	// Cache returns the collection's answer caches, nil when off.
+	Cache func() *AnswerCache
+	// Generation returns the collection's write generation (cache keys).
+	Generation func() uint64
+	// Name is the collection's name, in cache keys and messages.
+	Name string
+
+	Metrics    *obs.Metrics
+	LLMMetrics *obs.LLM
+
+	// Hooks are the stages others plug in; the zero value runs none.
+	Hooks Hooks
+}
+
+// Query is one query of a plan: the text searched lexically and, when
+// already known (the semantic cache's probe, HyDE's), its dense vector.
+type Query struct {
+	Text   string
+	Vector []float32
+}
+
+// Search runs a search plan: rewrite (when the plan says so) → query
+// vectors → retrieval and fusion → rerank → MMR. It returns the results
+// and the queries searched, the original (or condensed) question first.
+func (p *Pipeline) Search(ctx context.Context, plan *Plan) (*SearchResponse, []string, error) {
+	start := time.Now()
+	if err := p.Hooks.checkQuestion(ctx, plan); err != nil {
+		return nil, nil, err
+	}
+	queries := []Query{{Text: plan.Query}}
+	question := plan.Query
+	if plan.Rewrite != RewriteNone || len(plan.History) > 0 {
+		t := time.Now()
+		rw, err := p.rewrite(ctx, plan, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		queries, question = rw.queries, rw.question
+		p.Hooks.trace(ctx, StageEvent{Stage: StageRewrite, Took: time.Since(t), Queries: texts(queries)})
+	}
+	hits, _, err := p.Retrieve(ctx, plan, queries, question)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &SearchResponse{Results: hits, Mode: string(plan.Mode), Took: time.Since(start)}, texts(queries), nil
+}
+
+func texts(qs []Query) []string {
+	out := make([]string, len(qs))
+	for i, q := range qs {
+		out[i] = q.Text
+	}
+	return out
+}
+
+// StageTimes are the durations of Retrieve's stages.
+type StageTimes struct {
+	Retrieve, Rerank time.Duration
+}
+
+// Retrieve runs the retrieval stages of plan for queries: each query's
+// lexical and dense lists in parallel, fused; the queries' lists fused by
+// RRF; the reranker once against rerankQuery; MMR; the cut to K. A query
+// after the first that fails (a bad paraphrase) is skipped; the first
+// one's error is returned. It is the entry point of an agent's search tool.
+func (p *Pipeline) Retrieve(ctx context.Context, plan *Plan, queries []Query, rerankQuery string) ([]base.Hit, StageTimes, error) {
+	var tm StageTimes
+	t := time.Now()
+	lists := make([][]base.Hit, 0, len(queries))
+	for i := range queries {
+		hits, err := p.retrieveOne(ctx, plan, &queries[i])
+		if err != nil {
+			if i > 0 {
+				continue // a bad paraphrase must not sink the question
+			}
+			return nil, tm, err
+		}
+		lists = append(lists, hits)
+	}
+	hits := lists[0]
+	if len(lists) > 1 {
+		hits = retrieve.Fuse(retrieve.Equal(lists...), retrieve.FuseOptions{Method: retrieve.RRF, RRFK: MultiRRFK, K: plan.FuseK})
+	}
+	tm.Retrieve = time.Since(t)
+	p.Metrics.ObserveStage(obs.StageRetrieve, tm.Retrieve)
+	if p.Hooks.Tracer != nil {
+		p.Hooks.trace(ctx, StageEvent{Stage: StageRetrieve, Took: tm.Retrieve, Queries: texts(queries), Hits: hits})
+	}
+	if plan.Rerank && len(hits) > 0 {
+		t = time.Now()
+		rr, err := p.Reranker()
+		if err != nil {
+			return nil, tm, fmt.Errorf("quarry: collection %q: reranker: %w", p.Name, err)
+		}
+		if hits, err = rr.Rerank(ctx, rerankQuery, hits, max(plan.K, plan.MMRDepth)); err != nil {
+			return nil, tm, err
+		}
+		tm.Rerank = time.Since(t)
+		p.Metrics.ObserveStage(obs.StageRerank, tm.Rerank)
+		p.Hooks.trace(ctx, StageEvent{Stage: StageRerank, Took: tm.Rerank, Hits: hits})
+	}
+	if plan.MMRDepth > 0 {
+		t = time.Now()
+		if len(hits) > plan.MMRDepth {
+			hits = hits[:plan.MMRDepth]
+		}
+		hits = retrieve.MMR(hits, plan.MMR, plan.K)
+		for i := range hits {
+			hits[i].Vector = nil // served to MMR; callers never asked for them
+		}
+		p.Hooks.trace(ctx, StageEvent{Stage: StageMMR, Took: time.Since(t), Hits: hits})
+	} else if len(hits) > plan.K {
+		hits = hits[:plan.K]
+	}
+	if hits == nil {
+		hits = []base.Hit{}
+	}
+	return hits, tm, nil
+}
+
+// retrieveOne runs one query: lexical, dense, or both in parallel and
+// fused (or fused by the backend).
+func (p *Pipeline) retrieveOne(ctx context.Context, plan *Plan, q *Query) ([]base.Hit, error) {
+	withVectors := plan.MMRDepth > 0
+	lexical := func() ([]base.Hit, error) {
+		return p.Store.Lexical(ctx, store.LexicalQuery{Text: q.Text, Language: plan.Language, K: plan.Depth,
+			NoText: plan.NoText, Scope: plan.Scope, WithVectors: withVectors})
+	}
+	dense := func() ([]base.Hit, error) {
+		vec, err := p.vectorOf(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		return p.Store.Dense(ctx, store.DenseQuery{Vector: vec, K: plan.Depth, NoText: plan.NoText, Scope: plan.Scope,
+			WithVectors: withVectors, Ef: plan.Ef, Exact: plan.Exact})
+	}
+	var hits []base.Hit
+	var err error
+	switch plan.Mode {
+	case ModeBM25:
+		hits, err = lexical()
+	case ModeDense:
+		hits, err = dense()
+	case ModeHybrid:
+		if h, ok := p.Store.(store.Hybrider); ok && plan.Fusion == FusionBackend {
+			var vec []float32
+			if vec, err = p.vectorOf(ctx, q); err == nil {
+				hits, err = h.Hybrid(ctx, store.HybridQuery{Text: q.Text, Language: plan.Language, Vector: vec, K: plan.Depth,
+					Scope: plan.Scope, NoText: plan.NoText, WithVectors: withVectors, Alpha: plan.alpha})
+			}
+			break
+		}
+		var lex []base.Hit
+		var lexErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			lex, lexErr = lexical()
+		}()
+		den, denErr := dense()
+		<-done
+		if err = errors.Join(lexErr, denErr); err == nil {
+			wl, wd := plan.hybridWeights()
+			hits = retrieve.Fuse([]retrieve.List{{Hits: lex, Weight: wl}, {Hits: den, Weight: wd}}, plan.fuse)
+		}
+	}
+	return hits, store.MapErr(err)
+}
