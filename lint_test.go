@@ -45,7 +45,7 @@ var allowedImports = map[string][]string{
 	"internal/eval":               {},
 	"web":                         {},
 	"internal/tools":              {""},
-	"internal/agent":              {"", "internal/base", "internal/llm", "internal/tools"},
+	"internal/agent":              {"", "internal/base", "internal/llm", "internal/tools", "internal/generate"},
 	"internal/mcpserver":          {"", "internal/tools"},
 	"internal/server":             {"", "internal/base", "web", "internal/tools", "internal/agent", "internal/mcpserver"},
 	"":                            {"internal/*"},
