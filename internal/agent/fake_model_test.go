@@ -35,6 +35,8 @@ type fakeModel struct {
 	noTools bool                  // refuse requests with tools like Ollama does for Gemma
 	delay   time.Duration
 	usage   int // completion tokens reported per reply
+	// byReq, when set, answers instead of next, seeing the request.
+	byReq func(req fakeRequest) fakeReply
 
 	mu   sync.Mutex
 	reqs []fakeRequest
@@ -95,7 +97,12 @@ func (f *fakeModel) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rep := f.next(i)
+	var rep fakeReply
+	if f.byReq != nil {
+		rep = f.byReq(req)
+	} else {
+		rep = f.next(i)
+	}
 	if req.Stream {
 		w.Header().Set("Content-Type", "text/event-stream")
 		for _, piece := range splitHalf(rep.Content) {
