@@ -35,6 +35,8 @@ type Input struct {
 	History []Turn
 	// Context are extra sources shown before the task (long-term memory).
 	Context []tools.Source
+	// Budget overrides the agent's budget field by field (zero: keep).
+	Budget Budget
 }
 
 // stop ends a run.
@@ -60,11 +62,28 @@ type run struct {
 	native  bool           // still trying native tool calling
 }
 
-func (a *Agent) newRun(ctx context.Context, sc tools.Scope, emit Emit) (*run, context.CancelFunc) {
+func (a *Agent) newRun(ctx context.Context, sc tools.Scope, in Input, emit Emit) (*run, context.CancelFunc) {
 	if emit == nil {
 		emit = func(Event) error { return nil }
 	}
-	r := &run{a: a, scope: sc, emit: emit, budget: a.cfg.Budget, start: a.cfg.Now(), parent: ctx, seen: map[string]int{}}
+	b := a.cfg.Budget
+	o := in.Budget
+	if o.Steps > 0 {
+		b.Steps = o.Steps
+	}
+	if o.ToolCalls > 0 {
+		b.ToolCalls = o.ToolCalls
+	}
+	if o.InvalidCalls > 0 {
+		b.InvalidCalls = o.InvalidCalls
+	}
+	if o.Tokens > 0 {
+		b.Tokens = o.Tokens
+	}
+	if o.Wall > 0 {
+		b.Wall = o.Wall
+	}
+	r := &run{a: a, scope: sc, emit: emit, budget: b, start: a.cfg.Now(), parent: ctx, seen: map[string]int{}}
 	r.native = a.cfg.Model.Tools != nil && a.cfg.Protocol != ProtocolReAct && !(a.cfg.Protocol == ProtocolAuto && a.noNative.Load())
 	var cancel context.CancelFunc
 	r.wallCtx, cancel = context.WithTimeout(ctx, r.budget.Wall)
@@ -78,7 +97,7 @@ func (a *Agent) Run(ctx context.Context, sc tools.Scope, in Input, emit Emit) (*
 	if err := validateInput(in); err != nil {
 		return nil, err
 	}
-	r, cancel := a.newRun(ctx, sc, emit)
+	r, cancel := a.newRun(ctx, sc, in, emit)
 	defer cancel()
 	role := Role{Name: "agent", Tools: a.cfg.Tools}
 	answer, err := r.loop(role, in)
@@ -92,7 +111,7 @@ func validateInput(in Input) error {
 	if len(in.Task) > MaxTaskBytes {
 		return fmt.Errorf("task: is %d bytes; the limit is %d", len(in.Task), MaxTaskBytes)
 	}
-	return nil
+	return in.Budget.Validate()
 }
 
 // finish fills the result's final state and emits the final event.

@@ -74,7 +74,7 @@ func (a *Agent) Research(ctx context.Context, sc tools.Scope, in Input, rc *Rese
 		return nil, err
 	}
 	cfg := rc.withDefaults()
-	r, cancel := a.newRun(ctx, sc, emit)
+	r, cancel := a.newRun(ctx, sc, in, emit)
 	defer cancel()
 	// The pipeline's shape needs this many steps at least: the step budget
 	// is raised to it (the token, call and time budgets still bound it).
