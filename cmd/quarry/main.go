@@ -44,6 +44,8 @@ var commands = []command{
 	{"embed", "embed [--model NAME] [--query] [--json] TEXT...", "print embedding vectors", runEmbed},
 	{"models", "models list|pull|verify [NAME...]", "manage embedding models in the cache", runModels},
 	{"check", "check [flags]", "verify that the store is whole and the index agrees with it", runCheck},
+	{"agent", "agent [--pipeline react|research] [--session ID] [flags] TASK", "run an agent with Quarry's tools, streaming each step", runAgent},
+	{"mcp", "mcp [--tenant T] [--principal P] [--write] [flags]", "serve Quarry's tools and documents over MCP on stdio", runMCP},
 }
 
 // usageError marks errors caused by how the command was called (exit 2).

@@ -32,7 +32,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	srv := server.New(eng, server.Options{Logger: logger, Registry: reg})
+	srv := server.New(eng, server.Options{Logger: logger, Registry: reg, Agent: serveAgentOptions(&lf)})
 	fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s)\n", env.collection, *addr, env.dataDir)
 	return srv.ListenAndServe(ctx, *addr)
 }

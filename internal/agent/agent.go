@@ -36,6 +36,17 @@ func (s State) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *State) UnmarshalText(b []byte) error {
+	for _, v := range []State{StateAnswered, StateBudgetExhausted, StateFailed} {
+		if v.String() == string(b) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("agent: unknown state %q", b)
+}
+
 // Protocol is how the agent asks the model for tool calls.
 type Protocol int
 
@@ -211,6 +222,17 @@ func (k EventKind) String() string {
 
 // MarshalText implements encoding.TextMarshaler.
 func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *EventKind) UnmarshalText(b []byte) error {
+	for v := EventStep; v <= EventFinal; v++ {
+		if v.String() == string(b) {
+			*k = v
+			return nil
+		}
+	}
+	return fmt.Errorf("agent: unknown event kind %q", b)
+}
 
 // Event is one streamed piece of a run.
 type Event struct {

@@ -312,3 +312,28 @@ func (l LongTerm) Remember(ctx context.Context, sc tools.Scope, session, task, a
 		Source: "agent-memory", Metadata: quarry.Metadata{"session": base.String(session)}}}, nil)
 	return err
 }
+
+// Put stores se as it is (a session saved by a short-lived process such as
+// the CLI), renewing its expiry. se.Tenant must be sc's tenant.
+func (s *Sessions) Put(sc tools.Scope, se Session) error {
+	if se.ID == "" || len(se.ID) > 128 {
+		return fmt.Errorf("agent: session id must be 1-128 bytes")
+	}
+	now := s.opts.Now()
+	se.Tenant = sc.Tenant
+	se.Expires = now.Add(s.opts.TTL)
+	if se.Created.IsZero() {
+		se.Created = now
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.mu.m[se.ID]; ok && old.Tenant != sc.Tenant {
+		return fmt.Errorf("%w: %q", ErrNoSession, clipRunes(se.ID, 64))
+	}
+	if _, ok := s.mu.m[se.ID]; !ok && len(s.mu.m) >= s.opts.MaxSessions {
+		return fmt.Errorf("%w (%d)", ErrTooManySess, s.opts.MaxSessions)
+	}
+	c := copySession(&se)
+	s.mu.m[se.ID] = &c
+	return nil
+}

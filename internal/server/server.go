@@ -53,6 +53,9 @@ type Options struct {
 	// Events) may stay silent before the server writes a comment line to
 	// keep proxies from closing it. Default 15s; negative disables it.
 	HeartbeatInterval time.Duration
+	// Agent configures the agent endpoint (nil: it answers 503; sessions
+	// and /mcp still work).
+	Agent *AgentOptions
 }
 
 func (o *Options) ensureDefaults() {
@@ -90,6 +93,7 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	routes  []string // registered mux patterns, in registration order
+	agents  *agentHub
 
 	draining atomic.Bool  // set when shutdown begins: /readyz reports 503
 	inFlight atomic.Int64 // requests being handled
@@ -101,6 +105,7 @@ func New(eng *quarry.Engine, opts Options) *Server {
 	opts.ensureDefaults()
 	s := &Server{eng: eng, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	s.metrics = newMetrics(opts.Registry, &s.inFlight)
+	s.agents = newAgentHub(eng, opts.Agent)
 	s.register()
 	return s
 }
@@ -127,6 +132,14 @@ func (s *Server) register() {
 	s.handle("DELETE /v1/collections/{c}/documents/{id...}", s.deleteDocument)
 	s.handle("POST /v1/collections/{c}/search", s.search)
 	s.handle("POST /v1/collections/{c}/ask", s.ask)
+	s.handle("POST /v1/collections/{c}/agent", s.runAgent)
+	s.handle("POST /v1/agent/sessions", s.createSession)
+	s.handle("GET /v1/agent/sessions", s.listSessions)
+	s.handle("GET /v1/agent/sessions/{id}", s.getSession)
+	s.handle("DELETE /v1/agent/sessions/{id}", s.deleteSession)
+	s.handleHTTP("POST /mcp", http.HandlerFunc(s.mcp))
+	s.handleHTTP("GET /mcp", http.HandlerFunc(s.mcp))
+	s.handleHTTP("DELETE /mcp", http.HandlerFunc(s.mcp))
 
 	// OpenAI-compatible: collections are models.
 	s.handle("POST /v1/chat/completions", s.chatCompletions)
