@@ -20,7 +20,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func openEngine(t testing.TB) *quarry.Engine {
 	t.Helper()
-	eng, err := quarry.Open(t.TempDir(), nil)
+	return openEngineAt(t, t.TempDir())
+}
+
+func openEngineAt(t testing.TB, dir string) *quarry.Engine {
+	t.Helper()
+	eng, err := quarry.Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
