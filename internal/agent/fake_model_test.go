@@ -61,7 +61,7 @@ func script(rs ...fakeReply) func(int) fakeReply {
 	}
 }
 
-func newFakeModel(t *testing.T, next func(int) fakeReply) *fakeModel {
+func newFakeModel(t testing.TB, next func(int) fakeReply) *fakeModel {
 	f := &fakeModel{next: next, usage: 10}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
