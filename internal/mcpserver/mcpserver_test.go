@@ -267,3 +267,14 @@ func TestParseDocURI(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseDocURI(f *testing.F) {
+	f.Add("quarry://collections/docs/documents/a%2Fb.md")
+	f.Add("quarry://collections/%/documents/x")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, id, err := parseDocURI(s)
+		if err == nil && (c == "" || id == "") {
+			t.Fatalf("%q parsed to %q %q", s, c, id)
+		}
+	})
+}

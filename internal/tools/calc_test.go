@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -39,6 +40,26 @@ func FuzzEval(f *testing.F) {
 		v, err := Eval(s)
 		if err == nil && (math.IsNaN(v) || math.IsInf(v, 0)) {
 			t.Fatalf("Eval(%q) = %v without error", s, v)
+		}
+	})
+}
+
+// FuzzCheck: any bytes as a tool's arguments are accepted or refused with
+// a message, never a panic; accepted ones decode into the parameter struct.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{`{"query":"x"}`, `{"query":"x","k":50}`, `{"k":1e400}`, `[`, `{"query":"\ud800"}`, `{"query":"x","mode":"dense"}`} {
+		f.Add(s)
+	}
+	set := NewSet(New(NameSearch, "", false, func(_ context.Context, _ Scope, a SearchArgs) (Result, error) {
+		if a.Query == "" || a.K < 0 || a.K > 50 {
+			panic("an invalid call reached the tool")
+		}
+		return Result{}, nil
+	}))
+	f.Fuzz(func(t *testing.T, s string) {
+		_, err := set.Call(context.Background(), Scope{}, NameSearch, []byte(s))
+		if err != nil && (err.Message == "" || err.Executed()) {
+			t.Fatalf("%q: %+v", s, err)
 		}
 	})
 }
