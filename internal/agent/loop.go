@@ -237,7 +237,7 @@ func (r *run) loopNative(role Role, in Input) (string, error) {
 		t0 := time.Now()
 		resp, err := m.Tools.CompleteTools(r.wallCtx, llm.ToolRequest{Model: m.Name, Messages: msgs, Tools: specs, Params: m.Params})
 		took := time.Since(t0)
-		if errors.Is(err, llm.ErrToolsUnsupported) && roleSteps == 0 && r.res.Steps == 0 {
+		if errors.Is(err, llm.ErrToolsUnsupported) && roleSteps == 0 {
 			return "", err
 		}
 		r.res.ModelMS += ms(took)
