@@ -56,7 +56,11 @@ var allowedImports = map[string][]string{
 	"internal/guard":            {"internal/embed", "internal/pii"},
 	"internal/eval":             {},
 	"web":                       {},
-	"internal/server":           {"", "internal/base", "internal/auth", "internal/outbound", "internal/drift", "web"},
+	"internal/tools":            {""},
+	"internal/agent":            {"", "internal/base", "internal/llm", "internal/tools", "internal/generate"},
+	"internal/mcpserver":        {"", "internal/tools"},
+	"internal/server": {"", "internal/base", "internal/auth", "internal/outbound", "internal/drift", "web",
+		"internal/tools", "internal/agent", "internal/mcpserver"},
 	// The root package is the product API and its wiring: it opens stores
 	// and models and hands them to the query pipeline. Retrieval, fusion,
 	// rewriting, reranking, answer caching, answer writing and LLM clients

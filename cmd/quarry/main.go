@@ -49,6 +49,8 @@ var commands = []command{
 	{"guard", "guard check TEXT... | guard eval --dataset FILE.jsonl", "score texts for prompt injection", runGuard},
 	{"backup", "backup [--server URL] FILE.tar", "write a consistent copy of a collection, also while it serves", runBackup},
 	{"restore", "restore [--as NAME] FILE.tar", "restore a backup into the data directory and check it", runRestore},
+	{"agent", "agent [--pipeline react|research] [--session ID] [flags] TASK", "run an agent with Quarry's tools, streaming each step", runAgent},
+	{"mcp", "mcp [--tenant T] [--principal P] [--write] [flags]", "serve Quarry's tools and documents over MCP on stdio", runMCP},
 }
 
 // usageError marks errors caused by how the command was called (exit 2).

@@ -63,6 +63,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	so.Logger, so.Registry = logger, reg
 	so.Keys, so.AllowHosts = keys, allowHosts
 	so.FeedbackDir = filepath.Join(env.dataDir, "feedback")
+	so.Agent = serveAgentOptions(&lf)
 	srv := server.New(eng, so)
 	access := "API keys required"
 	if keys.Empty() {

@@ -7,6 +7,8 @@ package server
 // the explicit list of routes that need no key.
 
 import (
+	"github.com/quarry-rag/quarry/internal/tools"
+
 	"context"
 	"errors"
 	"fmt"
@@ -44,26 +46,33 @@ var hostExempt = map[string]bool{"GET /healthz": true, "GET /readyz": true}
 // for GET and admin for any other method, so a new route is closed until
 // it says otherwise.
 var routeRoles = map[string]auth.Role{
-	"GET /metrics":                                  auth.RoleAdmin,
-	"PUT /v1/collections/{c}":                       auth.RoleAdmin,
-	"POST /v1/collections/{c}/documents":            auth.RoleWrite,
-	"PUT /v1/collections/{c}/documents/{id...}":     auth.RoleWrite,
-	"DELETE /v1/collections/{c}/documents/{id...}":  auth.RoleWrite,
-	"POST /v1/collections/{c}/search":               auth.RoleRead,
-	"POST /v1/collections/{c}/ask":                  auth.RoleRead,
-	"POST /v1/chat/completions":                     auth.RoleRead,
-	"GET /v1/collections/{c}/documents/{id...}":     auth.RoleRead,
-	"GET /v1/collections":                           auth.RoleRead,
-	"GET /v1/collections/{c}":                       auth.RoleRead,
-	"GET /v1/models":                                auth.RoleRead,
-	"GET /v1/models/{model}":                        auth.RoleRead,
-	"POST /v1/feedback":                             auth.RoleRead,  // any caller may rate an answer it was given
-	"GET /v1/feedback":                              auth.RoleAdmin, // the export holds every caller's questions
-	"POST /v1/collections/{c}/files":                auth.RoleWrite, // scoped like any write (StreamOptions.Write)
-	"GET /v1/collections/{c}/documents":             auth.RoleRead,  // listed within the key's scope
-	"GET /v1/collections/{c}/export":                auth.RoleAdmin, // every tenant's documents
-	"GET /v1/collections/{c}/backup":                auth.RoleAdmin, // every tenant's documents
-	"POST /v1/embeddings":                           auth.RoleRead,
+	"GET /metrics":                                 auth.RoleAdmin,
+	"PUT /v1/collections/{c}":                      auth.RoleAdmin,
+	"POST /v1/collections/{c}/documents":           auth.RoleWrite,
+	"PUT /v1/collections/{c}/documents/{id...}":    auth.RoleWrite,
+	"DELETE /v1/collections/{c}/documents/{id...}": auth.RoleWrite,
+	"POST /v1/collections/{c}/search":              auth.RoleRead,
+	"POST /v1/collections/{c}/ask":                 auth.RoleRead,
+	"POST /v1/chat/completions":                    auth.RoleRead,
+	"GET /v1/collections/{c}/documents/{id...}":    auth.RoleRead,
+	"GET /v1/collections":                          auth.RoleRead,
+	"GET /v1/collections/{c}":                      auth.RoleRead,
+	"GET /v1/models":                               auth.RoleRead,
+	"GET /v1/models/{model}":                       auth.RoleRead,
+	"POST /v1/feedback":                            auth.RoleRead,  // any caller may rate an answer it was given
+	"GET /v1/feedback":                             auth.RoleAdmin, // the export holds every caller's questions
+	"POST /v1/collections/{c}/files":               auth.RoleWrite, // scoped like any write (StreamOptions.Write)
+	"GET /v1/collections/{c}/documents":            auth.RoleRead,  // listed within the key's scope
+	"GET /v1/collections/{c}/export":               auth.RoleAdmin, // every tenant's documents
+	"GET /v1/collections/{c}/backup":               auth.RoleAdmin, // every tenant's documents
+	"POST /v1/embeddings":                          auth.RoleRead,
+	// Agents and MCP: a read key runs them; the tools check the key's own
+	// role (write tools need write) and scope on every call.
+	"POST /v1/collections/{c}/agent":                auth.RoleRead,
+	"POST /v1/agent/sessions":                       auth.RoleRead,
+	"DELETE /v1/agent/sessions/{id}":                auth.RoleRead,
+	"POST /mcp":                                     auth.RoleRead,
+	"DELETE /mcp":                                   auth.RoleRead,
 	"GET /v1/collections/{c}/drift":                 auth.RoleAdmin, // statistics over every tenant's queries
 	"GET /v1/collections/{c}/drift/windows/{which}": auth.RoleAdmin, // holds sampled query embeddings
 }
@@ -73,6 +82,8 @@ var routeRoles = map[string]auth.Role{
 var routeQuery = map[string][]string{
 	"GET /v1/collections/{c}/documents/{id...}": {"chunks", "tenant", "principal"},
 	"GET /v1/feedback":                          {"collection"},
+	"POST /v1/agent/sessions":                   {"tenant"},
+	"DELETE /v1/agent/sessions/{id}":            {"tenant"},
 }
 
 func roleFor(pattern, method string) auth.Role {
@@ -192,7 +203,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, pattern string) (
 		if err := g.rateLimit(w, k); err != nil {
 			return nil, nil, err
 		}
-		r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, k))
+		r = r.WithContext(tools.WithScope(context.WithValue(r.Context(), keyCtx{}, k), toolScope(k)))
 	}
 	limit := s.opts.MaxBodyBytes
 	if pattern == "POST /v1/collections/{c}/files" {

@@ -84,6 +84,9 @@ type Options struct {
 	// Drift serves GET /v1/collections/{c}/drift. Default nil: the route
 	// answers 404, drift monitoring is off.
 	Drift DriftSource
+	// Agent configures the agent endpoint (nil: it answers 503; sessions
+	// and /mcp still work).
+	Agent *AgentOptions
 }
 
 func (o *Options) ensureDefaults() {
@@ -126,6 +129,7 @@ type Server struct {
 	metrics *metrics
 	guard   *guard
 	routes  []string // registered mux patterns, in registration order
+	agents  *agentHub
 
 	feedback feedbackStore
 
@@ -141,6 +145,7 @@ func New(eng *quarry.Engine, opts Options) *Server {
 	s.metrics = newMetrics(opts.Registry, &s.inFlight)
 	s.feedback.dir = opts.FeedbackDir
 	s.guard = newGuard(&s.opts, opts.Registry)
+	s.agents = newAgentHub(eng, opts.Agent)
 	s.register()
 	return s
 }
@@ -172,6 +177,14 @@ func (s *Server) register() {
 	s.handle("GET /v1/collections/{c}/drift", s.driftReport)
 	s.handle("GET /v1/collections/{c}/drift/windows/{which}", s.driftWindow)
 	s.registerManage() // manage.go, upload.go
+	s.handle("POST /v1/collections/{c}/agent", s.runAgent)
+	s.handle("POST /v1/agent/sessions", s.createSession)
+	s.handle("GET /v1/agent/sessions", s.listSessions)
+	s.handle("GET /v1/agent/sessions/{id}", s.getSession)
+	s.handle("DELETE /v1/agent/sessions/{id}", s.deleteSession)
+	s.handleHTTP("POST /mcp", http.HandlerFunc(s.mcp))
+	s.handleHTTP("GET /mcp", http.HandlerFunc(s.mcp))
+	s.handleHTTP("DELETE /mcp", http.HandlerFunc(s.mcp))
 
 	// OpenAI-compatible: collections are models.
 	s.handle("POST /v1/chat/completions", s.chatCompletions)
