@@ -43,6 +43,7 @@ var allowedImports = map[string][]string{
 	"internal/rewrite":            {"internal/base", "internal/llm"},
 	"internal/cache":              {},
 	"internal/eval":               {},
+	"internal/ragbench":           {"", "internal/eval", "internal/embed", "internal/llm", "internal/text"},
 	"web":                         {},
 	"internal/server":             {"", "internal/base", "web"},
 	"":                            {"internal/*"},
