@@ -187,17 +187,49 @@ func tokenF1(pred, gold []string) float64 {
 	return 2 * p * r / (p + r)
 }
 
-// Contains reports whether some gold answer, normalised, occurs in text as
-// a contiguous run of whole normalised tokens (so "10" is not found in
-// "100"). Gold answers that normalise to nothing are ignored.
+// Contains reports whether some gold answer occurs in text as a
+// contiguous run of whole tokens of HasAnswerTokens (so "10" is not found
+// in "100", but "24" is found in "24-yard"). Gold answers without tokens
+// are ignored.
 func (n Normalizer) Contains(text string, golds []string) bool {
-	tt := n.Tokens(text)
+	tt := HasAnswerTokens(text)
 	for _, g := range golds {
-		if gt := n.Tokens(g); len(gt) > 0 && containsRun(tt, gt) {
+		if gt := HasAnswerTokens(g); len(gt) > 0 && containsRun(tt, gt) {
 			return true
 		}
 	}
 	return false
+}
+
+// HasAnswerTokens tokenises for answer containment as DPR's has_answer
+// does (its SimpleTokenizer, uncased): runs of letters, marks and numbers
+// are tokens, and every other non-space character is a token of its own;
+// all lower-cased. Each character of a script without spaces (see isCJK)
+// is its own token too, so Chinese answers match at character boundaries.
+func HasAnswerTokens(s string) []string {
+	s = strings.ToLower(s)
+	var out []string
+	start := -1
+	for i, r := range s {
+		word := unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.IsMark(r)
+		if word && !isCJK(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, s[start:i])
+			start = -1
+		}
+		if !unicode.IsSpace(r) && !unicode.IsControl(r) {
+			out = append(out, string(r))
+		}
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
 }
 
 func containsRun(hay, needle []string) bool {
