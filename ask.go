@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/quarry-rag/quarry/internal/answer"
-	"github.com/quarry-rag/quarry/internal/embed"
 	"github.com/quarry-rag/quarry/internal/llm"
 	"github.com/quarry-rag/quarry/internal/obs"
 	"github.com/quarry-rag/quarry/internal/rewrite"
@@ -344,7 +343,7 @@ func (c *Collection) ask(ctx context.Context, req AskRequest, emit func(AskEvent
 			return ans, err
 		}
 	default:
-		c.extract(ctx, &req, question, ans)
+		c.extract(&req, question, ans)
 		if ans.Answer != "" {
 			if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
 				return nil, err
@@ -385,13 +384,8 @@ func replay(ans *Answer, emit func(AskEvent) error) error {
 
 // extract writes the extractive answer: the sentences of the sources that
 // best match the question, each cited.
-func (c *Collection) extract(ctx context.Context, req *AskRequest, question string, ans *Answer) {
-	opts := answer.Options{MaxSentences: req.MaxSentences, Language: c.cfg.Language}
-	if emb, err := c.embedder(); err == nil && emb != nil {
-		opts.Embedder = answerEmbedder{emb}
-	}
-	// An embedding failure leaves the lexical choice, which is complete.
-	ex, _ := answer.ExtractContext(ctx, question, ans.Sources, opts)
+func (c *Collection) extract(req *AskRequest, question string, ans *Answer) {
+	ex := answer.Extract(question, ans.Sources, answer.Options{MaxSentences: req.MaxSentences, Language: c.cfg.Language})
 	if len(ex.Sentences) == 0 {
 		ans.Answer, ans.Method, ans.Abstained = NoAnswer, MethodNone, true
 		return
@@ -413,18 +407,6 @@ func (c *Collection) extract(ctx context.Context, req *AskRequest, question stri
 		})
 	}
 	ans.Answer = b.String()
-}
-
-// answerEmbedder lends the collection's embedding model to the extractive
-// answerer (question ↔ sentence similarity).
-type answerEmbedder struct{ e embed.Embedder }
-
-func (a answerEmbedder) Embed(ctx context.Context, texts []string, query bool) ([][]float32, error) {
-	kind := embed.Passage
-	if query {
-		kind = embed.Query
-	}
-	return a.e.Embed(ctx, texts, kind)
 }
 
 // rewriteParams are the decoding parameters of rewriting calls: the

@@ -62,7 +62,7 @@ const (
 	personBonus   = 1.3 // who questions: a sentence naming someone new
 	personPen     = 0.8 // … and without one
 	subjectBonus  = 1.3 // the sentence starts with a question term
-	embedWeight   = 0.0 // share of the embedding similarity when an embedder is set
+	embedWeight   = 0.3 // share of the embedding similarity when an embedder is set
 	maxCandidates = 400 // sentences considered (the first chunks' first)
 	lengthNorm    = 0.0 // BM25's b for sentence length
 )
