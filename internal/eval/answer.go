@@ -382,13 +382,36 @@ func ContextPrecision(retrieved, reference []string, threshold float64) float64 
 	}
 	v := make([]bool, len(retrieved))
 	for i, rc := range retrieved {
-		best := 0.0
 		for _, ref := range reference {
-			best = max(best, StringSimilarity(rc, ref))
+			if similarAtLeast(rc, ref, threshold, false) {
+				v[i] = true
+				break
+			}
 		}
-		v[i] = best >= threshold
 	}
 	return AveragePrecision(v)
+}
+
+// similarAtLeast reports StringSimilarity(a, b) ≥ threshold (> with
+// strict) without computing the distance when the answer is certain:
+// equal strings have similarity 1, and since the distance is at least the
+// length difference, the similarity is at most min/max of the lengths.
+func similarAtLeast(a, b string, threshold float64, strict bool) bool {
+	if a == b {
+		return 1 > threshold || (!strict && 1 == threshold)
+	}
+	la, lb := utf8.RuneCountInString(a), utf8.RuneCountInString(b)
+	if la > 0 && lb > 0 {
+		bound := float64(min(la, lb)) / float64(max(la, lb))
+		if bound < threshold || (strict && bound == threshold) {
+			return false
+		}
+	}
+	sim := StringSimilarity(a, b)
+	if strict {
+		return sim > threshold
+	}
+	return sim >= threshold
 }
 
 // ContextRecall is RAGAS's NonLLMContextRecall: the share of reference
@@ -402,12 +425,11 @@ func ContextRecall(retrieved, reference []string, threshold float64) float64 {
 	}
 	hit := 0
 	for _, ref := range reference {
-		best := 0.0
 		for _, rc := range retrieved {
-			best = max(best, StringSimilarity(rc, ref))
-		}
-		if best > threshold {
-			hit++
+			if similarAtLeast(rc, ref, threshold, true) {
+				hit++
+				break
+			}
 		}
 	}
 	return float64(hit) / float64(len(reference))
