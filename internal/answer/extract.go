@@ -62,6 +62,7 @@ const (
 	personBonus   = 1.3 // who questions: a sentence naming someone new
 	personPen     = 0.8 // … and without one
 	subjectBonus  = 1.3 // the sentence starts with a question term
+	prefixWeight  = 0.7 // a question term matched only by a shared prefix
 	embedWeight   = 0.3 // share of the embedding similarity when an embedder is set
 	maxCandidates = 400 // sentences considered (the first chunks' first)
 	lengthNorm    = 0.0 // BM25's b for sentence length
@@ -173,6 +174,9 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 				matched++
 			case neighbourHas(cands, chunkStart, i, t) || heading[c.Hit][t]:
 				near += w
+			case prefixMatch(c.terms, t):
+				own += prefixWeight * w
+				matched++
 			}
 		}
 		if matched == 0 {
@@ -255,6 +259,31 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		out = append(out, c.Sentence)
 	}
 	return Result{Sentences: out}, embErr
+}
+
+// prefixMatch reports a sentence term sharing a long prefix with the
+// question term t: a light stemmer for inflections the analyzer keeps apart
+// (Hindi has no stemmer; compounds and irregular forms elsewhere).
+func prefixMatch(terms map[string]int, t string) bool {
+	rt := []rune(t)
+	if len(rt) < 4 {
+		return false
+	}
+	need := max(4, len(rt)*3/4)
+	for s := range terms {
+		rs := []rune(s)
+		if len(rs) < need {
+			continue
+		}
+		k := 0
+		for k < len(rt) && k < len(rs) && rt[k] == rs[k] {
+			k++
+		}
+		if k >= need {
+			return true
+		}
+	}
+	return false
 }
 
 // neighbourHas reports whether the sentence before or after candidate i in
