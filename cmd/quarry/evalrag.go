@@ -110,7 +110,9 @@ func runEvalRAG(ctx context.Context, env *cliEnv, args []string) error {
 			return err
 		}
 		defer eng.Close()
-		col, _, err = eng.CreateCollection(ctx, evalCollection(&env.backend, ds.Dir, *model, *chunkSize)+"-rag", &quarry.CollectionConfig{
+		name := evalCollection(&env.backend, ds.Dir, *model, *chunkSize)
+		name = name[:min(len(name), 60)] + "-rag" // a collection of its own, within the 64-byte name limit
+		col, _, err = eng.CreateCollection(ctx, name, &quarry.CollectionConfig{
 			Chunking: quarry.ChunkingConfig{Size: *chunkSize}, Embedding: *model})
 		if err != nil {
 			return err
