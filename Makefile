@@ -19,6 +19,7 @@ build:
 ## run: build, ingest the sample corpus (embedded with the default model, so
 ## BM25, dense and hybrid search all work), serve the API and web UI on $(ADDR)
 RUN_EMBEDDING ?= all-MiniLM-L6-v2
+LLM ?= gemma
 run: build models
 	./bin/quarry ingest --data-dir $(DATA_DIR) --embedding $(RUN_EMBEDDING) samples
 	./bin/quarry serve --data-dir $(DATA_DIR) --addr $(ADDR)
@@ -52,10 +53,11 @@ bench-peers: build
 	bash bench/embed_peers/run.sh --write
 	bash bench/ann_peers/run.sh --write
 
-## llm: build and start the local Ollama with the default model; prints
+## llm: build and start the local Ollama with the default model (Gemma 3
+## 270M; LLM=smollm2 for SmolLM2-135M-Instruct); prints
 ## QUARRY_LLM_URL=… and QUARRY_LLM_MODEL=… (eval "$$(make -s llm)")
 llm:
-	@bash scripts/llm.sh
+	@LLM=$(LLM) bash scripts/llm.sh
 
 llm-stop:
 	@bash scripts/llm.sh stop

@@ -55,6 +55,7 @@ var allowedImports = map[string][]string{
 	"internal/pii/cmd/piiset":   {"internal/pii/piiset"},
 	"internal/guard":            {"internal/embed", "internal/pii"},
 	"internal/eval":             {},
+	"internal/ragbench":         {"", "internal/eval", "internal/embed", "internal/llm", "internal/text"},
 	"web":                       {},
 	"internal/tools":            {""},
 	"internal/agent":            {"", "internal/base", "internal/llm", "internal/tools", "internal/generate"},

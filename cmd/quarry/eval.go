@@ -15,8 +15,11 @@ import (
 )
 
 func runEval(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) > 0 && args[0] == "rag" {
+		return runEvalRAG(ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] != "retrieval" {
-		return usagef("usage: quarry eval retrieval --dataset DIR [--split test] [--mode bm25] [--json]")
+		return usagef("usage: quarry eval retrieval --dataset DIR [--split test] [--mode bm25] [--json]\n       " + evalRAGUsage)
 	}
 	fs := newFlags("eval retrieval", env)
 	dataset := fs.String("dataset", "", "BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)")

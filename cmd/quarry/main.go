@@ -6,7 +6,7 @@
 // Every subcommand takes --data-dir (default $QUARRY_DATA_DIR or ./data) and
 // --collection (default "default"); commands that print results take
 // --json. Errors print one line to stderr and exit with status 1 (2 for
-// usage errors).
+// usage errors; 3 when `eval rag --baseline` finds a regression).
 package main
 
 import (
@@ -40,7 +40,7 @@ var commands = []command{
 	{"get", "get [flags] ID", "print a stored document", runGet},
 	{"stats", "stats [flags]", "print collection statistics", runStats},
 	{"serve", "serve [flags]", "serve the HTTP API and web UI", runServe},
-	{"eval", "eval retrieval --dataset DIR [flags]", "evaluate retrieval on a BEIR dataset", runEval},
+	{"eval", "eval retrieval|rag --dataset DIR [flags]", "evaluate retrieval on a BEIR dataset, or answers (rag)", runEval},
 	{"embed", "embed [--model NAME] [--query] [--json] TEXT...", "print embedding vectors", runEmbed},
 	{"models", "models list|pull|verify [NAME...]", "manage embedding models in the cache", runModels},
 	{"check", "check [flags]", "verify that the store is whole and the index agrees with it", runCheck},
@@ -100,6 +100,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var ue usageError
 		if errors.As(err, &ue) {
 			return 2
+		}
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			return ec.ExitCode()
 		}
 		return 1
 	}
