@@ -9,6 +9,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -72,6 +73,7 @@ func Run(t *testing.T, open Opener, reopen ...Reopener) {
 		{"Dense", testDense},
 		{"WithVectors", testWithVectors},
 		{"TenantScope", testTenant},
+		{"TenantLanguageFallback", testTenantLanguage},
 		{"ACL", testACL},
 		{"MetadataFilter", testFilter},
 		{"FilterInsideSearch", testFilterInside},
@@ -606,5 +608,41 @@ func testReopen(t *testing.T, b store.Backend, reopen Reopener) {
 	wantDocs(t, "dense after reopen", dense(t, b, E(1, 0.1), 1, store.Scope{}), "b")
 	if _, err := b.Dense(ctx(), store.DenseQuery{Vector: []float32{1}, K: 1}); !errors.Is(err, store.ErrDimension) {
 		t.Errorf("dimension forgotten on reopen: Dense with 1 dim = %v", err)
+	}
+}
+
+// testTenantLanguage: a query without a language that identification cannot
+// place falls back to its own tenant's dominant language, so another
+// tenant's documents never change how it is analysed (issue 12's probe:
+// tenant A's English search kept finding its document after tenant B added
+// 20 French ones).
+func testTenantLanguage(t *testing.T, b store.Backend) {
+	en1 := Doc("en1", nil, "The pipeline runs every night and reports failures.")
+	en2 := Doc("en2", nil, "Backups are copied to a second region.")
+	en1.Doc.Tenant, en2.Doc.Tenant = "A", "A"
+	upsert(t, b, en1, en2)
+	search := func() []string {
+		hits, err := b.Lexical(ctx(), store.LexicalQuery{Text: "running", K: 5, Scope: store.Scope{Tenant: "A"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, h := range hits {
+			ids = append(ids, h.DocID)
+		}
+		return ids
+	}
+	if got := search(); len(got) == 0 || got[0] != "en1" {
+		t.Fatalf("before: %v", got)
+	}
+	var fr []store.DocChunks
+	for i := range 20 {
+		d := Doc(fmt.Sprint("fr", i), nil, "Le chat dort sur le canapé pendant que la pluie tombe doucement sur la ville.")
+		d.Doc.Tenant, d.Doc.Language = "B", "fr"
+		fr = append(fr, d)
+	}
+	upsert(t, b, fr...)
+	if got := search(); len(got) == 0 || got[0] != "en1" {
+		t.Fatalf("after another tenant's French documents, tenant A's search finds %v", got)
 	}
 }

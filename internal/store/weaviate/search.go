@@ -13,31 +13,69 @@ import (
 )
 
 // minDetectConfidence is the language-identification confidence below which
-// a query is analysed in the collection's dominant language (as in the
+// a query is analysed in its tenant's dominant language (as in the
 // embedded backend).
 const minDetectConfidence = 0.5
 
-// langCache keeps the collection's language counts for one generation.
+// langCache keeps each tenant's language counts for one generation, so a
+// query falls back to its own tenant's dominant language: one tenant's
+// documents never change how another tenant's queries are analysed.
 type langCache struct {
-	mu    sync.Mutex
-	gen   uint64
-	langs map[string]int
-	ok    bool
+	mu       sync.Mutex
+	gen      uint64
+	byTenant map[string]map[string]int // tenant -> language -> chunks
 }
 
-func (b *Backend) languages(ctx context.Context) map[string]int {
+// maxCachedTenants bounds the cache; past it, it starts over.
+const maxCachedTenants = 1024
+
+// languages returns the language counts of tenant's chunks ("" = the
+// untenanted documents).
+func (b *Backend) languages(ctx context.Context, tenant string) map[string]int {
 	b.langs.mu.Lock()
-	defer b.langs.mu.Unlock()
 	g := b.gen.Load()
-	if b.langs.ok && b.langs.gen == g {
-		return b.langs.langs
+	if b.langs.gen != g || len(b.langs.byTenant) > maxCachedTenants {
+		b.langs.gen, b.langs.byTenant = g, map[string]map[string]int{}
 	}
-	s, err := b.Stats(ctx)
+	if m, ok := b.langs.byTenant[tenant]; ok {
+		b.langs.mu.Unlock()
+		return m
+	}
+	b.langs.mu.Unlock()
+	m, err := b.tenantLanguages(ctx, tenant)
 	if err != nil {
-		return b.langs.langs
+		return nil // analysed with the language-neutral chain this once
 	}
-	b.langs.gen, b.langs.langs, b.langs.ok = g, s.Languages, true
-	return s.Languages
+	b.langs.mu.Lock()
+	if b.langs.gen == g {
+		b.langs.byTenant[tenant] = m
+	}
+	b.langs.mu.Unlock()
+	return m
+}
+
+// tenantLanguages counts tenant's chunks per document language.
+func (b *Backend) tenantLanguages(ctx context.Context, tenant string) (map[string]int, error) {
+	q := fmt.Sprintf(`{Aggregate{l:%s(where:{path:["tenantKey"],operator:Equal,valueText:%s},groupBy:["language"]){meta{count} groupedBy{value}}}}`,
+		b.chunks, quote("t:"+tenant))
+	var data struct {
+		Aggregate struct {
+			L []struct {
+				Meta      struct{ Count int }    `json:"meta"`
+				GroupedBy struct{ Value string } `json:"groupedBy"`
+			} `json:"l"`
+		} `json:"Aggregate"`
+	}
+	if err := b.c.graphqlRetry(ctx, q, &data); err != nil {
+		return nil, fmt.Errorf("weaviate: collection %q: languages: %w", b.name, err)
+	}
+	m := map[string]int{}
+	for _, g := range data.Aggregate.L {
+		if g.GroupedBy.Value != "" {
+			m[g.GroupedBy.Value] = g.Meta.Count
+		}
+	}
+	return m, nil
 }
 
 func dominant(langs map[string]int) string {
@@ -50,10 +88,12 @@ func dominant(langs map[string]int) string {
 	return best
 }
 
-// queryTerms analyses a query as the chunks' terms were analysed.
-func (b *Backend) queryTerms(ctx context.Context, q, lang string) string {
+// queryTerms analyses a query as the chunks' terms were analysed; without
+// a language, in the detected one if tenant has documents in it, else in
+// tenant's dominant language.
+func (b *Backend) queryTerms(ctx context.Context, q, lang, tenant string) string {
 	if lang == "" && b.cfg.Language == "" {
-		langs := b.languages(ctx)
+		langs := b.languages(ctx, tenant)
 		if len(langs) == 1 {
 			lang = dominant(langs)
 		} else if l, conf := text.DetectLanguage(q); conf >= minDetectConfidence && langs[l] > 0 {
@@ -135,7 +175,7 @@ func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit
 	if err := b.checkOpen(); err != nil {
 		return nil, err
 	}
-	terms := b.queryTerms(ctx, q.Text, q.Language)
+	terms := b.queryTerms(ctx, q.Text, q.Language, q.Scope.Tenant)
 	if terms == "" {
 		return []base.Hit{}, nil
 	}
@@ -197,7 +237,7 @@ func (b *Backend) Hybrid(ctx context.Context, q store.HybridQuery) ([]base.Hit, 
 	default:
 		return nil, fmt.Errorf("weaviate: fusion %q: want rrf or weighted", q.Fusion)
 	}
-	terms := b.queryTerms(ctx, q.Text, q.Language)
+	terms := b.queryTerms(ctx, q.Text, q.Language, q.Scope.Tenant)
 	op := fmt.Sprintf(`hybrid:{query:%s,properties:["terms"],alpha:%s,fusionType:%s`, quote(terms), strconv.FormatFloat(alpha, 'g', -1, 64), fusion)
 	if dim > 0 && len(q.Vector) > 0 {
 		op += ",vector:" + vectorLiteral(q.Vector)
