@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"github.com/spf13/pflag"
 	"strings"
 
 	"github.com/quarry-rag/quarry"
@@ -18,7 +18,7 @@ type scopeFlags struct {
 	filter     string
 }
 
-func (s *scopeFlags) bind(fs *flag.FlagSet, defK int) {
+func (s *scopeFlags) bind(fs *pflag.FlagSet, defK int) {
 	fs.IntVar(&s.k, "k", defK, "number of results")
 	fs.StringVar(&s.tenant, "tenant", "", "tenant of the request")
 	fs.Var(&s.principals, "principal", "principal of the request, for document ACLs (repeatable)")
@@ -36,47 +36,44 @@ func (s *scopeFlags) parseFilter() (quarry.Filter, error) {
 	return f, nil
 }
 
-func runSearch(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("search", env)
+func setupSearch(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var sc scopeFlags
 	sc.bind(fs, quarry.DefaultK)
 	mode := fs.String("mode", "bm25", "retrieval mode")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("give a query")
-	}
-	filter, err := sc.parseFilter()
-	if err != nil {
-		return err
-	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	res, err := col.Search(ctx, quarry.SearchRequest{
-		Query: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, Mode: *mode,
-	})
-	if err != nil {
-		return err
-	}
-	if env.json {
-		return printJSON(env.stdout, res)
-	}
-	if len(res.Results) == 0 {
-		fmt.Fprintln(env.stdout, "no results")
-	}
-	for i, h := range res.Results {
-		title := h.Title
-		if title == "" {
-			title = h.DocID
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) == 0 {
+			return usagef("give a query")
 		}
-		fmt.Fprintf(env.stdout, "%2d. %.3f  %s  (%s)\n    %s\n", i+1, h.Score, title, h.ChunkID, snippet(h.Text, 200))
+		filter, err := sc.parseFilter()
+		if err != nil {
+			return err
+		}
+		eng, col, err := openCollection(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		res, err := col.Search(ctx, quarry.SearchRequest{
+			Query: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, Mode: *mode,
+		})
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, res)
+		}
+		if len(res.Results) == 0 {
+			fmt.Fprintln(env.stdout, "no results")
+		}
+		for i, h := range res.Results {
+			title := h.Title
+			if title == "" {
+				title = h.DocID
+			}
+			fmt.Fprintf(env.stdout, "%2d. %.3f  %s  (%s)\n    %s\n", i+1, h.Score, title, h.ChunkID, snippet(h.Text, 200))
+		}
+		return nil
 	}
-	return nil
 }
 
 func snippet(s string, n int) string {
@@ -88,8 +85,7 @@ func snippet(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-func runAsk(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("ask", env)
+func setupAsk(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var sc scopeFlags
 	sc.bind(fs, 5)
 	maxSent := fs.Int("max-sentences", 3, "most sentences in an extractive answer")
@@ -100,155 +96,143 @@ func runAsk(ctx context.Context, env *cliEnv, args []string) error {
 	temperature := fs.Float64("temperature", -1, "sampling temperature, 0 = greedy (default: the server's)")
 	maxTokens := fs.Int("max-tokens", 0, "most answer tokens (default 512)")
 	stream := fs.Bool("stream", true, "print the answer as the model writes it (text output only)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("give a question")
-	}
-	filter, err := sc.parseFilter()
-	if err != nil {
-		return err
-	}
-	eng, col, err := openCollectionLLM(ctx, env, &lf)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	req := quarry.AskRequest{
-		Question: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, MaxSentences: *maxSent,
-		Method: *method, Rewrite: *rewriteFlag, Params: quarry.LLMParams{MaxTokens: *maxTokens},
-	}
-	if *temperature >= 0 {
-		req.Params.Temperature = temperature
-	}
-	streamed := false
-	ans, err := col.AskStream(ctx, req, func(ev quarry.AskEvent) error {
-		if ev.Type == quarry.EventToken && *stream && !env.json {
-			streamed = true
-			_, err := fmt.Fprint(env.stdout, ev.Token)
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) == 0 {
+			return usagef("give a question")
+		}
+		filter, err := sc.parseFilter()
+		if err != nil {
 			return err
+		}
+		eng, col, err := openCollectionLLM(ctx, env, &lf)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		req := quarry.AskRequest{
+			Question: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, MaxSentences: *maxSent,
+			Method: *method, Rewrite: *rewriteFlag, Params: quarry.LLMParams{MaxTokens: *maxTokens},
+		}
+		if *temperature >= 0 {
+			req.Params.Temperature = temperature
+		}
+		streamed := false
+		ans, err := col.AskStream(ctx, req, func(ev quarry.AskEvent) error {
+			if ev.Type == quarry.EventToken && *stream && !env.json {
+				streamed = true
+				_, err := fmt.Fprint(env.stdout, ev.Token)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, ans)
+		}
+		if streamed {
+			fmt.Fprintln(env.stdout)
+		} else {
+			fmt.Fprintln(env.stdout, ans.Answer)
+		}
+		if len(ans.Citations) > 0 {
+			fmt.Fprintln(env.stdout)
+		}
+		for _, c := range ans.Citations {
+			fmt.Fprintf(env.stdout, "[%d] %s, characters %d-%d (%s)\n", c.Marker, c.DocID, c.Start, c.End, c.ChunkID)
 		}
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	if env.json {
-		return printJSON(env.stdout, ans)
-	}
-	if streamed {
-		fmt.Fprintln(env.stdout)
-	} else {
-		fmt.Fprintln(env.stdout, ans.Answer)
-	}
-	if len(ans.Citations) > 0 {
-		fmt.Fprintln(env.stdout)
-	}
-	for _, c := range ans.Citations {
-		fmt.Fprintf(env.stdout, "[%d] %s, characters %d-%d (%s)\n", c.Marker, c.DocID, c.Start, c.End, c.ChunkID)
-	}
-	return nil
 }
 
-func runDelete(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("delete", env)
-	ids, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(ids) == 0 {
-		return usagef("give at least one document id")
-	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	var deleted []string
-	for _, id := range ids {
-		if err := col.Delete(ctx, id); err != nil {
+func setupDelete(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, ids []string) error {
+		if len(ids) == 0 {
+			return usagef("give at least one document id")
+		}
+		eng, col, err := openCollection(ctx, env)
+		if err != nil {
 			return err
 		}
-		deleted = append(deleted, id)
+		defer eng.Close()
+		var deleted []string
+		for _, id := range ids {
+			if err := col.Delete(ctx, id); err != nil {
+				return err
+			}
+			deleted = append(deleted, id)
+		}
+		if env.json {
+			return printJSON(env.stdout, map[string]any{"deleted": deleted})
+		}
+		fmt.Fprintf(env.stdout, "deleted %d document(s)\n", len(deleted))
+		return nil
 	}
-	if env.json {
-		return printJSON(env.stdout, map[string]any{"deleted": deleted})
-	}
-	fmt.Fprintf(env.stdout, "deleted %d document(s)\n", len(deleted))
-	return nil
 }
 
-func runGet(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("get", env)
-	ids, err := parse(fs, args)
-	if err != nil {
-		return err
+func setupGet(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, ids []string) error {
+		if len(ids) != 1 {
+			return usagef("give exactly one document id")
+		}
+		eng, col, err := openCollection(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		d, err := col.Get(ctx, ids[0])
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, d)
+		}
+		fmt.Fprintf(env.stdout, "id: %s\ntitle: %s\nlanguage: %s\nversion: %d\nsource: %s\n\n%s\n", d.ID, d.Title, d.Language, d.Version, d.Source, d.Text)
+		return nil
 	}
-	if len(ids) != 1 {
-		return usagef("give exactly one document id")
-	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	d, err := col.Get(ctx, ids[0])
-	if err != nil {
-		return err
-	}
-	if env.json {
-		return printJSON(env.stdout, d)
-	}
-	fmt.Fprintf(env.stdout, "id: %s\ntitle: %s\nlanguage: %s\nversion: %d\nsource: %s\n\n%s\n", d.ID, d.Title, d.Language, d.Version, d.Source, d.Text)
-	return nil
 }
 
-func runStats(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("stats", env)
-	if _, err := parse(fs, args); err != nil {
-		return err
+func setupStats(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, _ []string) error {
+		eng, col, err := openCollection(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		st, err := col.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, st)
+		}
+		fmt.Fprintf(env.stdout, "collection  %s\ndocuments   %d\nchunks      %d\nterms       %d\npostings    %d\nindex       %s in memory\ndisk        %s\n",
+			st.Collection, st.Documents, st.Chunks, st.Terms, st.Postings, human(st.IndexBytes), human(st.DiskBytes))
+		if st.Vectors > 0 {
+			fmt.Fprintf(env.stdout, "vectors     %d × %d dimensions, %s in memory (%d bytes per vector)\n",
+				st.Vectors, st.Dimension, human(st.VectorBytes), st.BytesPerVector)
+		}
+		for _, l := range sortedKeys(st.Languages) {
+			fmt.Fprintf(env.stdout, "language    %s: %d documents\n", l, st.Languages[l])
+		}
+		return nil
 	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	st, err := col.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	if env.json {
-		return printJSON(env.stdout, st)
-	}
-	fmt.Fprintf(env.stdout, "collection  %s\ndocuments   %d\nchunks      %d\nterms       %d\npostings    %d\nindex       %s in memory\ndisk        %s\n",
-		st.Collection, st.Documents, st.Chunks, st.Terms, st.Postings, human(st.IndexBytes), human(st.DiskBytes))
-	if st.Vectors > 0 {
-		fmt.Fprintf(env.stdout, "vectors     %d × %d dimensions, %s in memory (%d bytes per vector)\n",
-			st.Vectors, st.Dimension, human(st.VectorBytes), st.BytesPerVector)
-	}
-	for _, l := range sortedKeys(st.Languages) {
-		fmt.Fprintf(env.stdout, "language    %s: %d documents\n", l, st.Languages[l])
-	}
-	return nil
 }
 
-func runCheck(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("check", env)
-	if _, err := parse(fs, args); err != nil {
-		return err
+func setupCheck(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, _ []string) error {
+		eng, col, err := openCollection(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		if err := col.Verify(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "collection %q is consistent\n", env.collection)
+		return nil
 	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	if err := col.Verify(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "collection %q is consistent\n", env.collection)
-	return nil
 }
 
 func human(n int64) string {
