@@ -130,9 +130,15 @@ func setupIngest(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if *onError != "abort" && *onError != "skip" {
 			return usagef("--on-error must be abort or skip, got %q", *onError)
 		}
-		eng, err := openEngine(env)
+		cl, eng, err := openEngineOrRemote(ctx, env)
 		if err != nil {
 			return err
+		}
+		if cl != nil {
+			if *embedding != "" {
+				return usagef("--embedding needs the data directory; with a server, create the collection through its API (POST /v1/collections)")
+			}
+			return remoteIngest(ctx, env, cl, paths, include, exclude, *tenant, acl, *stdinName, *onError == "skip")
 		}
 		defer eng.Close()
 		var col *quarry.Collection
@@ -140,6 +146,9 @@ func setupIngest(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			col, _, err = eng.CreateCollection(ctx, env.collection, &quarry.CollectionConfig{Embedding: *embedding})
 		} else {
 			col, err = eng.EnsureCollection(ctx, env.collection)
+		}
+		if inUse(err) {
+			err = fmt.Errorf("%v; if a quarry serve holds it, pass its URL with --server (or $QUARRY_SERVER)", oneLine(err))
 		}
 		if err != nil {
 			return err
@@ -180,14 +189,7 @@ func setupIngest(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if err := col.Flush(ctx); err != nil {
 			return err
 		}
-		b.sum.Seconds = time.Since(start).Seconds()
-		if env.json {
-			return printJSON(env.stdout, b.sum)
-		}
-		s := b.sum
-		fmt.Fprintf(env.stdout, "ingested %d documents into %q (%d created, %d updated, %d unchanged, %d skipped), %d chunks, in %.2fs\n",
-			s.Documents, env.collection, s.Created, s.Updated, s.Unchanged, s.Skipped, s.Chunks, s.Seconds)
-		return nil
+		return printIngestSummary(env, b.sum, start)
 	}
 }
 
@@ -242,5 +244,15 @@ func ingestFile(ctx context.Context, path, root string, lopts *ingest.Options, a
 			return err
 		}
 	}
+	return nil
+}
+
+func printIngestSummary(env *cliEnv, s ingestSummary, start time.Time) error {
+	s.Seconds = time.Since(start).Seconds()
+	if env.json {
+		return printJSON(env.stdout, s)
+	}
+	fmt.Fprintf(env.stdout, "ingested %d documents into %q (%d created, %d updated, %d unchanged, %d skipped), %d chunks, in %.2fs\n",
+		s.Documents, env.collection, s.Created, s.Updated, s.Unchanged, s.Skipped, s.Chunks, s.Seconds)
 	return nil
 }

@@ -36,10 +36,38 @@ func (s *scopeFlags) parseFilter() (quarry.Filter, error) {
 	return f, nil
 }
 
+// retrievalFlags are the retrieval flags of search, named as eval's.
+type retrievalFlags struct {
+	mode, fusion, language string
+	alpha, rrfK, mmr       float64
+	mmrDepth, ef           int
+	exact, noRerank        bool
+}
+
+func (r *retrievalFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&r.mode, "mode", "", "retrieval mode: bm25, dense or hybrid (default: hybrid when the collection has an embedding model, else bm25 — as over HTTP)")
+	fs.StringVar(&r.fusion, "fusion", "", "hybrid fusion: rrf (default), weighted or backend")
+	fs.Float64Var(&r.alpha, "alpha", 0, "weight of the dense list in weighted fusion (default 0.5)")
+	fs.Float64Var(&r.rrfK, "rrf-k", 0, "RRF's k (default 60)")
+	fs.Float64Var(&r.mmr, "mmr", 0, "diversify results by maximal marginal relevance with this lambda in (0, 1]; 0 = off")
+	fs.IntVar(&r.mmrDepth, "mmr-depth", 0, "candidates MMR chooses from (default max(50, k))")
+	fs.IntVar(&r.ef, "ef", 0, "vector index search effort (HNSW ef); 0 = the collection's default")
+	fs.BoolVar(&r.exact, "exact", false, "dense retrieval by exhaustive scan instead of the vector index")
+	fs.StringVar(&r.language, "language", "", "query language for analysis (default: detected)")
+	fs.BoolVar(&r.noRerank, "no-rerank", false, "skip the collection's reranker")
+}
+
+func (r *retrievalFlags) apply(req *quarry.SearchRequest) {
+	req.Mode, req.Fusion, req.Language = r.mode, r.fusion, r.language
+	req.Alpha, req.RRFK, req.MMR, req.MMRDepth = r.alpha, r.rrfK, r.mmr, r.mmrDepth
+	req.Ef, req.Exact, req.NoRerank = r.ef, r.exact, r.noRerank
+}
+
 func setupSearch(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var sc scopeFlags
 	sc.bind(fs, quarry.DefaultK)
-	mode := fs.String("mode", "bm25", "retrieval mode")
+	var rf retrievalFlags
+	rf.bind(fs)
 	return func(ctx context.Context, pos []string) error {
 		if len(pos) == 0 {
 			return usagef("give a query")
@@ -48,14 +76,16 @@ func setupSearch(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		eng, col, err := openCollection(ctx, env)
+		req := quarry.SearchRequest{
+			Query: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter,
+		}
+		rf.apply(&req)
+		t, err := openTarget(ctx, env, nil)
 		if err != nil {
 			return err
 		}
-		defer eng.Close()
-		res, err := col.Search(ctx, quarry.SearchRequest{
-			Query: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, Mode: *mode,
-		})
+		defer t.Close()
+		res, err := t.search(ctx, req)
 		if err != nil {
 			return err
 		}
@@ -96,6 +126,7 @@ func setupAsk(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	temperature := fs.Float64("temperature", -1, "sampling temperature, 0 = greedy (default: the server's)")
 	maxTokens := fs.Int("max-tokens", 0, "most answer tokens (default 512)")
 	stream := fs.Bool("stream", true, "print the answer as the model writes it (text output only)")
+	mode := fs.String("mode", "", "retrieval mode: bm25, dense or hybrid (default: hybrid when the collection has an embedding model, else bm25)")
 	return func(ctx context.Context, pos []string) error {
 		if len(pos) == 0 {
 			return usagef("give a question")
@@ -104,27 +135,32 @@ func setupAsk(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		eng, col, err := openCollectionLLM(ctx, env, &lf)
+		t, err := openTarget(ctx, env, &lf)
 		if err != nil {
 			return err
 		}
-		defer eng.Close()
+		defer t.Close()
 		req := quarry.AskRequest{
 			Question: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, MaxSentences: *maxSent,
-			Method: *method, Rewrite: *rewriteFlag, Params: quarry.LLMParams{MaxTokens: *maxTokens},
+			Mode: *mode, Method: *method, Rewrite: *rewriteFlag, Params: quarry.LLMParams{MaxTokens: *maxTokens},
 		}
 		if *temperature >= 0 {
 			req.Params.Temperature = temperature
 		}
 		streamed := false
-		ans, err := col.AskStream(ctx, req, func(ev quarry.AskEvent) error {
-			if ev.Type == quarry.EventToken && *stream && !env.json {
-				streamed = true
-				_, err := fmt.Fprint(env.stdout, ev.Token)
-				return err
-			}
-			return nil
-		})
+		var ans *quarry.Answer
+		if t.cl != nil {
+			ans, err = t.cl.ask(ctx, t.name, req)
+		} else {
+			ans, err = t.col.AskStream(ctx, req, func(ev quarry.AskEvent) error {
+				if ev.Type == quarry.EventToken && *stream && !env.json {
+					streamed = true
+					_, err := fmt.Fprint(env.stdout, ev.Token)
+					return err
+				}
+				return nil
+			})
+		}
 		if err != nil {
 			return err
 		}
@@ -151,14 +187,14 @@ func setupDelete(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if len(ids) == 0 {
 			return usagef("give at least one document id")
 		}
-		eng, col, err := openCollection(ctx, env)
+		t, err := openTarget(ctx, env, nil)
 		if err != nil {
 			return err
 		}
-		defer eng.Close()
+		defer t.Close()
 		var deleted []string
 		for _, id := range ids {
-			if err := col.Delete(ctx, id); err != nil {
+			if err := t.delete(ctx, id); err != nil {
 				return err
 			}
 			deleted = append(deleted, id)
@@ -176,12 +212,12 @@ func setupGet(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if len(ids) != 1 {
 			return usagef("give exactly one document id")
 		}
-		eng, col, err := openCollection(ctx, env)
+		t, err := openTarget(ctx, env, nil)
 		if err != nil {
 			return err
 		}
-		defer eng.Close()
-		d, err := col.Get(ctx, ids[0])
+		defer t.Close()
+		d, err := t.get(ctx, ids[0])
 		if err != nil {
 			return err
 		}
@@ -195,12 +231,12 @@ func setupGet(env *cliEnv, fs *pflag.FlagSet) runFunc {
 
 func setupStats(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	return func(ctx context.Context, _ []string) error {
-		eng, col, err := openCollection(ctx, env)
+		t, err := openTarget(ctx, env, nil)
 		if err != nil {
 			return err
 		}
-		defer eng.Close()
-		st, err := col.Stats(ctx)
+		defer t.Close()
+		st, err := t.stats(ctx)
 		if err != nil {
 			return err
 		}
@@ -229,6 +265,9 @@ func setupCheck(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		defer eng.Close()
 		if err := col.Verify(ctx); err != nil {
 			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, map[string]any{"collection": env.collection, "consistent": true})
 		}
 		fmt.Fprintf(env.stdout, "collection %q is consistent\n", env.collection)
 		return nil

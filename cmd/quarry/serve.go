@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -67,8 +69,21 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if keys.Empty() {
 			access = "no API keys: open to anyone who can connect"
 		}
-		fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s; %s)\n", env.collection, *addr, env.dataDir, access)
-		return srv.ListenAndServe(ctx, *addr)
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", *addr)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", *addr, err)
+		}
+		fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s; %s)\n", env.collection, ln.Addr(), env.dataDir, access)
+		// Record the address in the data directory, so that CLI commands
+		// that find the directory locked by this server can use it.
+		cleanup, err := writeServeAddr(env.dataDir, localURL(ln.Addr()))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer cleanup()
+		return srv.Serve(ctx, ln)
 	}
 }
 
@@ -92,4 +107,48 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// writeServeAddr writes url to the data directory's serveAddrFile (tmp,
+// sync, rename) and returns a function that removes it if it still holds
+// url.
+func writeServeAddr(dir, url string) (func(), error) {
+	path := filepath.Join(dir, serveAddrFile)
+	tmp, err := os.CreateTemp(dir, "."+serveAddrFile+".tmp-")
+	if err != nil {
+		return nil, err
+	}
+	_, err = tmp.WriteString(url + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("recording the server address: %w", err)
+	}
+	return func() {
+		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == url {
+			os.Remove(path)
+		}
+	}, nil
+}
+
+// localURL is the URL a client on this machine uses to reach a listener
+// on addr: an unspecified address (0.0.0.0, ::) is reached on loopback.
+func localURL(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	ip := ta.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(ta.Port))
 }
