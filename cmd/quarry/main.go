@@ -187,10 +187,20 @@ func newRoot(env *cliEnv) *cobra.Command {
 
 // cobra builds the cobra command for c.
 func (c command) cobra(env *cliEnv) *cobra.Command {
+	example := c.example
+	if example == "" {
+		// A group shows the first example of each subcommand.
+		var lines []string
+		for _, s := range c.subs {
+			first, _, _ := strings.Cut(s.example, "\n")
+			lines = append(lines, first)
+		}
+		example = strings.Join(lines, "\n")
+	}
 	cc := &cobra.Command{
 		Use:     c.use,
 		Short:   c.summary,
-		Example: indent(c.example),
+		Example: indent(example),
 	}
 	if c.setup != nil {
 		body := c.setup(env, cc.Flags())
