@@ -25,7 +25,7 @@ var (
 
 // quarryBin builds the binary once per test run (with VCS stamping when the
 // tree has it) and returns its path.
-func quarryBin(t *testing.T) string {
+func quarryBin(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "quarry-bin-")
@@ -341,5 +341,25 @@ func TestBinaryLockedDataDirUsesServer(t *testing.T) {
 	_, errOut, code = bin(t, nil, "--data-dir", data, "stats")
 	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "in use by another process") || !strings.Contains(errOut, "--server") {
 		t.Fatalf("locked without serve.addr: exit %d, %q", code, errOut)
+	}
+}
+
+// BenchmarkBinaryStartup measures a whole run of the built binary (start,
+// package initialisation, command tree, output, exit) for `quarry version`
+// and `quarry --help`:
+//
+//	go test -run '^$' -bench BinaryStartup -benchtime 40x ./cmd/quarry
+func BenchmarkBinaryStartup(b *testing.B) {
+	path := quarryBin(b)
+	for _, args := range [][]string{{"version"}, {"--help"}} {
+		b.Run(strings.Join(args, " "), func(b *testing.B) {
+			for b.Loop() {
+				cmd := exec.Command(path, args...)
+				cmd.Env = cleanEnv()
+				if out, err := cmd.Output(); err != nil || len(out) == 0 {
+					b.Fatalf("%v: %v", args, err)
+				}
+			}
+		})
 	}
 }

@@ -82,6 +82,9 @@ func setupKeys(sub string) setupFunc {
 				if err := st.Revoke(pos[0]); err != nil {
 					return err
 				}
+				if env.json {
+					return printJSON(env.stdout, map[string]any{"revoked": pos[0]})
+				}
 				fmt.Fprintf(env.stderr, "quarry keys: revoked %s (a running server stops accepting it within %s)\n", pos[0], auth.ReloadEvery)
 				return nil
 			}

@@ -47,13 +47,24 @@ func setupModels(sub string) setupFunc {
 				if len(names) == 0 {
 					return usagef("give at least one model name (known: %s)", knownNames())
 				}
+				type pulled struct {
+					Name string `json:"name"`
+					Dir  string `json:"dir"`
+				}
+				rows := []pulled{}
 				for _, n := range names {
 					dir, err := hub.Pull(ctx, n, hub.PullOptions{CacheDir: *cache, Offline: *offline,
 						Logf: func(f string, a ...any) { fmt.Fprintf(env.stderr, "quarry models: "+f+"\n", a...) }})
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(env.stdout, "%s: %s\n", n, dir)
+					rows = append(rows, pulled{n, dir})
+					if !env.json {
+						fmt.Fprintf(env.stdout, "%s: %s\n", n, dir)
+					}
+				}
+				if env.json {
+					return printJSON(env.stdout, rows)
 				}
 				return nil
 			case "verify":
@@ -74,7 +85,12 @@ func setupModels(sub string) setupFunc {
 					if err := hub.Verify(dir); err != nil {
 						return err
 					}
-					fmt.Fprintf(env.stdout, "%s: ok\n", dir)
+					if !env.json {
+						fmt.Fprintf(env.stdout, "%s: ok\n", dir)
+					}
+				}
+				if env.json {
+					return printJSON(env.stdout, map[string]any{"verified": names})
 				}
 				return nil
 			}
