@@ -195,8 +195,13 @@ func TestBinaryCompletion(t *testing.T) {
 			t.Errorf("completion %s: exit %d, stderr %q, stdout lacks %q", shell, code, errOut, marker)
 		}
 	}
+	// Enum flags complete their values.
+	out, _, code := bin(t, nil, "__complete", "search", "--mode", "")
+	if code != 0 || !strings.Contains(out, "hybrid") || !strings.Contains(out, "bm25") {
+		t.Errorf("__complete search --mode: exit %d, %q", code, out)
+	}
 	// The completion engine itself answers: subcommands of models.
-	out, _, code := bin(t, nil, "__complete", "models", "")
+	out, _, code = bin(t, nil, "__complete", "models", "")
 	if code != 0 || !strings.Contains(out, "pull") || !strings.Contains(out, "verify") {
 		t.Errorf("__complete models: exit %d, %q", code, out)
 	}
@@ -229,7 +234,7 @@ func startServe(t *testing.T, data string) string {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if b, err := os.ReadFile(filepath.Join(data, serveAddrFile)); err == nil {
-			url := strings.TrimSpace(string(b))
+			url, _, _ := strings.Cut(string(b), "\n")
 			if resp, err := http.Get(url + "/healthz"); err == nil {
 				resp.Body.Close()
 				return url
@@ -361,5 +366,22 @@ func BenchmarkBinaryStartup(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestBinaryStaleServeAddrIgnored: a serve.addr left by a server that died
+// is not followed, even when another server now answers at that address.
+func TestBinaryStaleServeAddrIgnored(t *testing.T) {
+	mine, theirs, src := t.TempDir(), t.TempDir(), t.TempDir()
+	writeFile(t, filepath.Join(src, "rocks.md"), "# Rocks\n\nGranite forms from slowly cooling magma.\n")
+	if _, errOut, code := bin(t, nil, "--data-dir", mine, "ingest", src); code != 0 {
+		t.Fatalf("ingest: %d %s", code, errOut)
+	}
+	other := startServe(t, theirs) // an empty data directory
+	writeFile(t, filepath.Join(mine, serveAddrFile), other+"\n2147483646\n")
+	out, errOut, code := bin(t, nil, "--data-dir", mine, "stats", "--json")
+	var st struct{ Documents int }
+	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.Documents != 1 || strings.Contains(errOut, "in use") {
+		t.Fatalf("stats with a stale serve.addr: exit %d, %q, stderr %q", code, out, errOut)
 	}
 }

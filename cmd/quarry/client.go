@@ -17,7 +17,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/quarry-rag/quarry"
@@ -53,7 +55,11 @@ type remoteError struct {
 }
 
 func (e *remoteError) Error() string {
-	return fmt.Sprintf("%s (HTTP %d %s from %s)", e.message, e.status, e.code, e.server)
+	msg := fmt.Sprintf("%s (HTTP %d %s from %s)", e.message, e.status, e.code, e.server)
+	if e.status == http.StatusUnauthorized {
+		msg += "; pass an API key with --api-key or $QUARRY_API_KEY"
+	}
+	return msg
 }
 
 // do sends a request and decodes a JSON response into out (when not nil).
@@ -292,7 +298,13 @@ func localServer(ctx context.Context, env *cliEnv) *client {
 	if err != nil {
 		return nil
 	}
-	cl, err := newClient(strings.TrimSpace(string(b)), env.apiKey)
+	// The file is "URL\nPID\n"; a file left by a server that died (its
+	// process gone) is stale, whoever listens on that port now.
+	lines := strings.Fields(string(b))
+	if len(lines) != 2 || !processAlive(lines[1]) {
+		return nil
+	}
+	cl, err := newClient(lines[0], env.apiKey)
 	if err != nil {
 		return nil
 	}
@@ -302,6 +314,20 @@ func localServer(ctx context.Context, env *cliEnv) *client {
 		return nil
 	}
 	return cl
+}
+
+// processAlive reports whether the process with this id exists (signal 0;
+// where that is unsupported, false: the lock timeout then decides).
+func processAlive(pid string) bool {
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return false
+	}
+	p, err := os.FindProcess(n)
+	if err != nil {
+		return false
+	}
+	return p.Signal(syscall.Signal(0)) == nil
 }
 
 func inUse(err error) bool {

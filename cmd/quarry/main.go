@@ -182,7 +182,37 @@ func newRoot(env *cliEnv) *cobra.Command {
 	}
 	root.AddCommand(versionCommand(env))
 	root.InitDefaultCompletionCmd()
+	registerValueCompletions(root)
 	return root
+}
+
+// flagValues are the values shell completion offers for enum flags.
+var flagValues = map[string][]string{
+	"mode":     {quarry.ModeBM25, quarry.ModeDense, quarry.ModeHybrid},
+	"fusion":   {"rrf", "weighted", "backend"},
+	"on-error": {"abort", "skip"},
+	"role":     {"read", "write", "admin"},
+	"pipeline": {"react", "research"},
+	"method":   {"extractive", "llm"},
+	"rewrite":  {"multi", "hyde"},
+	"backend":  {quarry.BackendEmbedded, quarry.BackendWeaviate},
+}
+
+// registerValueCompletions registers flagValues on every command that has
+// such a flag.
+func registerValueCompletions(c *cobra.Command) {
+	fs := c.LocalNonPersistentFlags()
+	if c == c.Root() {
+		fs = c.PersistentFlags()
+	}
+	fs.VisitAll(func(f *pflag.Flag) {
+		if vals, ok := flagValues[f.Name]; ok {
+			_ = c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(vals, cobra.ShellCompDirectiveNoFileComp))
+		}
+	})
+	for _, sub := range c.Commands() {
+		registerValueCompletions(sub)
+	}
 }
 
 // cobra builds the cobra command for c.

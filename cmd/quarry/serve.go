@@ -109,16 +109,16 @@ func envOr(k, def string) string {
 	return def
 }
 
-// writeServeAddr writes url to the data directory's serveAddrFile (tmp,
-// sync, rename) and returns a function that removes it if it still holds
-// url.
+// writeServeAddr writes url and this process's id, one a line, to the
+// data directory's serveAddrFile (tmp, sync, rename) and returns a function
+// that removes it if it still holds url.
 func writeServeAddr(dir, url string) (func(), error) {
 	path := filepath.Join(dir, serveAddrFile)
 	tmp, err := os.CreateTemp(dir, "."+serveAddrFile+".tmp-")
 	if err != nil {
 		return nil, err
 	}
-	_, err = tmp.WriteString(url + "\n")
+	_, err = fmt.Fprintf(tmp, "%s\n%d\n", url, os.Getpid())
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -133,7 +133,7 @@ func writeServeAddr(dir, url string) (func(), error) {
 		return nil, fmt.Errorf("recording the server address: %w", err)
 	}
 	return func() {
-		if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == url {
+		if b, err := os.ReadFile(path); err == nil && strings.HasPrefix(string(b), url+"\n") {
 			os.Remove(path)
 		}
 	}, nil
