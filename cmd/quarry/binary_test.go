@@ -286,6 +286,12 @@ func TestBinaryClientMode(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Basalt forms from lava") {
 		t.Fatalf("ask: exit %d, %q", code, out)
 	}
+	// Text output streams the answer (Server-Sent Events) and lists the
+	// citations.
+	out, errOut, code = bin(t, remote, "ask", "--method", "extractive", "How does basalt form?")
+	if code != 0 || !strings.Contains(out, "Basalt forms from lava") || !strings.Contains(out, "lava.txt, characters") {
+		t.Fatalf("ask (streamed): exit %d, %q, %q", code, out, errOut)
+	}
 	out, _, code = bin(t, remote, "get", "lava.txt")
 	if code != 0 || !strings.Contains(out, "id: lava.txt") {
 		t.Fatalf("get: exit %d, %q", code, out)

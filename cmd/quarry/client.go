@@ -6,6 +6,7 @@ package main
 // which records its address in serveAddrFile, they find and use it.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -170,9 +171,12 @@ type askBody struct {
 	Filter       *quarry.Filter `json:"filter,omitempty"`
 	Temperature  *float64       `json:"temperature,omitempty"`
 	MaxTokens    *int           `json:"max_tokens,omitempty"`
+	Stream       bool           `json:"stream,omitempty"`
 }
 
-func (c *client) ask(ctx context.Context, collection string, r quarry.AskRequest) (*quarry.Answer, error) {
+// ask asks a question; with onToken, the answer is streamed and onToken
+// gets each piece of its text as the server sends it.
+func (c *client) ask(ctx context.Context, collection string, r quarry.AskRequest, onToken func(string) error) (*quarry.Answer, error) {
 	in := askBody{
 		Question: r.Question, K: r.K, Mode: r.Mode, MaxSentences: r.MaxSentences, Method: r.Method, Rewrite: r.Rewrite,
 		Tenant: r.Tenant, Principals: r.Principals, Filter: filterPtr(r.Filter), Temperature: r.Params.Temperature,
@@ -180,11 +184,114 @@ func (c *client) ask(ctx context.Context, collection string, r quarry.AskRequest
 	if r.Params.MaxTokens > 0 {
 		in.MaxTokens = &r.Params.MaxTokens
 	}
-	var out quarry.Answer
-	if err := c.postJSON(ctx, colPath(collection)+"/ask", in, &out); err != nil {
+	if onToken == nil {
+		var out quarry.Answer
+		if err := c.postJSON(ctx, colPath(collection)+"/ask", in, &out); err != nil {
+			return nil, err
+		}
+		return &out, nil
+	}
+	in.Stream = true
+	b, err := json.Marshal(in)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	var ans *quarry.Answer
+	err = c.stream(ctx, colPath(collection)+"/ask", b, func(event string, data []byte) error {
+		switch event {
+		case "token":
+			var tok struct {
+				Text string `json:"text"`
+			}
+			if err := json.Unmarshal(data, &tok); err != nil {
+				return err
+			}
+			return onToken(tok.Text)
+		case "done":
+			ans = new(quarry.Answer)
+			return json.Unmarshal(data, ans)
+		case "error":
+			var eb struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			json.Unmarshal(data, &eb)
+			return &remoteError{status: http.StatusOK, code: eb.Error.Code, message: eb.Error.Message, server: c.base}
+		}
+		return nil
+	})
+	if err == nil && ans == nil {
+		err = fmt.Errorf("quarry serve at %s: the answer stream ended without a done event", c.base)
+	}
+	return ans, err
+}
+
+// stream posts a JSON body and calls fn for each Server-Sent Event of the
+// response (comments, the heartbeats, are skipped). An error response
+// before the stream is returned as for do.
+func (c *client) stream(ctx context.Context, path string, body []byte, fn func(event string, data []byte) error) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("quarry serve at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		// An ordinary JSON response: an error, or the server's answer
+		// in one piece.
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode/100 != 2 {
+			var eb struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			if json.Unmarshal(data, &eb) != nil || eb.Error.Message == "" {
+				eb.Error.Message = strings.TrimSpace(string(data))
+			}
+			return &remoteError{status: resp.StatusCode, code: eb.Error.Code, message: eb.Error.Message, server: c.base}
+		}
+		return fn("done", data)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	var event string
+	var data []byte
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if data != nil {
+				if err := fn(event, data); err != nil {
+					return err
+				}
+			}
+			event, data = "", nil
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "event:"):
+			event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+		case strings.HasPrefix(line, "data:"):
+			if data != nil {
+				data = append(data, '\n')
+			}
+			data = append(data, strings.TrimPrefix(strings.TrimPrefix(line, "data:"), " ")...)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("quarry serve at %s: reading the stream: %w", c.base, err)
+	}
+	if data != nil {
+		return fn(event, data)
+	}
+	return nil
 }
 
 func (c *client) get(ctx context.Context, collection, id string) (quarry.Document, error) {

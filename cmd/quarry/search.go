@@ -150,7 +150,15 @@ func setupAsk(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		streamed := false
 		var ans *quarry.Answer
 		if t.cl != nil {
-			ans, err = t.cl.ask(ctx, t.name, req)
+			var onToken func(string) error
+			if *stream && !env.json {
+				onToken = func(tok string) error {
+					streamed = true
+					_, err := fmt.Fprint(env.stdout, tok)
+					return err
+				}
+			}
+			ans, err = t.cl.ask(ctx, t.name, req, onToken)
 		} else {
 			ans, err = t.col.AskStream(ctx, req, func(ev quarry.AskEvent) error {
 				if ev.Type == quarry.EventToken && *stream && !env.json {
