@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 var (
@@ -100,6 +103,22 @@ func TestBinaryHelpGoesToStdoutWithExamples(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q (want usage with examples on stdout)", args, code, errOut, out)
 		}
 	}
+	// Every command and subcommand of the tree has help with examples.
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if !sub.IsAvailableCommand() || sub.Name() == "completion" || sub.Name() == "help" {
+				continue
+			}
+			args := append(strings.Fields(strings.TrimPrefix(sub.CommandPath(), "quarry ")), "--help")
+			out, errOut, code := bin(t, nil, args...)
+			if code != 0 || errOut != "" || !strings.Contains(out, "Examples:\n  quarry ") {
+				t.Errorf("%v: exit %d, stderr %q, stdout %q", args, code, errOut, out)
+			}
+			walk(sub)
+		}
+	}
+	walk(newRoot(&cliEnv{stdout: io.Discard, stderr: io.Discard}))
 	// Search's help lists eval's retrieval flags.
 	out, _, _ := bin(t, nil, "search", "--help")
 	for _, f := range []string{"--mode", "--fusion", "--alpha", "--mmr", "--ef", "--exact", "--data-dir", "--server"} {
