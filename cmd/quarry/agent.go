@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/spf13/pflag"
 	"io"
 	"net/url"
 	"os"
@@ -30,7 +30,7 @@ type agentScopeFlags struct {
 	write      bool
 }
 
-func (a *agentScopeFlags) bind(fs *flag.FlagSet) {
+func (a *agentScopeFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&a.tenant, "tenant", "", "tenant every tool call runs for")
 	fs.Var(&a.principals, "principal", "principal of the caller, for document ACLs (repeatable)")
 	fs.BoolVar(&a.write, "write", false, "allow the write tools (ingest_text, delete_document)")
@@ -76,8 +76,7 @@ func agentModel(l *llmFlags) (agent.Model, error) {
 
 var sessionIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-func runAgent(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("agent", env)
+func setupAgent(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var lf llmFlags
 	lf.bind(fs)
 	var sf agentScopeFlags
@@ -90,84 +89,82 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	tokens := fs.Int("tokens", 0, "token budget (default 32000)")
 	wall := fs.Duration("wall", 0, "wall-time budget (default 2m)")
 	quiet := fs.Bool("quiet", false, "print only the answer, not each step")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("give a task")
-	}
-	pl, err := agent.ParsePipeline(*pipeline)
-	if err != nil {
-		return usagef("--pipeline: must be react or research")
-	}
-	proto, err := agent.ParseProtocol(*protocol)
-	if err != nil {
-		return usagef("--protocol: must be auto, native or react")
-	}
-	if *session != "" && !sessionIDRE.MatchString(*session) {
-		return usagef("--session: 1-64 letters, digits, '_' or '-'")
-	}
-	budget := agent.Budget{Steps: *steps, ToolCalls: *toolCalls, Tokens: *tokens, Wall: *wall}
-	if err := budget.Validate(); err != nil {
-		return usagef("%v", err)
-	}
-	model, err := agentModel(&lf)
-	if err != nil {
-		return err
-	}
-	eng, col, err := openCollectionLLM(ctx, env, &lf)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	cat := tools.EngineCatalog{Engine: eng}
-	set := tools.Default(cat, &tools.Options{Collection: col.Name(), Collections: []string{col.Name()}})
-	a := agent.New(agent.Config{Model: model, Tools: set, Protocol: proto})
-	sc := sf.scope()
-	svc := &agent.Service{Agent: a, Sessions: agent.NewSessions(nil)}
-	var sessFile string
-	if *session != "" {
-		sessFile = filepath.Join(env.dataDir, "agent-sessions", *session+".json")
-		se := agent.Session{ID: *session}
-		if b, err := os.ReadFile(sessFile); err == nil {
-			if err := json.Unmarshal(b, &se); err != nil {
-				return fmt.Errorf("session %s: %s is corrupt: %w", *session, sessFile, err)
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) == 0 {
+			return usagef("give a task")
+		}
+		pl, err := agent.ParsePipeline(*pipeline)
+		if err != nil {
+			return usagef("--pipeline: must be react or research")
+		}
+		proto, err := agent.ParseProtocol(*protocol)
+		if err != nil {
+			return usagef("--protocol: must be auto, native or react")
+		}
+		if *session != "" && !sessionIDRE.MatchString(*session) {
+			return usagef("--session: 1-64 letters, digits, '_' or '-'")
+		}
+		budget := agent.Budget{Steps: *steps, ToolCalls: *toolCalls, Tokens: *tokens, Wall: *wall}
+		if err := budget.Validate(); err != nil {
+			return usagef("%v", err)
+		}
+		model, err := agentModel(&lf)
+		if err != nil {
+			return err
+		}
+		eng, col, err := openCollectionLLM(ctx, env, &lf)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		cat := tools.EngineCatalog{Engine: eng}
+		set := tools.Default(cat, &tools.Options{Collection: col.Name(), Collections: []string{col.Name()}})
+		a := agent.New(agent.Config{Model: model, Tools: set, Protocol: proto})
+		sc := sf.scope()
+		svc := &agent.Service{Agent: a, Sessions: agent.NewSessions(nil)}
+		var sessFile string
+		if *session != "" {
+			sessFile = filepath.Join(env.dataDir, "agent-sessions", *session+".json")
+			se := agent.Session{ID: *session}
+			if b, err := os.ReadFile(sessFile); err == nil {
+				if err := json.Unmarshal(b, &se); err != nil {
+					return fmt.Errorf("session %s: %s is corrupt: %w", *session, sessFile, err)
+				}
+				se.ID = *session
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return err
 			}
-			se.ID = *session
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-		if err := svc.Sessions.Put(sc, se); err != nil {
-			return err
-		}
-	}
-	var emit agent.Emit
-	if !env.json && !*quiet {
-		emit = printEvents(env.stderr, env.stdout)
-	}
-	res, err := svc.Do(ctx, sc, agent.Request{Task: strings.Join(pos, " "), Pipeline: pl, SessionID: *session, Budget: budget}, emit)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	if sessFile != "" {
-		if se, err := svc.Session(sc, *session); err == nil {
-			if err := saveSession(sessFile, se); err != nil {
+			if err := svc.Sessions.Put(sc, se); err != nil {
 				return err
 			}
 		}
-	}
-	if env.json {
-		if err := writeJSONOut(env.stdout, res); err != nil {
-			return err
+		var emit agent.Emit
+		if !env.json && !*quiet {
+			emit = printEvents(env.stderr, env.stdout)
 		}
-	} else {
-		printResult(env.stdout, res)
+		res, err := svc.Do(ctx, sc, agent.Request{Task: strings.Join(pos, " "), Pipeline: pl, SessionID: *session, Budget: budget}, emit)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if sessFile != "" {
+			if se, err := svc.Session(sc, *session); err == nil {
+				if err := saveSession(sessFile, se); err != nil {
+					return err
+				}
+			}
+		}
+		if env.json {
+			if err := writeJSONOut(env.stdout, res); err != nil {
+				return err
+			}
+		} else {
+			printResult(env.stdout, res)
+		}
+		if res.State != agent.StateAnswered {
+			return fmt.Errorf("agent: %s: %s", res.State, res.Reason)
+		}
+		return nil
 	}
-	if res.State != agent.StateAnswered {
-		return fmt.Errorf("agent: %s: %s", res.State, res.Reason)
-	}
-	return nil
 }
 
 func writeJSONOut(w io.Writer, v any) error {
@@ -246,29 +243,27 @@ func printResult(w io.Writer, res *agent.Result) {
 		res.InvalidCalls, res.Usage.PromptTokens+res.Usage.CompletionTokens, res.ModelMS, res.TookMS)
 }
 
-func runMCP(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("mcp", env)
+func setupMCP(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var lf llmFlags
 	lf.bind(fs)
 	var sf agentScopeFlags
 	sf.bind(fs)
-	if _, err := parse(fs, args); err != nil {
+	return func(ctx context.Context, _ []string) error {
+		opts := engineOptions(env)
+		lf.apply(opts)
+		eng, err := quarry.Open(env.dataDir, opts)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		cat := tools.EngineCatalog{Engine: eng}
+		set := tools.Default(cat, &tools.Options{Collection: env.collection})
+		err = mcpserver.ServeStdio(ctx, cat, set, sf.scope())
+		if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+			return nil
+		}
 		return err
 	}
-	opts := engineOptions(env)
-	lf.apply(opts)
-	eng, err := quarry.Open(env.dataDir, opts)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	cat := tools.EngineCatalog{Engine: eng}
-	set := tools.Default(cat, &tools.Options{Collection: env.collection})
-	err = mcpserver.ServeStdio(ctx, cat, set, sf.scope())
-	if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
-		return nil
-	}
-	return err
 }
 
 // serveAgentOptions enables the agent endpoint when a model is configured.

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"flag"
+	"github.com/spf13/pflag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,7 +19,7 @@ type backendFlags struct {
 	replication                       int
 }
 
-func addBackendFlags(fs *flag.FlagSet, b *backendFlags) {
+func addBackendFlags(fs *pflag.FlagSet, b *backendFlags) {
 	fs.StringVar(&b.backend, "backend", envOr("QUARRY_BACKEND", quarry.BackendEmbedded), "storage backend: embedded or weaviate")
 	fs.StringVar(&b.url, "weaviate-url", os.Getenv("QUARRY_WEAVIATE_URL"), "Weaviate URL for --backend weaviate (e.g. http://127.0.0.1:8089; a comma-separated list of cluster nodes fails over)")
 	fs.StringVar(&b.apiKey, "weaviate-api-key", os.Getenv("QUARRY_WEAVIATE_API_KEY"), "Weaviate API key (default $QUARRY_WEAVIATE_API_KEY)")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/spf13/pflag"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,60 +18,56 @@ import (
 // (GET /v1/collections/{c}/backup), which is how a served collection is
 // backed up hot. The file appears only when complete (tmp → fsync →
 // rename).
-func runBackup(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("backup", env)
-	server := fs.String("server", os.Getenv("QUARRY_SERVER"), "URL of a running quarry serve to back up from (env QUARRY_SERVER)")
-	paths, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(paths) != 1 {
-		return usagef("give the file to write, e.g. quarry backup --collection docs docs.tar")
-	}
-	out := paths[0]
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	start := time.Now()
-	if *server != "" {
-		err = backupFromServer(ctx, *server, env.collection, tmp)
-	} else {
-		eng, oerr := openEngine(env)
-		if oerr != nil {
-			if strings.Contains(oerr.Error(), "in use by another process") {
-				return fmt.Errorf("%v; a running quarry serve holds it: back up through it with --server http://HOST:PORT", oneLine(oerr))
+func setupBackup(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, paths []string) error {
+		if len(paths) != 1 {
+			return usagef("give the file to write, e.g. quarry backup --collection docs docs.tar")
+		}
+		out := paths[0]
+		tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		start := time.Now()
+		if env.server != "" {
+			err = backupFromServer(ctx, env.server, env.collection, tmp)
+		} else {
+			eng, oerr := openEngine(env)
+			if oerr != nil {
+				if strings.Contains(oerr.Error(), "in use by another process") {
+					return fmt.Errorf("%v; a running quarry serve holds it: back up through it with --server http://HOST:PORT", oneLine(oerr))
+				}
+				return oerr
 			}
-			return oerr
+			err = eng.BackupCollection(ctx, env.collection, tmp)
+			if cerr := eng.Close(); err == nil {
+				err = cerr
+			}
 		}
-		err = eng.BackupCollection(ctx, env.collection, tmp)
-		if cerr := eng.Close(); err == nil {
-			err = cerr
+		if err != nil {
+			return err
 		}
+		if err := tmp.Sync(); err != nil {
+			return err
+		}
+		fi, err := tmp.Stat()
+		if err != nil {
+			return err
+		}
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp.Name(), out); err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, map[string]any{"collection": env.collection, "file": out, "bytes": fi.Size(), "seconds": time.Since(start).Seconds()})
+		}
+		fmt.Fprintf(env.stdout, "backed up %q to %s (%s) in %.2fs\n", env.collection, out, human(fi.Size()), time.Since(start).Seconds())
+		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	fi, err := tmp.Stat()
-	if err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return err
-	}
-	if env.json {
-		return printJSON(env.stdout, map[string]any{"collection": env.collection, "file": out, "bytes": fi.Size(), "seconds": time.Since(start).Seconds()})
-	}
-	fmt.Fprintf(env.stdout, "backed up %q to %s (%s) in %.2fs\n", env.collection, out, human(fi.Size()), time.Since(start).Seconds())
-	return nil
 }
 
 func backupFromServer(ctx context.Context, server, collection string, w io.Writer) error {
@@ -95,37 +92,34 @@ func backupFromServer(ctx context.Context, server, collection string, w io.Write
 // runRestore restores a backup file into the data directory (under
 // --collection when given explicitly, else the archived name) and checks
 // it.
-func runRestore(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("restore", env)
+func setupRestore(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	as := fs.String("as", "", "restore under this collection name (default: the name in the backup)")
-	paths, err := parse(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, paths []string) error {
+		if len(paths) != 1 {
+			return usagef("give the backup file, e.g. quarry restore docs.tar")
+		}
+		f, err := os.Open(paths[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		eng, err := openEngine(env)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		col, err := eng.RestoreCollection(ctx, f, *as)
+		if err != nil {
+			return err
+		}
+		st, err := col.Stats(ctx)
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, map[string]any{"collection": col.Name(), "documents": st.Documents, "chunks": st.Chunks, "consistent": true})
+		}
+		fmt.Fprintf(env.stdout, "restored %q: %d documents, %d chunks; collection is consistent\n", col.Name(), st.Documents, st.Chunks)
+		return nil
 	}
-	if len(paths) != 1 {
-		return usagef("give the backup file, e.g. quarry restore docs.tar")
-	}
-	f, err := os.Open(paths[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	eng, err := openEngine(env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	col, err := eng.RestoreCollection(ctx, f, *as)
-	if err != nil {
-		return err
-	}
-	st, err := col.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	if env.json {
-		return printJSON(env.stdout, map[string]any{"collection": col.Name(), "documents": st.Documents, "chunks": st.Chunks, "consistent": true})
-	}
-	fmt.Fprintf(env.stdout, "restored %q: %d documents, %d chunks; collection is consistent\n", col.Name(), st.Documents, st.Chunks)
-	return nil
 }

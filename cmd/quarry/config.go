@@ -2,8 +2,8 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 	"sort"
 	"strings"
@@ -59,7 +59,7 @@ const defaultConfigFile = "quarry.yaml"
 // line and whose environment variable is unset, and returns the server
 // options it (or the environment) sets. Unknown keys are errors, so a
 // typo does not pass silently.
-func loadServeConfig(fs *flag.FlagSet, path string, explicit bool) (server.Options, error) {
+func loadServeConfig(fs *pflag.FlagSet, path string, explicit bool) (server.Options, error) {
 	var so server.Options
 	k := koanf.New(".")
 	if path != "" {
@@ -86,7 +86,7 @@ func loadServeConfig(fs *flag.FlagSet, path string, explicit bool) (server.Optio
 		return so, fmt.Errorf("config %s: unknown key(s) %s (see docs/config.md)", path, strings.Join(unknown, ", "))
 	}
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
 	for _, sk := range serveKeys {
 		envVal := ""
 		if sk.env != "" {
@@ -158,7 +158,7 @@ func setServerOption(o *server.Options, key, v string) error {
 }
 
 // serveConfig loads the --config file (or ./quarry.yaml if present).
-func serveConfig(fs *flag.FlagSet, path string) (server.Options, error) {
+func serveConfig(fs *pflag.FlagSet, path string) (server.Options, error) {
 	if path != "" {
 		return loadServeConfig(fs, path, true)
 	}

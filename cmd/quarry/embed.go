@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"io"
 	"math"
 	"os"
@@ -23,82 +24,80 @@ var embedStdin = os.Stdin
 // runEmbed implements `quarry embed [--model SPEC] [--query] [--json] [TEXT...]`:
 // one vector per text, texts from the arguments or else from stdin, one
 // per line.
-func runEmbed(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("embed", env)
+func setupEmbed(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	model := fs.String("model", "all-MiniLM-L6-v2",
 		"embedding model: a cached model name, a model folder, or openai:URL?model=M, ollama:URL?model=M, tei:URL")
 	query := fs.Bool("query", false, "embed the texts as queries (the model's query prefix), not passages")
 	keyEnv := fs.String("api-key-env", "QUARRY_EMBED_API_KEY", "environment variable holding the API key of an HTTP embedder")
-	texts, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(texts) == 0 {
-		if texts, err = readLines(embedStdin); err != nil {
+	return func(ctx context.Context, texts []string) error {
+		var err error
+		if len(texts) == 0 {
+			if texts, err = readLines(embedStdin); err != nil {
+				return err
+			}
+			if len(texts) == 0 {
+				return usagef("give TEXT arguments, or texts on stdin, one per line")
+			}
+		}
+		var opts embed.ParseOptions
+		if *keyEnv != "" {
+			opts.HTTP.APIKey = os.Getenv(*keyEnv)
+		}
+		emb, err := embed.ParseWith(*model, &opts)
+		if err != nil {
+			if errors.Is(err, hub.ErrNotFound) {
+				return fmt.Errorf("%w (fetch it with `quarry models pull %s`)", err, *model)
+			}
+			if errors.Is(err, embed.ErrSpec) || errors.Is(err, embed.ErrInvalid) {
+				return usageError{err.Error()}
+			}
 			return err
 		}
-		if len(texts) == 0 {
-			return usagef("give TEXT arguments, or texts on stdin, one per line")
+		if c, ok := emb.(io.Closer); ok {
+			defer c.Close()
 		}
-	}
-	var opts embed.ParseOptions
-	if *keyEnv != "" {
-		opts.HTTP.APIKey = os.Getenv(*keyEnv)
-	}
-	emb, err := embed.ParseWith(*model, &opts)
-	if err != nil {
-		if errors.Is(err, hub.ErrNotFound) {
-			return fmt.Errorf("%w (fetch it with `quarry models pull %s`)", err, *model)
+		kind := embed.Passage
+		if *query {
+			kind = embed.Query
 		}
-		if errors.Is(err, embed.ErrSpec) || errors.Is(err, embed.ErrInvalid) {
-			return usageError{err.Error()}
+		type statser interface{ Stats() embed.Stats }
+		var before embed.Stats
+		if s, ok := emb.(statser); ok {
+			before = s.Stats()
 		}
-		return err
-	}
-	if c, ok := emb.(io.Closer); ok {
-		defer c.Close()
-	}
-	kind := embed.Passage
-	if *query {
-		kind = embed.Query
-	}
-	type statser interface{ Stats() embed.Stats }
-	var before embed.Stats
-	if s, ok := emb.(statser); ok {
-		before = s.Stats()
-	}
-	vecs, err := emb.Embed(ctx, texts, kind)
-	if err != nil {
-		return err
-	}
-	if s, ok := emb.(statser); ok {
-		if n := s.Stats().Truncated - before.Truncated; n > 0 {
-			fmt.Fprintf(env.stderr, "quarry embed: %d of %d texts are longer than %d tokens and were embedded truncated\n",
-				n, len(texts), emb.MaxTokens())
+		vecs, err := emb.Embed(ctx, texts, kind)
+		if err != nil {
+			return err
 		}
-	}
-	if env.json {
-		return writeVectorsJSON(env.stdout, vecs)
-	}
-	as := "passages"
-	if kind == embed.Query {
-		as = "queries"
-	}
-	fmt.Fprintf(env.stdout, "%s: %d dimensions, %d texts as %s\n", emb.Name(), emb.Dim(), len(texts), as)
-	for i, v := range vecs {
-		var b strings.Builder
-		for j, x := range v[:min(8, len(v))] {
-			if j > 0 {
-				b.WriteByte(' ')
+		if s, ok := emb.(statser); ok {
+			if n := s.Stats().Truncated - before.Truncated; n > 0 {
+				fmt.Fprintf(env.stderr, "quarry embed: %d of %d texts are longer than %d tokens and were embedded truncated\n",
+					n, len(texts), emb.MaxTokens())
 			}
-			fmt.Fprintf(&b, "%+.4f", x)
 		}
-		if len(v) > 8 {
-			b.WriteString(" …")
+		if env.json {
+			return writeVectorsJSON(env.stdout, vecs)
 		}
-		fmt.Fprintf(env.stdout, "%d\tnorm %.4f\t[%s]\t%s\n", i, l2norm(v), b.String(), preview(texts[i], 40))
+		as := "passages"
+		if kind == embed.Query {
+			as = "queries"
+		}
+		fmt.Fprintf(env.stdout, "%s: %d dimensions, %d texts as %s\n", emb.Name(), emb.Dim(), len(texts), as)
+		for i, v := range vecs {
+			var b strings.Builder
+			for j, x := range v[:min(8, len(v))] {
+				if j > 0 {
+					b.WriteByte(' ')
+				}
+				fmt.Fprintf(&b, "%+.4f", x)
+			}
+			if len(v) > 8 {
+				b.WriteString(" …")
+			}
+			fmt.Fprintf(env.stdout, "%d\tnorm %.4f\t[%s]\t%s\n", i, l2norm(v), b.String(), preview(texts[i], 40))
+		}
+		return nil
 	}
-	return nil
 }
 
 // writeVectorsJSON prints a JSON array with one array of numbers per line;

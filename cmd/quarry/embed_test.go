@@ -19,7 +19,7 @@ import (
 func runEmbedArgs(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err = runEmbed(context.Background(), &cliEnv{stdout: &out, stderr: &errb}, args)
+	_, err = execute(context.Background(), append([]string{"embed"}, args...), &out, &errb)
 	return out.String(), errb.String(), err
 }
 

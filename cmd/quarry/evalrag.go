@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/spf13/pflag"
+
 	"context"
 	"errors"
 	"fmt"
@@ -27,8 +29,7 @@ const evalRAGUsage = "usage: quarry eval rag --dataset DIR|FILE.jsonl [--method 
 // runEvalRAG is `quarry eval rag`: answer quality (and its cost) on a
 // question set. Exit status 0 ok, 1 error, 2 usage, 3 regression against
 // --baseline.
-func runEvalRAG(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("eval rag", env)
+func setupEvalRAG(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	dataset := fs.String("dataset", "", "XQuAD-style folder (corpus.jsonl, queries.jsonl, answers.jsonl), or a JSONL of {\"question\",\"reference\",\"reference_contexts\"?} asked of --collection")
 	method := fs.String("method", quarry.MethodExtractive, "answer method: extractive or llm")
 	mode := fs.String("mode", quarry.ModeBM25, "retrieval mode: bm25, dense or hybrid")
@@ -47,9 +48,29 @@ func runEvalRAG(ctx context.Context, env *cliEnv, args []string) error {
 	maxDrop := fs.Float64("max-drop", 0.02, "largest allowed drop of a metric mean against --baseline")
 	var lf llmFlags
 	lf.bind(fs)
-	if _, err := parse(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, _ []string) error {
+		return evalRAG(ctx, env, evalRAGFlags{dataset, method, mode, model, k, limit, maxSent, lang, chunkSize,
+			judgeURL, judgeModel, judgeTimeout, noJudge, report, baseline, maxDrop, &lf})
 	}
+}
+
+// evalRAGFlags are eval rag's flag values.
+type evalRAGFlags struct {
+	dataset, method, mode, model *string
+	k, limit, maxSent            *int
+	lang                         *string
+	chunkSize                    *int
+	judgeURL, judgeModel         *string
+	judgeTimeout                 *time.Duration
+	noJudge                      *bool
+	report, baseline             *string
+	maxDrop                      *float64
+	lf                           *llmFlags
+}
+
+func evalRAG(ctx context.Context, env *cliEnv, f evalRAGFlags) error {
+	dataset, method, mode, model, k, limit, maxSent, lang, chunkSize := f.dataset, f.method, f.mode, f.model, f.k, f.limit, f.maxSent, f.lang, f.chunkSize
+	judgeURL, judgeModel, judgeTimeout, noJudge, report, baseline, maxDrop, lf := f.judgeURL, f.judgeModel, f.judgeTimeout, f.noJudge, f.report, f.baseline, f.maxDrop, *f.lf
 	switch {
 	case *dataset == "":
 		return usagef("--dataset is required; " + evalRAGUsage)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"math"
 	"os"
 	"sort"
@@ -13,21 +14,6 @@ import (
 	"github.com/quarry-rag/quarry/internal/models/hub"
 )
 
-// runGuard implements `quarry guard check TEXT...` and
-// `quarry guard eval --dataset FILE.jsonl [--json]`.
-func runGuard(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 {
-		return usagef("usage: quarry guard check [--json] TEXT... | quarry guard eval --dataset FILE.jsonl [--json]")
-	}
-	switch args[0] {
-	case "check":
-		return runGuardCheck(ctx, env, args[1:])
-	case "eval":
-		return runGuardEval(ctx, env, args[1:])
-	}
-	return usagef("unknown guard command %q (want check or eval)", args[0])
-}
-
 func openGuard(threshold float64) (*guard.Detector, error) {
 	d, err := guard.OpenLocal(&guard.Options{Threshold: threshold})
 	if errors.Is(err, hub.ErrNotFound) {
@@ -36,48 +22,45 @@ func openGuard(threshold float64) (*guard.Detector, error) {
 	return d, err
 }
 
-func runGuardCheck(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("guard check", env)
+func setupGuardCheck(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	threshold := fs.Float64("threshold", 0, "decision threshold in (0, 1) (default: the head's)")
-	texts, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(texts) == 0 {
-		return usagef("give one or more TEXT arguments")
-	}
-	if *threshold < 0 || *threshold >= 1 {
-		return usagef("--threshold %v outside (0, 1)", *threshold)
-	}
-	d, err := openGuard(*threshold)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	type out struct {
-		Label string  `json:"label"`
-		Score float64 `json:"score"`
-		Text  string  `json:"text"`
-	}
-	var rows []out
-	for _, t := range texts {
-		s, err := d.Score(ctx, t)
+	return func(ctx context.Context, texts []string) error {
+		if len(texts) == 0 {
+			return usagef("give one or more TEXT arguments")
+		}
+		if *threshold < 0 || *threshold >= 1 {
+			return usagef("--threshold %v outside (0, 1)", *threshold)
+		}
+		d, err := openGuard(*threshold)
 		if err != nil {
 			return err
 		}
-		label := "benign"
-		if s >= d.Threshold() {
-			label = "injection"
+		defer d.Close()
+		type out struct {
+			Label string  `json:"label"`
+			Score float64 `json:"score"`
+			Text  string  `json:"text"`
 		}
-		rows = append(rows, out{label, round(s, 4), t})
+		var rows []out
+		for _, t := range texts {
+			s, err := d.Score(ctx, t)
+			if err != nil {
+				return err
+			}
+			label := "benign"
+			if s >= d.Threshold() {
+				label = "injection"
+			}
+			rows = append(rows, out{label, round(s, 4), t})
+		}
+		if env.json {
+			return printJSON(env.stdout, rows)
+		}
+		for _, r := range rows {
+			fmt.Fprintf(env.stdout, "%s\t%.4f\n", r.Label, r.Score)
+		}
+		return nil
 	}
-	if env.json {
-		return printJSON(env.stdout, rows)
-	}
-	for _, r := range rows {
-		fmt.Fprintf(env.stdout, "%s\t%.4f\n", r.Label, r.Score)
-	}
-	return nil
 }
 
 // guardEval is exactly what `quarry guard eval --json` prints.
@@ -91,76 +74,73 @@ type guardEval struct {
 	P50Ms     float64 `json:"p50_ms"`
 }
 
-func runGuardEval(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("guard eval", env)
+func setupGuardEval(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	dataset := fs.String("dataset", "", "JSONL file of {\"text\", \"label\"} lines (1 = injection)")
 	threshold := fs.Float64("threshold", 0, "decision threshold in (0, 1) (default: the head's)")
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if *dataset == "" || len(rest) > 0 {
-		return usagef("usage: quarry guard eval --dataset FILE.jsonl [--json]")
-	}
-	if *threshold < 0 || *threshold >= 1 {
-		return usagef("--threshold %v outside (0, 1)", *threshold)
-	}
-	f, err := os.Open(*dataset)
-	if err != nil {
-		return err
-	}
-	exs, err := guard.ReadJSONL(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", *dataset, err)
-	}
-	if len(exs) == 0 {
-		return fmt.Errorf("%s: no examples", *dataset)
-	}
-	d, err := openGuard(*threshold)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	var tp, fp, tn, fn int
-	lat := make([]float64, 0, len(exs))
-	for _, e := range exs {
-		start := time.Now()
-		s, err := d.Score(ctx, e.Text)
+	return func(ctx context.Context, rest []string) error {
+		if *dataset == "" || len(rest) > 0 {
+			return usagef("usage: quarry guard eval --dataset FILE.jsonl [--json]")
+		}
+		if *threshold < 0 || *threshold >= 1 {
+			return usagef("--threshold %v outside (0, 1)", *threshold)
+		}
+		f, err := os.Open(*dataset)
 		if err != nil {
 			return err
 		}
-		lat = append(lat, float64(time.Since(start).Microseconds())/1000)
-		pos := s >= d.Threshold()
-		switch {
-		case pos && e.Label == 1:
-			tp++
-		case pos:
-			fp++
-		case e.Label == 1:
-			fn++
-		default:
-			tn++
+		exs, err := guard.ReadJSONL(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *dataset, err)
 		}
+		if len(exs) == 0 {
+			return fmt.Errorf("%s: no examples", *dataset)
+		}
+		d, err := openGuard(*threshold)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		var tp, fp, tn, fn int
+		lat := make([]float64, 0, len(exs))
+		for _, e := range exs {
+			start := time.Now()
+			s, err := d.Score(ctx, e.Text)
+			if err != nil {
+				return err
+			}
+			lat = append(lat, float64(time.Since(start).Microseconds())/1000)
+			pos := s >= d.Threshold()
+			switch {
+			case pos && e.Label == 1:
+				tp++
+			case pos:
+				fp++
+			case e.Label == 1:
+				fn++
+			default:
+				tn++
+			}
+		}
+		sort.Float64s(lat)
+		r := guardEval{
+			N:         len(exs),
+			Accuracy:  ratio(tp+tn, len(exs)),
+			Precision: ratio(tp, tp+fp),
+			Recall:    ratio(tp, tp+fn),
+			FPR:       ratio(fp, fp+tn),
+			P50Ms:     round(lat[len(lat)/2], 3),
+		}
+		if r.Precision+r.Recall > 0 {
+			r.F1 = round(2*r.Precision*r.Recall/(r.Precision+r.Recall), 4)
+		}
+		if env.json {
+			return printJSON(env.stdout, r)
+		}
+		fmt.Fprintf(env.stdout, "n %d  accuracy %.4f  precision %.4f  recall %.4f  f1 %.4f  fpr %.4f  p50 %.3f ms\n",
+			r.N, r.Accuracy, r.Precision, r.Recall, r.F1, r.FPR, r.P50Ms)
+		return nil
 	}
-	sort.Float64s(lat)
-	r := guardEval{
-		N:         len(exs),
-		Accuracy:  ratio(tp+tn, len(exs)),
-		Precision: ratio(tp, tp+fp),
-		Recall:    ratio(tp, tp+fn),
-		FPR:       ratio(fp, fp+tn),
-		P50Ms:     round(lat[len(lat)/2], 3),
-	}
-	if r.Precision+r.Recall > 0 {
-		r.F1 = round(2*r.Precision*r.Recall/(r.Precision+r.Recall), 4)
-	}
-	if env.json {
-		return printJSON(env.stdout, r)
-	}
-	fmt.Fprintf(env.stdout, "n %d  accuracy %.4f  precision %.4f  recall %.4f  f1 %.4f  fpr %.4f  p50 %.3f ms\n",
-		r.N, r.Accuracy, r.Precision, r.Recall, r.F1, r.FPR, r.P50Ms)
-	return nil
 }
 
 // ratio is a/b rounded to 4 places, 0 when b is 0.

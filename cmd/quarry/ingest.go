@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,8 +113,7 @@ func (b *batcher) flush() error {
 	return nil
 }
 
-func runIngest(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("ingest", env)
+func setupIngest(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var include, exclude stringList
 	fs.Var(&include, "include", "glob of files to include (repeatable; default all supported types)")
 	fs.Var(&exclude, "exclude", "glob of files to exclude (repeatable)")
@@ -123,74 +123,74 @@ func runIngest(ctx context.Context, env *cliEnv, args []string) error {
 	fs.Var(&acl, "acl", "principal allowed to read documents that have no ACL of their own (repeatable)")
 	stdinName := fs.String("stdin-name", "stdin.txt", "id of the document read from \"-\" (standard input); its extension picks the format (notes.md, data.jsonl, report.pdf)")
 	embedding := fs.String("embedding", "", "embedding model of the collection when ingest creates it (e.g. all-MiniLM-L6-v2), for dense and hybrid search; an existing collection must have the same")
-	paths, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(paths) == 0 {
-		return usagef("give at least one file or folder to ingest")
-	}
-	if *onError != "abort" && *onError != "skip" {
-		return usagef("--on-error must be abort or skip, got %q", *onError)
-	}
-	eng, err := openEngine(env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	var col *quarry.Collection
-	if *embedding != "" {
-		col, _, err = eng.CreateCollection(ctx, env.collection, &quarry.CollectionConfig{Embedding: *embedding})
-	} else {
-		col, err = eng.EnsureCollection(ctx, env.collection)
-	}
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	b := newBatcher(ctx, col, "ingest")
-	b.skip = *onError == "skip"
-	b.stdinName = *stdinName
-	b.warn = func(s string) { fmt.Fprintln(env.stderr, "quarry ingest: "+s) }
-	lopts := &ingest.Options{OnError: ingest.Abort}
-	if b.skip {
-		lopts.OnError = ingest.Skip
-		lopts.OnSkip = func(err error) {
-			b.sum.Skipped++
-			b.warn("skipped " + oneLine(err))
+	return func(ctx context.Context, paths []string) error {
+		if len(paths) == 0 {
+			return usagef("give at least one file or folder to ingest")
 		}
-	}
-	add := func(d quarry.Document) error {
-		if d.Tenant == "" {
-			d.Tenant = *tenant
+		if *onError != "abort" && *onError != "skip" {
+			return usagef("--on-error must be abort or skip, got %q", *onError)
 		}
-		if len(d.ACL) == 0 && len(acl) > 0 {
-			d.ACL = append([]string(nil), acl...)
+		cl, eng, err := openEngineOrRemote(ctx, env)
+		if err != nil {
+			return err
 		}
-		return b.add(d)
-	}
-	for _, p := range paths {
-		if err := ingestPath(ctx, p, include, exclude, lopts, add, b); err != nil {
+		if cl != nil {
+			if *embedding != "" {
+				return usagef("--embedding needs the data directory; with a server, create the collection through its API (POST /v1/collections)")
+			}
+			return remoteIngest(ctx, env, cl, paths, include, exclude, *tenant, acl, *stdinName, *onError == "skip")
+		}
+		defer eng.Close()
+		var col *quarry.Collection
+		if *embedding != "" {
+			col, _, err = eng.CreateCollection(ctx, env.collection, &quarry.CollectionConfig{Embedding: *embedding})
+		} else {
+			col, err = eng.EnsureCollection(ctx, env.collection)
+		}
+		if inUse(err) {
+			err = fmt.Errorf("%v; if a quarry serve holds it, pass its URL with --server (or $QUARRY_SERVER)", oneLine(err))
+		}
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		b := newBatcher(ctx, col, "ingest")
+		b.skip = *onError == "skip"
+		b.stdinName = *stdinName
+		b.warn = func(s string) { fmt.Fprintln(env.stderr, "quarry ingest: "+s) }
+		lopts := &ingest.Options{OnError: ingest.Abort}
+		if b.skip {
+			lopts.OnError = ingest.Skip
+			lopts.OnSkip = func(err error) {
+				b.sum.Skipped++
+				b.warn("skipped " + oneLine(err))
+			}
+		}
+		add := func(d quarry.Document) error {
+			if d.Tenant == "" {
+				d.Tenant = *tenant
+			}
+			if len(d.ACL) == 0 && len(acl) > 0 {
+				d.ACL = append([]string(nil), acl...)
+			}
+			return b.add(d)
+		}
+		for _, p := range paths {
+			if err := ingestPath(ctx, p, include, exclude, lopts, add, b); err != nil {
+				b.progress.Done()
+				return err
+			}
+		}
+		if err := b.flush(); err != nil {
 			b.progress.Done()
 			return err
 		}
-	}
-	if err := b.flush(); err != nil {
 		b.progress.Done()
-		return err
+		if err := col.Flush(ctx); err != nil {
+			return err
+		}
+		return printIngestSummary(env, b.sum, start)
 	}
-	b.progress.Done()
-	if err := col.Flush(ctx); err != nil {
-		return err
-	}
-	b.sum.Seconds = time.Since(start).Seconds()
-	if env.json {
-		return printJSON(env.stdout, b.sum)
-	}
-	s := b.sum
-	fmt.Fprintf(env.stdout, "ingested %d documents into %q (%d created, %d updated, %d unchanged, %d skipped), %d chunks, in %.2fs\n",
-		s.Documents, env.collection, s.Created, s.Updated, s.Unchanged, s.Skipped, s.Chunks, s.Seconds)
-	return nil
 }
 
 func ingestPath(ctx context.Context, p string, include, exclude []string, lopts *ingest.Options, add func(quarry.Document) error, b *batcher) error {
@@ -244,5 +244,15 @@ func ingestFile(ctx context.Context, path, root string, lopts *ingest.Options, a
 			return err
 		}
 	}
+	return nil
+}
+
+func printIngestSummary(env *cliEnv, s ingestSummary, start time.Time) error {
+	s.Seconds = time.Since(start).Seconds()
+	if env.json {
+		return printJSON(env.stdout, s)
+	}
+	fmt.Fprintf(env.stdout, "ingested %d documents into %q (%d created, %d updated, %d unchanged, %d skipped), %d chunks, in %.2fs\n",
+		s.Documents, env.collection, s.Created, s.Updated, s.Unchanged, s.Skipped, s.Chunks, s.Seconds)
 	return nil
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 	"time"
 
@@ -19,7 +19,7 @@ type llmFlags struct {
 	timeout                             time.Duration
 }
 
-func (l *llmFlags) bind(fs *flag.FlagSet) {
+func (l *llmFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&l.url, "llm-url", os.Getenv("QUARRY_LLM_URL"), "language model server URL, e.g. http://127.0.0.1:11434 (default $QUARRY_LLM_URL; empty: extractive answers)")
 	fs.StringVar(&l.model, "llm-model", os.Getenv("QUARRY_LLM_MODEL"), "language model name (default $QUARRY_LLM_MODEL)")
 	fs.StringVar(&l.apiKey, "llm-api-key", os.Getenv("QUARRY_LLM_API_KEY"), "bearer token for the language model server (default $QUARRY_LLM_API_KEY)")

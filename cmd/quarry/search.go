@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"github.com/spf13/pflag"
 	"strings"
 
 	"github.com/quarry-rag/quarry"
@@ -18,7 +18,7 @@ type scopeFlags struct {
 	filter     string
 }
 
-func (s *scopeFlags) bind(fs *flag.FlagSet, defK int) {
+func (s *scopeFlags) bind(fs *pflag.FlagSet, defK int) {
 	fs.IntVar(&s.k, "k", defK, "number of results")
 	fs.StringVar(&s.tenant, "tenant", "", "tenant of the request")
 	fs.Var(&s.principals, "principal", "principal of the request, for document ACLs (repeatable)")
@@ -36,47 +36,74 @@ func (s *scopeFlags) parseFilter() (quarry.Filter, error) {
 	return f, nil
 }
 
-func runSearch(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("search", env)
+// retrievalFlags are the retrieval flags of search, named as eval's.
+type retrievalFlags struct {
+	mode, fusion, language string
+	alpha, rrfK, mmr       float64
+	mmrDepth, ef           int
+	exact, noRerank        bool
+}
+
+func (r *retrievalFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&r.mode, "mode", "", "retrieval mode: bm25, dense or hybrid (default: hybrid when the collection has an embedding model, else bm25 — as over HTTP)")
+	fs.StringVar(&r.fusion, "fusion", "", "hybrid fusion: rrf (default), weighted or backend")
+	fs.Float64Var(&r.alpha, "alpha", 0, "weight of the dense list in weighted fusion (default 0.5)")
+	fs.Float64Var(&r.rrfK, "rrf-k", 0, "RRF's k (default 60)")
+	fs.Float64Var(&r.mmr, "mmr", 0, "diversify results by maximal marginal relevance with this lambda in (0, 1]; 0 = off")
+	fs.IntVar(&r.mmrDepth, "mmr-depth", 0, "candidates MMR chooses from (default max(50, k))")
+	fs.IntVar(&r.ef, "ef", 0, "vector index search effort (HNSW ef); 0 = the collection's default")
+	fs.BoolVar(&r.exact, "exact", false, "dense retrieval by exhaustive scan instead of the vector index")
+	fs.StringVar(&r.language, "language", "", "query language for analysis (default: detected)")
+	fs.BoolVar(&r.noRerank, "no-rerank", false, "skip the collection's reranker")
+}
+
+func (r *retrievalFlags) apply(req *quarry.SearchRequest) {
+	req.Mode, req.Fusion, req.Language = r.mode, r.fusion, r.language
+	req.Alpha, req.RRFK, req.MMR, req.MMRDepth = r.alpha, r.rrfK, r.mmr, r.mmrDepth
+	req.Ef, req.Exact, req.NoRerank = r.ef, r.exact, r.noRerank
+}
+
+func setupSearch(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var sc scopeFlags
 	sc.bind(fs, quarry.DefaultK)
-	mode := fs.String("mode", "bm25", "retrieval mode")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("give a query")
-	}
-	filter, err := sc.parseFilter()
-	if err != nil {
-		return err
-	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	res, err := col.Search(ctx, quarry.SearchRequest{
-		Query: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, Mode: *mode,
-	})
-	if err != nil {
-		return err
-	}
-	if env.json {
-		return printJSON(env.stdout, res)
-	}
-	if len(res.Results) == 0 {
-		fmt.Fprintln(env.stdout, "no results")
-	}
-	for i, h := range res.Results {
-		title := h.Title
-		if title == "" {
-			title = h.DocID
+	var rf retrievalFlags
+	rf.bind(fs)
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) == 0 {
+			return usagef("give a query")
 		}
-		fmt.Fprintf(env.stdout, "%2d. %.3f  %s  (%s)\n    %s\n", i+1, h.Score, title, h.ChunkID, snippet(h.Text, 200))
+		filter, err := sc.parseFilter()
+		if err != nil {
+			return err
+		}
+		req := quarry.SearchRequest{
+			Query: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter,
+		}
+		rf.apply(&req)
+		t, err := openTarget(ctx, env, nil)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		res, err := t.search(ctx, req)
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, res)
+		}
+		if len(res.Results) == 0 {
+			fmt.Fprintln(env.stdout, "no results")
+		}
+		for i, h := range res.Results {
+			title := h.Title
+			if title == "" {
+				title = h.DocID
+			}
+			fmt.Fprintf(env.stdout, "%2d. %.3f  %s  (%s)\n    %s\n", i+1, h.Score, title, h.ChunkID, snippet(h.Text, 200))
+		}
+		return nil
 	}
-	return nil
 }
 
 func snippet(s string, n int) string {
@@ -88,8 +115,7 @@ func snippet(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-func runAsk(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("ask", env)
+func setupAsk(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	var sc scopeFlags
 	sc.bind(fs, 5)
 	maxSent := fs.Int("max-sentences", 3, "most sentences in an extractive answer")
@@ -100,155 +126,160 @@ func runAsk(ctx context.Context, env *cliEnv, args []string) error {
 	temperature := fs.Float64("temperature", -1, "sampling temperature, 0 = greedy (default: the server's)")
 	maxTokens := fs.Int("max-tokens", 0, "most answer tokens (default 512)")
 	stream := fs.Bool("stream", true, "print the answer as the model writes it (text output only)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("give a question")
-	}
-	filter, err := sc.parseFilter()
-	if err != nil {
-		return err
-	}
-	eng, col, err := openCollectionLLM(ctx, env, &lf)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	req := quarry.AskRequest{
-		Question: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, MaxSentences: *maxSent,
-		Method: *method, Rewrite: *rewriteFlag, Params: quarry.LLMParams{MaxTokens: *maxTokens},
-	}
-	if *temperature >= 0 {
-		req.Params.Temperature = temperature
-	}
-	streamed := false
-	ans, err := col.AskStream(ctx, req, func(ev quarry.AskEvent) error {
-		if ev.Type == quarry.EventToken && *stream && !env.json {
-			streamed = true
-			_, err := fmt.Fprint(env.stdout, ev.Token)
+	mode := fs.String("mode", "", "retrieval mode: bm25, dense or hybrid (default: hybrid when the collection has an embedding model, else bm25)")
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) == 0 {
+			return usagef("give a question")
+		}
+		filter, err := sc.parseFilter()
+		if err != nil {
 			return err
+		}
+		t, err := openTarget(ctx, env, &lf)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		req := quarry.AskRequest{
+			Question: strings.Join(pos, " "), K: sc.k, Tenant: sc.tenant, Principals: sc.principals, Filter: filter, MaxSentences: *maxSent,
+			Mode: *mode, Method: *method, Rewrite: *rewriteFlag, Params: quarry.LLMParams{MaxTokens: *maxTokens},
+		}
+		if *temperature >= 0 {
+			req.Params.Temperature = temperature
+		}
+		streamed := false
+		var ans *quarry.Answer
+		if t.cl != nil {
+			var onToken func(string) error
+			if *stream && !env.json {
+				onToken = func(tok string) error {
+					streamed = true
+					_, err := fmt.Fprint(env.stdout, tok)
+					return err
+				}
+			}
+			ans, err = t.cl.ask(ctx, t.name, req, onToken)
+		} else {
+			ans, err = t.col.AskStream(ctx, req, func(ev quarry.AskEvent) error {
+				if ev.Type == quarry.EventToken && *stream && !env.json {
+					streamed = true
+					_, err := fmt.Fprint(env.stdout, ev.Token)
+					return err
+				}
+				return nil
+			})
+		}
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, ans)
+		}
+		if streamed {
+			fmt.Fprintln(env.stdout)
+		} else {
+			fmt.Fprintln(env.stdout, ans.Answer)
+		}
+		if len(ans.Citations) > 0 {
+			fmt.Fprintln(env.stdout)
+		}
+		for _, c := range ans.Citations {
+			fmt.Fprintf(env.stdout, "[%d] %s, characters %d-%d (%s)\n", c.Marker, c.DocID, c.Start, c.End, c.ChunkID)
 		}
 		return nil
-	})
-	if err != nil {
-		return err
 	}
-	if env.json {
-		return printJSON(env.stdout, ans)
-	}
-	if streamed {
-		fmt.Fprintln(env.stdout)
-	} else {
-		fmt.Fprintln(env.stdout, ans.Answer)
-	}
-	if len(ans.Citations) > 0 {
-		fmt.Fprintln(env.stdout)
-	}
-	for _, c := range ans.Citations {
-		fmt.Fprintf(env.stdout, "[%d] %s, characters %d-%d (%s)\n", c.Marker, c.DocID, c.Start, c.End, c.ChunkID)
-	}
-	return nil
 }
 
-func runDelete(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("delete", env)
-	ids, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(ids) == 0 {
-		return usagef("give at least one document id")
-	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	var deleted []string
-	for _, id := range ids {
-		if err := col.Delete(ctx, id); err != nil {
+func setupDelete(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, ids []string) error {
+		if len(ids) == 0 {
+			return usagef("give at least one document id")
+		}
+		t, err := openTarget(ctx, env, nil)
+		if err != nil {
 			return err
 		}
-		deleted = append(deleted, id)
+		defer t.Close()
+		var deleted []string
+		for _, id := range ids {
+			if err := t.delete(ctx, id); err != nil {
+				return err
+			}
+			deleted = append(deleted, id)
+		}
+		if env.json {
+			return printJSON(env.stdout, map[string]any{"deleted": deleted})
+		}
+		fmt.Fprintf(env.stdout, "deleted %d document(s)\n", len(deleted))
+		return nil
 	}
-	if env.json {
-		return printJSON(env.stdout, map[string]any{"deleted": deleted})
-	}
-	fmt.Fprintf(env.stdout, "deleted %d document(s)\n", len(deleted))
-	return nil
 }
 
-func runGet(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("get", env)
-	ids, err := parse(fs, args)
-	if err != nil {
-		return err
+func setupGet(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, ids []string) error {
+		if len(ids) != 1 {
+			return usagef("give exactly one document id")
+		}
+		t, err := openTarget(ctx, env, nil)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		d, err := t.get(ctx, ids[0])
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, d)
+		}
+		fmt.Fprintf(env.stdout, "id: %s\ntitle: %s\nlanguage: %s\nversion: %d\nsource: %s\n\n%s\n", d.ID, d.Title, d.Language, d.Version, d.Source, d.Text)
+		return nil
 	}
-	if len(ids) != 1 {
-		return usagef("give exactly one document id")
-	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	d, err := col.Get(ctx, ids[0])
-	if err != nil {
-		return err
-	}
-	if env.json {
-		return printJSON(env.stdout, d)
-	}
-	fmt.Fprintf(env.stdout, "id: %s\ntitle: %s\nlanguage: %s\nversion: %d\nsource: %s\n\n%s\n", d.ID, d.Title, d.Language, d.Version, d.Source, d.Text)
-	return nil
 }
 
-func runStats(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("stats", env)
-	if _, err := parse(fs, args); err != nil {
-		return err
+func setupStats(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, _ []string) error {
+		t, err := openTarget(ctx, env, nil)
+		if err != nil {
+			return err
+		}
+		defer t.Close()
+		st, err := t.stats(ctx)
+		if err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, st)
+		}
+		fmt.Fprintf(env.stdout, "collection  %s\ndocuments   %d\nchunks      %d\nterms       %d\npostings    %d\nindex       %s in memory\ndisk        %s\n",
+			st.Collection, st.Documents, st.Chunks, st.Terms, st.Postings, human(st.IndexBytes), human(st.DiskBytes))
+		if st.Vectors > 0 {
+			fmt.Fprintf(env.stdout, "vectors     %d × %d dimensions, %s in memory (%d bytes per vector)\n",
+				st.Vectors, st.Dimension, human(st.VectorBytes), st.BytesPerVector)
+		}
+		for _, l := range sortedKeys(st.Languages) {
+			fmt.Fprintf(env.stdout, "language    %s: %d documents\n", l, st.Languages[l])
+		}
+		return nil
 	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	st, err := col.Stats(ctx)
-	if err != nil {
-		return err
-	}
-	if env.json {
-		return printJSON(env.stdout, st)
-	}
-	fmt.Fprintf(env.stdout, "collection  %s\ndocuments   %d\nchunks      %d\nterms       %d\npostings    %d\nindex       %s in memory\ndisk        %s\n",
-		st.Collection, st.Documents, st.Chunks, st.Terms, st.Postings, human(st.IndexBytes), human(st.DiskBytes))
-	if st.Vectors > 0 {
-		fmt.Fprintf(env.stdout, "vectors     %d × %d dimensions, %s in memory (%d bytes per vector)\n",
-			st.Vectors, st.Dimension, human(st.VectorBytes), st.BytesPerVector)
-	}
-	for _, l := range sortedKeys(st.Languages) {
-		fmt.Fprintf(env.stdout, "language    %s: %d documents\n", l, st.Languages[l])
-	}
-	return nil
 }
 
-func runCheck(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("check", env)
-	if _, err := parse(fs, args); err != nil {
-		return err
+func setupCheck(env *cliEnv, fs *pflag.FlagSet) runFunc {
+	return func(ctx context.Context, _ []string) error {
+		eng, col, err := openCollection(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		if err := col.Verify(ctx); err != nil {
+			return err
+		}
+		if env.json {
+			return printJSON(env.stdout, map[string]any{"collection": env.collection, "consistent": true})
+		}
+		fmt.Fprintf(env.stdout, "collection %q is consistent\n", env.collection)
+		return nil
 	}
-	eng, col, err := openCollection(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	if err := col.Verify(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "collection %q is consistent\n", env.collection)
-	return nil
 }
 
 func human(n int64) string {

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/spf13/pflag"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,8 +20,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/server"
 )
 
-func runServe(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags("serve", env)
+func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	addr := fs.String("addr", envOr("QUARRY_ADDR", "127.0.0.1:8080"), "listen address HOST:PORT")
 	var lf llmFlags
 	lf.bind(fs)
@@ -27,50 +29,62 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.Var(&allowHosts, "allow-host", "Host header name the server answers, \"*\" for any (repeatable; default: loopback names on a loopback address, any otherwise)")
 	insecure := fs.Bool("insecure-no-auth", false, "serve a non-loopback address without API keys")
 	cfgPath := fs.String("config", os.Getenv("QUARRY_CONFIG"), "serve settings file (YAML, see docs/config.md; default ./quarry.yaml when it exists); environment variables and flags override it")
-	if _, err := parse(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, _ []string) error {
+		so, err := serveConfig(fs, *cfgPath)
+		if err != nil {
+			return err
+		}
+		keys, err := auth.Open(env.dataDir)
+		if err != nil {
+			return err
+		}
+		loopback := isLoopback(*addr)
+		if !loopback && keys.Empty() && !*insecure {
+			return fmt.Errorf("refusing to serve %s without API keys: create one with 'quarry keys create --role admin', or pass --insecure-no-auth", *addr)
+		}
+		if len(allowHosts) > 0 && loopback {
+			allowHosts = append(allowHosts, "localhost", "127.0.0.1", "::1")
+		}
+		if len(allowHosts) == 0 && !loopback {
+			allowHosts = stringList{"*"} // keys (or the operator's explicit choice) guard it
+		}
+		logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		opts := engineOptions(env)
+		opts.Logger, opts.Registerer = logger, reg
+		lf.apply(opts)
+		opts.AllowURLs = append(append([]string{}, allowURLs...), outbound.Split(os.Getenv("QUARRY_ALLOW_URLS"))...)
+		eng, err := quarry.Open(env.dataDir, opts)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		so.Logger, so.Registry = logger, reg
+		so.Keys, so.AllowHosts = keys, allowHosts
+		so.FeedbackDir = filepath.Join(env.dataDir, "feedback")
+		so.Agent = serveAgentOptions(&lf)
+		srv := server.New(eng, so)
+		access := "API keys required"
+		if keys.Empty() {
+			access = "no API keys: open to anyone who can connect"
+		}
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", *addr)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", *addr, err)
+		}
+		fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s; %s)\n", env.collection, ln.Addr(), env.dataDir, access)
+		// Record the address in the data directory, so that CLI commands
+		// that find the directory locked by this server can use it.
+		cleanup, err := writeServeAddr(env.dataDir, localURL(ln.Addr()))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer cleanup()
+		return srv.Serve(ctx, ln)
 	}
-	so, err := serveConfig(fs, *cfgPath)
-	if err != nil {
-		return err
-	}
-	keys, err := auth.Open(env.dataDir)
-	if err != nil {
-		return err
-	}
-	loopback := isLoopback(*addr)
-	if !loopback && keys.Empty() && !*insecure {
-		return fmt.Errorf("refusing to serve %s without API keys: create one with 'quarry keys create --role admin', or pass --insecure-no-auth", *addr)
-	}
-	if len(allowHosts) > 0 && loopback {
-		allowHosts = append(allowHosts, "localhost", "127.0.0.1", "::1")
-	}
-	if len(allowHosts) == 0 && !loopback {
-		allowHosts = stringList{"*"} // keys (or the operator's explicit choice) guard it
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opts := engineOptions(env)
-	opts.Logger, opts.Registerer = logger, reg
-	lf.apply(opts)
-	opts.AllowURLs = append(append([]string{}, allowURLs...), outbound.Split(os.Getenv("QUARRY_ALLOW_URLS"))...)
-	eng, err := quarry.Open(env.dataDir, opts)
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	so.Logger, so.Registry = logger, reg
-	so.Keys, so.AllowHosts = keys, allowHosts
-	so.FeedbackDir = filepath.Join(env.dataDir, "feedback")
-	so.Agent = serveAgentOptions(&lf)
-	srv := server.New(eng, so)
-	access := "API keys required"
-	if keys.Empty() {
-		access = "no API keys: open to anyone who can connect"
-	}
-	fmt.Fprintf(env.stderr, "quarry: serving %s on http://%s (data %s; %s)\n", env.collection, *addr, env.dataDir, access)
-	return srv.ListenAndServe(ctx, *addr)
 }
 
 // isLoopback reports whether a listen address binds only loopback
@@ -93,4 +107,48 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// writeServeAddr writes url and this process's id, one a line, to the
+// data directory's serveAddrFile (tmp, sync, rename) and returns a function
+// that removes it if it still holds url.
+func writeServeAddr(dir, url string) (func(), error) {
+	path := filepath.Join(dir, serveAddrFile)
+	tmp, err := os.CreateTemp(dir, "."+serveAddrFile+".tmp-")
+	if err != nil {
+		return nil, err
+	}
+	_, err = fmt.Fprintf(tmp, "%s\n%d\n", url, os.Getpid())
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("recording the server address: %w", err)
+	}
+	return func() {
+		if b, err := os.ReadFile(path); err == nil && strings.HasPrefix(string(b), url+"\n") {
+			os.Remove(path)
+		}
+	}, nil
+}
+
+// localURL is the URL a client on this machine uses to reach a listener
+// on addr: an unspecified address (0.0.0.0, ::) is reached on loopback.
+func localURL(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	ip := ta.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(ta.Port))
 }
