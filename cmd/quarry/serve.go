@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,8 +12,10 @@ import (
 
 	"github.com/quarry-rag/quarry"
 	"github.com/quarry-rag/quarry/internal/auth"
+	"github.com/quarry-rag/quarry/internal/drift"
 	"github.com/quarry-rag/quarry/internal/outbound"
 	"github.com/quarry-rag/quarry/internal/server"
+	"github.com/quarry-rag/quarry/internal/trace"
 )
 
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
@@ -48,11 +49,21 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if len(allowHosts) == 0 && !loopback {
 		allowHosts = stringList{"*"} // keys (or the operator's explicit choice) guard it
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := trace.NewLogger(os.Stderr) // QUARRY_LOG_FORMAT=json for JSON
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := engineOptions(env)
 	opts.Logger, opts.Registerer = logger, reg
+	tp, err := trace.Setup(ctx, trace.Options{}) // on with OTEL_EXPORTER_OTLP_ENDPOINT
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		defer trace.Shutdown(tp)
+		opts.TracerProvider, so.TracerProvider = tp, tp
+	}
+	mon := drift.NewMonitor(drift.MonitorOptions{Registerer: reg})
+	opts.Drift, so.Drift = func(c string) quarry.DriftRecorder { return mon.Recorder(c) }, mon
 	lf.apply(opts)
 	opts.AllowURLs = append(append([]string{}, allowURLs...), outbound.Split(os.Getenv("QUARRY_ALLOW_URLS"))...)
 	eng, err := quarry.Open(env.dataDir, opts)
