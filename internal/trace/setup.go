@@ -3,10 +3,13 @@ package trace
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -26,6 +29,9 @@ type Options struct {
 	// MaxQueue bounds the spans waiting for export; more are dropped.
 	// Default OTEL_BSP_MAX_QUEUE_SIZE, else 2048.
 	MaxQueue int
+	// Logger receives export failures, at most one a minute. Default:
+	// slog.Default().
+	Logger *slog.Logger
 	// BatchTimeout is how long spans wait to be batched. Default
 	// OTEL_BSP_SCHEDULE_DELAY, else 5s.
 	BatchTimeout time.Duration
@@ -46,6 +52,11 @@ func Setup(ctx context.Context, opts Options) (*sdktrace.TracerProvider, error) 
 	if !Enabled(opts) {
 		return nil, nil
 	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	otel.SetErrorHandler(&errorLog{log: lg})
 	var eo []otlptracehttp.Option
 	if opts.Endpoint != "" {
 		u := opts.Endpoint
@@ -100,4 +111,24 @@ func Shutdown(tp *sdktrace.TracerProvider) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = tp.Shutdown(ctx)
+}
+
+// errorLog is OpenTelemetry's error handler: export failures (a collector
+// that is down) are logged at most once a minute, not once per batch.
+type errorLog struct {
+	mu   sync.Mutex
+	last time.Time
+	log  *slog.Logger
+}
+
+func (e *errorLog) Handle(err error) {
+	e.mu.Lock()
+	now := time.Now()
+	if now.Sub(e.last) < time.Minute {
+		e.mu.Unlock()
+		return
+	}
+	e.last = now
+	e.mu.Unlock()
+	e.log.Warn("tracing: export failed (spans are dropped while the collector is unreachable; logged at most once a minute)", "err", err)
 }
