@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -264,5 +266,69 @@ func TestTraceDeadCollector(t *testing.T) {
 	limit := 2*off + 500*time.Millisecond
 	if dead > limit || gone > limit {
 		t.Fatalf("a dead collector slowed requests: %v and %v against %v without tracing", dead, gone, off)
+	}
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAccessLog: every request is one JSON access log line naming its
+// route, status and request id; with tracing on, log records written
+// inside a request carry its trace id, which is the X-Request-Id.
+func TestAccessLog(t *testing.T) {
+	rcv := &otlpReceiver{}
+	col := httptest.NewServer(rcv)
+	defer col.Close()
+	tp, err := trace.Setup(context.Background(), trace.Options{Endpoint: col.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trace.Shutdown(tp)
+	var buf syncBuffer
+	lg := slog.New(slog.NewJSONHandler(&buf, nil))
+	h := newHarnessEngine(t, Options{Logger: lg, TracerProvider: tp}, &quarry.Options{TracerProvider: tp})
+	seedRocks(t, h)
+	r := h.do("POST", "/v1/collections/rocks/search", map[string]any{"query": "granite"}).mustStatus(t, http.StatusOK)
+	miss := h.do("GET", "/v1/collections/nope", nil)
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not a JSON log line: %q", l)
+		}
+		if m["msg"] == "request" {
+			lines = append(lines, m)
+		}
+	}
+	find := func(id string) map[string]any {
+		for _, m := range lines {
+			if m["request_id"] == id {
+				return m
+			}
+		}
+		t.Fatalf("no access log line for request %s in %v", id, lines)
+		return nil
+	}
+	m := find(r.header.Get("X-Request-Id"))
+	if m["route"] != "/v1/collections/{c}/search" || m["status"] != float64(200) || m["method"] != "POST" || m["trace_id"] != r.header.Get("X-Request-Id") || m["span_id"] == nil {
+		t.Errorf("access log line %v", m)
+	}
+	if m := find(miss.header.Get("X-Request-Id")); m["status"] != float64(miss.status) || miss.status != http.StatusNotFound {
+		t.Errorf("404's access log line %v (status %d)", m, miss.status)
 	}
 }
