@@ -61,6 +61,10 @@ type Options struct {
 	// embedding and top-1 fused score and every answer's abstained and
 	// grounded flags are recorded. Default nil: nothing is recorded.
 	Drift func(collection string) DriftRecorder
+	// QueryBatching batches concurrent query embeddings per model (on by
+	// default; see QueryBatching). A full queue fails a search with
+	// ErrOverloaded, which the server answers 503 with Retry-After.
+	QueryBatching QueryBatching
 }
 
 // EnsureDefaults fills zero fields with defaults and returns o.
