@@ -32,8 +32,9 @@ type StageEvent struct {
 	Took    time.Duration
 	Queries []string
 	Hits    []base.Hit
-	// Vector is the first query's embedding (retrieve), nil for a
-	// lexical-only search; shared, never modify.
+	// Vector is the first query's embedding (retrieve): the question's,
+	// or the condensed question's after a History; nil for a lexical-only
+	// search and for HyDE. Shared, never modify.
 	Vector []float32
 	// Answer is the finished answer (generate: TTFT, usage, abstained,
 	// grounded); shared, never modify.

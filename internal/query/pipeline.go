@@ -135,8 +135,11 @@ func (p *Pipeline) Retrieve(ctx context.Context, plan *Plan, queries []Query, re
 	tm.Retrieve = time.Since(t)
 	p.Metrics.ObserveStage(obs.StageRetrieve, tm.Retrieve)
 	if p.Hooks.Tracer != nil {
-		p.Hooks.trace(rctx, StageEvent{Stage: StageRetrieve, Took: tm.Retrieve, Queries: texts(queries), Hits: hits,
-			Vector: queries[0].Vector})
+		vec := queries[0].Vector
+		if plan.Rewrite == RewriteHyDE {
+			vec = nil // HyDE's vector is a passage's, not the question's
+		}
+		p.Hooks.trace(rctx, StageEvent{Stage: StageRetrieve, Took: tm.Retrieve, Queries: texts(queries), Hits: hits, Vector: vec})
 	}
 	if plan.Rerank && len(hits) > 0 {
 		t = time.Now()
