@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -330,5 +331,76 @@ func TestAccessLog(t *testing.T) {
 	}
 	if m := find(miss.header.Get("X-Request-Id")); m["status"] != float64(miss.status) || miss.status != http.StatusNotFound {
 		t.Errorf("404's access log line %v (status %d)", m, miss.status)
+	}
+}
+
+// BenchmarkTraceOverhead: one search over HTTP with tracing off and on (spans
+// exported to an in-process OTLP/HTTP receiver), side by side in one run:
+//
+//	go test -run '^$' -bench TraceOverhead -benchtime 300x -count 5 ./internal/server
+func BenchmarkTraceOverhead(b *testing.B) {
+	rcv := &otlpReceiver{}
+	col := httptest.NewServer(rcv)
+	defer col.Close()
+	tp, err := trace.Setup(context.Background(), trace.Options{Endpoint: col.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer trace.Shutdown(tp)
+	send := func(method, url string, body any) {
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, url, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			b.Fatal(method, url, resp.Status)
+		}
+	}
+	mk := func(traced bool) *harness {
+		var so Options
+		var eo quarry.Options
+		if traced {
+			so.TracerProvider, eo.TracerProvider = tp, tp
+		}
+		eng, err := quarry.Open(b.TempDir(), &eo)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { eng.Close() })
+		ts := httptest.NewServer(New(eng, so).Handler())
+		b.Cleanup(ts.Close)
+		send("PUT", ts.URL+"/v1/collections/rocks", map[string]any{"embedding": embeddingModel})
+		send("POST", ts.URL+"/v1/collections/rocks/documents", map[string]any{"documents": []map[string]any{
+			{"id": "granite", "title": "Granite", "text": "Granite forms from slowly cooling magma deep underground."},
+			{"id": "basalt", "title": "Basalt", "text": "Basalt forms when lava cools quickly at the surface."}}})
+		return &harness{eng: eng, ts: ts}
+	}
+	hs := map[bool]*harness{false: mk(false), true: mk(true)}
+	for _, mode := range []string{"bm25", "hybrid"} {
+		for _, traced := range []bool{false, true} {
+			name := mode + "/off"
+			if traced {
+				name = mode + "/on"
+			}
+			b.Run(name, func(b *testing.B) {
+				h := hs[traced]
+				body, _ := json.Marshal(map[string]any{"query": "how does granite form", "mode": mode})
+				for b.Loop() {
+					resp, err := http.Post(h.ts.URL+"/v1/collections/rocks/search", "application/json", bytes.NewReader(body))
+					if err != nil {
+						b.Fatal(err)
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Fatal(resp.Status)
+					}
+				}
+			})
+		}
 	}
 }
