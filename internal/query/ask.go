@@ -90,6 +90,7 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 	case len(hits) == 0 || (plan.LLM.MinScore != 0 && hits[0].Score < plan.LLM.MinScore):
 		ans.Answer, ans.Method, ans.Abstained = NoAnswer, string(MethodNone), true
 		if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
+			p.Hooks.trace(gctx, StageEvent{Stage: StageGenerate, Took: time.Since(t), Err: err})
 			return nil, err
 		}
 		ans.Timings.TTFT = ms(time.Since(start))
@@ -104,6 +105,7 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 		p.extract(plan, question, ans)
 		if ans.Answer != "" {
 			if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
+				p.Hooks.trace(gctx, StageEvent{Stage: StageGenerate, Took: time.Since(t), Err: err})
 				return nil, err
 			}
 		}
