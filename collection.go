@@ -161,11 +161,12 @@ func (c *Collection) newPipeline() *query.Pipeline {
 		Metrics: e.metrics, LLMMetrics: e.llm,
 	}
 	if c.cfg.Embedding != "" {
-		p.Embedder = c.embedder
+		p.Embedder = c.queryEmbedder
 	}
 	if c.cfg.Reranker != "" {
 		p.Reranker = func() (query.Reranker, error) { return e.rerankers.get(c.cfg.Reranker) }
 	}
+	p.Hooks.Tracer = c.opsTracer()
 	return p
 }
 

@@ -15,8 +15,10 @@ import (
 type embedderCache struct {
 	apiKey string           // for HTTP embedders; from Options.EmbeddingAPIKey
 	urls   *outbound.Policy // the URLs apiKey may go to; nil = any
+	batch  QueryBatching    // for query-side calls; from Options.QueryBatching
 	mu     sync.Mutex
 	m      map[string]embed.Embedder
+	q      map[string]*embed.Batcher // query-side batchers, by spec
 }
 
 func (c *embedderCache) get(spec string) (embed.Embedder, error) {
@@ -40,6 +42,10 @@ func (c *embedderCache) close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var errs []error
+	for _, b := range c.q {
+		errs = append(errs, b.Close()) // before the models they call
+	}
+	c.q = nil
 	for _, e := range c.m {
 		if cl, ok := e.(io.Closer); ok {
 			errs = append(errs, cl.Close())

@@ -65,6 +65,7 @@ func Open(dir string, opts *Options) (*Engine, error) {
 	e := &Engine{dir: dir, opts: opts, metrics: obs.New(opts.Registerer),
 		llm: obs.NewLLM(opts.Registerer), llmClients: llm.NewPool()}
 	e.embedders.apiKey = opts.EmbeddingAPIKey
+	e.embedders.batch = opts.QueryBatching
 	urls, err := opts.urlPolicy()
 	if err != nil {
 		return nil, err

@@ -61,14 +61,17 @@ var allowedImports = map[string][]string{
 	"internal/agent":            {"", "internal/base", "internal/llm", "internal/tools", "internal/generate"},
 	"internal/mcpserver":        {"", "internal/tools"},
 	"internal/server": {"", "internal/base", "internal/auth", "internal/outbound", "internal/drift", "web",
-		"internal/tools", "internal/agent", "internal/mcpserver"},
+		"internal/tools", "internal/agent", "internal/mcpserver", "internal/trace"},
+	// Tracing: OpenTelemetry spans for the query pipeline's stages and
+	// HTTP requests, request ids and the access log.
+	"internal/trace": {"internal/query", "internal/base"},
 	// The root package is the product API and its wiring: it opens stores
 	// and models and hands them to the query pipeline. Retrieval, fusion,
 	// rewriting, reranking, answer caching, answer writing and LLM clients
 	// live in internal/query and the stages it calls (rootForbidden).
 	"": {"internal/base", "internal/obs", "internal/query", "internal/llm", "internal/store", "internal/store/embedded",
 		"internal/store/weaviate", "internal/index/bm25", "internal/chunk", "internal/embed", "internal/ingest", "internal/text",
-		"internal/rerank", "internal/generate", "internal/vfs", "internal/outbound"},
+		"internal/rerank", "internal/generate", "internal/vfs", "internal/outbound", "internal/trace"},
 	"cmd/quarry": {"*"},
 	"bench":      {"internal/*"},
 }

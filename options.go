@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
+	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/quarry-rag/quarry/internal/store"
 )
@@ -51,6 +52,19 @@ type Options struct {
 	// allowed URLs. Default nil: no restriction, for callers who are the
 	// operator (the CLI); the server sets it.
 	AllowURLs []string
+	// TracerProvider, when set, receives a span per query-pipeline stage
+	// (quarry.retrieve, quarry.embed, …; see internal/trace), children of
+	// the span in the request's context. Default nil: no spans.
+	TracerProvider oteltrace.TracerProvider
+	// Drift, when set, returns the drift recorder of a collection (quarry
+	// serve passes a drift.Monitor's Recorder): every search's query
+	// embedding and top-1 fused score and every answer's abstained and
+	// grounded flags are recorded. Default nil: nothing is recorded.
+	Drift func(collection string) DriftRecorder
+	// QueryBatching batches concurrent query embeddings per model (on by
+	// default; see QueryBatching). A full queue fails a search with
+	// ErrOverloaded, which the server answers 503 with Retry-After.
+	QueryBatching QueryBatching
 }
 
 // EnsureDefaults fills zero fields with defaults and returns o.

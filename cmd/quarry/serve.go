@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/spf13/pflag"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,8 +15,10 @@ import (
 
 	"github.com/quarry-rag/quarry"
 	"github.com/quarry-rag/quarry/internal/auth"
+	"github.com/quarry-rag/quarry/internal/drift"
 	"github.com/quarry-rag/quarry/internal/outbound"
 	"github.com/quarry-rag/quarry/internal/server"
+	"github.com/quarry-rag/quarry/internal/trace"
 )
 
 func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
@@ -28,6 +29,7 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	fs.Var(&allowURLs, "allow-url", "URL prefix collections may name for embedding servers and language models (repeatable; also $QUARRY_ALLOW_URLS)")
 	fs.Var(&allowHosts, "allow-host", "Host header name the server answers, \"*\" for any (repeatable; default: loopback names on a loopback address, any otherwise)")
 	insecure := fs.Bool("insecure-no-auth", false, "serve a non-loopback address without API keys")
+	otlp := fs.String("otlp-endpoint", "", "send OpenTelemetry traces to this OTLP/HTTP endpoint (also $OTEL_EXPORTER_OTLP_ENDPOINT; default off)")
 	cfgPath := fs.String("config", os.Getenv("QUARRY_CONFIG"), "serve settings file (YAML, see docs/config.md; default ./quarry.yaml when it exists); environment variables and flags override it")
 	return func(ctx context.Context, _ []string) error {
 		so, err := serveConfig(fs, *cfgPath)
@@ -48,11 +50,21 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if len(allowHosts) == 0 && !loopback {
 			allowHosts = stringList{"*"} // keys (or the operator's explicit choice) guard it
 		}
-		logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+		logger := trace.NewLogger(os.Stderr) // QUARRY_LOG_FORMAT=json for JSON
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		opts := engineOptions(env)
 		opts.Logger, opts.Registerer = logger, reg
+		tp, err := trace.Setup(ctx, trace.Options{Endpoint: *otlp}) // also on with OTEL_EXPORTER_OTLP_ENDPOINT
+		if err != nil {
+			return err
+		}
+		if tp != nil {
+			defer trace.Shutdown(tp)
+			opts.TracerProvider, so.TracerProvider = tp, tp
+		}
+		mon := drift.NewMonitor(drift.MonitorOptions{Registerer: reg})
+		opts.Drift, so.Drift = func(c string) quarry.DriftRecorder { return mon.Recorder(c) }, mon
 		lf.apply(opts)
 		opts.AllowURLs = append(append([]string{}, allowURLs...), outbound.Split(os.Getenv("QUARRY_ALLOW_URLS"))...)
 		eng, err := quarry.Open(env.dataDir, opts)

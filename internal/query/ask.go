@@ -35,13 +35,15 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 	var pr probe
 	if ac != nil {
 		var ans *Answer
-		if ans, pr = ac.lookup(ctx, p, plan); ans != nil {
+		cctx := p.Hooks.start(ctx, StageCache)
+		if ans, pr = ac.lookup(cctx, p, plan); ans != nil {
 			ans.Timings = Timings{Total: ms(time.Since(start))}
 			ans.Took = time.Since(start)
 			ans.Timings.TTFT = ans.Timings.Total
-			p.Hooks.trace(ctx, StageEvent{Stage: StageCache, Took: ans.Took, Hits: ans.Sources})
+			p.Hooks.trace(cctx, StageEvent{Stage: StageCache, Took: ans.Took, Hits: ans.Sources, Hit: true})
 			return ans, replay(ans, emit)
 		}
+		p.Hooks.trace(cctx, StageEvent{Stage: StageCache, Took: time.Since(start)})
 	}
 	ans := &Answer{Citations: []Citation{}, Sources: []base.Hit{}}
 
@@ -50,8 +52,10 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 	question := plan.Query
 	queries := []Query{{Text: question, Vector: pr.vec}}
 	if plan.LLM.On() && (len(plan.History) > 0 || plan.Rewrite != RewriteNone) {
-		rw, err := p.rewrite(ctx, plan, pr.vec)
+		rctx := p.Hooks.start(ctx, StageRewrite)
+		rw, err := p.rewrite(rctx, plan, pr.vec)
 		if err != nil {
+			p.Hooks.trace(rctx, StageEvent{Stage: StageRewrite, Took: time.Since(t), Err: err})
 			var le *llm.Error
 			if errors.As(err, &le) {
 				return ans, err
@@ -59,7 +63,7 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 			return nil, err
 		}
 		question, queries, ans.Queries = rw.question, rw.queries, rw.paraphrase
-		p.Hooks.trace(ctx, StageEvent{Stage: StageRewrite, Took: time.Since(t), Queries: texts(queries)})
+		p.Hooks.trace(rctx, StageEvent{Stage: StageRewrite, Took: time.Since(t), Queries: texts(queries)})
 	}
 	if queries[0].Text != plan.Query {
 		ans.Query = queries[0].Text
@@ -81,15 +85,18 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 		return nil, err
 	}
 	t = time.Now()
+	gctx := p.Hooks.start(ctx, StageGenerate)
 	switch {
 	case len(hits) == 0 || (plan.LLM.MinScore != 0 && hits[0].Score < plan.LLM.MinScore):
 		ans.Answer, ans.Method, ans.Abstained = NoAnswer, string(MethodNone), true
 		if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
+			p.Hooks.trace(gctx, StageEvent{Stage: StageGenerate, Took: time.Since(t), Err: err})
 			return nil, err
 		}
 		ans.Timings.TTFT = ms(time.Since(start))
 	case plan.Method == MethodLLM:
-		if err := p.generate(ctx, question, plan, ans, start, emit); err != nil {
+		if err := p.generate(gctx, question, plan, ans, start, emit); err != nil {
+			p.Hooks.trace(gctx, StageEvent{Stage: StageGenerate, Took: time.Since(t), Answer: ans, Err: err})
 			ans.Timings.Total = ms(time.Since(start))
 			ans.Took = time.Since(start)
 			return ans, err
@@ -98,6 +105,7 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 		p.extract(plan, question, ans)
 		if ans.Answer != "" {
 			if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
+				p.Hooks.trace(gctx, StageEvent{Stage: StageGenerate, Took: time.Since(t), Err: err})
 				return nil, err
 			}
 		}
@@ -106,7 +114,7 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 	took := time.Since(t)
 	ans.Timings.Generate = ms(took)
 	p.Metrics.ObserveStage(obs.StageAnswer, took)
-	p.Hooks.trace(ctx, StageEvent{Stage: StageGenerate, Took: took, Hits: ans.Sources})
+	p.Hooks.trace(gctx, StageEvent{Stage: StageGenerate, Took: took, Hits: ans.Sources, Answer: ans})
 	if p.Hooks.Answer != nil {
 		if err := p.Hooks.Answer.CheckAnswer(ctx, question, ans); err != nil {
 			return ans, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/embed"
@@ -24,7 +25,9 @@ func (p *Pipeline) embedOne(ctx context.Context, text string, kind embed.Kind, w
 	if emb == nil {
 		return nil, fmt.Errorf("quarry: collection %q has no embedding model", p.Name)
 	}
-	vecs, err := emb.Embed(ctx, []string{text}, kind)
+	t, sctx := time.Now(), p.Hooks.start(ctx, StageEmbed)
+	vecs, err := emb.Embed(sctx, []string{text}, kind)
+	p.Hooks.trace(sctx, StageEvent{Stage: StageEmbed, Took: time.Since(t), Queries: []string{text}, Err: err})
 	if err != nil {
 		return nil, fmt.Errorf("%w: embedding %s: %w", base.ErrUpstream, what, err)
 	}

@@ -15,6 +15,10 @@ const (
 	StageCache    Stage = "cache"    // an answer served from a cache
 	StageRewrite  Stage = "rewrite"  // condensation, multi-query or HyDE
 	StageRetrieve Stage = "retrieve" // lexical and dense retrieval with fusion
+	StageEmbed    Stage = "embed"    // one query-side embedding (inside dense or cache)
+	StageLexical  Stage = "lexical"  // one query's BM25 list
+	StageDense    Stage = "dense"    // one query's vector list (embeds first)
+	StageFuse     Stage = "fuse"     // one query's lexical and dense lists fused
 	StageRerank   Stage = "rerank"
 	StageMMR      Stage = "mmr"
 	StageGenerate Stage = "generate" // extractive or LLM answer
@@ -28,6 +32,26 @@ type StageEvent struct {
 	Took    time.Duration
 	Queries []string
 	Hits    []base.Hit
+	// Vector is the first query's embedding (retrieve): the question's,
+	// or the condensed question's after a History; nil for a lexical-only
+	// search and for HyDE. Shared, never modify.
+	Vector []float32
+	// Answer is the finished answer (generate: TTFT, usage, abstained,
+	// grounded); shared, never modify.
+	Answer *Answer
+	// Hit reports whether the answer cache answered (cache).
+	Hit bool
+	// Err is the stage's error, if it failed.
+	Err error
+}
+
+// SpanTracer is a Tracer that also learns when a stage starts, so that
+// stages inside it (embed inside dense inside retrieve) are its children:
+// Start returns the context the stage runs with, and the Trace call that
+// ends the stage gets that context back.
+type SpanTracer interface {
+	Tracer
+	Start(ctx context.Context, stage Stage) context.Context
 }
 
 // QuestionGuard checks a plan before anything runs (no retrieval, no model
@@ -70,6 +94,14 @@ func (h *Hooks) checkQuestion(ctx context.Context, plan *Plan) error {
 		return nil
 	}
 	return h.Guard.CheckQuestion(ctx, plan)
+}
+
+// start opens stage for a SpanTracer; other tracers see only its end.
+func (h *Hooks) start(ctx context.Context, stage Stage) context.Context {
+	if st, ok := h.Tracer.(SpanTracer); ok {
+		return st.Start(ctx, stage)
+	}
+	return ctx
 }
 
 func (h *Hooks) trace(ctx context.Context, ev StageEvent) {

@@ -78,12 +78,14 @@ func (p *Pipeline) Search(ctx context.Context, plan *Plan) (*SearchResponse, []s
 	question := plan.Query
 	if plan.Rewrite != RewriteNone || len(plan.History) > 0 {
 		t := time.Now()
-		rw, err := p.rewrite(ctx, plan, nil)
+		rctx := p.Hooks.start(ctx, StageRewrite)
+		rw, err := p.rewrite(rctx, plan, nil)
 		if err != nil {
+			p.Hooks.trace(rctx, StageEvent{Stage: StageRewrite, Took: time.Since(t), Err: err})
 			return nil, nil, err
 		}
 		queries, question = rw.queries, rw.question
-		p.Hooks.trace(ctx, StageEvent{Stage: StageRewrite, Took: time.Since(t), Queries: texts(queries)})
+		p.Hooks.trace(rctx, StageEvent{Stage: StageRewrite, Took: time.Since(t), Queries: texts(queries)})
 	}
 	hits, _, err := p.Retrieve(ctx, plan, queries, question)
 	if err != nil {
@@ -113,13 +115,15 @@ type StageTimes struct {
 func (p *Pipeline) Retrieve(ctx context.Context, plan *Plan, queries []Query, rerankQuery string) ([]base.Hit, StageTimes, error) {
 	var tm StageTimes
 	t := time.Now()
+	rctx := p.Hooks.start(ctx, StageRetrieve)
 	lists := make([][]base.Hit, 0, len(queries))
 	for i := range queries {
-		hits, err := p.retrieveOne(ctx, plan, &queries[i])
+		hits, err := p.retrieveOne(rctx, plan, &queries[i])
 		if err != nil {
 			if i > 0 {
 				continue // a bad paraphrase must not sink the question
 			}
+			p.Hooks.trace(rctx, StageEvent{Stage: StageRetrieve, Took: time.Since(t), Queries: texts(queries), Err: err})
 			return nil, tm, err
 		}
 		lists = append(lists, hits)
@@ -131,20 +135,28 @@ func (p *Pipeline) Retrieve(ctx context.Context, plan *Plan, queries []Query, re
 	tm.Retrieve = time.Since(t)
 	p.Metrics.ObserveStage(obs.StageRetrieve, tm.Retrieve)
 	if p.Hooks.Tracer != nil {
-		p.Hooks.trace(ctx, StageEvent{Stage: StageRetrieve, Took: tm.Retrieve, Queries: texts(queries), Hits: hits})
+		vec := queries[0].Vector
+		if plan.Rewrite == RewriteHyDE {
+			vec = nil // HyDE's vector is a passage's, not the question's
+		}
+		p.Hooks.trace(rctx, StageEvent{Stage: StageRetrieve, Took: tm.Retrieve, Queries: texts(queries), Hits: hits, Vector: vec})
 	}
 	if plan.Rerank && len(hits) > 0 {
 		t = time.Now()
+		rctx := p.Hooks.start(ctx, StageRerank)
 		rr, err := p.Reranker()
 		if err != nil {
-			return nil, tm, fmt.Errorf("quarry: collection %q: reranker: %w", p.Name, err)
+			err = fmt.Errorf("quarry: collection %q: reranker: %w", p.Name, err)
+			p.Hooks.trace(rctx, StageEvent{Stage: StageRerank, Took: time.Since(t), Err: err})
+			return nil, tm, err
 		}
-		if hits, err = rr.Rerank(ctx, rerankQuery, hits, max(plan.K, plan.MMRDepth)); err != nil {
+		if hits, err = rr.Rerank(rctx, rerankQuery, hits, max(plan.K, plan.MMRDepth)); err != nil {
+			p.Hooks.trace(rctx, StageEvent{Stage: StageRerank, Took: time.Since(t), Err: err})
 			return nil, tm, err
 		}
 		tm.Rerank = time.Since(t)
 		p.Metrics.ObserveStage(obs.StageRerank, tm.Rerank)
-		p.Hooks.trace(ctx, StageEvent{Stage: StageRerank, Took: tm.Rerank, Hits: hits})
+		p.Hooks.trace(rctx, StageEvent{Stage: StageRerank, Took: tm.Rerank, Hits: hits})
 	}
 	if plan.MMRDepth > 0 {
 		t = time.Now()
@@ -170,16 +182,22 @@ func (p *Pipeline) Retrieve(ctx context.Context, plan *Plan, queries []Query, re
 func (p *Pipeline) retrieveOne(ctx context.Context, plan *Plan, q *Query) ([]base.Hit, error) {
 	withVectors := plan.MMRDepth > 0
 	lexical := func() ([]base.Hit, error) {
-		return p.Store.Lexical(ctx, store.LexicalQuery{Text: q.Text, Language: plan.Language, K: plan.Depth,
+		t, sctx := time.Now(), p.Hooks.start(ctx, StageLexical)
+		hits, err := p.Store.Lexical(sctx, store.LexicalQuery{Text: q.Text, Language: plan.Language, K: plan.Depth,
 			NoText: plan.NoText, Scope: plan.Scope, WithVectors: withVectors})
+		p.Hooks.trace(sctx, StageEvent{Stage: StageLexical, Took: time.Since(t), Queries: []string{q.Text}, Hits: hits, Err: err})
+		return hits, err
 	}
 	dense := func() ([]base.Hit, error) {
-		vec, err := p.vectorOf(ctx, q)
-		if err != nil {
-			return nil, err
+		t, sctx := time.Now(), p.Hooks.start(ctx, StageDense)
+		vec, err := p.vectorOf(sctx, q)
+		var hits []base.Hit
+		if err == nil {
+			hits, err = p.Store.Dense(sctx, store.DenseQuery{Vector: vec, K: plan.Depth, NoText: plan.NoText, Scope: plan.Scope,
+				WithVectors: withVectors, Ef: plan.Ef, Exact: plan.Exact})
 		}
-		return p.Store.Dense(ctx, store.DenseQuery{Vector: vec, K: plan.Depth, NoText: plan.NoText, Scope: plan.Scope,
-			WithVectors: withVectors, Ef: plan.Ef, Exact: plan.Exact})
+		p.Hooks.trace(sctx, StageEvent{Stage: StageDense, Took: time.Since(t), Queries: []string{q.Text}, Hits: hits, Err: err})
+		return hits, err
 	}
 	var hits []base.Hit
 	var err error
@@ -208,7 +226,9 @@ func (p *Pipeline) retrieveOne(ctx context.Context, plan *Plan, q *Query) ([]bas
 		<-done
 		if err = errors.Join(lexErr, denErr); err == nil {
 			wl, wd := plan.hybridWeights()
+			t, sctx := time.Now(), p.Hooks.start(ctx, StageFuse)
 			hits = retrieve.Fuse([]retrieve.List{{Hits: lex, Weight: wl}, {Hits: den, Weight: wd}}, plan.fuse)
+			p.Hooks.trace(sctx, StageEvent{Stage: StageFuse, Took: time.Since(t), Hits: hits})
 		}
 	}
 	return hits, store.MapErr(err)

@@ -244,7 +244,7 @@ func TestHooks(t *testing.T) {
 	if _, _, err := p.Search(ctx, plan); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(tr.got, []Stage{StageRetrieve}) {
+	if !slices.Equal(tr.got, []Stage{StageLexical, StageRetrieve}) {
 		t.Fatalf("stages %v", tr.got)
 	}
 	tr.got = nil
@@ -258,7 +258,7 @@ func TestHooks(t *testing.T) {
 	if err != nil || !ans.Abstained || len(ans.Sources) != 0 {
 		t.Fatalf("filtered ask: %+v, %v", ans, err)
 	}
-	if !slices.Equal(tr.got, []Stage{StageRetrieve, StageGenerate}) {
+	if !slices.Equal(tr.got, []Stage{StageLexical, StageRetrieve, StageGenerate}) {
 		t.Fatalf("stages %v", tr.got)
 	}
 }

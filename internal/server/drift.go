@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -57,4 +58,24 @@ func (s *Server) driftWindow(w http.ResponseWriter, r *http.Request) error {
 		return &apiError{Code: codeNotFound, Message: fmt.Sprintf("unknown drift window %q: want baseline or current", which)}
 	}
 	return s.writeJSON(w, http.StatusOK, smp)
+}
+
+// feedbackRecorder is a DriftSource that also records ratings
+// (*drift.Monitor).
+type feedbackRecorder interface {
+	Recorder(c string) drift.Recorder
+}
+
+// observeFeedback hands a stored rating to the drift monitor, for
+// collections that exist only (a rating naming any string must not open a
+// window for it).
+func (s *Server) observeFeedback(ctx context.Context, collection string, up bool) {
+	fr, ok := s.opts.Drift.(feedbackRecorder)
+	if !ok {
+		return
+	}
+	if _, err := s.eng.Collection(ctx, collection); err != nil {
+		return
+	}
+	fr.Recorder(collection).ObserveFeedback(up)
 }

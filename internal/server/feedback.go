@@ -287,6 +287,7 @@ func (s *Server) postFeedback(w http.ResponseWriter, r *http.Request) error {
 	if err := s.feedback.append(&rec); err != nil {
 		return err
 	}
+	s.observeFeedback(r.Context(), in.Collection, in.Rating == ratingUp)
 	return s.writeJSON(w, http.StatusCreated, feedbackOut{ID: rec.ID, Created: rec.Created})
 }
 

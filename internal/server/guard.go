@@ -82,6 +82,8 @@ var routeRoles = map[string]auth.Role{
 var routeQuery = map[string][]string{
 	"GET /v1/collections/{c}/documents/{id...}": {"chunks", "tenant", "principal"},
 	"GET /v1/feedback":                          {"collection"},
+	"GET /v1/collections/{c}/documents":         {"after", "limit", "tenant", "principal", "filter", "text"},
+	"GET /v1/collections/{c}/export":            {"after", "limit", "tenant", "principal", "filter", "text"},
 	"POST /v1/agent/sessions":                   {"tenant"},
 	"DELETE /v1/agent/sessions/{id}":            {"tenant"},
 }

@@ -78,12 +78,14 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 		start := time.Now()
 		s.inFlight.Add(1)
 		rw := &responseWriter{ResponseWriter: w}
+		r, end := s.tracing.Begin(rw, r, route)
 		defer func() {
 			s.inFlight.Add(-1)
 			code := rw.status
 			if code == 0 {
 				code = http.StatusOK
 			}
+			end(code)
 			// HEAD is served by GET routes; label it as what was asked.
 			s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
 			s.metrics.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())

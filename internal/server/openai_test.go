@@ -179,7 +179,7 @@ func TestChatCompletionsErrors(t *testing.T) {
 		{"content a number", `{"model":"rocks","messages":[{"role":"user","content":5}]}`, 400, "messages[0].content", codeInvalid},
 		{"image part", `{"model":"rocks","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}`, 400, "messages[0].content[0].type", codeInvalid},
 		{"unknown message field", `{"model":"rocks","messages":[{"role":"user","content":"q","colour":1}]}`, 400, "messages[0].colour", codeInvalid},
-		{"unknown field", `{"model":"rocks","messages":` + user + `,"tools":[]}`, 400, "tools", codeInvalid},
+		{"unknown field", `{"model":"rocks","messages":` + user + `,"bogus_field":[]}`, 400, "bogus_field", codeInvalid},
 		{"stream not a boolean", `{"model":"rocks","messages":` + user + `,"stream":"yes"}`, 400, "stream", codeInvalid},
 		{"stream_options without stream", `{"model":"rocks","messages":` + user + `,"stream_options":{"include_usage":true}}`, 400, "stream_options", codeInvalid},
 		{"unknown stream option", `{"model":"rocks","messages":` + user + `,"stream":true,"stream_options":{"x":1}}`, 400, "stream_options.x", codeInvalid},

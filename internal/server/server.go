@@ -19,9 +19,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/quarry-rag/quarry"
 	"github.com/quarry-rag/quarry/internal/auth"
+	"github.com/quarry-rag/quarry/internal/trace"
 )
 
 // Options configure a Server. The zero value is valid; every field
@@ -84,6 +86,10 @@ type Options struct {
 	// Drift serves GET /v1/collections/{c}/drift. Default nil: the route
 	// answers 404, drift monitoring is off.
 	Drift DriftSource
+	// TracerProvider receives a server span per request (and carries the
+	// caller's traceparent). Default nil: no spans; requests still get an
+	// X-Request-Id and an access log line.
+	TracerProvider oteltrace.TracerProvider
 	// Agent configures the agent endpoint (nil: it answers 503; sessions
 	// and /mcp still work).
 	Agent *AgentOptions
@@ -125,6 +131,7 @@ type Server struct {
 	eng     *quarry.Engine
 	opts    Options
 	log     *slog.Logger
+	tracing *trace.HTTP
 	mux     *http.ServeMux
 	metrics *metrics
 	guard   *guard
@@ -141,7 +148,8 @@ type Server struct {
 // opts.Registry (reusing them if another Server registered them already).
 func New(eng *quarry.Engine, opts Options) *Server {
 	opts.ensureDefaults()
-	s := &Server{eng: eng, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	s := &Server{eng: eng, opts: opts, log: slog.New(trace.LogHandler(opts.Logger.Handler())), mux: http.NewServeMux()}
+	s.tracing = trace.NewHTTP(opts.TracerProvider, s.log)
 	s.metrics = newMetrics(opts.Registry, &s.inFlight)
 	s.feedback.dir = opts.FeedbackDir
 	s.guard = newGuard(&s.opts, opts.Registry)
