@@ -119,7 +119,24 @@ type fakeLLM struct {
 	firstTokenDelay time.Duration
 }
 
-var blockRE = regexp.MustCompile(`(?m)^\[(\d+)\] (.*)$`)
+// blockRE finds the prompt's fenced source blocks (internal/generate):
+// <source id="n" title="…">.
+// fencedTitle is a title as internal/generate writes it into a source
+// header: no angle brackets, double quotes made single, spaces folded.
+func fencedTitle(t string) string {
+	t = strings.Map(func(r rune) rune {
+		switch r {
+		case '"':
+			return '\''
+		case '<', '>':
+			return -1
+		}
+		return r
+	}, t)
+	return strings.Join(strings.Fields(t), " ")
+}
+
+var blockRE = regexp.MustCompile(`(?m)^<source id="(\d+)"(?: title="([^"]*)")?>$`)
 
 func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
@@ -157,7 +174,7 @@ func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	marker := func(title string) string {
 		for _, m := range blockRE.FindAllStringSubmatch(p, -1) {
-			if strings.TrimSpace(m[2]) == title {
+			if m[2] == fencedTitle(title) {
 				return m[1]
 			}
 		}
