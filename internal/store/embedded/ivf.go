@@ -30,21 +30,9 @@ type ivfIndex struct {
 const trainPer = 16
 
 func newIVFIndex(c VectorConfig, dim int, full vector.FullFunc) *ivfIndex {
-	cfg := c.ivfConfig(dim)
-	if cfg.NList == 0 {
-		cfg.NList = defaultNList
-	}
-	if cfg.NProbe == 0 {
-		cfg.NProbe = min(defaultNProbe, cfg.NList)
-	}
+	cfg := c.IVFConfig(dim, vector.Dot)
 	return &ivfIndex{cfg: cfg, buf: &flatIndex{dim: dim}, full: full}
 }
-
-// IVF defaults, the vector package's.
-const (
-	defaultNList  = 256
-	defaultNProbe = 8
-)
 
 func (x *ivfIndex) trainAt() int { return max(trainPer*x.cfg.NList, 1024) }
 

@@ -298,7 +298,7 @@ func (b *Backend) Dense(ctx context.Context, q store.DenseQuery) ([]base.Hit, er
 	} else {
 		ef := q.Ef
 		if ef == 0 {
-			ef = b.cfg.Vector.defaultEffort() // 0 = the index's own default
+			ef = b.cfg.Vector.DefaultEffort() // 0 = the index's own default
 		}
 		res, err = b.mu.vix.Search(q.Vector, q.K, ef, accept)
 	}

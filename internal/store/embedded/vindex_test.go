@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
@@ -403,7 +404,7 @@ func TestDeletesAndReplacementsLeaveTheIndex(t *testing.T) {
 
 func TestHitsCarryVectorsWhenAsked(t *testing.T) {
 	ctx := context.Background()
-	for _, kind := range []string{IndexHNSW, IndexFlat} {
+	for _, kind := range []vector.Kind{IndexHNSW, IndexFlat} {
 		b, err := Open(ctx, t.TempDir(), Config{Vector: VectorConfig{Index: kind}})
 		if err != nil {
 			t.Fatal(err)
@@ -547,7 +548,7 @@ func TestBinaryFlatIndex(t *testing.T) {
 
 func TestIVFIndexTrainsThenSearchesCells(t *testing.T) {
 	ctx := context.Background()
-	for _, quant := range []string{"", "int8"} {
+	for _, quant := range []vector.Quantization{"", "int8"} {
 		cfg := Config{Vector: VectorConfig{Index: IndexIVF, NList: 16, NProbe: 6, Quantization: quant}}
 		// 600 vectors stay in the untrained table (trained at 1024); 3000
 		// train the IVF.
