@@ -25,7 +25,7 @@ var allowedImports = map[string][]string{
 	"internal/models/weights":     {},
 	"internal/models/tokenizer":   {},
 	"internal/vfs":                {},
-	"internal/models/hub":         {"internal/vfs"},
+	"internal/models/hub":         {"internal/vfs", "internal/models/weights"},
 	"internal/models/transformer": {"internal/kernels", "internal/models/weights", "internal/models/tokenizer"},
 	"internal/ingest":             {"internal/base"},
 	"internal/text":               {"internal/base"},
