@@ -20,6 +20,7 @@ const module = "github.com/quarry-rag/quarry"
 // wires stages together. A new package must be added here.
 var allowedImports = map[string][]string{
 	"internal/base":               {},
+	"internal/testutil":           {},
 	"internal/obs":                {},
 	"internal/kernels":            {},
 	"internal/models/weights":     {},
