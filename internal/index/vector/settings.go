@@ -66,22 +66,12 @@ func (s *Settings) EnsureDefaults() {
 	}
 	switch s.Index {
 	case IndexIVF:
-		if s.NList == 0 {
-			s.NList = DefaultNList
-		}
-		if s.NProbe == 0 {
-			s.NProbe = min(DefaultNProbe, s.NList)
-		}
+		c := s.IVFConfig(0, Dot)
+		s.NList, s.NProbe = c.NList, c.NProbe
 	case IndexHNSW:
-		if s.M == 0 {
-			s.M = DefaultM
-		}
-		if s.EfConstruction == 0 {
-			s.EfConstruction = DefaultEfConstruction
-		}
-		if s.EfSearch == 0 {
-			s.EfSearch = DefaultEfSearch
-		}
+		c := s.HNSWConfig(0, Dot)
+		c.ensureDefaults()
+		s.M, s.EfConstruction, s.EfSearch = c.M, c.EfConstruction, c.EfSearch
 	}
 }
 
@@ -166,12 +156,8 @@ func (s Settings) HNSWConfig(dim int, m Metric) Config {
 // NList and NProbe defaulted.
 func (s Settings) IVFConfig(dim int, m Metric) IVFConfig {
 	c := IVFConfig{Dim: dim, Metric: m, NList: s.NList, NProbe: s.NProbe, Quantize: s.Quantization, Seed: 1}
-	if c.NList == 0 {
-		c.NList = DefaultNList
-	}
-	if c.NProbe == 0 {
-		c.NProbe = min(DefaultNProbe, c.NList)
-	}
+	c.ensureDefaults()
+	c.Iterations = 0 // Train's default; not a setting
 	return c
 }
 
