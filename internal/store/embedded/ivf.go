@@ -31,7 +31,7 @@ const trainPer = 16
 
 func newIVFIndex(c VectorConfig, dim int, full vector.FullFunc) *ivfIndex {
 	cfg := c.IVFConfig(dim, vector.Dot)
-	return &ivfIndex{cfg: cfg, buf: &flatIndex{dim: dim}, full: full}
+	return &ivfIndex{cfg: cfg, buf: newFlatIndex(dim), full: full}
 }
 
 func (x *ivfIndex) trainAt() int { return max(trainPer*x.cfg.NList, 1024) }
@@ -47,7 +47,7 @@ func (x *ivfIndex) Add(id uint32, v []float32) error {
 }
 
 // trainDue reports whether enough vectors are buffered to train the IVF.
-func (x *ivfIndex) trainDue() bool { return x.ivf == nil && x.buf.n >= x.trainAt() }
+func (x *ivfIndex) trainDue() bool { return x.ivf == nil && x.buf.Len() >= x.trainAt() }
 
 // install replaces the buffer by ivf, built by trained from its contents.
 func (x *ivfIndex) install(ivf *vector.IVF) { x.ivf, x.buf = ivf, nil }
@@ -71,11 +71,9 @@ func (x *ivfIndex) trained() (*vector.IVF, error) {
 	}
 	var ids []uint32
 	var vecs [][]float32
-	for id, v := range x.buf.vecs {
-		if v != nil {
-			ids, vecs = append(ids, uint32(id)), append(vecs, v)
-		}
-	}
+	x.buf.All(func(id uint32, v []float32) {
+		ids, vecs = append(ids, id), append(vecs, v)
+	})
 	if err := ivf.Train(vecs); err != nil {
 		return nil, err
 	}
@@ -167,19 +165,16 @@ func (x *ivfIndex) WriteTo(w io.Writer) (int64, error) {
 	bw := bufio.NewWriter(io.MultiWriter(w, crc))
 	bw.WriteByte(0)
 	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], uint32(x.buf.n))
+	binary.LittleEndian.PutUint32(b[:], uint32(x.buf.Len()))
 	bw.Write(b[:])
-	for id, v := range x.buf.vecs {
-		if v == nil {
-			continue
-		}
-		binary.LittleEndian.PutUint32(b[:], uint32(id))
+	x.buf.All(func(id uint32, v []float32) {
+		binary.LittleEndian.PutUint32(b[:], id)
 		bw.Write(b[:])
 		for _, f := range v {
 			binary.LittleEndian.PutUint32(b[:], math.Float32bits(f))
 			bw.Write(b[:])
 		}
-	}
+	})
 	if err := bw.Flush(); err != nil {
 		return 0, err
 	}

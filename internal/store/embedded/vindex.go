@@ -1,12 +1,10 @@
 package embedded
 
 import (
-	"container/heap"
 	"fmt"
 	"io"
 
 	"github.com/quarry-rag/quarry/internal/index/vector"
-	"github.com/quarry-rag/quarry/internal/kernels"
 )
 
 // Vector index kinds (VectorConfig.Index), the vector package's.
@@ -91,7 +89,7 @@ func newIndex(c VectorConfig, dim int, full vector.FullFunc) (annIndex, error) {
 				return &binaryIndex{x}, nil
 			})
 		}
-		return &flatIndex{dim: dim}, nil
+		return newFlatIndex(dim), nil
 	case IndexHNSW:
 		return newMapped(full, func(full vector.FullFunc) (annIndex, error) {
 			vc := c.HNSWConfig(dim, vector.Dot)
@@ -177,23 +175,10 @@ func (h *hnswIndex) Compact() {
 	}
 }
 
-// flatIndex is an exact scan over vectors kept in memory by internal id.
-type flatIndex struct {
-	dim  int
-	vecs [][]float32 // by internal chunk id; nil = none
-	n    int
-}
+// flatIndex adapts vector.Flat, the exact scan of the float32 vectors.
+type flatIndex struct{ *vector.Flat }
 
-func (f *flatIndex) Add(id uint32, v []float32) error {
-	for int(id) >= len(f.vecs) {
-		f.vecs = append(f.vecs, nil)
-	}
-	if f.vecs[id] == nil {
-		f.n++
-	}
-	f.vecs[id] = v
-	return nil
-}
+func newFlatIndex(dim int) *flatIndex { return &flatIndex{vector.NewFlat(dim)} }
 
 func (f *flatIndex) AddBatch(ids []uint32, vecs [][]float32) error {
 	for i, id := range ids {
@@ -204,64 +189,5 @@ func (f *flatIndex) AddBatch(ids []uint32, vecs [][]float32) error {
 	return nil
 }
 
-func (f *flatIndex) Delete(id uint32) bool {
-	if int(id) >= len(f.vecs) || f.vecs[id] == nil {
-		return false
-	}
-	f.vecs[id] = nil
-	f.n--
-	return true
-}
-
-func (f *flatIndex) get(id uint32) []float32 {
-	if int(id) >= len(f.vecs) {
-		return nil
-	}
-	return f.vecs[id]
-}
-
-func (f *flatIndex) Search(q []float32, k, _ int, accept func(id uint32) bool) ([]vector.Result, error) {
-	return topK(k, func(yield func(id uint32, v []float32)) {
-		for id, v := range f.vecs {
-			if v != nil && (accept == nil || accept(uint32(id))) {
-				yield(uint32(id), v)
-			}
-		}
-	}, q), nil
-}
-
-func (f *flatIndex) Len() int { return f.n }
-
-func (f *flatIndex) Stats() vector.Stats {
-	per := 4*f.dim + 24 // the floats and the slice header
-	st := vector.Stats{Vectors: f.n, Bytes: f.n*per + 24*(len(f.vecs)-f.n)}
-	if f.n > 0 {
-		st.BytesPerVector = st.Bytes / f.n
-	}
-	return st
-}
-
-func (f *flatIndex) Compact()                           {}
-func (f *flatIndex) persistent() bool                   { return false }
-func (f *flatIndex) WriteTo(w io.Writer) (int64, error) { return 0, nil }
-
-// topK scores every vector each yields against q and keeps the k best
-// (ties: lower id first).
-func topK(k int, each func(yield func(id uint32, v []float32)), q []float32) []vector.Result {
-	h := make(scoreHeap, 0, k+1)
-	each(func(id uint32, v []float32) {
-		s := kernels.Dot(q, v)
-		if len(h) < k {
-			heap.Push(&h, scored{id, s})
-		} else if s > h[0].score || (s == h[0].score && id < h[0].id) {
-			h[0] = scored{id, s}
-			heap.Fix(&h, 0)
-		}
-	})
-	out := make([]vector.Result, len(h))
-	for i := len(h) - 1; i >= 0; i-- {
-		x := heap.Pop(&h).(scored)
-		out[i] = vector.Result{ID: x.id, Score: x.score}
-	}
-	return out
-}
+func (f *flatIndex) Compact()         {}
+func (f *flatIndex) persistent() bool { return false }
