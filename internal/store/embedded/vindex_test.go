@@ -556,7 +556,7 @@ func TestIVFIndexTrainsThenSearchesCells(t *testing.T) {
 			dir := t.TempDir()
 			b, queries := synthStore(t, dir, cfg, n)
 			x := b.mu.vix.(*mappedIndex).inner.(*ivfIndex)
-			if trained := x.ivf != nil; trained != (n >= 1024) {
+			if trained := x.IsTrained(); trained != (n >= 1024) {
 				t.Fatalf("%q n=%d: trained %v", quant, n, trained)
 			}
 			if r := recallVsExact(t, b, queries, 10, store.Scope{}); r < 0.9 {
