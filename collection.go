@@ -134,8 +134,7 @@ func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionC
 	}
 	scfg := store.Config{Dir: e.collectionDir(name), K1: cfg.BM25.K1, B: cfg.BM25.B, TitleBoost: cfg.BM25.TitleBoost,
 		Language: cfg.Language, Logger: e.opts.Logger.With("collection", name), Record: string(raw),
-		Vector: store.VectorSettings{Index: cfg.Vector.Index, M: cfg.Vector.M, EfConstruction: cfg.Vector.EfConstruction,
-			EfSearch: cfg.Vector.EfSearch, Quantization: cfg.Vector.Quantization, NList: cfg.Vector.NList, NProbe: cfg.Vector.NProbe}}
+		Vector: cfg.Vector.settings()}
 	if ch, ok := e.opts.Store.(store.ConfigChecker); ok {
 		if err := ch.Check(scfg); err != nil {
 			return nil, err

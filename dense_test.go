@@ -3,29 +3,18 @@ package quarry_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/testutil"
 )
 
 // requireModel skips (or, in CI, fails) when a model is not in the cache.
 func requireModel(t *testing.T, name string) {
 	t.Helper()
-	home := os.Getenv("QUARRY_HOME")
-	if home == "" {
-		h, _ := os.UserHomeDir()
-		home = filepath.Join(h, ".cache", "quarry")
-	}
-	if _, err := os.Stat(filepath.Join(home, "models", name, "model.safetensors")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("model %s is not cached; `make models` fetches it", name)
-		}
-		t.Skipf("model %s is not cached (run `make models`)", name)
-	}
+	testutil.RequireModel(t, name)
 }
 
 func embeddedTexts(t *testing.T, reg *prometheus.Registry, kind string) float64 {

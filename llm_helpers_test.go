@@ -2,68 +2,19 @@ package quarry_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/testutil"
 )
 
-// requireLLM returns the real local language model (scripts/llm.sh):
-// QUARRY_LLM_URL and QUARRY_LLM_MODEL, else the default local Ollama if it
-// answers and has the model. It skips when none is available, and fails
-// under CI=true.
+// requireLLM returns the real local language model (testutil.LLM).
 func requireLLM(t testing.TB) (url, model string) {
 	t.Helper()
-	url, model = os.Getenv("QUARRY_LLM_URL"), os.Getenv("QUARRY_LLM_MODEL")
-	if model == "" {
-		model = "quarry-gemma3-270m"
-	}
-	if url == "" {
-		port := os.Getenv("QUARRY_OLLAMA_PORT")
-		if port == "" {
-			port = "11435"
-		}
-		if ollamaHas("http://127.0.0.1:"+port, model) {
-			url = "http://127.0.0.1:" + port
-		}
-	}
-	if url == "" {
-		msg := "no language model: set QUARRY_LLM_URL and QUARRY_LLM_MODEL (eval \"$(bash scripts/llm.sh)\")"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return url, model
-}
-
-func ollamaHas(url, model string) bool {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url + "/api/tags")
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	var tags struct {
-		Models []struct{ Name string } `json:"models"`
-	}
-	if json.NewDecoder(resp.Body).Decode(&tags) != nil {
-		return false
-	}
-	for _, m := range tags.Models {
-		if m.Name == model || strings.TrimSuffix(m.Name, ":latest") == model {
-			return true
-		}
-	}
-	return false
+	return testutil.LLM(t)
 }
 
 // openLLMEngine opens an engine in a temporary folder with the given LLM
@@ -140,15 +91,5 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 // requireModelTB is requireModel for tests and benchmarks.
 func requireModelTB(t testing.TB, name string) {
 	t.Helper()
-	home := os.Getenv("QUARRY_HOME")
-	if home == "" {
-		h, _ := os.UserHomeDir()
-		home = filepath.Join(h, ".cache", "quarry")
-	}
-	if _, err := os.Stat(filepath.Join(home, "models", name, "model.safetensors")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("model %s is not cached; `make models` fetches it", name)
-		}
-		t.Skipf("model %s is not cached (run `make models`)", name)
-	}
+	testutil.RequireModel(t, name)
 }

@@ -4,28 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/testutil"
 )
 
 // TestDeleteCollectionWeaviate: deleting a collection stored on Weaviate
 // drops its classes there, so another engine on the same Weaviate no
 // longer sees it; listing pages through the documents first.
 func TestDeleteCollectionWeaviate(t *testing.T) {
-	url := os.Getenv("QUARRY_WEAVIATE_URL")
-	if url == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("QUARRY_WEAVIATE_URL is not set")
-		}
-		t.Skip("no Weaviate: eval \"$(bash scripts/weaviate.sh start)\"")
-	}
-	if resp, err := http.Get(url + "/v1/.well-known/ready"); err != nil || resp.StatusCode != 200 {
-		t.Skipf("Weaviate at %s is not ready: %v", url, err)
-	}
+	url := testutil.Weaviate(t)
 	ctx := context.Background()
 	opts := &quarry.Options{Backend: quarry.BackendWeaviate, WeaviateURL: url, WeaviateConsistency: "ONE"}
 	eng, err := quarry.Open(t.TempDir(), opts)

@@ -1,6 +1,7 @@
 package quarry
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -199,76 +200,27 @@ func (c *CollectionConfig) EnsureDefaults() {
 }
 
 func (v *VectorConfig) ensureDefaults() {
-	if v.Index == "" {
-		v.Index = "hnsw"
-	}
-	if v.Index == "ivf" {
-		if v.NList == 0 {
-			v.NList = 256
-		}
-		if v.NProbe == 0 {
-			v.NProbe = min(8, v.NList)
-		}
-	}
-	if v.Index == "hnsw" {
-		if v.M == 0 {
-			v.M = 16
-		}
-		if v.EfConstruction == 0 {
-			v.EfConstruction = 200
-		}
-		if v.EfSearch == 0 {
-			v.EfSearch = 64
-		}
-	}
+	s := v.settings()
+	s.EnsureDefaults()
+	*v = VectorConfig{Index: string(s.Index), M: s.M, EfConstruction: s.EfConstruction, EfSearch: s.EfSearch,
+		Quantization: string(s.Quantization), NList: s.NList, NProbe: s.NProbe}
 }
 
-// validate reports the first invalid field of the vector configuration.
+// settings maps the configuration onto the vector package's, which owns
+// the kinds, defaults and validation.
+func (v VectorConfig) settings() store.VectorSettings {
+	return store.VectorSettings{Index: store.VectorKind(v.Index), M: v.M, EfConstruction: v.EfConstruction,
+		EfSearch: v.EfSearch, Quantization: store.VectorQuantization(v.Quantization), NList: v.NList, NProbe: v.NProbe}
+}
+
+// validate reports the first invalid field of the vector configuration,
+// named from the collection config ("vector.m").
 func (v *VectorConfig) validate() error {
-	switch v.Index {
-	case "", "hnsw":
-		if v.M != 0 && (v.M < 2 || v.M > 128) {
-			return invalidf("vector.m", "must be between 2 and 128, got %d", v.M)
-		}
-		if v.EfConstruction != 0 && (v.EfConstruction < max(v.M, 2) || v.EfConstruction > 4096) {
-			return invalidf("vector.ef_construction", "must be between m and 4096, got %d", v.EfConstruction)
-		}
-		if v.EfSearch < 0 || v.EfSearch > 4096 {
-			return invalidf("vector.ef_search", "must be between 1 and 4096, got %d", v.EfSearch)
-		}
-		if v.NList != 0 || v.NProbe != 0 {
-			return invalidf("vector.nlist", "applies to the ivf index only")
-		}
-	case "flat":
-		if v.M != 0 || v.EfConstruction != 0 || v.EfSearch != 0 || v.NList != 0 || v.NProbe != 0 {
-			return invalidf("vector", "the flat index takes no parameters")
-		}
-		if v.Quantization == "int8" {
-			return invalidf("vector.quantization", "int8 needs the hnsw or ivf index (the flat index takes \"binary\")")
-		}
-	case "ivf":
-		if v.M != 0 || v.EfConstruction != 0 || v.EfSearch != 0 {
-			return invalidf("vector", "m, ef_construction and ef_search apply to the hnsw index, not ivf")
-		}
-		if v.NList < 0 || v.NList > 65536 {
-			return invalidf("vector.nlist", "must be between 1 and 65536, got %d", v.NList)
-		}
-		if v.NProbe < 0 || (v.NList > 0 && v.NProbe > v.NList) {
-			return invalidf("vector.nprobe", "must be between 1 and nlist, got %d", v.NProbe)
-		}
-	default:
-		return invalidf("vector.index", "unknown index %q (want hnsw, flat or ivf)", v.Index)
+	err := v.settings().Validate()
+	if fe := (*store.VectorFieldError)(nil); errors.As(err, &fe) {
+		return prefixField("vector", invalidf(fe.Field, "%s", fe.Msg))
 	}
-	switch v.Quantization {
-	case "", "int8":
-	case "binary":
-		if v.Index != "flat" {
-			return invalidf("vector.quantization", "binary needs the flat index (set \"index\": \"flat\")")
-		}
-	default:
-		return invalidf("vector.quantization", "unknown quantization %q (want \"\", int8 or binary)", v.Quantization)
-	}
-	return nil
+	return err
 }
 
 var langCode = regexp.MustCompile(`^[a-z]{2,3}$`)

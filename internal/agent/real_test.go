@@ -2,12 +2,12 @@ package agent
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/llm"
+	"github.com/quarry-rag/quarry/internal/testutil"
 	"github.com/quarry-rag/quarry/internal/tools"
 )
 
@@ -15,22 +15,7 @@ import (
 // QUARRY_LLM_URL/QUARRY_LLM_MODEL, else Ollama on 127.0.0.1:11435 if it is
 // up. Without one it skips, or fails under CI=true.
 func realModel(t *testing.T) Model {
-	url, name := os.Getenv("QUARRY_LLM_URL"), os.Getenv("QUARRY_LLM_MODEL")
-	if url == "" {
-		url = "http://127.0.0.1:11435"
-	}
-	if name == "" {
-		name = "quarry-gemma3-270m"
-	}
-	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get(url + "/api/version")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no local model at %s: %v", url, err)
-		}
-		t.Skipf("no local model at %s (eval \"$(bash scripts/llm.sh)\"): %v", url, err)
-	}
-	resp.Body.Close()
+	url, name := testutil.LLM(t)
 	temp := 0.0
 	return ModelFor(name, llm.NewOpenAI(url, &llm.Options{Timeout: 5 * time.Minute}), llm.Params{Temperature: &temp, MaxTokens: 200})
 }

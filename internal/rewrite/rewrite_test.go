@@ -2,13 +2,12 @@ package rewrite
 
 import (
 	"context"
-	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/llm"
+	"github.com/quarry-rag/quarry/internal/testutil"
 )
 
 func TestClean(t *testing.T) {
@@ -38,24 +37,7 @@ func TestValidation(t *testing.T) {
 // realRewriter returns a Rewriter on the real local model, skipping (or
 // failing under CI=true) without one.
 func realRewriter(t *testing.T) *Rewriter {
-	url := os.Getenv("QUARRY_LLM_URL")
-	model := os.Getenv("QUARRY_LLM_MODEL")
-	if model == "" {
-		model = "quarry-gemma3-270m"
-	}
-	if url == "" {
-		c := http.Client{Timeout: 2 * time.Second}
-		if resp, err := c.Get("http://127.0.0.1:11435/api/tags"); err == nil {
-			resp.Body.Close()
-			url = "http://127.0.0.1:11435"
-		}
-	}
-	if url == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("no language model: set QUARRY_LLM_URL (scripts/llm.sh)")
-		}
-		t.Skip("no language model: set QUARRY_LLM_URL (scripts/llm.sh)")
-	}
+	url, model := testutil.LLM(t)
 	zero := 0.0
 	return &Rewriter{Chat: llm.NewOllama(url, &llm.Options{Timeout: 10 * time.Minute}), Model: model, Params: llm.Params{Temperature: &zero}}
 }

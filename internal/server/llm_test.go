@@ -3,16 +3,15 @@ package server
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/testutil"
 )
 
 // realLLM returns the real local language model (scripts/llm.sh, which
@@ -21,53 +20,13 @@ import (
 // is available, and fails under CI=true.
 func realLLM(t *testing.T) quarry.LLMConfig {
 	t.Helper()
-	url, model := os.Getenv("QUARRY_LLM_URL"), os.Getenv("QUARRY_LLM_MODEL")
-	if model == "" {
-		model = "quarry-gemma3-270m"
-	}
-	if url == "" {
-		port := os.Getenv("QUARRY_OLLAMA_PORT")
-		if port == "" {
-			port = "11435"
-		}
-		if ollamaHas("http://127.0.0.1:"+port, model) {
-			url = "http://127.0.0.1:" + port
-		}
-	}
-	if url == "" {
-		msg := "no language model: set QUARRY_LLM_URL and QUARRY_LLM_MODEL (eval \"$(bash scripts/llm.sh)\")"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	url, model := testutil.LLM(t)
 	// The model's client keeps connections to it alive in
 	// http.DefaultTransport; close them when the test is done (goleak).
 	t.Cleanup(func() { http.DefaultTransport.(*http.Transport).CloseIdleConnections() })
 	// Generous: on a loaded 2-core machine the small model queues behind
 	// other callers.
 	return quarry.LLMConfig{URL: url, Model: model, Timeout: 5 * time.Minute}
-}
-
-func ollamaHas(url, model string) bool {
-	c := http.Client{Timeout: 2 * time.Second}
-	res, err := c.Get(url + "/api/tags")
-	if err != nil {
-		return false
-	}
-	defer res.Body.Close()
-	var tags struct {
-		Models []struct{ Name string } `json:"models"`
-	}
-	if json.NewDecoder(res.Body).Decode(&tags) != nil {
-		return false
-	}
-	for _, m := range tags.Models {
-		if m.Name == model || m.Name == model+":latest" {
-			return true
-		}
-	}
-	return false
 }
 
 // faultyLLM is an OpenAI-compatible server that misbehaves on purpose, for

@@ -14,6 +14,7 @@ import (
 
 	"github.com/quarry-rag/quarry"
 	"github.com/quarry-rag/quarry/internal/store/weaviate"
+	"github.com/quarry-rag/quarry/internal/testutil"
 )
 
 // embeddingModel is the real model the vector tests embed with.
@@ -335,29 +336,10 @@ func TestVectorValidation(t *testing.T) {
 	h.do("POST", "/v1/collections/lex/search", map[string]any{"query": "granite", "ef": 10, "exact": false}).mustStatus(t, http.StatusOK)
 }
 
-// weaviateURL returns the Weaviate the test may use: QUARRY_WEAVIATE_URL,
-// or a node on the default port (`eval "$(make -s weaviate)"`). Without
-// one the test skips, or fails under CI=true.
+// weaviateURL returns the Weaviate the test may use (testutil.Weaviate).
 func weaviateURL(t *testing.T) string {
 	t.Helper()
-	url := os.Getenv("QUARRY_WEAVIATE_URL")
-	if url == "" {
-		url = "http://127.0.0.1:8089"
-	}
-	c := http.Client{Timeout: 2 * time.Second}
-	defer c.CloseIdleConnections()
-	if resp, err := c.Get(url + "/v1/.well-known/ready"); err == nil {
-		resp.Body.Close()
-		if resp.StatusCode < 300 {
-			return url
-		}
-	}
-	msg := fmt.Sprintf("no Weaviate at %s (start one with `eval \"$(make -s weaviate)\"`)", url)
-	if os.Getenv("CI") == "true" {
-		t.Fatal("CI=true: " + msg)
-	}
-	t.Skip(msg)
-	return ""
+	return testutil.Weaviate(t)
 }
 
 // TestSearchFusionBackendWeaviate: on the Weaviate backend, "backend"

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"log/slog"
+
+	"github.com/quarry-rag/quarry/internal/index/vector"
 )
 
 // Config is what an Opener needs to open one collection's backend. The
@@ -24,15 +26,18 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// VectorSettings selects and tunes the dense index: Index "hnsw", "flat"
-// or "ivf"; M, EfConstruction, EfSearch (hnsw); Quantization "", "int8" or
-// "binary"; NList, NProbe (ivf). Zero values are the index's defaults.
-type VectorSettings struct {
-	Index                       string
-	M, EfConstruction, EfSearch int
-	Quantization                string
-	NList, NProbe               int
-}
+// VectorSettings selects and tunes the dense index: the vector package's
+// one configuration (kinds, quantizations, defaults and Validate live
+// there). Zero values are the index's defaults.
+type VectorSettings = vector.Settings
+
+// The vector package's configuration vocabulary, for layers that configure
+// a backend's dense index but may not use the index (the root).
+type (
+	VectorKind         = vector.Kind
+	VectorQuantization = vector.Quantization
+	VectorFieldError   = vector.FieldError // a field VectorSettings.Validate refuses
+)
 
 // Opener opens collections' backends: the value Options.Store passes to
 // the engine instead of a backend name and its settings. Implementations:

@@ -10,9 +10,6 @@ import (
 	"github.com/quarry-rag/quarry/internal/kernels"
 )
 
-// QuantBinary is BinaryConfig's quantization: one bit per component.
-const QuantBinary = "binary"
-
 // BinaryConfig configures a Binary index. Zero fields take the documented
 // defaults in NewBinary.
 type BinaryConfig struct {

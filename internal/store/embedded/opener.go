@@ -15,13 +15,11 @@ var _ store.Opener = Opener{}
 
 // Open opens (creating) the store in cfg.Dir.
 func (Opener) Open(ctx context.Context, _ string, cfg store.Config) (store.Backend, error) {
-	v := cfg.Vector
 	b, err := Open(ctx, cfg.Dir, Config{
 		BM25:     bm25.Params{K1: cfg.K1, B: cfg.B, TitleBoost: cfg.TitleBoost},
 		Language: cfg.Language,
 		Logger:   cfg.Logger,
-		Vector: VectorConfig{Index: v.Index, M: v.M, EfConstruction: v.EfConstruction, EfSearch: v.EfSearch,
-			Quantization: v.Quantization, NList: v.NList, NProbe: v.NProbe},
+		Vector:   cfg.Vector,
 	})
 	if err != nil {
 		return nil, err // not a nil *Backend in a non-nil interface

@@ -191,7 +191,7 @@ func TestIVFTrainsWithoutTheLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer be.Close()
-	docs := randomDocs(rand.New(rand.NewSource(4)), 0, trainPer*128, 384)
+	docs := randomDocs(rand.New(rand.NewSource(4)), 0, ivfTrainPer*128, 384)
 	window, searched := false, false
 	duringUpsert(t, be, docs, func() {
 		be.mu.RLock()
@@ -211,7 +211,7 @@ func TestIVFTrainsWithoutTheLock(t *testing.T) {
 		t.Error("never saw the index due for training with the lock free: k-means ran under the lock")
 	}
 	be.mu.RLock()
-	trained := be.ivfLocked().ivf != nil
+	trained := be.ivfLocked().IsTrained()
 	be.mu.RUnlock()
 	if !trained {
 		t.Error("the IVF was not installed after the upsert")
@@ -227,7 +227,7 @@ func BenchmarkSearchDuringIVFTraining(b *testing.B) {
 	const dim, batch, nlist = 384, 1024, 1024
 	ctx := context.Background()
 	r := rand.New(rand.NewSource(6))
-	batches := make([][]store.DocChunks, trainPer*nlist/batch+2)
+	batches := make([][]store.DocChunks, ivfTrainPer*nlist/batch+2)
 	for i := range batches {
 		batches[i] = randomDocs(r, i*batch, batch, dim)
 	}
@@ -274,3 +274,6 @@ func BenchmarkSearchDuringIVFTraining(b *testing.B) {
 		b.ReportMetric(float64(searches), "searches")
 	}
 }
+
+// ivfTrainPer is how many vectors per cell vector.AutoIVF trains on.
+const ivfTrainPer = 16

@@ -298,7 +298,7 @@ func (b *Backend) Dense(ctx context.Context, q store.DenseQuery) ([]base.Hit, er
 	} else {
 		ef := q.Ef
 		if ef == 0 {
-			ef = b.cfg.Vector.defaultEffort() // 0 = the index's own default
+			ef = b.cfg.Vector.DefaultEffort() // 0 = the index's own default
 		}
 		res, err = b.mu.vix.Search(q.Vector, q.K, ef, accept)
 	}
@@ -332,7 +332,7 @@ func (b *Backend) exactScanLocked(ctx context.Context, q []float32, k int, accep
 		c := tx.Bucket(bucketVectors).Cursor()
 		buf := make([]float32, b.dim)
 		var derr error
-		res = topK(k, func(yield func(id uint32, v []float32)) {
+		res = vector.TopK(k, func(yield func(id uint32, v []float32)) {
 			for key, raw := c.First(); key != nil; key, raw = c.Next() {
 				id, ok := b.mu.ix.ID(string(key))
 				if !ok || (accept != nil && !accept(id)) {
@@ -354,29 +354,4 @@ func (b *Backend) exactScanLocked(ctx context.Context, q []float32, k int, accep
 		return derr
 	})
 	return res, err
-}
-
-type scored struct {
-	id    uint32
-	score float32
-}
-
-// scoreHeap is a min-heap on score (ties: higher id first out, so the kept
-// set prefers lower ids, deterministically).
-type scoreHeap []scored
-
-func (h scoreHeap) Len() int { return len(h) }
-func (h scoreHeap) Less(i, j int) bool {
-	if h[i].score != h[j].score {
-		return h[i].score < h[j].score
-	}
-	return h[i].id > h[j].id
-}
-func (h scoreHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *scoreHeap) Push(x any)   { *h = append(*h, x.(scored)) }
-func (h *scoreHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }

@@ -57,7 +57,7 @@ func (b *Backend) Verify(ctx context.Context) error {
 				}
 				if flat, ok := b.mu.vix.(*flatIndex); ok {
 					for j, id := range e.ids {
-						if v := flat.get(id); len(v) != b.dim || v[0] != vs[j][0] {
+						if v := flat.Get(id); len(v) != b.dim || v[0] != vs[j][0] {
 							return fmt.Errorf("store: chunk %q: stored vector and in-memory vector disagree", base.ChunkID(d.ID, j))
 						}
 					}

@@ -1,101 +1,54 @@
 package embedded
 
 import (
-	"container/heap"
 	"fmt"
 	"io"
 
 	"github.com/quarry-rag/quarry/internal/index/vector"
-	"github.com/quarry-rag/quarry/internal/kernels"
 )
 
-// Vector index kinds (VectorConfig.Index).
+// Vector index kinds (VectorConfig.Index), the vector package's.
 const (
-	IndexHNSW = "hnsw" // approximate graph index (default)
-	IndexFlat = "flat" // exact scan over float32 vectors in memory
-	IndexIVF  = "ivf"  // inverted-file index over k-means cells
+	IndexHNSW = vector.IndexHNSW // approximate graph index (default)
+	IndexFlat = vector.IndexFlat // exact scan over float32 vectors in memory
+	IndexIVF  = vector.IndexIVF  // inverted-file index over k-means cells
 )
 
-// VectorConfig selects and tunes the dense index. The zero value means an
-// HNSW with the vector package's defaults.
-type VectorConfig struct {
-	// Index is IndexHNSW (default), IndexFlat or IndexIVF.
-	Index string
-	// M, EfConstruction and EfSearch tune the HNSW; 0 = the vector
-	// package's defaults (16, 200, 64).
-	M, EfConstruction, EfSearch int
-	// Quantization is "" (float32), "int8" (hnsw, ivf) or "binary" (flat).
-	Quantization string
-	// NList and NProbe tune the IVF index.
-	NList, NProbe int
-}
+// VectorConfig selects and tunes the dense index: the vector package's one
+// configuration (defaults and Validate live there). The zero value is an
+// HNSW with the package's defaults.
+type VectorConfig = vector.Settings
 
-// Validate reports a configuration the backend cannot serve.
-func (c VectorConfig) Validate() error {
-	switch c.Index {
-	case "", IndexHNSW:
-		if c.Quantization == vector.QuantBinary {
-			return fmt.Errorf("store: vector index: binary quantization needs the flat index")
-		}
-		vc := c.hnswConfig(8)
-		if err := vc.Validate(); err != nil {
-			return fmt.Errorf("store: vector index: %w", err)
-		}
-	case IndexFlat:
-		if c.Quantization != "" && c.Quantization != vector.QuantBinary {
-			return fmt.Errorf("store: vector index: quantization %q needs the hnsw or ivf index", c.Quantization)
-		}
-		if c.M != 0 || c.EfConstruction != 0 || c.EfSearch != 0 || c.NList != 0 || c.NProbe != 0 {
-			return fmt.Errorf("store: vector index: the flat index takes no parameters")
-		}
+// validateVector reports a configuration the backend cannot serve: one
+// vector.Settings.Validate refuses, or one the index itself would refuse
+// once it knows the dimension.
+func validateVector(c VectorConfig) error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("store: vector index: %w", err)
+	}
+	var err error
+	switch c.Kind() {
+	case IndexHNSW:
+		err = c.HNSWConfig(8, vector.Dot).Validate()
 	case IndexIVF:
-		if c.M != 0 || c.EfConstruction != 0 || c.EfSearch != 0 {
-			return fmt.Errorf("store: vector index: M, EfConstruction and EfSearch apply to hnsw, not ivf")
-		}
-		if err := c.ivfConfig(8).Validate(); err != nil {
-			return fmt.Errorf("store: vector index: %w", err)
-		}
-	default:
-		return fmt.Errorf("store: unknown vector index %q (want hnsw, flat or ivf)", c.Index)
+		err = c.IVFConfig(8, vector.Dot).Validate()
+	}
+	if err != nil {
+		return fmt.Errorf("store: vector index: %w", err)
 	}
 	return nil
 }
 
-func (c VectorConfig) kind() string {
-	if c.Index == "" {
-		return IndexHNSW
-	}
-	return c.Index
-}
-
-func (c VectorConfig) hnswConfig(dim int) vector.Config {
-	return vector.Config{Dim: dim, Metric: vector.Dot, M: c.M, EfConstruction: c.EfConstruction,
-		EfSearch: c.EfSearch, Quantize: c.Quantization, Seed: 1}
-}
-
-func (c VectorConfig) ivfConfig(dim int) vector.IVFConfig {
-	return vector.IVFConfig{Dim: dim, Metric: vector.Dot, NList: c.NList, NProbe: c.NProbe, Quantize: c.Quantization, Seed: 1}
-}
-
 // snapshotted reports whether the index is saved in vectors.snap: all but
 // the float32 flat table, which loads from the store as fast as from a file.
-func (c VectorConfig) snapshotted() bool {
-	return c.kind() != IndexFlat || c.Quantization == vector.QuantBinary
-}
-
-// defaultEffort is the search effort of a query that sets none: EfSearch
-// for HNSW, NProbe for IVF (0 = the index's own default).
-func (c VectorConfig) defaultEffort() int {
-	if c.kind() == IndexIVF {
-		return c.NProbe
-	}
-	return c.EfSearch
+func snapshotted(c VectorConfig) bool {
+	return c.Kind() != IndexFlat || c.Quantization == vector.QuantBinary
 }
 
 // describe names the configuration a snapshot was built with; a snapshot of
 // another configuration is not loaded.
-func (c VectorConfig) describe(dim int) string {
-	return fmt.Sprintf("%s dim=%d m=%d efc=%d nlist=%d q=%s", c.kind(), dim, c.M, c.EfConstruction, c.NList, c.Quantization)
+func describe(c VectorConfig, dim int) string {
+	return fmt.Sprintf("%s dim=%d m=%d efc=%d nlist=%d q=%s", c.Kind(), dim, c.M, c.EfConstruction, c.NList, c.Quantization)
 }
 
 // annIndex is what the backend needs from a vector index. Every method is
@@ -125,7 +78,7 @@ type annIndex interface {
 // candidates without keeping float32 copies in memory. Persistent indexes
 // are wrapped in a mappedIndex (see there why).
 func newIndex(c VectorConfig, dim int, full vector.FullFunc) (annIndex, error) {
-	switch c.kind() {
+	switch c.Kind() {
 	case IndexFlat:
 		if c.Quantization == vector.QuantBinary {
 			return newMapped(full, func(full vector.FullFunc) (annIndex, error) {
@@ -136,10 +89,10 @@ func newIndex(c VectorConfig, dim int, full vector.FullFunc) (annIndex, error) {
 				return &binaryIndex{x}, nil
 			})
 		}
-		return &flatIndex{dim: dim}, nil
+		return newFlatIndex(dim), nil
 	case IndexHNSW:
 		return newMapped(full, func(full vector.FullFunc) (annIndex, error) {
-			vc := c.hnswConfig(dim)
+			vc := c.HNSWConfig(dim, vector.Dot)
 			if vc.Quantize != "" {
 				vc.Full = full
 			}
@@ -159,7 +112,7 @@ func newIndex(c VectorConfig, dim int, full vector.FullFunc) (annIndex, error) {
 
 // readIndex loads an index written by snapshotVectorsLocked.
 func readIndex(c VectorConfig, dim int, r io.Reader, full vector.FullFunc) (annIndex, error) {
-	switch c.kind() {
+	switch c.Kind() {
 	case IndexIVF:
 		return readMapped(r, full, func(r io.Reader, full vector.FullFunc) (annIndex, error) {
 			return readIVFIndex(c, dim, r, full)
@@ -187,7 +140,7 @@ func readIndex(c VectorConfig, dim int, r io.Reader, full vector.FullFunc) (annI
 			return &hnswIndex{h}, nil
 		})
 	}
-	return nil, fmt.Errorf("%w: no snapshot format for index %q", errSnapshot, c.kind())
+	return nil, fmt.Errorf("%w: no snapshot format for index %q", errSnapshot, c.Kind())
 }
 
 // binaryIndex adapts vector.Binary: sign codes scanned in full, the best
@@ -222,23 +175,10 @@ func (h *hnswIndex) Compact() {
 	}
 }
 
-// flatIndex is an exact scan over vectors kept in memory by internal id.
-type flatIndex struct {
-	dim  int
-	vecs [][]float32 // by internal chunk id; nil = none
-	n    int
-}
+// flatIndex adapts vector.Flat, the exact scan of the float32 vectors.
+type flatIndex struct{ *vector.Flat }
 
-func (f *flatIndex) Add(id uint32, v []float32) error {
-	for int(id) >= len(f.vecs) {
-		f.vecs = append(f.vecs, nil)
-	}
-	if f.vecs[id] == nil {
-		f.n++
-	}
-	f.vecs[id] = v
-	return nil
-}
+func newFlatIndex(dim int) *flatIndex { return &flatIndex{vector.NewFlat(dim)} }
 
 func (f *flatIndex) AddBatch(ids []uint32, vecs [][]float32) error {
 	for i, id := range ids {
@@ -249,64 +189,5 @@ func (f *flatIndex) AddBatch(ids []uint32, vecs [][]float32) error {
 	return nil
 }
 
-func (f *flatIndex) Delete(id uint32) bool {
-	if int(id) >= len(f.vecs) || f.vecs[id] == nil {
-		return false
-	}
-	f.vecs[id] = nil
-	f.n--
-	return true
-}
-
-func (f *flatIndex) get(id uint32) []float32 {
-	if int(id) >= len(f.vecs) {
-		return nil
-	}
-	return f.vecs[id]
-}
-
-func (f *flatIndex) Search(q []float32, k, _ int, accept func(id uint32) bool) ([]vector.Result, error) {
-	return topK(k, func(yield func(id uint32, v []float32)) {
-		for id, v := range f.vecs {
-			if v != nil && (accept == nil || accept(uint32(id))) {
-				yield(uint32(id), v)
-			}
-		}
-	}, q), nil
-}
-
-func (f *flatIndex) Len() int { return f.n }
-
-func (f *flatIndex) Stats() vector.Stats {
-	per := 4*f.dim + 24 // the floats and the slice header
-	st := vector.Stats{Vectors: f.n, Bytes: f.n*per + 24*(len(f.vecs)-f.n)}
-	if f.n > 0 {
-		st.BytesPerVector = st.Bytes / f.n
-	}
-	return st
-}
-
-func (f *flatIndex) Compact()                           {}
-func (f *flatIndex) persistent() bool                   { return false }
-func (f *flatIndex) WriteTo(w io.Writer) (int64, error) { return 0, nil }
-
-// topK scores every vector each yields against q and keeps the k best
-// (ties: lower id first).
-func topK(k int, each func(yield func(id uint32, v []float32)), q []float32) []vector.Result {
-	h := make(scoreHeap, 0, k+1)
-	each(func(id uint32, v []float32) {
-		s := kernels.Dot(q, v)
-		if len(h) < k {
-			heap.Push(&h, scored{id, s})
-		} else if s > h[0].score || (s == h[0].score && id < h[0].id) {
-			h[0] = scored{id, s}
-			heap.Fix(&h, 0)
-		}
-	})
-	out := make([]vector.Result, len(h))
-	for i := len(h) - 1; i >= 0; i-- {
-		x := heap.Pop(&h).(scored)
-		out[i] = vector.Result{ID: x.id, Score: x.score}
-	}
-	return out
-}
+func (f *flatIndex) Compact()         {}
+func (f *flatIndex) persistent() bool { return false }

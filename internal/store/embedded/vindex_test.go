@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
@@ -403,7 +404,7 @@ func TestDeletesAndReplacementsLeaveTheIndex(t *testing.T) {
 
 func TestHitsCarryVectorsWhenAsked(t *testing.T) {
 	ctx := context.Background()
-	for _, kind := range []string{IndexHNSW, IndexFlat} {
+	for _, kind := range []vector.Kind{IndexHNSW, IndexFlat} {
 		b, err := Open(ctx, t.TempDir(), Config{Vector: VectorConfig{Index: kind}})
 		if err != nil {
 			t.Fatal(err)
@@ -547,7 +548,7 @@ func TestBinaryFlatIndex(t *testing.T) {
 
 func TestIVFIndexTrainsThenSearchesCells(t *testing.T) {
 	ctx := context.Background()
-	for _, quant := range []string{"", "int8"} {
+	for _, quant := range []vector.Quantization{"", "int8"} {
 		cfg := Config{Vector: VectorConfig{Index: IndexIVF, NList: 16, NProbe: 6, Quantization: quant}}
 		// 600 vectors stay in the untrained table (trained at 1024); 3000
 		// train the IVF.
@@ -555,7 +556,7 @@ func TestIVFIndexTrainsThenSearchesCells(t *testing.T) {
 			dir := t.TempDir()
 			b, queries := synthStore(t, dir, cfg, n)
 			x := b.mu.vix.(*mappedIndex).inner.(*ivfIndex)
-			if trained := x.ivf != nil; trained != (n >= 1024) {
+			if trained := x.IsTrained(); trained != (n >= 1024) {
 				t.Fatalf("%q n=%d: trained %v", quant, n, trained)
 			}
 			if r := recallVsExact(t, b, queries, 10, store.Scope{}); r < 0.9 {

@@ -97,8 +97,8 @@ func readVectorSnapshot(fsys vfs.FS, dir string, seq uint64, dim int, cfg Vector
 	if d := int(le.Uint32(fixed[20:])); d != dim {
 		return nil, fmt.Errorf("%w: vectors: dimension %d, store %d", errSnapshot, d, dim)
 	}
-	if desc := string(rest[:clen]); desc != cfg.describe(dim) {
-		return nil, fmt.Errorf("%w: vectors: built as %q, configured as %q", errSnapshot, desc, cfg.describe(dim))
+	if desc := string(rest[:clen]); desc != describe(cfg, dim) {
+		return nil, fmt.Errorf("%w: vectors: built as %q, configured as %q", errSnapshot, desc, describe(cfg, dim))
 	}
 	ix, err := readIndex(cfg, dim, r, full)
 	if err != nil {
@@ -129,7 +129,7 @@ func (b *Backend) loadVectorsLocked(ctx context.Context, seq uint64) error {
 	if b.dim == 0 {
 		return nil
 	}
-	if b.cfg.Vector.snapshotted() {
+	if snapshotted(b.cfg.Vector) {
 		start := time.Now()
 		vix, err := readVectorSnapshot(b.fs, b.dir, seq, b.dim, b.cfg.Vector, b.fullVectors)
 		if err == nil && vix.Len() != sumChunks(b.mu.cat) {
@@ -174,7 +174,7 @@ func (b *Backend) snapshotVectorsLocked(seq uint64) error {
 		}
 		return rank[id], true
 	}
-	return writeVectorSnapshot(b.fs, b.dir, seq, b.dim, b.cfg.Vector.describe(b.dim), func(w io.Writer) error {
+	return writeVectorSnapshot(b.fs, b.dir, seq, b.dim, describe(b.cfg.Vector, b.dim), func(w io.Writer) error {
 		return m.writeTo(w, renumbered)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
@@ -35,7 +36,7 @@ func (o *Opener) config(cfg *store.Config) Config {
 	}
 	return Config{URL: o.URL, APIKey: o.APIKey, Consistency: o.Consistency, Replication: o.Replication,
 		K1: cfg.K1, B: cfg.B, TitleBoost: cfg.TitleBoost, Language: cfg.Language,
-		Flat: cfg.Vector.Index == "flat", Quantization: cfg.Vector.Quantization, Logger: logger}
+		Flat: cfg.Vector.Index == vector.IndexFlat, Quantization: string(cfg.Vector.Quantization), Logger: logger}
 }
 
 // Check refuses vector settings that Weaviate's own index would not honour,
@@ -46,13 +47,14 @@ func (o *Opener) config(cfg *store.Config) Config {
 // binary → bq on flat).
 func (o *Opener) Check(cfg store.Config) error {
 	v := cfg.Vector
-	if v.Index == "ivf" {
+	if v.Index == vector.IndexIVF {
 		return base.Invalidf("vector.index", "ivf is not available on the weaviate backend (use hnsw or flat)")
 	}
 	for _, f := range []struct {
 		name     string
 		val, def int
-	}{{"vector.m", v.M, 16}, {"vector.ef_construction", v.EfConstruction, 200}, {"vector.ef_search", v.EfSearch, 64}} {
+	}{{"vector.m", v.M, vector.DefaultM}, {"vector.ef_construction", v.EfConstruction, vector.DefaultEfConstruction},
+		{"vector.ef_search", v.EfSearch, vector.DefaultEfSearch}} {
 		if f.val != 0 && f.val != f.def {
 			return base.Invalidf(f.name, "is fixed by the weaviate backend's HNSW; leave it unset (got %d)", f.val)
 		}
