@@ -1,12 +1,13 @@
 package eval
 
 import (
+	"github.com/quarry-rag/quarry/internal/testutil"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -19,54 +20,7 @@ import (
 // $QUARRY_HOME/venv-ragas (default ~/.cache/quarry) on first use. Without
 // python3 or pip it skips, or fails under CI=true.
 func ragasPython(t *testing.T) string {
-	t.Helper()
-	fail := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	home := os.Getenv("QUARRY_HOME")
-	if home == "" {
-		dir, err := os.UserHomeDir()
-		if err != nil {
-			fail("no home directory for the venv: %v", err)
-		}
-		home = filepath.Join(dir, ".cache", "quarry")
-	}
-	venv := filepath.Join(home, "venv-ragas")
-	py := filepath.Join(venv, "bin", "python")
-	req, err := filepath.Abs(filepath.Join("testdata", "ragas-requirements.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamp := filepath.Join(venv, "quarry-requirements.txt")
-	if have, err := os.ReadFile(stamp); err == nil && bytes.Equal(have, want) {
-		return py
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		fail("python3 is not installed; skipping the RAGAS cross-check")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	if _, err := os.Stat(py); err != nil {
-		if out, err := exec.CommandContext(ctx, "python3", "-m", "venv", venv).CombinedOutput(); err != nil {
-			fail("python3 -m venv failed (is python3-venv installed?): %v\n%s", err, out)
-		}
-	}
-	t.Logf("installing %s into %s", bytes.TrimSpace(want), venv)
-	if out, err := exec.CommandContext(ctx, py, "-m", "pip", "install", "-q", "-r", req).CombinedOutput(); err != nil {
-		fail("pip install of ragas failed: %v\n%s", err, out)
-	}
-	if err := os.WriteFile(stamp, want, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return py
+	return testutil.Venv(t, "venv-ragas", filepath.Join("testdata", "ragas-requirements.txt"))
 }
 
 type crossSample struct {

@@ -1,6 +1,8 @@
 package mcpserver
 
 import (
+	"github.com/quarry-rag/quarry/internal/testutil"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -43,54 +45,7 @@ func init() {
 // (testdata/mcp-requirements.txt), created under $QUARRY_HOME/venv-mcp on
 // first use. Without python3 it skips, or fails under CI=true.
 func mcpPython(t *testing.T) string {
-	t.Helper()
-	fail := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	home := os.Getenv("QUARRY_HOME")
-	if home == "" {
-		dir, err := os.UserHomeDir()
-		if err != nil {
-			fail("no home directory for the venv: %v", err)
-		}
-		home = filepath.Join(dir, ".cache", "quarry")
-	}
-	venv := filepath.Join(home, "venv-mcp")
-	py := filepath.Join(venv, "bin", "python")
-	req, err := filepath.Abs(filepath.Join("testdata", "mcp-requirements.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamp := filepath.Join(venv, "quarry-requirements.txt")
-	if have, err := os.ReadFile(stamp); err == nil && bytes.Equal(have, want) {
-		return py
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		fail("python3 is not installed; skipping the Python MCP client test")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if _, err := os.Stat(py); err != nil {
-		if out, err := exec.CommandContext(ctx, "python3", "-m", "venv", venv).CombinedOutput(); err != nil {
-			fail("python3 -m venv failed (is python3-venv installed?): %v\n%s", err, out)
-		}
-	}
-	t.Logf("installing %s into %s", bytes.TrimSpace(want), venv)
-	if out, err := exec.CommandContext(ctx, py, "-m", "pip", "install", "-q", "-r", req).CombinedOutput(); err != nil {
-		fail("pip install of the mcp package failed: %v\n%s", err, out)
-	}
-	if err := os.WriteFile(stamp, want, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return py
+	return testutil.Venv(t, "venv-mcp", filepath.Join("testdata", "mcp-requirements.txt"))
 }
 
 type pyCall struct {

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/quarry-rag/quarry/internal/testutil"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -62,46 +64,7 @@ func quarryHome(t *testing.T) string {
 // packages of testdata/<req>, creating it on first use. Without python3
 // or pip it skips, or fails under CI=true.
 func venvPython(t *testing.T, name, req string) string {
-	t.Helper()
-	fail := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	venv := filepath.Join(quarryHome(t), name)
-	py := filepath.Join(venv, "bin", "python")
-	reqPath, err := filepath.Abs(filepath.Join("testdata", req))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(reqPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamp := filepath.Join(venv, "quarry-requirements.txt")
-	if have, err := os.ReadFile(stamp); err == nil && bytes.Equal(have, want) {
-		return py
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		fail("python3 is not installed; skipping")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if _, err := os.Stat(py); err != nil {
-		if out, err := exec.CommandContext(ctx, "python3", "-m", "venv", venv).CombinedOutput(); err != nil {
-			fail("python3 -m venv failed (is python3-venv installed?): %v\n%s", err, out)
-		}
-	}
-	t.Logf("installing %s into %s", bytes.TrimSpace(want), venv)
-	if out, err := exec.CommandContext(ctx, py, "-m", "pip", "install", "-q", "-r", reqPath).CombinedOutput(); err != nil {
-		fail("pip install failed: %v\n%s", err, out)
-	}
-	if err := os.WriteFile(stamp, want, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return py
+	return testutil.Venv(t, name, filepath.Join("testdata", req))
 }
 
 // hostileTitle and hostileText are a document written to break out of
@@ -119,8 +82,6 @@ type fakeLLM struct {
 	firstTokenDelay time.Duration
 }
 
-// blockRE finds the prompt's fenced source blocks (internal/generate):
-// <source id="n" title="…">.
 // fencedTitle is a title as internal/generate writes it into a source
 // header: no angle brackets, double quotes made single, spaces folded.
 func fencedTitle(t string) string {
@@ -136,6 +97,8 @@ func fencedTitle(t string) string {
 	return strings.Join(strings.Fields(t), " ")
 }
 
+// blockRE finds the prompt's fenced source blocks (internal/generate):
+// <source id="n" title="…">.
 var blockRE = regexp.MustCompile(`(?m)^<source id="(\d+)"(?: title="([^"]*)")?>$`)
 
 func (f *fakeLLM) ServeHTTP(w http.ResponseWriter, r *http.Request) {

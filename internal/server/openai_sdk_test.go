@@ -1,11 +1,12 @@
 package server
 
 import (
+	"github.com/quarry-rag/quarry/internal/testutil"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,60 +21,7 @@ import (
 // $QUARRY_HOME/venv-openai (default ~/.cache/quarry) on first use. Without
 // python3 or pip it skips, or fails under CI=true.
 func openAIPython(t *testing.T) string {
-	t.Helper()
-	fail := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	home := os.Getenv("QUARRY_HOME")
-	if home == "" {
-		dir, err := os.UserHomeDir()
-		if err != nil {
-			fail("no home directory for the venv: %v", err)
-		}
-		home = filepath.Join(dir, ".cache", "quarry")
-	}
-	venv := filepath.Join(home, "venv-openai")
-	py := filepath.Join(venv, "bin", "python")
-	req, err := filepath.Abs(filepath.Join("testdata", "openai-requirements.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamp := filepath.Join(venv, "quarry-requirements.txt")
-	if have, err := os.ReadFile(stamp); err == nil && bytes.Equal(have, want) {
-		return py
-	}
-	if _, err := exec.LookPath("python3"); err != nil {
-		fail("python3 is not installed; skipping the OpenAI SDK test")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if _, err := os.Stat(py); err != nil {
-		if out, err := exec.CommandContext(ctx, "python3", "-m", "venv", venv).CombinedOutput(); err != nil {
-			fail("python3 -m venv failed (is python3-venv installed?): %v\n%s", err, out)
-		}
-	}
-	if err := exec.CommandContext(ctx, py, "-m", "pip", "--version").Run(); err != nil {
-		// A venv made without pip (an interrupted creation): add it.
-		if out, err := exec.CommandContext(ctx, py, "-m", "ensurepip", "--upgrade").CombinedOutput(); err != nil {
-			fail("the venv %s has no pip and ensurepip failed: %v\n%s", venv, err, out)
-		}
-	}
-	t.Logf("installing %s into %s", bytes.TrimSpace(want), venv)
-	if out, err := exec.CommandContext(ctx, py, "-m", "pip", "install", "-q", "-r", req).CombinedOutput(); err != nil {
-		fail("pip install of the openai package failed: %v\n%s", err, out)
-	}
-	if err := os.WriteFile(stamp, want, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return py
+	return testutil.Venv(t, "venv-openai", filepath.Join("testdata", "openai-requirements.txt"))
 }
 
 // sdkReport is what testdata/openai_client.py prints.
