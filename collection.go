@@ -166,6 +166,7 @@ func (c *Collection) newPipeline() *query.Pipeline {
 	if c.cfg.Reranker != "" {
 		p.Reranker = func() (query.Reranker, error) { return e.rerankers.get(c.cfg.Reranker) }
 	}
+	c.guardStages().Hooks(&p.Hooks)
 	return p
 }
 

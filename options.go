@@ -51,6 +51,10 @@ type Options struct {
 	// allowed URLs. Default nil: no restriction, for callers who are the
 	// operator (the CLI); the server sets it.
 	AllowURLs []string
+	// Guard is the server-wide default of the prompt-injection guardrails;
+	// a collection's own Guard fields override it. Default: questions
+	// flag, chunks exclude.
+	Guard GuardConfig
 }
 
 // EnsureDefaults fills zero fields with defaults and returns o.
@@ -82,6 +86,9 @@ func (o *Options) Validate() error {
 			return err
 		}
 	}
+	if err := o.Guard.validate("guard."); err != nil {
+		return err
+	}
 	return o.DefaultCollection.Validate()
 }
 
@@ -111,6 +118,9 @@ type CollectionConfig struct {
 	// Vector configures the dense index of a collection with an embedding
 	// model. Default: HNSW, float32, M 16, ef_construction 200, ef_search 64.
 	Vector VectorConfig `json:"vector"`
+	// Guard sets the prompt-injection guardrails of this collection.
+	// Default: the engine's (Options.Guard).
+	Guard GuardConfig `json:"guard,omitzero"`
 }
 
 // VectorConfig selects and tunes the dense (vector) index.
@@ -261,6 +271,9 @@ var langCode = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // Validate reports the first invalid field, named by its JSON path.
 func (c *CollectionConfig) Validate() error {
+	if err := c.Guard.validate("guard."); err != nil {
+		return err
+	}
 	switch c.Chunking.Strategy {
 	case "", "recursive", "fixed":
 	case "semantic":

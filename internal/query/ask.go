@@ -39,11 +39,15 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 			ans.Timings = Timings{Total: ms(time.Since(start))}
 			ans.Took = time.Since(start)
 			ans.Timings.TTFT = ans.Timings.Total
+			ans.Guard = plan.Guard
 			p.Hooks.trace(ctx, StageEvent{Stage: StageCache, Took: ans.Took, Hits: ans.Sources})
 			return ans, replay(ans, emit)
 		}
 	}
-	ans := &Answer{Citations: []Citation{}, Sources: []base.Hit{}}
+	ans := &Answer{Citations: []Citation{}, Sources: []base.Hit{}, Guard: plan.Guard}
+	if pr.vec == nil {
+		pr.vec = plan.QueryVector
+	}
 
 	// Rewriting: conversational condensation, then multi-query or HyDE.
 	t := time.Now()
@@ -114,7 +118,7 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 	}
 	ans.Took = time.Since(start)
 	ans.Timings.Total = ms(ans.Took)
-	if ac != nil {
+	if ac != nil && ans.Guard == nil { // a guard report belongs to its request
 		ac.store(plan, pr, ans)
 	}
 	if err := emit(AskEvent{Type: EventCitations, Citations: ans.Citations}); err != nil {

@@ -319,6 +319,8 @@ type searchResponse struct {
 	Results []hitOut `json:"results"`
 	Mode    string   `json:"mode"`
 	TookMS  float64  `json:"took_ms"`
+	// Guard is what the guardrails found (absent: nothing).
+	Guard *guardOut `json:"guard,omitempty"`
 }
 
 type citationOut struct {
@@ -349,6 +351,7 @@ type askResponse struct {
 	Cached           string     `json:"cached,omitempty"`
 	Usage            *usageOut  `json:"usage,omitempty"`
 	Timings          timingsOut `json:"timings"`
+	Guard            *guardOut  `json:"guard,omitempty"`
 }
 
 // usageOut counts the language model's tokens, as its server reported.
@@ -373,7 +376,7 @@ func fromAnswer(a *quarry.Answer) askResponse {
 		Answer: a.Answer, Citations: fromCitations(a.Citations), Sources: fromHits(a.Sources), Method: a.Method, TookMS: millis(a.Took),
 		Model: a.Model, Grounded: a.Grounded, Abstained: a.Abstained, InvalidCitations: a.InvalidCitations,
 		Query: a.Query, Queries: a.Queries, DroppedSources: a.DroppedSources, FinishReason: a.FinishReason, Cached: a.Cached,
-		Timings: fromTimings(a.Timings),
+		Timings: fromTimings(a.Timings), Guard: fromGuard(a.Guard),
 	}
 	if a.Usage != nil {
 		out.Usage = &usageOut{PromptTokens: a.Usage.PromptTokens, CompletionTokens: a.Usage.CompletionTokens}
@@ -411,6 +414,8 @@ type configJSON struct {
 	LLM *llmJSON `json:"llm,omitempty"`
 	// Vector selects and tunes the dense index.
 	Vector vectorJSON `json:"vector"`
+	// Guard sets the prompt-injection guardrails (absent: the server's).
+	Guard *guardJSON `json:"guard,omitempty"`
 }
 
 // vectorJSON is a collection's vector index configuration; zero fields
@@ -508,6 +513,7 @@ func (c *configJSON) toEngine() *quarry.CollectionConfig {
 		Reranker:         c.Reranker,
 		LLM:              c.LLM.toEngine(),
 		Vector:           c.Vector.toEngine(),
+		Guard:            c.Guard.toEngine(),
 	}
 }
 
@@ -521,6 +527,7 @@ func fromConfig(c quarry.CollectionConfig) configJSON {
 		Reranker:         c.Reranker,
 		LLM:              fromCollectionLLM(c.LLM),
 		Vector:           fromVectorConfig(c.Vector),
+		Guard:            fromGuardConfig(c.Guard),
 	}
 }
 
