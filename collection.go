@@ -166,7 +166,7 @@ func (c *Collection) newPipeline() *query.Pipeline {
 	if c.cfg.Reranker != "" {
 		p.Reranker = func() (query.Reranker, error) { return e.rerankers.get(c.cfg.Reranker) }
 	}
-	c.guardStages().Hooks(&p.Hooks)
+	c.installGuards(&p.Hooks)
 	return p
 }
 
@@ -411,6 +411,7 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	errs := make([]error, len(writes))
 	parallel(len(writes), func(j int) {
 		w := &writes[j]
+		c.redactForIndex(&w.Doc.Text, &w.Doc.Title)
 		detected := w.Doc.Language == ""
 		if detected {
 			w.Doc.Language = text.ConfidentLanguage(w.Doc.Text) // "" (neutral) when unsure

@@ -28,10 +28,14 @@ var hostileDoc = quarry.Document{ID: "hostile", Title: "Eiffel Tower visitor not
 type scriptedLLM struct {
 	mu     sync.Mutex
 	bodies []string
-	reply  string
+	reply  func(prompt string) string // the answer, given the messages received
 }
 
 func newScriptedLLM(t *testing.T, reply string) (*scriptedLLM, string) {
+	return newScriptedLLMFunc(t, func(string) string { return reply })
+}
+
+func newScriptedLLMFunc(t *testing.T, reply func(string) string) (*scriptedLLM, string) {
 	t.Helper()
 	s := &scriptedLLM{reply: reply}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -39,8 +43,15 @@ func newScriptedLLM(t *testing.T, reply string) (*scriptedLLM, string) {
 		s.mu.Lock()
 		s.bodies = append(s.bodies, string(b))
 		s.mu.Unlock()
+		answer := s.reply(contents(t, string(b)))
 		w.Header().Set("Content-Type", "text/event-stream")
-		sse(w, s.reply)
+		// Streamed in small pieces, so that placeholders are cut across
+		// deltas.
+		var pieces []string
+		for len(answer) > 3 {
+			pieces, answer = append(pieces, answer[:3]), answer[3:]
+		}
+		sse(w, append(pieces, answer)...)
 	}))
 	t.Cleanup(srv.Close)
 	return s, srv.URL
@@ -53,16 +64,23 @@ func (s *scriptedLLM) received(t *testing.T) string {
 	defer s.mu.Unlock()
 	var b strings.Builder
 	for _, body := range s.bodies {
-		var req struct {
-			Messages []struct{ Content string } `json:"messages"`
-		}
-		if err := json.Unmarshal([]byte(body), &req); err != nil {
-			t.Fatalf("fake LLM got %q: %v", body, err)
-		}
-		for _, m := range req.Messages {
-			b.WriteString(m.Content)
-			b.WriteByte('\n')
-		}
+		b.WriteString(contents(t, body))
+	}
+	return b.String()
+}
+
+// contents joins the message contents of a chat request body.
+func contents(t *testing.T, body string) string {
+	var req struct {
+		Messages []struct{ Content string } `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(body), &req); err != nil {
+		t.Errorf("fake LLM got %q: %v", body, err)
+	}
+	var b strings.Builder
+	for _, m := range req.Messages {
+		b.WriteString(m.Content)
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

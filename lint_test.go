@@ -68,7 +68,7 @@ var allowedImports = map[string][]string{
 	// live in internal/query and the stages it calls (rootForbidden).
 	"": {"internal/base", "internal/obs", "internal/query", "internal/llm", "internal/store", "internal/store/embedded",
 		"internal/store/weaviate", "internal/index/bm25", "internal/chunk", "internal/embed", "internal/ingest", "internal/text",
-		"internal/rerank", "internal/generate", "internal/vfs", "internal/outbound", "internal/guard", "internal/guardstage"},
+		"internal/rerank", "internal/generate", "internal/vfs", "internal/outbound", "internal/guard", "internal/guardstage", "internal/pii"},
 	"cmd/quarry": {"*"},
 	"bench":      {"internal/*"},
 }

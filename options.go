@@ -121,6 +121,10 @@ type CollectionConfig struct {
 	// Guard sets the prompt-injection guardrails of this collection.
 	// Default: the engine's (Options.Guard).
 	Guard GuardConfig `json:"guard,omitzero"`
+	// PII sets what happens to personal data (e-mails, phone numbers,
+	// cards, IBANs, …) at indexing and before text leaves for a language
+	// model. Default: kept.
+	PII PIIConfig `json:"pii,omitzero"`
 }
 
 // VectorConfig selects and tunes the dense (vector) index.
@@ -272,6 +276,9 @@ var langCode = regexp.MustCompile(`^[a-z]{2,3}$`)
 // Validate reports the first invalid field, named by its JSON path.
 func (c *CollectionConfig) Validate() error {
 	if err := c.Guard.validate("guard."); err != nil {
+		return err
+	}
+	if err := c.PII.validate(); err != nil {
 		return err
 	}
 	switch c.Chunking.Strategy {

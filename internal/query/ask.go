@@ -177,7 +177,12 @@ func (p *Pipeline) extract(plan *Plan, question string, ans *Answer) {
 func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, ans *Answer, start time.Time, emit func(AskEvent) error) error {
 	s := &plan.LLM
 	ans.Method, ans.Model = string(MethodLLM), s.Model
-	pr, err := generate.Build(question, nil, ans.Sources, generate.Budget{ContextWindow: s.Window, AnswerTokens: s.Params.MaxTokens}, s.Style)
+	promptQ, promptHits := question, ans.Sources
+	var rs AnswerRestorer
+	if p.Hooks.Redact != nil {
+		promptQ, promptHits, rs = p.Hooks.Redact.RedactPrompt(question, ans.Sources)
+	}
+	pr, err := generate.Build(promptQ, nil, promptHits, generate.Budget{ContextWindow: s.Window, AnswerTokens: s.Params.MaxTokens}, s.Style)
 	if err != nil {
 		if errors.Is(err, generate.ErrContextWindow) {
 			return base.TooLarge("context_window", "%s", strings.TrimPrefix(err.Error(), generate.ErrContextWindow.Error()+": "))
@@ -185,6 +190,9 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 		return err
 	}
 	ans.DroppedSources = pr.Dropped
+	if rs != nil {
+		restoreBlocks(pr.Blocks, ans.Sources, rs)
+	}
 	params := s.Params.Clone()
 	params.Stop = mergeStops(params.Stop, pr.Stop)
 	f := generate.NewFilter(pr.Markers())
@@ -210,6 +218,9 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 		if first {
 			piece, first = pr.Prefill+piece, false
 		}
+		if rs != nil {
+			piece = rs.Write(piece)
+		}
 		return send(f.Push(piece))
 	})
 	if emitErr != nil {
@@ -218,6 +229,11 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 	if err != nil {
 		ans.Answer = b.String()
 		return s.WrapErr(err)
+	}
+	if rs != nil {
+		if err := send(f.Push(rs.Flush())); err != nil {
+			return err
+		}
 	}
 	if err := send(f.Flush()); err != nil {
 		return err
@@ -236,6 +252,22 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 	ans.Grounded = len(ans.Citations) > 0
 	ans.Abstained = saysIDontKnow(ans.Answer)
 	return nil
+}
+
+// restoreBlocks gives the prompt's blocks their original texts, so that
+// citations are located in the hits as stored: a whole block is its hit's
+// text, a trimmed one its restored prefix (the whole text when a
+// placeholder was cut at the trim).
+func restoreBlocks(blocks []generate.Block, hits []base.Hit, rs AnswerRestorer) {
+	for i := range blocks {
+		b := &blocks[i]
+		orig := hits[b.Hit].Text
+		if t := rs.Restore(b.Text); b.Trimmed && strings.HasPrefix(orig, t) {
+			b.Text = t
+		} else {
+			b.Text = orig
+		}
+	}
 }
 
 // mergeStops keeps the caller's stop sequences and adds the prompt's while
