@@ -37,6 +37,14 @@ func TestPromptInjectionHTTP(t *testing.T) {
 	if r.get("config.guard.question") != "block" {
 		t.Fatalf("config: %s", r.body)
 	}
+	r = h.do("PUT", "/v1/collections/private", `{"pii":{"index":"redact","llm":"redact"}}`)
+	if r.status != 201 || r.get("config.pii.llm") != "redact" || r.get("config.pii.index") != "redact" {
+		t.Fatalf("pii config: %d %s", r.status, r.body)
+	}
+	r = h.do("PUT", "/v1/collections/bad", `{"pii":{"llm":"hide"}}`)
+	if r.status != 400 || r.get("error.field") != "pii.llm" {
+		t.Fatalf("bad pii: %d %s", r.status, r.body)
+	}
 	r = h.do("PUT", "/v1/collections/bad", `{"guard":{"question":"deny"}}`)
 	if r.status != 400 || r.get("error.field") != "guard.question" {
 		t.Fatalf("bad policy: %d %s", r.status, r.body)

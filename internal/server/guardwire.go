@@ -76,3 +76,28 @@ func fromGuardConfig(c quarry.GuardConfig) *guardJSON {
 	}
 	return &guardJSON{Question: c.Question, Chunks: c.Chunks, Threshold: c.Threshold}
 }
+
+// piiJSON is a collection's personal-data policy.
+type piiJSON struct {
+	Index string `json:"index,omitempty"`
+	LLM   string `json:"llm,omitempty"`
+}
+
+func (c *piiJSON) UnmarshalJSON(b []byte) error {
+	type plain piiJSON
+	return decodeStrict(b, (*plain)(c), "pii")
+}
+
+func (c *piiJSON) toEngine() quarry.PIIConfig {
+	if c == nil {
+		return quarry.PIIConfig{}
+	}
+	return quarry.PIIConfig{Index: c.Index, LLM: c.LLM}
+}
+
+func fromPIIConfig(c quarry.PIIConfig) *piiJSON {
+	if c == (quarry.PIIConfig{}) {
+		return nil
+	}
+	return &piiJSON{Index: c.Index, LLM: c.LLM}
+}

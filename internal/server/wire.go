@@ -416,6 +416,8 @@ type configJSON struct {
 	Vector vectorJSON `json:"vector"`
 	// Guard sets the prompt-injection guardrails (absent: the server's).
 	Guard *guardJSON `json:"guard,omitempty"`
+	// PII sets the personal-data policy (absent: keep).
+	PII *piiJSON `json:"pii,omitempty"`
 }
 
 // vectorJSON is a collection's vector index configuration; zero fields
@@ -514,6 +516,7 @@ func (c *configJSON) toEngine() *quarry.CollectionConfig {
 		LLM:              c.LLM.toEngine(),
 		Vector:           c.Vector.toEngine(),
 		Guard:            c.Guard.toEngine(),
+		PII:              c.PII.toEngine(),
 	}
 }
 
@@ -528,6 +531,7 @@ func fromConfig(c quarry.CollectionConfig) configJSON {
 		LLM:              fromCollectionLLM(c.LLM),
 		Vector:           fromVectorConfig(c.Vector),
 		Guard:            fromGuardConfig(c.Guard),
+		PII:              fromPIIConfig(c.PII),
 	}
 }
 
