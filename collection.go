@@ -15,6 +15,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/chunk"
 	"github.com/quarry-rag/quarry/internal/embed"
+	"github.com/quarry-rag/quarry/internal/guardstage"
 	"github.com/quarry-rag/quarry/internal/ingest"
 	"github.com/quarry-rag/quarry/internal/obs"
 	"github.com/quarry-rag/quarry/internal/query"
@@ -39,6 +40,8 @@ type Collection struct {
 
 	// pipeline runs the collection's searches and questions.
 	pipeline *query.Pipeline
+	// guard holds the prompt-injection stages (guardconfig.go).
+	guard *guardstage.Stages
 }
 
 // chunkEmbedder adapts the collection's embedding model to the semantic
@@ -433,6 +436,9 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	}
 	t = m.Since(obs.StageChunk, t)
 	if err := c.embedChunks(ctx, writes); err != nil {
+		return nil, err
+	}
+	if err := c.scoreChunks(ctx, writes); err != nil {
 		return nil, err
 	}
 	t = m.Since(obs.StageEmbed, t)

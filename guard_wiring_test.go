@@ -160,10 +160,11 @@ func TestGuardSharesQueryVector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	calls := quarry.CountEmbeds(t, col)
 	if _, err := col.Upsert(ctx, solarDocs, nil); err != nil {
 		t.Fatal(err)
 	}
-	calls := quarry.CountEmbeds(t, col)
+	calls()
 	res, err := col.Search(ctx, quarry.SearchRequest{Query: injectedQuestion, Mode: "hybrid"})
 	if err != nil || res.Guard == nil || !res.Guard.Flagged {
 		t.Fatalf("%+v, %v", res, err)
@@ -224,5 +225,57 @@ func TestGuardFlagsUnsupportedEmail(t *testing.T) {
 	if ans.Guard == nil || ans.Guard.Withheld || len(ans.Guard.AnswerIssues) != 1 ||
 		ans.Guard.AnswerIssues[0] != (quarry.GuardIssue{Kind: "unsupported_email", Value: "tickets@evil.example"}) {
 		t.Fatalf("guard = %+v", ans.Guard)
+	}
+}
+
+// Chunks are scored once at ingest and the score is stored with the chunk
+// (the embedded backend keeps it): search returns it, hostile chunks high.
+func TestGuardScoresChunksAtIngest(t *testing.T) {
+	eng := openGuardEngine(t, quarry.Options{})
+	col := loadDocs(t, eng, append([]quarry.Document{hostileDoc}, solarDocs...))
+	res, err := col.Search(context.Background(), quarry.SearchRequest{Query: "Eiffel Tower", K: 10})
+	if err != nil || len(res.Results) < 2 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	for _, h := range res.Results {
+		if h.Injection == nil {
+			t.Fatalf("%s: no stored score", h.ChunkID)
+		}
+		if hostile := h.DocID == "hostile"; hostile != (*h.Injection >= 0.5) {
+			t.Errorf("%s: score %.3f", h.ChunkID, *h.Injection)
+		}
+	}
+	// Policy off: not scored.
+	off, _, err := eng.CreateCollection(context.Background(), "off", &quarry.CollectionConfig{Guard: quarry.GuardConfig{Chunks: "off"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := off.Upsert(context.Background(), solarDocs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := off.Search(context.Background(), quarry.SearchRequest{Query: "Eiffel Tower"}); err != nil || res.Results[0].Injection != nil {
+		t.Fatalf("off: %+v, %v", res, err)
+	}
+}
+
+// With the detector's encoder as the collection's embedder, scoring at
+// ingest reuses the dense-index vectors: one embedding call per batch.
+func TestGuardIngestReusesVectors(t *testing.T) {
+	eng := openGuardEngine(t, quarry.Options{})
+	ctx := context.Background()
+	col, _, err := eng.CreateCollection(ctx, "e5", &quarry.CollectionConfig{Embedding: "multilingual-e5-small"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := quarry.CountEmbeds(t, col)
+	if _, err := col.Upsert(ctx, solarDocs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := calls(); len(got) != 1 || !got[0].Passage || len(got[0].Texts) != len(solarDocs) {
+		t.Fatalf("embedding calls = %d %+v, want one batch of passages", len(got), got)
+	}
+	res, err := col.Search(ctx, quarry.SearchRequest{Query: "Mars moons", Mode: "bm25"})
+	if err != nil || res.Results[0].Injection == nil || *res.Results[0].Injection >= 0.5 {
+		t.Fatalf("%+v, %v", res, err)
 	}
 }

@@ -35,7 +35,8 @@ func (p *PIIConfig) validate() error {
 // hooks: the prompt-injection stages and, with pii.llm redact, the PII
 // prompt stage.
 func (c *Collection) installGuards(h *query.Hooks) {
-	c.guardStages().Hooks(h)
+	c.guard = c.guardStages()
+	c.guard.Hooks(h)
 	if piiRedacts(c.cfg.PII.LLM) {
 		h.Redact = guardstage.NewRedactor()
 	}

@@ -145,7 +145,9 @@ func (s *Stages) chunkScores(ctx context.Context, d *guard.Detector, shared embe
 	var todo []int
 	s.mu.Lock()
 	for i := range hits {
-		if v, ok := s.scores[chunkKey(&hits[i])]; ok {
+		if hits[i].Injection != nil { // scored at ingest
+			out[i] = *hits[i].Injection
+		} else if v, ok := s.scores[chunkKey(&hits[i])]; ok {
 			out[i] = v
 		} else {
 			todo = append(todo, i)
