@@ -33,7 +33,11 @@ func TestPromptInjectionHTTP(t *testing.T) {
 			t.Fatalf("%s (benign): %d %s", route, r.status, r.body)
 		}
 	}
-	r := h.do("GET", "/v1/collections/strict", nil)
+	r := h.do("POST", "/v1/collections/c/search", map[string]any{"query": "Eiffel"})
+	if s, ok := r.get("results").([]any)[0].(map[string]any)["injection"].(float64); !ok || s >= 0.5 {
+		t.Fatalf("hit injection score: %s", r.body)
+	}
+	r = h.do("GET", "/v1/collections/strict", nil)
 	if r.get("config.guard.question") != "block" {
 		t.Fatalf("config: %s", r.body)
 	}

@@ -302,6 +302,8 @@ type hitOut struct {
 	Section string  `json:"section"`
 	Start   int     `json:"start"`
 	End     int     `json:"end"`
+	// Injection is the chunk's prompt-injection score, when it was scored.
+	Injection *float64 `json:"injection,omitempty"`
 }
 
 func fromHits(hs []quarry.Hit) []hitOut {
@@ -309,7 +311,7 @@ func fromHits(hs []quarry.Hit) []hitOut {
 	for i, h := range hs {
 		out[i] = hitOut{
 			DocID: h.DocID, ChunkID: h.ChunkID, Score: h.Score, Text: h.Text, Title: h.Title, Section: h.Section,
-			Start: h.RuneStart, End: h.RuneStart + utf8.RuneCountInString(h.Text),
+			Start: h.RuneStart, End: h.RuneStart + utf8.RuneCountInString(h.Text), Injection: h.Injection,
 		}
 	}
 	return out
