@@ -230,9 +230,18 @@ func TestGuardFlagsUnsupportedEmail(t *testing.T) {
 
 // Chunks are scored once at ingest and the score is stored with the chunk
 // (the embedded backend keeps it): search returns it, hostile chunks high.
+// A BM25-only collection does not score at ingest (its chunks are scored
+// at query time when they would enter a prompt).
 func TestGuardScoresChunksAtIngest(t *testing.T) {
 	eng := openGuardEngine(t, quarry.Options{})
-	col := loadDocs(t, eng, append([]quarry.Document{hostileDoc}, solarDocs...))
+	ctx := context.Background()
+	col, _, err := eng.CreateCollection(ctx, "e5", &quarry.CollectionConfig{Embedding: "multilingual-e5-small"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := col.Upsert(ctx, append([]quarry.Document{hostileDoc}, solarDocs...), nil); err != nil {
+		t.Fatal(err)
+	}
 	res, err := col.Search(context.Background(), quarry.SearchRequest{Query: "Eiffel Tower", K: 10})
 	if err != nil || len(res.Results) < 2 {
 		t.Fatalf("%+v, %v", res, err)
@@ -245,16 +254,21 @@ func TestGuardScoresChunksAtIngest(t *testing.T) {
 			t.Errorf("%s: score %.3f", h.ChunkID, *h.Injection)
 		}
 	}
-	// Policy off: not scored.
-	off, _, err := eng.CreateCollection(context.Background(), "off", &quarry.CollectionConfig{Guard: quarry.GuardConfig{Chunks: "off"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := off.Upsert(context.Background(), solarDocs, nil); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := off.Search(context.Background(), quarry.SearchRequest{Query: "Eiffel Tower"}); err != nil || res.Results[0].Injection != nil {
-		t.Fatalf("off: %+v, %v", res, err)
+	// Policy off, or BM25 only: not scored at ingest.
+	for name, cfg := range map[string]quarry.CollectionConfig{
+		"off":  {Embedding: "multilingual-e5-small", Guard: quarry.GuardConfig{Chunks: "off"}},
+		"bm25": {},
+	} {
+		c, _, err := eng.CreateCollection(ctx, name, &cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Upsert(ctx, solarDocs, nil); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := c.Search(ctx, quarry.SearchRequest{Query: "Eiffel Tower", Mode: "bm25"}); err != nil || res.Results[0].Injection != nil {
+			t.Fatalf("%s: %+v, %v", name, res, err)
+		}
 	}
 }
 

@@ -112,27 +112,33 @@ func (c *Collection) guardStages() *guardstage.Stages {
 		shared *guard.Detector
 		emb    embed.Embedder
 	)
-	detector := func() (*guard.Detector, embed.Embedder, error) {
-		// The collection's own model when it is the detector's encoder:
-		// no second copy, and the question's vector serves retrieval too.
-		if c.cfg.Embedding != "" {
-			mu.Lock()
-			defer mu.Unlock()
-			if shared != nil {
-				return shared, emb, nil
-			}
+	// sharedDet is the detector on the collection's own model when that
+	// is the detector's encoder: no second copy, and the vectors the
+	// pipeline computes (the question's, the chunks') serve both.
+	sharedDet := func() (*guard.Detector, embed.Embedder) {
+		if c.cfg.Embedding == "" {
+			return nil, nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if shared == nil {
 			if ce, err := c.embedder(); err == nil && ce != nil {
 				if d, err := guard.New(ce, nil); err == nil {
 					shared, emb = d, ce
-					return d, ce, nil
 				}
 			}
+		}
+		return shared, emb
+	}
+	detector := func() (*guard.Detector, embed.Embedder, error) {
+		if d, ce := sharedDet(); d != nil {
+			return d, ce, nil
 		}
 		d, err := e.guardLocal.get()
 		return d, nil, err
 	}
 	return guardstage.New(guardstage.Config{Question: qp, Chunks: cp, Threshold: g.Threshold,
-		Detector: detector, Logger: e.opts.Logger.With("collection", c.name)})
+		Detector: detector, Shared: sharedDet, Logger: e.opts.Logger.With("collection", c.name)})
 }
 
 // ErrPromptInjection is the class of a question refused by the guard

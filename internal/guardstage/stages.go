@@ -29,7 +29,12 @@ type Config struct {
 	Chunks    guard.ChunkPolicy
 	Threshold float64 // 0: the detector's
 	Detector  Detector
-	Logger    *slog.Logger
+	// Shared returns the detector built on the collection's own embedder
+	// when that is the detector's encoder, else nil (chunks are then not
+	// scored at ingest: a second encoder pass over every chunk would cost
+	// more than the ingest itself; see ScoreIngest).
+	Shared func() (*guard.Detector, embed.Embedder)
+	Logger *slog.Logger
 }
 
 // Stages holds a collection's guard stages; see the package doc.

@@ -33,7 +33,13 @@ func TestPromptInjectionHTTP(t *testing.T) {
 			t.Fatalf("%s (benign): %d %s", route, r.status, r.body)
 		}
 	}
-	r := h.do("POST", "/v1/collections/c/search", map[string]any{"query": "Eiffel"})
+	// Chunks of a collection embedding with the detector's encoder carry
+	// their ingest-time score.
+	if r := h.do("PUT", "/v1/collections/e5", `{"embedding":"multilingual-e5-small"}`); r.status != 201 {
+		t.Fatalf("create e5: %d %s", r.status, r.body)
+	}
+	h.upsert("e5", map[string]any{"id": "a", "text": "The Eiffel Tower was completed in 1889."})
+	r := h.do("POST", "/v1/collections/e5/search", map[string]any{"query": "Eiffel"})
 	if s, ok := r.get("results").([]any)[0].(map[string]any)["injection"].(float64); !ok || s >= 0.5 {
 		t.Fatalf("hit injection score: %s", r.body)
 	}
