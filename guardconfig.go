@@ -119,14 +119,20 @@ func (c *Collection) guardStages() *guardstage.Stages {
 		if c.cfg.Embedding == "" {
 			return nil, nil
 		}
+		ce, err := c.embedder() // the engine's cached model, looked up each time
+		if err != nil || ce == nil {
+			return nil, nil
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		if shared == nil {
-			if ce, err := c.embedder(); err == nil && ce != nil {
-				if d, err := guard.New(ce, nil); err == nil {
-					shared, emb = d, ce
-				}
+		if ce != emb { // first use, or the engine's model was replaced
+			shared, emb = nil, ce
+			if d, err := guard.New(ce, nil); err == nil {
+				shared = d
 			}
+		}
+		if shared == nil {
+			return nil, nil
 		}
 		return shared, emb
 	}
