@@ -15,6 +15,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/chunk"
 	"github.com/quarry-rag/quarry/internal/embed"
+	"github.com/quarry-rag/quarry/internal/guardstage"
 	"github.com/quarry-rag/quarry/internal/ingest"
 	"github.com/quarry-rag/quarry/internal/obs"
 	"github.com/quarry-rag/quarry/internal/query"
@@ -39,6 +40,8 @@ type Collection struct {
 
 	// pipeline runs the collection's searches and questions.
 	pipeline *query.Pipeline
+	// guard holds the prompt-injection stages (guardconfig.go).
+	guard *guardstage.Stages
 }
 
 // chunkEmbedder adapts the collection's embedding model to the semantic
@@ -166,6 +169,7 @@ func (c *Collection) newPipeline() *query.Pipeline {
 		p.Reranker = func() (query.Reranker, error) { return e.rerankers.get(c.cfg.Reranker) }
 	}
 	p.Hooks.Tracer = c.opsTracer()
+	c.installGuards(&p.Hooks)
 	return p
 }
 
@@ -410,6 +414,7 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	errs := make([]error, len(writes))
 	parallel(len(writes), func(j int) {
 		w := &writes[j]
+		c.redactForIndex(&w.Doc.Text, &w.Doc.Title)
 		detected := w.Doc.Language == ""
 		if detected {
 			w.Doc.Language = text.ConfidentLanguage(w.Doc.Text) // "" (neutral) when unsure
@@ -431,6 +436,9 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	}
 	t = m.Since(obs.StageChunk, t)
 	if err := c.embedChunks(ctx, writes); err != nil {
+		return nil, err
+	}
+	if err := c.scoreChunks(ctx, writes); err != nil {
 		return nil, err
 	}
 	t = m.Since(obs.StageEmbed, t)

@@ -38,6 +38,9 @@ type Engine struct {
 	opens     sync.WaitGroup // opens in flight; Close waits for them
 	embedders embedderCache
 	rerankers rerankerCache
+	// guardLocal is the prompt-injection detector's own encoder, opened
+	// on first use (guardconfig.go).
+	guardLocal localGuard
 
 	urls *outbound.Policy // from Options.AllowURLs; nil = unrestricted
 
@@ -122,7 +125,7 @@ func (e *Engine) Close() error {
 	for _, c := range cols {
 		errs = append(errs, c.close())
 	}
-	errs = append(errs, e.embedders.close(), e.rerankers.close())
+	errs = append(errs, e.embedders.close(), e.rerankers.close(), e.guardLocal.close())
 	e.llmClients.Close()
 	return errors.Join(errs...)
 }

@@ -55,6 +55,7 @@ var allowedImports = map[string][]string{
 	"internal/pii/piiset":       {},
 	"internal/pii/cmd/piiset":   {"internal/pii/piiset"},
 	"internal/guard":            {"internal/embed", "internal/pii"},
+	"internal/guardstage":       {"internal/base", "internal/embed", "internal/guard", "internal/pii", "internal/query"},
 	"internal/eval":             {},
 	"internal/ragbench":         {"", "internal/eval", "internal/embed", "internal/llm", "internal/text"},
 	"web":                       {},
@@ -72,7 +73,8 @@ var allowedImports = map[string][]string{
 	// live in internal/query and the stages it calls (rootForbidden).
 	"": {"internal/base", "internal/obs", "internal/query", "internal/llm", "internal/store", "internal/store/embedded",
 		"internal/store/weaviate", "internal/index/bm25", "internal/chunk", "internal/embed", "internal/ingest", "internal/text",
-		"internal/rerank", "internal/generate", "internal/vfs", "internal/outbound", "internal/trace"},
+		"internal/rerank", "internal/generate", "internal/vfs", "internal/outbound", "internal/trace",
+		"internal/guard", "internal/guardstage", "internal/pii"},
 	"cmd/quarry": {"*"},
 	"bench":      {"internal/*"},
 }

@@ -66,6 +66,10 @@ type Options struct {
 	// default; see QueryBatching). A full queue fails a search with
 	// ErrOverloaded, which the server answers 503 with Retry-After.
 	QueryBatching QueryBatching
+	// Guard is the server-wide default of the prompt-injection guardrails;
+	// a collection's own Guard fields override it. Default: questions
+	// flag, chunks exclude.
+	Guard GuardConfig
 }
 
 // EnsureDefaults fills zero fields with defaults and returns o.
@@ -97,6 +101,9 @@ func (o *Options) Validate() error {
 			return err
 		}
 	}
+	if err := o.Guard.validate("guard."); err != nil {
+		return err
+	}
 	return o.DefaultCollection.Validate()
 }
 
@@ -126,6 +133,13 @@ type CollectionConfig struct {
 	// Vector configures the dense index of a collection with an embedding
 	// model. Default: HNSW, float32, M 16, ef_construction 200, ef_search 64.
 	Vector VectorConfig `json:"vector"`
+	// Guard sets the prompt-injection guardrails of this collection.
+	// Default: the engine's (Options.Guard).
+	Guard GuardConfig `json:"guard,omitzero"`
+	// PII sets what happens to personal data (e-mails, phone numbers,
+	// cards, IBANs, …) at indexing and before text leaves for a language
+	// model. Default: kept.
+	PII PIIConfig `json:"pii,omitzero"`
 }
 
 // VectorConfig selects and tunes the dense (vector) index.
@@ -227,6 +241,12 @@ var langCode = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // Validate reports the first invalid field, named by its JSON path.
 func (c *CollectionConfig) Validate() error {
+	if err := c.Guard.validate("guard."); err != nil {
+		return err
+	}
+	if err := c.PII.validate(); err != nil {
+		return err
+	}
 	switch c.Chunking.Strategy {
 	case "", "recursive", "fixed":
 	case "semantic":

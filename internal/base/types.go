@@ -48,6 +48,10 @@ type Chunk struct {
 	Tokens    int    `json:"tokens"`
 	Section   string `json:"section,omitempty"`
 	Language  string `json:"language,omitempty"`
+	// Injection is the chunk's prompt-injection score in [0, 1], computed
+	// once at ingest (internal/guard); nil when it was not scored (older
+	// data, a backend that does not store it, the guard off).
+	Injection *float64 `json:"injection,omitempty"`
 }
 
 // Hit is one retrieved chunk with its score. Higher scores are better;
@@ -64,6 +68,9 @@ type Hit struct {
 	End     int     `json:"end"`
 	// RuneStart is Start in Unicode code points.
 	RuneStart int `json:"rune_start"`
+	// Injection is the chunk's stored prompt-injection score (Chunk.Injection),
+	// nil when it was not scored.
+	Injection *float64 `json:"injection,omitempty"`
 	// Vector is the chunk's embedding, filled only when the query asked for
 	// it (store.LexicalQuery/DenseQuery.WithVectors), e.g. for MMR.
 	Vector []float32 `json:"-"`

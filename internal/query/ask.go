@@ -40,12 +40,16 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 			ans.Timings = Timings{Total: ms(time.Since(start))}
 			ans.Took = time.Since(start)
 			ans.Timings.TTFT = ans.Timings.Total
+			ans.Guard = plan.Guard
 			p.Hooks.trace(cctx, StageEvent{Stage: StageCache, Took: ans.Took, Hits: ans.Sources, Hit: true})
 			return ans, replay(ans, emit)
 		}
 		p.Hooks.trace(cctx, StageEvent{Stage: StageCache, Took: time.Since(start)})
 	}
-	ans := &Answer{Citations: []Citation{}, Sources: []base.Hit{}}
+	ans := &Answer{Citations: []Citation{}, Sources: []base.Hit{}, Guard: plan.Guard}
+	if pr.vec == nil {
+		pr.vec = plan.QueryVector
+	}
 
 	// Rewriting: conversational condensation, then multi-query or HyDE.
 	t := time.Now()
@@ -122,7 +126,7 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 	}
 	ans.Took = time.Since(start)
 	ans.Timings.Total = ms(ans.Took)
-	if ac != nil {
+	if ac != nil && ans.Guard == nil { // a guard report belongs to its request
 		ac.store(plan, pr, ans)
 	}
 	if err := emit(AskEvent{Type: EventCitations, Citations: ans.Citations}); err != nil {
@@ -181,7 +185,12 @@ func (p *Pipeline) extract(plan *Plan, question string, ans *Answer) {
 func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, ans *Answer, start time.Time, emit func(AskEvent) error) error {
 	s := &plan.LLM
 	ans.Method, ans.Model = string(MethodLLM), s.Model
-	pr, err := generate.Build(question, nil, ans.Sources, generate.Budget{ContextWindow: s.Window, AnswerTokens: s.Params.MaxTokens}, s.Style)
+	promptQ, promptHits := question, ans.Sources
+	var rs AnswerRestorer
+	if p.Hooks.Redact != nil {
+		promptQ, promptHits, rs = p.Hooks.Redact.RedactPrompt(question, ans.Sources)
+	}
+	pr, err := generate.Build(promptQ, nil, promptHits, generate.Budget{ContextWindow: s.Window, AnswerTokens: s.Params.MaxTokens}, s.Style)
 	if err != nil {
 		if errors.Is(err, generate.ErrContextWindow) {
 			return base.TooLarge("context_window", "%s", strings.TrimPrefix(err.Error(), generate.ErrContextWindow.Error()+": "))
@@ -189,6 +198,9 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 		return err
 	}
 	ans.DroppedSources = pr.Dropped
+	if rs != nil {
+		restoreBlocks(pr.Blocks, ans.Sources, rs)
+	}
 	params := s.Params.Clone()
 	params.Stop = mergeStops(params.Stop, pr.Stop)
 	f := generate.NewFilter(pr.Markers())
@@ -214,6 +226,9 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 		if first {
 			piece, first = pr.Prefill+piece, false
 		}
+		if rs != nil {
+			piece = rs.Write(piece)
+		}
 		return send(f.Push(piece))
 	})
 	if emitErr != nil {
@@ -222,6 +237,11 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 	if err != nil {
 		ans.Answer = b.String()
 		return s.WrapErr(err)
+	}
+	if rs != nil {
+		if err := send(f.Push(rs.Flush())); err != nil {
+			return err
+		}
 	}
 	if err := send(f.Flush()); err != nil {
 		return err
@@ -240,6 +260,22 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 	ans.Grounded = len(ans.Citations) > 0
 	ans.Abstained = saysIDontKnow(ans.Answer)
 	return nil
+}
+
+// restoreBlocks gives the prompt's blocks their original texts, so that
+// citations are located in the hits as stored: a whole block is its hit's
+// text, a trimmed one its restored prefix (the whole text when a
+// placeholder was cut at the trim).
+func restoreBlocks(blocks []generate.Block, hits []base.Hit, rs AnswerRestorer) {
+	for i := range blocks {
+		b := &blocks[i]
+		orig := hits[b.Hit].Text
+		if t := rs.Restore(b.Text); b.Trimmed && strings.HasPrefix(orig, t) {
+			b.Text = t
+		} else {
+			b.Text = orig
+		}
+	}
 }
 
 // mergeStops keeps the caller's stop sequences and adds the prompt's while

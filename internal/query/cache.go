@@ -94,9 +94,12 @@ func (ac *AnswerCache) lookup(ctx context.Context, p *Pipeline, plan *Plan) (*An
 	if ac.semantic == nil {
 		return nil, pr
 	}
-	vec, err := p.embedOne(ctx, plan.Query, embed.Query, "the question")
-	if err != nil {
-		return nil, pr // a miss; retrieval reports the model's error
+	vec := plan.QueryVector // the guard's, when it embedded the question
+	if vec == nil {
+		var err error
+		if vec, err = p.embedOne(ctx, plan.Query, embed.Query, "the question"); err != nil {
+			return nil, pr // a miss; retrieval reports the model's error
+		}
 	}
 	pr.vec = vec
 	if a, _, ok := ac.semantic.Get(pr.scope, pr.gen, pr.vec); ok {

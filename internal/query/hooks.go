@@ -75,6 +75,24 @@ type AnswerCheck interface {
 	CheckAnswer(ctx context.Context, question string, ans *Answer) error
 }
 
+// PromptRedactor hides personal data from the language model, per
+// request (LLM answers only): RedactPrompt returns the question and the
+// hits to write into the prompt (same length and order; only texts and
+// titles may differ) and the restorer of the answer. Citations are still
+// located in the original hits.
+type PromptRedactor interface {
+	RedactPrompt(question string, hits []base.Hit) (string, []base.Hit, AnswerRestorer)
+}
+
+// AnswerRestorer puts redacted values back: Write per streamed piece
+// (holding back a tail that may be a cut placeholder), Flush at the end,
+// Restore for a whole text.
+type AnswerRestorer interface {
+	Write(piece string) string
+	Flush() string
+	Restore(text string) string
+}
+
 // Tracer receives each stage's event as it ends (evaluation tracing).
 // Trace must be fast and safe for concurrent use.
 type Tracer interface {
@@ -87,6 +105,7 @@ type Hooks struct {
 	Context ContextFilter
 	Answer  AnswerCheck
 	Tracer  Tracer
+	Redact  PromptRedactor
 }
 
 func (h *Hooks) checkQuestion(ctx context.Context, plan *Plan) error {

@@ -74,7 +74,7 @@ func (p *Pipeline) Search(ctx context.Context, plan *Plan) (*SearchResponse, []s
 	if err := p.Hooks.checkQuestion(ctx, plan); err != nil {
 		return nil, nil, err
 	}
-	queries := []Query{{Text: plan.Query}}
+	queries := []Query{{Text: plan.Query, Vector: plan.QueryVector}}
 	question := plan.Query
 	if plan.Rewrite != RewriteNone || len(plan.History) > 0 {
 		t := time.Now()
@@ -91,7 +91,7 @@ func (p *Pipeline) Search(ctx context.Context, plan *Plan) (*SearchResponse, []s
 	if err != nil {
 		return nil, nil, err
 	}
-	return &SearchResponse{Results: hits, Mode: string(plan.Mode), Took: time.Since(start)}, texts(queries), nil
+	return &SearchResponse{Results: hits, Mode: string(plan.Mode), Took: time.Since(start), Guard: plan.Guard}, texts(queries), nil
 }
 
 func texts(qs []Query) []string {

@@ -112,6 +112,12 @@ type Plan struct {
 	MaxSentences int
 	NoCache      bool
 	LLM          llm.Settings // effective model settings (defaults applied)
+
+	// Set by Hooks.Guard: QueryVector is the question's embedding when the
+	// guard computed it with the collection's own embedder (retrieval reuses
+	// it); Guard is its report, copied to the response.
+	QueryVector []float32
+	Guard       *GuardReport
 	// rawMode is the mode as asked, part of the answer cache's key.
 	rawMode string
 }

@@ -62,6 +62,31 @@ type SearchResponse struct {
 	Results []base.Hit    `json:"results"`
 	Mode    string        `json:"mode"`
 	Took    time.Duration `json:"-"`
+	// Guard is what the guardrails found (nil: nothing to report).
+	Guard *GuardReport `json:"guard,omitempty"`
+}
+
+// GuardReport is what the guardrails (Hooks.Guard, Hooks.Context,
+// Hooks.Answer) found in one request; nil when they found nothing.
+type GuardReport struct {
+	// Flagged: the question scored as a prompt injection (policy flag).
+	Flagged bool    `json:"flagged"`
+	Score   float64 `json:"score"`
+	// RulesOnly: the detector's model could not be loaded; the question
+	// was checked by its rules only.
+	RulesOnly bool `json:"rules_only,omitempty"`
+	// AnswerIssues are the output rails' findings: e-mails, URLs or
+	// numbers in the answer that no source holds, a repeated instruction.
+	AnswerIssues []GuardIssue `json:"answer_issues,omitempty"`
+	// Withheld: the language model's answer was replaced by Reason.
+	Withheld bool   `json:"withheld,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// GuardIssue is one finding of the output rails.
+type GuardIssue struct {
+	Kind  string `json:"kind"` // unsupported_email, unsupported_url, unsupported_number, repeats_instruction
+	Value string `json:"value"`
 }
 
 // SearchRewrite configures query rewriting for a rewritten search.
@@ -167,6 +192,8 @@ type Answer struct {
 	Usage   *Usage        `json:"usage,omitempty"`
 	Timings Timings       `json:"timings"`
 	Took    time.Duration `json:"-"`
+	// Guard is what the guardrails found (nil: nothing to report).
+	Guard *GuardReport `json:"guard,omitempty"`
 }
 
 // Usage counts language-model tokens as the server reported them.
@@ -227,6 +254,11 @@ func (a *Answer) Clone() *Answer {
 	if a.Usage != nil {
 		u := *a.Usage
 		cp.Usage = &u
+	}
+	if a.Guard != nil {
+		g := *a.Guard
+		g.AnswerIssues = slices.Clone(a.Guard.AnswerIssues)
+		cp.Guard = &g
 	}
 	return &cp
 }

@@ -67,7 +67,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) error {
 	})
 	return s.endStream(sw, r, withSources(err, ans), "error", func(e *apiError) any {
 		// The sources went out in the retrieval event.
-		return errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}}
+		return errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Score: e.Score}}
 	})
 }
 

@@ -25,6 +25,7 @@ const (
 	codeLLMFailed        = "llm_failed"             // 502
 	codeUnavailable      = "unavailable"            // 503
 	codeLLMTimeout       = "llm_timeout"            // 504
+	codePromptInjection  = "prompt_injection"       // 400
 )
 
 var codeStatus = map[string]int{
@@ -41,6 +42,7 @@ var codeStatus = map[string]int{
 	codeLLMFailed:        http.StatusBadGateway,
 	codeUnavailable:      http.StatusServiceUnavailable,
 	codeLLMTimeout:       http.StatusGatewayTimeout,
+	codePromptInjection:  http.StatusBadRequest,
 }
 
 // apiError is an error as the client sees it. Handlers and decoders return
@@ -52,6 +54,8 @@ type apiError struct {
 	Field   string // JSON path into the request body, "" when not about one field
 	// RetryAfter, when positive, is sent as a Retry-After header.
 	RetryAfter time.Duration
+	// Score is a refused question's prompt-injection score.
+	Score *float64
 }
 
 // overloaded is an error refused by back-pressure (embed.OverloadedError
@@ -115,6 +119,9 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		le  *quarry.LLMError
 		ov  overloaded
 	)
+	if e := guardError(err); e != nil {
+		return e, false
+	}
 	switch {
 	case errors.As(err, &ov):
 		return &apiError{Code: codeUnavailable, Message: "the server is overloaded; retry after the Retry-After delay", RetryAfter: ov.Overloaded()}, false
@@ -206,4 +213,7 @@ type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Score is the prompt-injection score of a refused question
+	// (code prompt_injection).
+	Score *float64 `json:"score,omitempty"`
 }

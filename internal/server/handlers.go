@@ -324,5 +324,5 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.writeJSON(w, http.StatusOK, searchResponse{Results: fromHits(res.Results), Mode: res.Mode, TookMS: millis(res.Took)})
+	return s.writeJSON(w, http.StatusOK, searchResponse{Results: fromHits(res.Results), Mode: res.Mode, TookMS: millis(res.Took), Guard: fromGuard(res.Guard)})
 }

@@ -339,7 +339,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == codeLLMFailed || e.Code == codeLLMTimeout {
 		s.log.Warn("language model failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	var body any = errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}, Sources: sourcesOf(err)}
+	var body any = errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, Score: e.Score}, Sources: sourcesOf(err)}
 	if isOpenAIPath(r.URL.Path) {
 		body = toOpenAIError(e, sourcesOf(err))
 	}

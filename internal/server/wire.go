@@ -302,6 +302,8 @@ type hitOut struct {
 	Section string  `json:"section"`
 	Start   int     `json:"start"`
 	End     int     `json:"end"`
+	// Injection is the chunk's prompt-injection score, when it was scored.
+	Injection *float64 `json:"injection,omitempty"`
 }
 
 func fromHits(hs []quarry.Hit) []hitOut {
@@ -309,7 +311,7 @@ func fromHits(hs []quarry.Hit) []hitOut {
 	for i, h := range hs {
 		out[i] = hitOut{
 			DocID: h.DocID, ChunkID: h.ChunkID, Score: h.Score, Text: h.Text, Title: h.Title, Section: h.Section,
-			Start: h.RuneStart, End: h.RuneStart + utf8.RuneCountInString(h.Text),
+			Start: h.RuneStart, End: h.RuneStart + utf8.RuneCountInString(h.Text), Injection: h.Injection,
 		}
 	}
 	return out
@@ -319,6 +321,8 @@ type searchResponse struct {
 	Results []hitOut `json:"results"`
 	Mode    string   `json:"mode"`
 	TookMS  float64  `json:"took_ms"`
+	// Guard is what the guardrails found (absent: nothing).
+	Guard *guardOut `json:"guard,omitempty"`
 }
 
 type citationOut struct {
@@ -349,6 +353,7 @@ type askResponse struct {
 	Cached           string     `json:"cached,omitempty"`
 	Usage            *usageOut  `json:"usage,omitempty"`
 	Timings          timingsOut `json:"timings"`
+	Guard            *guardOut  `json:"guard,omitempty"`
 }
 
 // usageOut counts the language model's tokens, as its server reported.
@@ -373,7 +378,7 @@ func fromAnswer(a *quarry.Answer) askResponse {
 		Answer: a.Answer, Citations: fromCitations(a.Citations), Sources: fromHits(a.Sources), Method: a.Method, TookMS: millis(a.Took),
 		Model: a.Model, Grounded: a.Grounded, Abstained: a.Abstained, InvalidCitations: a.InvalidCitations,
 		Query: a.Query, Queries: a.Queries, DroppedSources: a.DroppedSources, FinishReason: a.FinishReason, Cached: a.Cached,
-		Timings: fromTimings(a.Timings),
+		Timings: fromTimings(a.Timings), Guard: fromGuard(a.Guard),
 	}
 	if a.Usage != nil {
 		out.Usage = &usageOut{PromptTokens: a.Usage.PromptTokens, CompletionTokens: a.Usage.CompletionTokens}
@@ -411,6 +416,10 @@ type configJSON struct {
 	LLM *llmJSON `json:"llm,omitempty"`
 	// Vector selects and tunes the dense index.
 	Vector vectorJSON `json:"vector"`
+	// Guard sets the prompt-injection guardrails (absent: the server's).
+	Guard *guardJSON `json:"guard,omitempty"`
+	// PII sets the personal-data policy (absent: keep).
+	PII *piiJSON `json:"pii,omitempty"`
 }
 
 // vectorJSON is a collection's vector index configuration; zero fields
@@ -508,6 +517,8 @@ func (c *configJSON) toEngine() *quarry.CollectionConfig {
 		Reranker:         c.Reranker,
 		LLM:              c.LLM.toEngine(),
 		Vector:           c.Vector.toEngine(),
+		Guard:            c.Guard.toEngine(),
+		PII:              c.PII.toEngine(),
 	}
 }
 
@@ -521,6 +532,8 @@ func fromConfig(c quarry.CollectionConfig) configJSON {
 		Reranker:         c.Reranker,
 		LLM:              fromCollectionLLM(c.LLM),
 		Vector:           fromVectorConfig(c.Vector),
+		Guard:            fromGuardConfig(c.Guard),
+		PII:              fromPIIConfig(c.PII),
 	}
 }
 

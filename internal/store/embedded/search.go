@@ -89,6 +89,7 @@ func (b *Backend) fillHits(hits []base.Hit, text, vecs bool) error {
 				return fmt.Errorf("%w: chunk %q: %v", store.ErrCorrupt, hits[i].ChunkID, err)
 			}
 			hits[i].Text, hits[i].Section, hits[i].Start, hits[i].End, hits[i].RuneStart = c.Text, c.Section, c.Start, c.End, c.RuneStart
+			hits[i].Injection = c.Injection
 		}
 		return nil
 	})
