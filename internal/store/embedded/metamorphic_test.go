@@ -4,11 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/quarry-rag/quarry/internal/index/vector"
@@ -44,11 +41,8 @@ func TestMetamorphic(t *testing.T) {
 	}
 }
 
-var mmWords = strings.Fields("granite marble slate basalt quartz feldspar mica gneiss schist shale chalk flint jade onyx opal")
-
 func runMetamorphic(t *testing.T, index vector.Kind, seed uint64, ops int) bool {
 	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	dir := t.TempDir()
 	mem := vfs.NewMem()
 	mem.MkdirAll(dir, 0o755)
@@ -60,97 +54,32 @@ func runMetamorphic(t *testing.T, index vector.Kind, seed uint64, ops int) bool 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { b.Close() }()
-	model := map[string][]string{} // doc id → its words (one chunk per doc)
-	reopen := func(fsys vfs.FS, clean bool) {
-		if clean {
-			if err := b.Close(); err != nil {
-				t.Fatalf("close: %v", err)
-			}
-		} else {
-			b.db.Close() // crash: no final snapshot
-		}
+	open := func(t *testing.T, fsys vfs.FS) store.Backend {
 		cfg.FS = fsys
-		if b, err = Open(ctx, dir, cfg); err != nil {
+		nb, err := Open(ctx, dir, cfg)
+		if err != nil {
 			t.Fatalf("reopen: %v", err)
 		}
+		return nb
 	}
-	for op := range ops {
-		switch r := rng.IntN(100); {
-		case r < 45: // upsert a few documents
-			var batch []store.DocChunks
-			for range 1 + rng.IntN(3) {
-				id := "d" + strconv.Itoa(rng.IntN(40))
-				if slices.ContainsFunc(batch, func(d store.DocChunks) bool { return d.Doc.ID == id }) {
-					continue
-				}
-				words := make([]string, 2+rng.IntN(4))
-				for i := range words {
-					words[i] = mmWords[rng.IntN(len(mmWords))]
-				}
-				batch = append(batch, storetest.Doc(id, storetest.E(rng.IntN(storetest.Dim), rng.Float32()), strings.Join(words, " ")))
-				model[id] = words
+	end, ok := storetest.Metamorphic(t, b, storetest.MetamorphicOptions{
+		Seed: seed, Ops: ops, ExactDense: true,
+		Reopen: func(t *testing.T, old store.Backend) store.Backend {
+			if err := old.Close(); err != nil {
+				t.Fatalf("close: %v", err)
 			}
-			if err := b.Upsert(ctx, batch); err != nil {
-				t.Fatalf("op %d upsert: %v", op, err)
-			}
-		case r < 60: // delete
-			id := "d" + strconv.Itoa(rng.IntN(40))
-			found, err := b.Delete(ctx, id)
-			_, want := model[id]
-			if err != nil || found != want {
-				t.Errorf("op %d delete %s: found %v, err %v; model says %v", op, id, found, err, want)
-				return false
-			}
-			delete(model, id)
-		case r < 85: // search a word: exactly the documents holding it
-			w := mmWords[rng.IntN(len(mmWords))]
-			hits, err := b.Lexical(ctx, store.LexicalQuery{Text: w, K: 100, Language: "en", NoText: true})
-			if err != nil {
-				t.Fatalf("op %d search: %v", op, err)
-			}
-			var got, want []string
-			for _, h := range hits {
-				got = append(got, h.DocID)
-			}
-			for id, words := range model {
-				if slices.Contains(words, w) {
-					want = append(want, id)
-				}
-			}
-			slices.Sort(got)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("op %d search %q: got %v, want %v", op, w, got, want)
-				return false
-			}
-			dense, err := b.Dense(ctx, store.DenseQuery{Vector: storetest.E(0, 0.5), K: 100, Exact: true})
-			if err != nil || len(dense) != len(model) {
-				t.Errorf("op %d exact dense search: %d hits, model holds %d documents (%v)", op, len(dense), len(model), err)
-				return false
-			}
-		case r < 90:
-			if err := b.Flush(ctx); err != nil {
-				t.Fatalf("op %d flush: %v", op, err)
-			}
-		case r < 95:
-			reopen(mem, true)
-		default: // crash, keeping only what was synced
-			crashed := mem.CrashClone()
-			mem = crashed
-			reopen(crashed, false)
-		}
-	}
-	if err := b.Verify(ctx); err != nil {
+			return open(t, mem)
+		},
+		Crash: func(t *testing.T, old store.Backend) store.Backend { // keep only what was synced
+			old.(*Backend).db.Close() // no final snapshot
+			mem = mem.CrashClone()
+			return open(t, mem)
+		},
+	})
+	defer end.Close()
+	if err := end.(*Backend).Verify(ctx); err != nil {
 		t.Errorf("verify at the end: %v", err)
 		return false
 	}
-	for id, words := range model {
-		d, err := b.Get(ctx, id)
-		if err != nil || d.Text != strings.Join(words, " ") {
-			t.Errorf("get %s: %q, %v; want %q", id, d.Text, err, strings.Join(words, " "))
-			return false
-		}
-	}
-	return !t.Failed()
+	return ok
 }
