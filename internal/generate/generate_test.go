@@ -3,6 +3,7 @@ package generate
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -202,4 +203,21 @@ func FuzzFilter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStopsEndEchoedFencing: the instruct prompt's stop sequences end an
+// answer where a small model echoes the source fencing or starts another
+// answer (it otherwise runs to its token limit), and none of them can
+// occur inside a fenced source the model is quoting.
+func TestStopsEndEchoedFencing(t *testing.T) {
+	p, err := Build("How many moons does Mars have?", nil, []base.Hit{{DocID: "mars", ChunkID: "mars#0", Title: "Mars",
+		Text: "Mars has two moons."}}, Budget{}, StyleInstruct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"</source>", "<source", "\nAnswer:", "\nQuestion:"} {
+		if !slices.Contains(p.Stop, want) {
+			t.Errorf("stops %q lack %q", p.Stop, want)
+		}
+	}
 }

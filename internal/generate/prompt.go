@@ -110,9 +110,12 @@ var examples = map[string]string{
 
 const exampleSources = "Sources:\n<source id=\"1\" title=\"Mars\">\nMars has two moons, Phobos and Deimos.\n</source>\n<source id=\"2\" title=\"Moon\">\nThe Moon is Earth's only natural satellite.\n</source>\n"
 
-// stops end the answer where a base model would start a new exchange.
+// stops end the answer where a model would start a new exchange or echo
+// the fencing: a small model that has just read <source> blocks tends to
+// continue with "</source>" and another "Answer:" until its token limit
+// (Gemma 3 270M ran every answer to 512 tokens without these).
 var stops = map[string][]string{
-	StyleInstruct: {"\nQuestion:", "\nSources:"},
+	StyleInstruct: {"\nQuestion:", "\nSources:", "</source>", "<source", "\nAnswer:"},
 	StyleBase:     {"\n", "Question:"},
 }
 
