@@ -60,6 +60,11 @@ type ragJSON struct {
 }
 
 func TestEvalRAGCLI(t *testing.T) {
+	// The CLI plumbing, extractive: with make test's QUARRY_LLM_URL the judge
+	// would default to the local model and the run would take minutes (the
+	// judged metrics are tested in internal/ragbench, scripted and real).
+	t.Setenv("QUARRY_LLM_URL", "")
+	t.Setenv("QUARRY_LLM_MODEL", "")
 	set := miniXQuAD(t)
 	data, reports := t.TempDir(), t.TempDir()
 	out, errOut, code := cli(t, data, "eval", "rag", "--dataset", set, "--json", "--report", reports, "--k", "3", "--max-sentences", "2")

@@ -131,7 +131,7 @@ func (j *Judge) ask(ctx context.Context, prompt string, v any, check func() erro
 	for range j.attempts {
 		resp, err := j.chat.Complete(ctx, llm.Request{Model: j.Model,
 			Messages: []llm.Message{{Role: "system", Content: judgeSystem}, {Role: "user", Content: prompt}},
-			Params:   llm.Params{Temperature: new(0.0), MaxTokens: 1024}})
+			Params:   llm.Params{Temperature: new(0.0), MaxTokens: 512}}) // verdicts are short JSON
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrJudge, err) // transport errors were retried by the client
 		}

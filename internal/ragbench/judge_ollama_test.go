@@ -20,7 +20,8 @@ func TestJudgeOllama(t *testing.T) {
 		}
 		t.Skip("no local model (eval \"$(bash scripts/llm.sh)\")")
 	}
-	j, err := NewJudge(JudgeConfig{URL: url, Model: model, Timeout: 10 * time.Minute, Embedding: "all-MiniLM-L6-v2"})
+	j, err := NewJudge(JudgeConfig{URL: url, Model: model, Timeout: 10 * time.Minute, Embedding: "all-MiniLM-L6-v2",
+		Attempts: 1}) // greedy decoding repeats itself: one try per metric keeps the run short
 	if err != nil {
 		t.Skipf("judge: %v", err)
 	}
