@@ -121,7 +121,9 @@ func TestGuardFlagsQuestionByDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ans.Guard == nil || !ans.Guard.Flagged || ans.Guard.Score < 0.5 || ans.Guard.RulesOnly {
+	// The collection does not embed with the detector's encoder: under the
+	// default flag policy the rules flag it without an encoder pass.
+	if ans.Guard == nil || !ans.Guard.Flagged || ans.Guard.Score < 0.5 || !ans.Guard.RulesOnly {
 		t.Fatalf("guard = %+v", ans.Guard)
 	}
 	res, err := col.Search(ctx, quarry.SearchRequest{Query: injectedQuestion})
