@@ -207,6 +207,7 @@ func (d *Detector) check(ctx context.Context, texts []string, vecs [][]float32, 
 			return nil, fmt.Errorf("%w: text %d has %d bytes (limit %d)", ErrTooLong, i, len(t), d.maxBytes)
 		}
 		n := Normalize(t)
+		n.Text = distinctSentences(n.Text)
 		out[i].Tricks = n.Tricks
 		wins := windows(n.Text, d.window)
 		// Sentences that a rule matches are also scored alone, so that an

@@ -318,3 +318,59 @@ func rot13(s string) string {
 		return r
 	}, s)
 }
+
+// distinctSentences drops every sentence (or line) of text that repeats an
+// earlier one, compared case-folded and with space collapsed, keeping the
+// first occurrences in order. The encoder reads a benign sentence repeated
+// ten times as something unlike prose — "Sediment settles in layers over
+// time." scores 0.000 once and 0.66 ten times — while an instruction
+// repeated is still there once; so the detector scores what a text says,
+// not how often. Texts without repeats come back unchanged (the same
+// string), so their stored embeddings still stand for them.
+func distinctSentences(text string) string {
+	var (
+		seen    map[string]bool
+		b       strings.Builder
+		dropped bool
+		start   int
+	)
+	flush := func(end int) {
+		s := text[start:end]
+		start = end
+		key := strings.ToLower(strings.Join(strings.Fields(s), " "))
+		if key == "" { // white space between sentences stays
+			b.WriteString(s)
+			return
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		if seen[key] {
+			dropped = true
+			return
+		}
+		seen[key] = true
+		b.WriteString(s)
+	}
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c == '\n':
+			flush(i + 1)
+		case (c == '.' || c == '!' || c == '?') && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n'):
+			// The sentence keeps its end mark and the spaces after it.
+			j := i + 1
+			for j < len(text) && text[j] == ' ' {
+				j++
+			}
+			flush(j)
+			i = j - 1
+		}
+	}
+	if start < len(text) {
+		flush(len(text))
+	}
+	if !dropped {
+		return text
+	}
+	return strings.TrimSpace(b.String())
+}
