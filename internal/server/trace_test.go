@@ -261,7 +261,12 @@ func TestTraceDeadCollector(t *testing.T) {
 	hOff := newHarnessEngine(t, Options{}, nil)
 	hOff.do("PUT", "/v1/collections/rocks", map[string]any{"embedding": embeddingModel}).mustStatus(t, http.StatusCreated)
 	seedRocks(t, hOff)
-	run(hOff) // warm the model
+	// Warm every engine first: the first searches of an engine load the
+	// query encoder and build the lexical index, which costs a second
+	// with or without tracing.
+	run(hOff)
+	run(hHang)
+	run(hRef)
 	off, dead, gone := run(hOff), run(hHang), run(hRef)
 	t.Logf("%d hybrid searches: no tracing %v, hanging collector %v, refusing collector %v", n, off, dead, gone)
 	limit := 2*off + 500*time.Millisecond
