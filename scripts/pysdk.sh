@@ -22,8 +22,9 @@ fi
 "$py" -m pip install -q --no-deps --no-build-isolation --force-reinstall ./clients/python >&2
 work=$(mktemp -d)
 srv=
+ksrv=
 cleanup() {
-	[ -n "$srv" ] && kill "$srv" 2>/dev/null && wait "$srv" 2>/dev/null || true
+	for p in $srv $ksrv; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -31,11 +32,21 @@ go build -o "$work/quarry" ./cmd/quarry
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 env -u QUARRY_LLM_URL -u QUARRY_LLM_MODEL "$work/quarry" serve --data-dir "$work/data" --addr "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 srv=$!
-for _ in $(seq 100); do
-	curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-	sleep 0.1
+# A second server whose data directory holds API keys: the tests check
+# that the client maps 401 and 403 to its error classes.
+kport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+admin_key=$("$work/quarry" keys create --data-dir "$work/kdata" --role admin 2>/dev/null)
+read_key=$("$work/quarry" keys create --data-dir "$work/kdata" --role read 2>/dev/null)
+env -u QUARRY_LLM_URL -u QUARRY_LLM_MODEL "$work/quarry" serve --data-dir "$work/kdata" --addr "127.0.0.1:$kport" >"$work/kserve.log" 2>&1 &
+ksrv=$!
+for p in $port $kport; do
+	for _ in $(seq 100); do
+		curl -sf "http://127.0.0.1:$p/healthz" >/dev/null && break
+		sleep 0.1
+	done
 done
 status=0
+QUARRY_KEYED_URL="http://127.0.0.1:$kport" QUARRY_ADMIN_KEY="$admin_key" QUARRY_READ_KEY="$read_key" \
 QUARRY_URL="http://127.0.0.1:$port" "$py" -m pytest -q -p no:cacheprovider clients/python/tests || status=$?
 if [ "$status" != 0 ]; then
 	echo "pysdk: server log:" >&2

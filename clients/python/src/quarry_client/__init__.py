@@ -12,13 +12,15 @@ HTTP status (.status) and field (.field). Retrievers for LangChain and
 LlamaIndex are in quarry_client.langchain and quarry_client.llamaindex.
 """
 from ._client import OPERATIONS, REQUEST_FIELDS, AsyncClient, Client
-from .errors import (ERROR_CLASSES, InternalError, InvalidArgumentError, LLMFailedError, LLMTimeoutError,
-                     MethodNotAllowedError, NotFoundError, QuarryError, TooLargeError, TransportError,
-                     UnavailableError, UnsupportedMediaTypeError)
+from .errors import (ERROR_CLASSES, ForbiddenError, InternalError, InvalidArgumentError, LLMFailedError,
+                     LLMTimeoutError, MethodNotAllowedError, NotFoundError, PromptInjectionError, QuarryError,
+                     RateLimitedError, TooLargeError, TransportError, UnauthenticatedError, UnavailableError,
+                     UnsupportedMediaTypeError, UpstreamFailedError)
 from .types import AskEvent
 
 __all__ = [
     "Client", "AsyncClient", "OPERATIONS", "REQUEST_FIELDS", "AskEvent", "QuarryError", "InvalidArgumentError",
     "NotFoundError", "MethodNotAllowedError", "TooLargeError", "UnsupportedMediaTypeError", "InternalError",
     "LLMFailedError", "LLMTimeoutError", "UnavailableError", "TransportError", "ERROR_CLASSES",
+    "UnauthenticatedError", "ForbiddenError", "RateLimitedError", "UpstreamFailedError", "PromptInjectionError",
 ]

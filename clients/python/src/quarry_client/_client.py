@@ -37,7 +37,7 @@ OPERATIONS: Dict[str, Tuple[str, str]] = {
 #: checked against the request schemas of /openapi.json.
 REQUEST_FIELDS: Dict[str, Tuple[str, ...]] = {
     "search": ("query", "k", "mode", "language", "tenant", "principals", "filter", "fusion", "alpha", "rrf_k", "mmr",
-               "mmr_depth", "ef", "exact"),
+               "mmr_depth", "ef", "exact", "no_rerank"),
     "ask": ("question", "k", "mode", "max_sentences", "tenant", "principals", "filter", "stream", "temperature", "top_p",
             "top_k", "seed", "max_tokens", "stop", "repeat_penalty", "method", "model", "history", "rewrite",
             "expansions", "no_cache"),

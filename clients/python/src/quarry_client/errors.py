@@ -62,6 +62,32 @@ class UnavailableError(QuarryError):
     """503 unavailable."""
 
 
+class UnauthenticatedError(QuarryError):
+    """401 unauthenticated: no API key, or one the server does not know."""
+
+
+class ForbiddenError(QuarryError):
+    """403 forbidden: the key may not do this (its role or its collections)."""
+
+
+class RateLimitedError(QuarryError):
+    """429 rate_limited: the key's request budget is spent; retry later."""
+
+
+class UpstreamFailedError(QuarryError):
+    """502 upstream_failed: a service the server calls (an embedder, a store) failed."""
+
+
+class PromptInjectionError(InvalidArgumentError):
+    """400 prompt_injection: the guard blocked the question; .score is the detector's."""
+
+    @property
+    def score(self) -> Optional[float]:
+        err = self.body.get("error") or {}
+        s = err.get("score")
+        return float(s) if s is not None else None
+
+
 class TransportError(QuarryError):
     """The server could not be reached or the connection broke."""
 
@@ -79,6 +105,11 @@ ERROR_CLASSES: Dict[str, Type[QuarryError]] = {
     "llm_failed": LLMFailedError,
     "unavailable": UnavailableError,
     "llm_timeout": LLMTimeoutError,
+    "unauthenticated": UnauthenticatedError,
+    "forbidden": ForbiddenError,
+    "rate_limited": RateLimitedError,
+    "upstream_failed": UpstreamFailedError,
+    "prompt_injection": PromptInjectionError,
 }
 
 
