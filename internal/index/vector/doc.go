@@ -14,6 +14,18 @@
 // embedded and Weaviate backends and the server's JSON all map onto it;
 // HNSWConfig and IVFConfig turn it into the per-index Config.
 //
+// # Managed indexes
+//
+// NewManaged builds the index a Settings names as a Managed index — the
+// form a store keeps: batch adds, Compact when tombstones are worth it,
+// Snapshotted, Kind — and ReadManaged loads its snapshot. Every kind but
+// the float32 flat table sits behind a Mapped id table, which keys the
+// index by ids of its own so that a store may renumber its ids when it
+// loads (the embedded store's BM25 index does): WriteSnapshot writes the
+// table under the new numbers, and the index itself is written unchanged.
+// FlatOf and AutoIVFOf reach the concrete index where a store needs it
+// (exact scans, IVF training outside its lock).
+//
 // # HNSW layout
 //
 // Storage is flat and slot-indexed (a slot is an insertion position; a map

@@ -196,7 +196,7 @@ func TestIVFTrainsWithoutTheLock(t *testing.T) {
 	duringUpsert(t, be, docs, func() {
 		be.mu.RLock()
 		x := be.ivfLocked()
-		due := x != nil && x.trainDue()
+		due := x != nil && x.TrainDue()
 		be.mu.RUnlock()
 		if due {
 			window = true

@@ -77,12 +77,12 @@ func (b *Backend) ensureIndexLocked() {
 // is due, all under b.mu (for Open's rebuild and replay, before any search).
 func (b *Backend) flushVectorsLocked(vb *vecBatch) {
 	b.addVectorsLocked(vb)
-	if x := b.ivfLocked(); x != nil && x.trainDue() {
-		ivf, err := x.trained()
+	if x := b.ivfLocked(); x != nil && x.TrainDue() {
+		ivf, err := x.Trained()
 		if err != nil {
 			panic(fmt.Sprintf("store: training the IVF: %v", err)) // sizes were checked: a bug
 		}
-		x.install(ivf)
+		x.Install(ivf)
 	}
 }
 
@@ -129,27 +129,26 @@ func (b *Backend) flushVectors(vb *vecBatch) {
 		b.addVectorsLocked(&part)
 		x := b.ivfLocked()
 		b.mu.Unlock()
-		if x != nil && x.trainDue() {
+		if x != nil && x.TrainDue() {
 			// k-means with the lock released: searches keep using the
 			// buffer's exact scan; writeMu keeps the buffer still.
-			ivf, err := x.trained()
+			ivf, err := x.Trained()
 			if err != nil {
 				panic(fmt.Sprintf("store: training the IVF: %v", err)) // sizes were checked: a bug
 			}
 			b.mu.Lock()
-			x.install(ivf)
+			x.Install(ivf)
 			b.mu.Unlock()
 		}
 	}
 }
 
 // ivfLocked returns the IVF index, or nil when the index is another kind.
-func (b *Backend) ivfLocked() *ivfIndex {
-	if m, ok := b.mu.vix.(*mappedIndex); ok {
-		x, _ := m.inner.(*ivfIndex)
-		return x
+func (b *Backend) ivfLocked() *vector.AutoIVF {
+	if b.mu.vix == nil {
+		return nil
 	}
-	return nil
+	return vector.AutoIVFOf(b.mu.vix)
 }
 
 // fullVectors reads the stored vectors of internal ids (noID and unknown
@@ -291,7 +290,7 @@ func (b *Backend) Dense(ctx context.Context, q store.DenseQuery) ([]base.Hit, er
 	accept := b.mu.cat.acceptFunc(q.Scope)
 	var res []vector.Result
 	var err error
-	if _, flat := b.mu.vix.(*flatIndex); q.Exact && !flat {
+	if q.Exact && vector.FlatOf(b.mu.vix) == nil {
 		// Not the index's own exact fallback: an int8 index would rank by
 		// approximate scores.
 		res, err = b.exactScanLocked(ctx, q.Vector, q.K, accept)

@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/kernels"
 	"github.com/quarry-rag/quarry/internal/store"
 )
@@ -55,7 +56,7 @@ func (b *Backend) Verify(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				if flat, ok := b.mu.vix.(*flatIndex); ok {
+				if flat := vector.FlatOf(b.mu.vix); flat != nil {
 					for j, id := range e.ids {
 						if v := flat.Get(id); len(v) != b.dim || v[0] != vs[j][0] {
 							return fmt.Errorf("store: chunk %q: stored vector and in-memory vector disagree", base.ChunkID(d.ID, j))

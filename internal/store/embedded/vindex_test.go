@@ -117,7 +117,7 @@ func TestHNSWAgreesWithExactScan(t *testing.T) {
 	ctx := context.Background()
 	b, queries := synthStore(t, t.TempDir(), Config{}, 4000)
 	defer b.Close()
-	if m, ok := b.mu.vix.(*mappedIndex); !ok || m.inner.(*hnswIndex) == nil {
+	if _, ok := b.mu.vix.(*vector.Mapped); !ok || b.mu.vix.Kind() != vector.IndexHNSW {
 		t.Fatalf("default index is %T, want HNSW", b.mu.vix)
 	}
 	if r := recallVsExact(t, b, queries, 10, store.Scope{}); r < 0.95 {
@@ -555,7 +555,7 @@ func TestIVFIndexTrainsThenSearchesCells(t *testing.T) {
 		for _, n := range []int{600, 3000} {
 			dir := t.TempDir()
 			b, queries := synthStore(t, dir, cfg, n)
-			x := b.mu.vix.(*mappedIndex).inner.(*ivfIndex)
+			x := vector.AutoIVFOf(b.mu.vix)
 			if trained := x.IsTrained(); trained != (n >= 1024) {
 				t.Fatalf("%q n=%d: trained %v", quant, n, trained)
 			}

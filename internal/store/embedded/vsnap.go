@@ -28,10 +28,10 @@ import (
 //	clen    4  length of the configuration description
 //	config  clen bytes (VectorConfig.describe)
 //	hcrc    4  CRC-32C of every byte above
-//	ids     the id table of mappedIndex.writeTo (checksummed): the index
+//	ids     the id table of vector.Mapped.WriteSnapshot (checksummed): the index
 //	        id of each chunk, by the chunk id bm25.snap gives it
 //	index   the index's own format (internal/index/vector, checksummed; for
-//	        ivf a tag byte first, see ivfIndex.WriteTo)
+//	        ivf a tag byte first, see vector.AutoIVF.WriteTo)
 //
 // The id table refers to the chunk ids of a bm25.snap of the same seq, so
 // the file is only usable together with it; otherwise (or when
@@ -153,8 +153,8 @@ func (b *Backend) loadVectorsLocked(ctx context.Context, seq uint64) error {
 func (b *Backend) snapshotVectorsLocked(seq uint64) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	m, ok := b.mu.vix.(*mappedIndex)
-	if !ok || !m.persistent() {
+	m, ok := b.mu.vix.(*vector.Mapped)
+	if !ok || !m.Snapshotted() {
 		return removeVectorSnapshot(b.fs, b.dir)
 	}
 	// bm25.snap will number the live chunks 0..n-1 in id order.
@@ -175,6 +175,6 @@ func (b *Backend) snapshotVectorsLocked(seq uint64) error {
 		return rank[id], true
 	}
 	return writeVectorSnapshot(b.fs, b.dir, seq, b.dim, describe(b.cfg.Vector, b.dim), func(w io.Writer) error {
-		return m.writeTo(w, renumbered)
+		return m.WriteSnapshot(w, renumbered)
 	})
 }
