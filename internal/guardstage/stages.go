@@ -82,9 +82,30 @@ func (s *Stages) threshold(d *guard.Detector) float64 {
 	return 0.5
 }
 
+// hasShared reports whether the collection embeds with the detector's
+// encoder, so a question's vector serves both retrieval and the guard.
+func (s *Stages) hasShared() bool {
+	if s.cfg.Shared == nil {
+		return false
+	}
+	d, _ := s.cfg.Shared()
+	return d != nil
+}
+
 // CheckQuestion scores plan.Query (Hooks.Guard).
 func (s *Stages) CheckQuestion(ctx context.Context, plan *query.Plan) error {
 	if s.cfg.Question == guard.QuestionOff {
+		return nil
+	}
+	if s.cfg.Question != guard.QuestionBlock && !s.hasShared() {
+		// A collection that does not embed with the detector's encoder:
+		// under flag, the rules (microseconds) instead of an encoder pass
+		// (~20 ms, more than the rest of a search or an ask's own
+		// overhead) — and without loading the detector's own model (a
+		// second or more). Every check under block runs the detector.
+		if rulesMatch(plan.Query) {
+			plan.Guard = &query.GuardReport{Flagged: true, Score: 1, RulesOnly: true}
+		}
 		return nil
 	}
 	d, shared, err := s.detector()
@@ -92,16 +113,6 @@ func (s *Stages) CheckQuestion(ctx context.Context, plan *query.Plan) error {
 		if s.cfg.Question == guard.QuestionBlock {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
-		if rulesMatch(plan.Query) {
-			plan.Guard = &query.GuardReport{Flagged: true, Score: 1, RulesOnly: true}
-		}
-		return nil
-	}
-	if shared == nil && s.cfg.Question != guard.QuestionBlock {
-		// A collection that does not embed with the detector's encoder:
-		// under flag, the rules (microseconds) instead of an encoder pass
-		// (~20 ms, more than the rest of a search or an ask's own
-		// overhead). Every check under block runs the detector.
 		if rulesMatch(plan.Query) {
 			plan.Guard = &query.GuardReport{Flagged: true, Score: 1, RulesOnly: true}
 		}
