@@ -111,6 +111,16 @@ var rules = [numRules][]*regexp.Regexp{
 	),
 }
 
+// prefilters[f][i] is the prefilter of rules[f][i].
+var prefilters = func() (out [numRules][]prefilter) {
+	for f, pats := range rules {
+		for _, p := range pats {
+			out[f] = append(out[f], newPrefilter(p))
+		}
+	}
+	return out
+}()
+
 func compile(pats ...string) []*regexp.Regexp {
 	out := make([]*regexp.Regexp, len(pats))
 	for i, p := range pats {
@@ -125,8 +135,8 @@ func ruleHits(text string) [numRules]int {
 	var hits [numRules]int
 	lower := strings.ToLower(text)
 	for f, pats := range rules {
-		for _, p := range pats {
-			if p.MatchString(lower) {
+		for i, p := range pats {
+			if prefilters[f][i].admits(lower) && p.MatchString(lower) {
 				hits[f]++
 			}
 		}

@@ -1,0 +1,144 @@
+package guard
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"unicode/utf8"
+)
+
+// A prefilter is the set of literals one of which every match of a rule
+// pattern contains ("ignore", "disregard", …): a text holding none of them
+// cannot match, and the pattern is not run. Benign text — nearly every
+// question and chunk — holds few of them, so the ~55 patterns cost a few
+// substring scans instead of ~55 backtracking runs (260 µs → tens of µs
+// per question, more than the BM25 search it guards). This is RE2's and
+// codesearch's required-literal idea reduced to what the rule patterns
+// use; no maintained Go package exposes it for the standard regexp.
+//
+// Literals are lower-case; the text is matched lower-cased, as the
+// patterns are case-insensitive. A pattern whose requirement cannot be
+// stated as literals gets no prefilter (nil) and always runs.
+type prefilter []string
+
+// maxPrefilterSet bounds a set: past it, the scans would cost more than
+// the pattern.
+const maxPrefilterSet = 64
+
+// newPrefilter derives the prefilter of re (nil: none).
+func newPrefilter(re *regexp.Regexp) prefilter {
+	t, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	set, ok := required(t.Simplify())
+	if !ok || len(set) == 0 {
+		return nil
+	}
+	return set
+}
+
+// required returns literals one of which every match of t contains; ok is
+// false when there is no such set (t can match without any literal).
+func required(t *syntax.Regexp) (set []string, ok bool) {
+	switch t.Op {
+	case syntax.OpLiteral:
+		if len(t.Rune) == 0 {
+			return nil, false
+		}
+		return []string{strings.ToLower(string(t.Rune))}, true
+	case syntax.OpCapture:
+		return required(t.Sub[0])
+	case syntax.OpPlus:
+		return required(t.Sub[0])
+	case syntax.OpRepeat:
+		if t.Min >= 1 {
+			return required(t.Sub[0])
+		}
+		return nil, false
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range t.Sub {
+			ss, ok := required(s)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, ss...)
+		}
+		if len(out) > maxPrefilterSet {
+			return nil, false
+		}
+		return dedupe(out), true
+	case syntax.OpConcat:
+		// Every match contains a match of each child, so the most
+		// selective child's set (longest shortest literal, then the
+		// smaller set) stands for the whole.
+		var best []string
+		bestScore := -1
+		for _, s := range t.Sub {
+			ss, ok := required(s)
+			if !ok {
+				continue
+			}
+			if sc := score(ss); sc > bestScore {
+				best, bestScore = ss, sc
+			}
+		}
+		if best == nil {
+			return nil, false
+		}
+		return best, true
+	case syntax.OpCharClass:
+		// A small class of single characters, e.g. [eè] in "r[eè]gles".
+		var out []string
+		for i := 0; i+1 < len(t.Rune); i += 2 {
+			if t.Rune[i+1]-t.Rune[i] > 8 {
+				return nil, false
+			}
+			for r := t.Rune[i]; r <= t.Rune[i+1]; r++ {
+				out = append(out, strings.ToLower(string(r)))
+			}
+		}
+		if len(out) == 0 || len(out) > 8 {
+			return nil, false
+		}
+		return dedupe(out), true
+	}
+	return nil, false
+}
+
+// score ranks a set by its shortest literal's length in runes (longer is
+// rarer), minus a little per member.
+func score(set []string) int {
+	short := 1 << 30
+	for _, s := range set {
+		short = min(short, utf8.RuneCountInString(s))
+	}
+	return 16*short - len(set)
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	out := ss[:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// admits reports whether lower (a lower-cased text) may match: it holds
+// one of the literals, or there is no prefilter.
+func (p prefilter) admits(lower string) bool {
+	if p == nil {
+		return true
+	}
+	for _, s := range p {
+		if strings.Contains(lower, s) {
+			return true
+		}
+	}
+	return false
+}
