@@ -1,0 +1,562 @@
+// Command soak drives a running Quarry server on loopback with a steady mix
+// of reads and writes for a fixed time and checks that it does not leak:
+// every -sample it records the server's resident memory, goroutines and
+// open files (from its /metrics: process_resident_memory_bytes,
+// go_goroutines, process_open_fds) and the interval's latency percentiles
+// and errors; at the end it fits a line to each resource series after the
+// warm-up and tests whether the slope is distinguishable from zero.
+//
+// Traffic, at -rate requests per second spread over the run: BM25 and
+// hybrid searches and extractive asks on -collection, upserts of documents
+// drawn from a fixed pool of -pool ids (so the collection's size stays
+// bounded: a soak measures leaks, not growth of the data) and deletes of
+// ids from the same pool. Only 127.0.0.1, ::1 or localhost targets are
+// accepted; the run is bounded by -duration ≤ 2h.
+//
+// Slope test. Samples are autocorrelated (garbage-collector sawtooth,
+// caches warming), so the standard error of the least-squares slope is the
+// Newey–West (HAC) estimate with a Bartlett kernel; a series is flat when
+// |slope| < 2·SE, or when the fitted change over the measured period is
+// under -tolerance of the series' mean (a drift too small to matter, e.g.
+// 1 MB over 30 minutes). Written by hand: the test is twenty lines and no
+// maintained Go statistics module offers HAC errors.
+//
+// Output: a CSV of the samples (-csv), an SVG plot (-svg) and a JSON
+// summary on stdout; the exit status is 1 when a series is not flat or a
+// request failed with anything but an intended 429/503.
+//
+//	bench/soak/run.sh -duration 30m
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const maxDuration = 2 * time.Hour
+
+var queries = []string{
+	"how does BM25 score a document",
+	"what does the ask endpoint return",
+	"how are documents chunked",
+	"which flags does quarry ingest take",
+	"how do I evaluate retrieval on a BEIR dataset",
+	"what is reciprocal rank fusion",
+	"how are citations produced",
+	"how do I delete a document",
+	"what metrics does the server export",
+	"how does hybrid search combine lexical and dense results",
+}
+
+var words = strings.Fields(`granite basalt magma lava quartz feldspar river valley sediment layer
+crystal mineral erosion glacier volcano plate fault pressure heat cooling surface crust mantle core
+ocean trench ridge island delta canyon limestone marble slate shale clay sand gravel fossil`)
+
+type options struct {
+	base       *url.URL
+	collection string
+	rate       float64
+	duration   time.Duration
+	sample     time.Duration
+	warmup     float64
+	pool       int
+	tolerance  float64
+	csv, svg   string
+}
+
+func main() {
+	var o options
+	u := flag.String("url", "http://127.0.0.1:18090", "server base URL (loopback only)")
+	flag.StringVar(&o.collection, "collection", "samples", "collection to read and write")
+	flag.Float64Var(&o.rate, "rate", 10, "requests per second (≤ 200)")
+	flag.DurationVar(&o.duration, "duration", 30*time.Minute, "length of the run (≤ 2h)")
+	flag.DurationVar(&o.sample, "sample", 10*time.Second, "sampling interval")
+	flag.Float64Var(&o.warmup, "warmup", 0.2, "fraction of the run left out of the slope fit")
+	flag.IntVar(&o.pool, "pool", 200, "ids written and deleted (bounds the collection's growth)")
+	flag.Float64Var(&o.tolerance, "tolerance", 0.02, "a fitted change under this fraction of the mean is flat")
+	flag.StringVar(&o.csv, "csv", "", "write the samples here")
+	flag.StringVar(&o.svg, "svg", "", "write the plot here")
+	flag.Parse()
+	var err error
+	if o.base, err = loopback(*u); err != nil {
+		fail(err)
+	}
+	switch {
+	case o.rate <= 0 || o.rate > 200:
+		fail(fmt.Errorf("-rate %v: want (0, 200]", o.rate))
+	case o.duration <= 0 || o.duration > maxDuration:
+		fail(fmt.Errorf("-duration %v: want (0, %v]", o.duration, maxDuration))
+	case o.sample < time.Second || o.sample > o.duration/4:
+		fail(fmt.Errorf("-sample %v: want [1s, duration/4]", o.sample))
+	case o.warmup < 0 || o.warmup >= 0.9:
+		fail(fmt.Errorf("-warmup %v: want [0, 0.9)", o.warmup))
+	case o.pool < 1 || o.pool > 100000:
+		fail(fmt.Errorf("-pool %d: want [1, 100000]", o.pool))
+	}
+	sum, err := run(o)
+	if err != nil {
+		fail(err)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(sum)
+	if !sum.Pass {
+		os.Exit(1)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "soak:", err)
+	os.Exit(2)
+}
+
+func loopback(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" {
+		return nil, fmt.Errorf("-url %q: want http://127.0.0.1:PORT", s)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("-url %q: only loopback targets are allowed", s)
+	}
+	return u, nil
+}
+
+// sample is one interval's measurements.
+type sample struct {
+	T          float64 // seconds since the start
+	RSSMB      float64
+	Goroutines float64
+	OpenFDs    float64
+	P50ms      float64
+	P99ms      float64
+	Requests   int
+	Errors     int // failures other than 429/503
+	Shed       int // 429/503: intended back-pressure
+}
+
+// Fit is the slope test of one series.
+type Fit struct {
+	Series      string  `json:"series"`
+	Mean        float64 `json:"mean"`
+	SlopePerMin float64 `json:"slope_per_min"`
+	SEPerMin    float64 `json:"se_per_min"` // Newey–West
+	T           float64 `json:"t"`
+	Change      float64 `json:"fitted_change"` // slope × measured period
+	Flat        bool    `json:"flat"`
+	Why         string  `json:"why"`
+}
+
+type summary struct {
+	Collection string   `json:"collection"`
+	Rate       float64  `json:"rate"`
+	Duration   string   `json:"duration"`
+	Samples    int      `json:"samples"`
+	Requests   int      `json:"requests"`
+	Errors     int      `json:"errors"`
+	Shed       int      `json:"shed_429_503"`
+	FirstError string   `json:"first_error,omitempty"`
+	P50ms      float64  `json:"p50_ms"`
+	P99ms      float64  `json:"p99_ms"`
+	Fits       []Fit    `json:"fits"`
+	Pass       bool     `json:"pass"`
+	Notes      []string `json:"notes,omitempty"`
+}
+
+type recorder struct {
+	mu       sync.Mutex
+	lat      []float64
+	all      []float64
+	requests int
+	errors   int
+	shed     int
+	firstErr string
+}
+
+func (r *recorder) add(d time.Duration, status int, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ms := float64(d) / float64(time.Millisecond)
+	r.requests++
+	switch {
+	case err != nil:
+		r.errors++
+		if r.firstErr == "" {
+			r.firstErr = err.Error()
+		}
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		r.shed++
+	case status >= 300:
+		r.errors++
+		if r.firstErr == "" {
+			r.firstErr = fmt.Sprintf("HTTP %d", status)
+		}
+	default:
+		r.lat = append(r.lat, ms)
+	}
+}
+
+// take returns the interval's latencies and counts and starts a new one.
+func (r *recorder) take() (lat []float64, n, errs, shed int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lat, n, errs, shed = r.lat, r.requests, r.errors, r.shed
+	r.all = append(r.all, lat...)
+	r.lat, r.requests, r.errors, r.shed = nil, 0, 0, 0
+	return
+}
+
+func run(o options) (*summary, error) {
+	client := &http.Client{Timeout: 60 * time.Second}
+	if _, err := scrape(client, o.base); err != nil {
+		return nil, fmt.Errorf("reading %s/metrics: %w", o.base, err)
+	}
+	rec := &recorder{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	// Open loop: one request started every 1/rate seconds, each on its
+	// own goroutine (bounded: a slow server sheds or queues, it does not
+	// make the generator slow down and hide latency).
+	sem := make(chan struct{}, 256)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Duration(float64(time.Second) / o.rate))
+		defer tick.Stop()
+		rng := rand.New(rand.NewPCG(1, 2))
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			method, path, body := pick(o, rng, i)
+			select {
+			case sem <- struct{}{}:
+			default:
+				rec.add(0, 0, fmt.Errorf("generator: 256 requests outstanding"))
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				start := time.Now()
+				status, err := do(client, method, o.base.String()+path, body)
+				rec.add(time.Since(start), status, err)
+			}()
+		}
+	}()
+
+	var samples []sample
+	start := time.Now()
+	tick := time.NewTicker(o.sample)
+	deadline := time.After(o.duration)
+	var scrapeErr error
+loop:
+	for {
+		select {
+		case <-deadline:
+			break loop
+		case <-tick.C:
+		}
+		m, err := scrape(client, o.base)
+		if err != nil {
+			scrapeErr = err
+			break loop
+		}
+		lat, n, errs, shed := rec.take()
+		samples = append(samples, sample{T: time.Since(start).Seconds(), RSSMB: m["process_resident_memory_bytes"] / (1 << 20),
+			Goroutines: m["go_goroutines"], OpenFDs: m["process_open_fds"], P50ms: pct(lat, 50), P99ms: pct(lat, 99),
+			Requests: n, Errors: errs, Shed: shed})
+		s := samples[len(samples)-1]
+		fmt.Fprintf(os.Stderr, "soak: %6.0fs rss %.1f MB goroutines %.0f fds %.0f p50 %.1f ms p99 %.1f ms req %d err %d shed %d\n",
+			s.T, s.RSSMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
+	}
+	tick.Stop()
+	close(stop)
+	wg.Wait()
+	if scrapeErr != nil {
+		return nil, fmt.Errorf("the server stopped answering /metrics: %w", scrapeErr)
+	}
+	return summarize(o, samples, rec)
+}
+
+// pick chooses the next request: 30 % BM25 search, 25 % hybrid search,
+// 15 % extractive ask, 20 % upsert, 10 % delete.
+func pick(o options, rng *rand.Rand, i int) (method, path string, body []byte) {
+	c := "/v1/collections/" + url.PathEscape(o.collection)
+	q := queries[rng.IntN(len(queries))]
+	switch x := rng.IntN(100); {
+	case x < 30:
+		body, _ = json.Marshal(map[string]any{"query": q, "mode": "bm25", "k": 10})
+		return "POST", c + "/search", body
+	case x < 55:
+		body, _ = json.Marshal(map[string]any{"query": q, "mode": "hybrid", "k": 10})
+		return "POST", c + "/search", body
+	case x < 70:
+		body, _ = json.Marshal(map[string]any{"question": q, "method": "extractive"})
+		return "POST", c + "/ask", body
+	case x < 90:
+		id := fmt.Sprintf("soak-%d", rng.IntN(o.pool))
+		var b strings.Builder
+		for range 40 + rng.IntN(80) {
+			b.WriteString(words[rng.IntN(len(words))])
+			b.WriteByte(' ')
+		}
+		body, _ = json.Marshal(map[string]any{"documents": []map[string]any{{"id": id, "title": "Soak " + strconv.Itoa(i), "text": b.String()}}})
+		return "POST", c + "/documents", body
+	default:
+		return "DELETE", c + "/documents/" + fmt.Sprintf("soak-%d", rng.IntN(o.pool)), nil
+	}
+}
+
+func do(c *http.Client, method, u string, body []byte) (int, error) {
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound && method == "DELETE" {
+		return http.StatusOK, nil // deleting an id not written yet is fine
+	}
+	return resp.StatusCode, nil
+}
+
+// scrape reads the untyped values of the server's /metrics that the soak
+// samples.
+func scrape(c *http.Client, base *url.URL) (map[string]float64, error) {
+	resp, err := c.Get(base.String() + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	want := map[string]bool{"process_resident_memory_bytes": true, "go_goroutines": true, "process_open_fds": true}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !want[name] {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+			out[name] = v
+		}
+	}
+	for n := range want {
+		if _, ok := out[n]; !ok {
+			return nil, fmt.Errorf("/metrics has no %s", n)
+		}
+	}
+	return out, sc.Err()
+}
+
+func pct(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	i := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func summarize(o options, samples []sample, rec *recorder) (*summary, error) {
+	sum := &summary{Collection: o.collection, Rate: o.rate, Duration: o.duration.String(), Samples: len(samples)}
+	for _, s := range samples {
+		sum.Requests += s.Requests
+		sum.Errors += s.Errors
+		sum.Shed += s.Shed
+	}
+	rec.mu.Lock()
+	sum.P50ms, sum.P99ms, sum.FirstError = pct(rec.all, 50), pct(rec.all, 99), rec.firstErr
+	rec.mu.Unlock()
+	skip := int(o.warmup * float64(len(samples)))
+	if len(samples)-skip < 8 {
+		return nil, fmt.Errorf("%d samples after the warm-up: too few for a slope (run longer or sample more often)", len(samples)-skip)
+	}
+	kept := samples[skip:]
+	t := make([]float64, len(kept))
+	for i, s := range kept {
+		t[i] = s.T
+	}
+	series := []struct {
+		name string
+		get  func(sample) float64
+	}{
+		{"rss_mb", func(s sample) float64 { return s.RSSMB }},
+		{"goroutines", func(s sample) float64 { return s.Goroutines }},
+		{"open_fds", func(s sample) float64 { return s.OpenFDs }},
+		{"p99_ms", func(s sample) float64 { return s.P99ms }},
+	}
+	sum.Pass = sum.Errors == 0
+	for _, se := range series {
+		y := make([]float64, len(kept))
+		for i, s := range kept {
+			y[i] = se.get(s)
+		}
+		f := Slope(t, y, o.tolerance)
+		f.Series = se.name
+		sum.Fits = append(sum.Fits, f)
+		if !f.Flat && se.name != "p99_ms" { // latency is reported, not gated: it follows the machine's load
+			sum.Pass = false
+		}
+	}
+	sum.Notes = append(sum.Notes, fmt.Sprintf("slopes fitted on %d samples after %d warm-up samples; p99_ms is reported, not gated", len(kept), skip))
+	if o.csv != "" {
+		if err := writeCSV(o.csv, samples); err != nil {
+			return nil, err
+		}
+	}
+	if o.svg != "" {
+		if err := writeSVG(o.svg, samples, skip); err != nil {
+			return nil, err
+		}
+	}
+	return sum, nil
+}
+
+// Slope fits y = a + b·t by least squares and tests b against zero with a
+// Newey–West standard error (Bartlett kernel, lag ⌊4(n/100)^(2/9)⌋). The
+// series is flat when |b| < 2·SE or when the fitted change b·(t_n − t_1)
+// is under tol of the mean of y. Slope and SE are per minute.
+func Slope(t, y []float64, tol float64) Fit {
+	n := float64(len(t))
+	var mt, my float64
+	for i := range t {
+		mt += t[i]
+		my += y[i]
+	}
+	mt /= n
+	my /= n
+	var sxx, sxy float64
+	for i := range t {
+		sxx += (t[i] - mt) * (t[i] - mt)
+		sxy += (t[i] - mt) * (y[i] - my)
+	}
+	f := Fit{Mean: my}
+	if sxx == 0 {
+		f.Flat, f.Why = true, "no time span"
+		return f
+	}
+	b := sxy / sxx
+	a := my - b*mt
+	// HAC variance of b: (Σ_l w_l Σ_i x_i u_i x_{i-l} u_{i-l}) / sxx².
+	lag := int(math.Floor(4 * math.Pow(n/100, 2.0/9)))
+	g := make([]float64, len(t))
+	for i := range t {
+		g[i] = (t[i] - mt) * (y[i] - a - b*t[i])
+	}
+	var s float64
+	for l := 0; l <= lag; l++ {
+		w := 1.0
+		if l > 0 {
+			w = 2 * (1 - float64(l)/float64(lag+1))
+		}
+		var c float64
+		for i := l; i < len(g); i++ {
+			c += g[i] * g[i-l]
+		}
+		s += w * c
+	}
+	se := math.Sqrt(math.Max(s, 0)) / sxx
+	f.SlopePerMin, f.SEPerMin = b*60, se*60
+	f.Change = b * (t[len(t)-1] - t[0])
+	if se > 0 {
+		f.T = b / se
+	}
+	switch {
+	case se == 0 && b == 0:
+		f.Flat, f.Why = true, "constant"
+	case math.Abs(b) < 2*se:
+		f.Flat, f.Why = true, fmt.Sprintf("slope within 2 standard errors of zero (t = %.2f)", f.T)
+	case my != 0 && math.Abs(f.Change) < tol*math.Abs(my):
+		f.Flat, f.Why = true, fmt.Sprintf("fitted change %.3g is under %.0f%% of the mean %.3g", f.Change, 100*tol, my)
+	default:
+		f.Why = fmt.Sprintf("slope %.3g per minute, t = %.2f, fitted change %.3g over the run (mean %.3g)", f.SlopePerMin, f.T, f.Change, my)
+	}
+	return f
+}
+
+func writeCSV(path string, samples []sample) error {
+	var b strings.Builder
+	b.WriteString("t_s,rss_mb,goroutines,open_fds,p50_ms,p99_ms,requests,errors,shed\n")
+	for _, s := range samples {
+		fmt.Fprintf(&b, "%.1f,%.2f,%.0f,%.0f,%.2f,%.2f,%d,%d,%d\n", s.T, s.RSSMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// writeSVG draws the four series in stacked panels against time, the
+// warm-up shaded.
+func writeSVG(path string, samples []sample, skip int) error {
+	const w, ph, left, gap = 720, 120, 70, 30
+	panels := []struct {
+		name string
+		get  func(sample) float64
+	}{
+		{"RSS (MB)", func(s sample) float64 { return s.RSSMB }},
+		{"goroutines", func(s sample) float64 { return s.Goroutines }},
+		{"open files", func(s sample) float64 { return s.OpenFDs }},
+		{"p99 latency (ms)", func(s sample) float64 { return s.P99ms }},
+	}
+	h := len(panels)*(ph+gap) + 30
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">`+"\n", w, h)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
+	tmax := samples[len(samples)-1].T
+	x := func(t float64) float64 { return left + (w-left-20)*t/tmax }
+	for k, p := range panels {
+		top := float64(10 + k*(ph+gap))
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, s := range samples {
+			lo, hi = math.Min(lo, p.get(s)), math.Max(hi, p.get(s))
+		}
+		if hi == lo {
+			hi, lo = hi+1, math.Max(0, lo-1)
+		}
+		pad := (hi - lo) * 0.1
+		lo, hi = lo-pad, hi+pad
+		y := func(v float64) float64 { return top + ph - ph*(v-lo)/(hi-lo) }
+		fmt.Fprintf(&b, `<rect x="%d" y="%.0f" width="%.1f" height="%d" fill="#eee"/>`+"\n", left, top, x(samples[skip].T)-left, ph)
+		fmt.Fprintf(&b, `<rect x="%d" y="%.0f" width="%d" height="%d" fill="none" stroke="#999"/>`+"\n", left, top, w-left-20, ph)
+		fmt.Fprintf(&b, `<text x="%d" y="%.0f">%s</text>`+"\n", left+4, top+12, p.name)
+		fmt.Fprintf(&b, `<text x="%d" y="%.0f" text-anchor="end">%.4g</text>`+"\n", left-4, top+10, hi)
+		fmt.Fprintf(&b, `<text x="%d" y="%.0f" text-anchor="end">%.4g</text>`+"\n", left-4, top+ph, lo)
+		b.WriteString(`<polyline fill="none" stroke="#2a5bd7" stroke-width="1.5" points="`)
+		for _, s := range samples {
+			fmt.Fprintf(&b, "%.1f,%.1f ", x(s.T), y(p.get(s)))
+		}
+		b.WriteString("\"/>\n")
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d">time (s), 0–%.0f; shaded: warm-up, left out of the slope fit</text>`+"\n", left, h-8, tmax)
+	b.WriteString("</svg>\n")
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}

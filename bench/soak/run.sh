@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Soak test on loopback: builds quarry, ingests the sample corpus into a
+# temporary data folder (all-MiniLM-L6-v2, so hybrid search and upserts
+# embed), serves it on 127.0.0.1:$PORT and runs bench/soak against it;
+# extra arguments go to the soak driver (default -duration 30m -rate 10).
+# The samples land in $OUT (default $QUARRY_HOME/artifacts/soak): soak.csv,
+# soak.svg, summary.json. The server is stopped at the end.
+#
+#   bench/soak/run.sh                   # 30 minutes at 10 requests/s
+#   bench/soak/run.sh -duration 3m -sample 5s
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+port="${PORT:-18090}"
+home="${QUARRY_HOME:-$HOME/.cache/quarry}"
+out="${OUT:-$home/artifacts/soak}"
+mkdir -p "$out"
+data="$(mktemp -d)"
+go build -o bin/quarry ./cmd/quarry
+go build -o "$data/soak" ./bench/soak
+./bin/quarry ingest --data-dir "$data" --collection samples --embedding all-MiniLM-L6-v2 samples >/dev/null
+./bin/quarry serve --data-dir "$data" --collection samples --addr "127.0.0.1:$port" 2>"$data/serve.log" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
+  sleep 0.1
+done
+status=0
+"$data/soak" -url "http://127.0.0.1:$port" -collection samples -csv "$out/soak.csv" -svg "$out/soak.svg" "$@" | tee "$out/summary.json" || status=$?
+echo "soak: samples and plot in $out" >&2
+exit "$status"

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// series is 180 samples 10 s apart (30 minutes): a garbage-collector
+// sawtooth around base plus noise plus growth per minute.
+func series(seed uint64, base, growth float64) (t, y []float64) {
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i := range 180 {
+		ts := float64(i * 10)
+		saw := 8 * math.Mod(float64(i), 7) / 7 // the heap grows, then GC
+		t = append(t, ts)
+		y = append(y, base+saw+r.NormFloat64()*2+growth*ts/60)
+	}
+	return t, y
+}
+
+// TestSlopeFlatSawtooth: a flat, noisy sawtooth is flat on every seed (the
+// HAC error does not call the sawtooth a trend); 1 MB a minute on a 200 MB
+// heap (30 MB over the run) is caught on every seed.
+func TestSlopeFlatSawtooth(t *testing.T) {
+	for seed := range uint64(20) {
+		ts, y := series(seed, 200, 0)
+		if f := Slope(ts, y, 0.02); !f.Flat {
+			t.Errorf("seed %d: flat series judged a trend: %+v", seed, f)
+		}
+		ts, y = series(seed, 200, 1)
+		if f := Slope(ts, y, 0.02); f.Flat {
+			t.Errorf("seed %d: a leak of 1 MB/min judged flat: %+v", seed, f)
+		}
+	}
+}
+
+// TestSlopeConstantAndTiny: a constant series (goroutines that never
+// change) is flat; a statistically clear but negligible drift (0.5 % of
+// the mean over the run) is flat by the tolerance.
+func TestSlopeConstantAndTiny(t *testing.T) {
+	ts := make([]float64, 100)
+	y := make([]float64, 100)
+	for i := range ts {
+		ts[i], y[i] = float64(i*10), 42
+	}
+	if f := Slope(ts, y, 0.02); !f.Flat || f.SlopePerMin != 0 {
+		t.Fatalf("constant: %+v", f)
+	}
+	for i := range y {
+		y[i] = 1000 + 5*float64(i)/100 // +5 over the run, no noise
+	}
+	f := Slope(ts, y, 0.02)
+	if !f.Flat || math.Abs(f.Change-4.95) > 0.01 {
+		t.Fatalf("tiny drift: %+v", f)
+	}
+	if f := Slope(ts, y, 0.001); f.Flat {
+		t.Fatalf("tiny drift with a tolerance below it: %+v", f)
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:1", "http://localhost:8080", "http://[::1]:9"} {
+		if _, err := loopback(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	for _, u := range []string{"http://10.0.0.1:80", "https://127.0.0.1:1", "http://example.com", "ftp://127.0.0.1"} {
+		if _, err := loopback(u); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+}
