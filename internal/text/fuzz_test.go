@@ -23,6 +23,8 @@ var fuzzSeeds = []string{
 	"เเเเัั ไ ไ្្္ กÿข 👍🏽 ไทยEnglish日本",
 	"Ελληνικός ΐ کتاب می‌روم Београд क़लम",
 	"hradech градовете dimakan menyapu ženy čt š ь",
+	"Straßenverkehrssicherheitsgesetz GERICHTSVERFAHREN Ǆungel ÄÖÜ\u0308 Touristen\x00strecken",
+	"Verhandlungssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssstrategie",
 }
 
 func FuzzAnalyze(f *testing.F) {
@@ -42,6 +44,7 @@ func FuzzAnalyze(f *testing.F) {
 		mustAnalyzer(f, AnalyzerConfig{Language: "cs"}),
 		mustAnalyzer(f, AnalyzerConfig{Language: "bg"}),
 		mustAnalyzer(f, AnalyzerConfig{Language: "id"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "de"}),
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, a := range analyzers {
