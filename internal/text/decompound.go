@@ -1,6 +1,7 @@
 package text
 
 import (
+	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -77,8 +78,10 @@ func splitCompound(d *wordDict, w string, dst []string) []string {
 		if cur.parts == inf {
 			continue
 		}
+		lo, hi := 0, len(d.words)
 		for i := j + 1; i <= n; i++ {
-			word, prefix := d.lookup(w[offs[j]:offs[i]])
+			var word, prefix bool
+			lo, hi, word, prefix = d.narrow(lo, hi, w[offs[j]:offs[i]])
 			if word && i-j >= minCompoundPart && !(j == 0 && i == n) {
 				s := state{parts: cur.parts + 1, even: cur.even + (i-j)*(i-j), from: j, end: i}
 				relax(i, s)
@@ -102,6 +105,20 @@ func splitCompound(d *wordDict, w string, dst []string) []string {
 		dst[a], dst[b] = dst[b], dst[a]
 	}
 	return dst
+}
+
+// narrow returns the range [lo', hi') of the words in [lo, hi) that start
+// with p, where every word in [lo, hi) starts with all of p but its last
+// rune; and whether p is a word and a proper prefix of one. Walking a
+// word's prefixes this way costs two binary searches over ever smaller
+// ranges per letter instead of one over the whole list.
+func (d *wordDict) narrow(lo, hi int, p string) (int, int, bool, bool) {
+	ws := d.words[lo:hi]
+	a := sort.SearchStrings(ws, p)
+	b := a + sort.Search(len(ws)-a, func(k int) bool { return !strings.HasPrefix(ws[a+k], p) })
+	word := a < b && ws[a] == p
+	prefix := b-a > 1 || b-a == 1 && !word
+	return lo + a, lo + b, word, prefix
 }
 
 // termSep separates the compound's term from its parts' terms in a cached
