@@ -7,6 +7,11 @@ import (
 )
 
 var fuzzSeeds = []string{
+	// Very long tokens without spaces: Latin (a German-looking compound),
+	// Thai, and a run of one Han character.
+	strings.Repeat("Donaudampfschifffahrtsgesellschaftskapitän", 200),
+	strings.Repeat("ภาษาไทย", 1500),
+	strings.Repeat("語", 5000),
 	"",
 	"The quick brown fox. Dr. Smith et al. (2019) found 3.14!",
 	"東京タワーは日本の電波塔です。한국어 텍스트",
