@@ -45,10 +45,12 @@ type Token struct {
 type AnalyzerConfig struct {
 	// Language is an ISO 639-1 code ("en", "de", ...); a region subtag
 	// ("pt-BR") is ignored and case does not matter. "" selects the
-	// language-neutral chain. Languages with a Snowball stemmer (ar da de en
-	// es fi fr ga hu it nl no pt ro ru sv ta tr) are stemmed; those with a
-	// stopword list (the same minus ga and ta, plus hi) drop stopwords; zh,
-	// ja and ko are accepted and use the neutral chain.
+	// language-neutral chain. Languages with a Snowball stemmer (ar da en es
+	// fi fr ga hu it nl no pt ro ru sv ta tr) or a published light stemmer
+	// (bg cs de hi id) are stemmed; those with a stopword list drop
+	// stopwords; German compounds are split (decompound.go); the table of
+	// every language is docs/languages.md. zh, ja and ko are accepted and
+	// use the neutral chain.
 	Language string
 	// KeepStopwords keeps stopwords in the output. Default false: stopwords
 	// of Language are removed.
