@@ -7,11 +7,12 @@ import (
 )
 
 var fuzzSeeds = []string{
-	// Very long tokens without spaces: Latin (a German-looking compound),
-	// Thai, and a run of one Han character.
-	strings.Repeat("Donaudampfschifffahrtsgesellschaftskapitän", 200),
-	strings.Repeat("ภาษาไทย", 1500),
-	strings.Repeat("語", 5000),
+	// Long tokens without spaces: Latin (a German-looking compound), Thai,
+	// and a run of one Han character. Kept short enough for the fuzzer to
+	// mutate quickly; TestAnalyzeLongUnspacedRuns has megabyte runs.
+	strings.Repeat("Donaudampfschifffahrtsgesellschaftskapitän", 3),
+	strings.Repeat("ภาษาไทย", 20),
+	strings.Repeat("語", 60),
 	"",
 	"The quick brown fox. Dr. Smith et al. (2019) found 3.14!",
 	"東京タワーは日本の電波塔です。한국어 텍스트",
@@ -112,6 +113,30 @@ func FuzzSegmentThai(f *testing.F) {
 			}
 			if at != len(w) {
 				t.Fatalf("%q: pieces %v end at %d", w, ps, at)
+			}
+		}
+	})
+}
+
+// FuzzDetectLanguage checks that identification never panics and answers
+// a known code with a confidence in [0, 1], or "" with 0, on mixed
+// scripts, names in Latin letters and control characters alike.
+func FuzzDetectLanguage(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	for _, s := range []string{"Кто основал McKinsey & Company?", "DECnet क्या है", "أين يقع Energiprojekt AB؟",
+		"Wann wurde das Plastom entdeckt?", "¿Cuándo?", "A\u0301B\u0301 Ωμέγα\x00\x07"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lang, conf := DetectLanguage(s)
+		if conf < 0 || conf > 1 || lang == "" && conf != 0 {
+			t.Fatalf("%q: %q with confidence %v", s, lang, conf)
+		}
+		if lang != "" {
+			if _, err := NewAnalyzer(AnalyzerConfig{Language: lang}); err != nil && !trigramLanguages[lang] {
+				t.Fatalf("%q: unknown language %q", s, lang)
 			}
 		}
 	})
