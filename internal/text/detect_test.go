@@ -52,6 +52,9 @@ func TestDetectLanguageScripts(t *testing.T) {
 		{"Wohin wurde Temüdschins Patron Toghrul verbannt?", "de", 0.1},
 		{"¿Cuándo llegó Y. pestis a Inglaterra?", "es", 0.1},
 		{"¿Dónde nació Friedrich Ratzel?", "es", 0.1},
+		// Hindi questions with words that Lucene's Nepali list also holds.
+		{"क्या संयुक्त राष्ट्र के सचिव हार्वर्ड गए?", "hi", 0.5},
+		{"सलाहकार फार्मेसी मुख्य रूप से किससे संबंधित है?", "hi", 0.5},
 		// Latin names in a sentence of another script do not outvote it.
 		{"Кто основал McKinsey & Company?", "ru", 0.1},
 		{"Что делала компания Tesla Electric Light & Manufacturing?", "ru", 0.1},

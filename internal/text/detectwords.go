@@ -61,14 +61,19 @@ var detectWords = sync.OnceValue(func() map[scriptBucket]functionWords {
 // Plastom entdeckt?" has only "das" and "wurde" to vote, and Dutch
 // trigrams win, and "¿Cuándo llegó Y. pestis a Inglaterra?" only "a".
 // Accented Spanish forms (cómo, dónde) are Spanish alone; the lists are
-// for the languages whose questions were confused with each other.
+// for the languages whose questions were confused with each other (Hindi
+// with Nepali, whose Lucene list holds common Hindi words such as रूप,
+// मुख्य, नौ).
 var interrogatives = map[string]string{
 	"de": `wann wer wen wem wessen warum wieso weshalb woher wohin womit wozu worum
 		worauf wodurch worin welcher welches welchen welchem`,
 	"en": `whose`,
 	"es": `cómo cuándo dónde quién quiénes cuál cuáles cuánto cuánta cuántos cuántas`,
 	"fr": `quand comment où pourquoi quoi quelle quels quelles`,
+	"hi": `क्या कौन कौनसा किस किसका किसकी किसके किसने किसको किससे किसे कब क्यों कैसे
+		कितना कितने कितनी`,
 	"it": `quando cosa quali quanto quanti`,
+	"ne": `कसरी कहिले किन कति कुन`,
 	"nl": `wanneer waar waarom welke`,
 	"pt": `onde porquê quanto quantos quais`,
 }
