@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds internal/text/data (stopword lists and word lists for Thai and
-# Lao) from the published packages named in internal/text/data/NOTICE.
+# Rebuilds internal/text/data (stopword lists, word lists for Thai and
+# Lao, German noun forms for decompounding) from the published packages
+# named in internal/text/data/NOTICE.
 # The results are committed; run this only to refresh or audit them.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,4 +30,22 @@ cp "$tmp/laonlp/corpus/stopwords_lao.txt" "$out/stopwords/lo.txt"
 grep -v '^#' "$tmp/pythainlp/corpus/words_th.txt" | LC_ALL=C sort -u | gzip -9n >"$out/dict/th.txt.gz"
 grep -v '^#' "$tmp/laonlp/corpus/Lao-Dictionary.txt" | sed 's/\r$//' | grep -v '^[[:space:]]*$' |
 	LC_ALL=C sort -u | gzip -9n >"$out/dict/lo.txt.gz"
+# German compound dictionary: every inflected form of every noun in
+# german-nouns (German Wiktionary, CC BY-SA 4.0), NFKC and case-folded as the
+# analyzer folds words (ß → ss), letters only, at least 4 letters.
+pip download --quiet --no-deps -d "$tmp" german-nouns==1.2.5
+(cd "$tmp" && unzip -q -o german_nouns-1.2.5-py3-none-any.whl german_nouns/nouns.csv)
+python3 - "$tmp/german_nouns/nouns.csv" <<'PY' | LC_ALL=C sort -u | gzip -9n >"$out/dict/de-nouns.txt.gz"
+import csv, sys, unicodedata
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    rows = csv.reader(f)
+    next(rows)
+    for row in rows:
+        if "Substantiv" not in row[1]:
+            continue
+        for v in row[7:]:  # the inflected forms; 0-6 are lemma, part of speech, genus
+            v = unicodedata.normalize("NFKC", v.strip()).casefold()
+            if len(v) >= 4 and v.isalpha():
+                print(v)
+PY
 echo "rebuilt $out"

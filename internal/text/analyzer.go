@@ -34,7 +34,8 @@ type Token struct {
 	// Pos is the term's position. It advances by one per word read, removed
 	// stopwords included (so a phrase keeps its true distances), and by one
 	// per CJK character; a CJK bigram has the position of its first
-	// character and a lone CJK character a position of its own.
+	// character and a lone CJK character a position of its own. The parts
+	// of a split compound share the compound's position and offsets.
 	Pos int
 }
 
@@ -44,10 +45,12 @@ type Token struct {
 type AnalyzerConfig struct {
 	// Language is an ISO 639-1 code ("en", "de", ...); a region subtag
 	// ("pt-BR") is ignored and case does not matter. "" selects the
-	// language-neutral chain. Languages with a Snowball stemmer (ar da de en
-	// es fi fr ga hu it nl no pt ro ru sv ta tr) are stemmed; those with a
-	// stopword list (the same minus ga and ta, plus hi) drop stopwords; zh,
-	// ja and ko are accepted and use the neutral chain.
+	// language-neutral chain. Languages with a Snowball stemmer (ar da en es
+	// fi fr ga hu it nl no pt ro ru sv ta tr) or a published light stemmer
+	// (bg cs de hi id) are stemmed; those with a stopword list drop
+	// stopwords; German compounds are split (decompound.go); the table of
+	// every language is docs/languages.md. zh, ja and ko are accepted and
+	// use the neutral chain.
 	Language string
 	// KeepStopwords keeps stopwords in the output. Default false: stopwords
 	// of Language are removed.
@@ -55,6 +58,10 @@ type AnalyzerConfig struct {
 	// NoStem disables stemming. Default false: words are stemmed when
 	// Language has a stemmer.
 	NoStem bool
+	// NoDecompound disables compound splitting. Default false: in German,
+	// a compound of dictionary nouns is indexed as itself and as its parts
+	// (decompound.go).
+	NoDecompound bool
 }
 
 // Analyzer turns text into index and query terms:
@@ -64,6 +71,7 @@ type AnalyzerConfig struct {
 //	→ case folding (Turkish and Azeri use Turkish lower-casing)
 //	→ elision removal (fr, it, ga)
 //	→ stopword removal → Snowball stemming
+//	→ German compounds: the parts' terms as well (decompound.go)
 //
 // with runs of Han, kana and Hangul turned into overlapping character
 // bigrams (a lone CJK character stays a unigram) that are neither
@@ -77,10 +85,13 @@ type Analyzer struct {
 	light    func(string) string // light stemmer, when there is no Snowball one
 	norm     func(string) string // script-aware normaliser, may be nil
 	elisions []string
-	turkish  bool // Turkish lower-casing (I → ı, İ → i)
-	romanian bool // ș ț (comma below) → ş ţ (cedilla), as the stemmer expects
-	folders  sync.Pool
-	cache    *termCache
+	// decompound returns the compound dictionary; nil when the language
+	// has none or splitting is off.
+	decompound func() *wordDict
+	turkish    bool // Turkish lower-casing (I → ı, İ → i)
+	romanian   bool // ș ț (comma below) → ş ţ (cedilla), as the stemmer expects
+	folders    sync.Pool
+	cache      *termCache
 }
 
 // NewAnalyzer returns the analyzer described by cfg.
@@ -123,6 +134,9 @@ func NewAnalyzer(cfg AnalyzerConfig) (*Analyzer, error) {
 		a.norm = nil
 	}
 	a.elisions = elisions[lang]
+	if d, ok := decompounders[lang]; ok && !cfg.NoDecompound {
+		a.decompound = d
+	}
 	if hasStops && !cfg.KeepStopwords {
 		// Normalise and fold the list exactly as input words are, with an
 		// analyzer of the same folding and normalisation that neither
@@ -396,6 +410,20 @@ func (st *analysis) emitWord(w []byte, start, end int) {
 	if term == "" {
 		return // stopword
 	}
+	// A compound's term is followed by its parts' terms, all at the
+	// compound's position and offsets; only a capitalised word (a German
+	// noun) is split.
+	if i := strings.Index(term, termSep); i >= 0 && !startsUpper(st.text[start:end]) {
+		term = term[:i]
+	}
+	for {
+		i := strings.Index(term, termSep)
+		if i < 0 {
+			break
+		}
+		st.emit(term[:i], start, end, pos)
+		term = term[i+len(termSep):]
+	}
 	st.emit(term, start, end, pos)
 }
 
@@ -417,6 +445,15 @@ func (a *Analyzer) wordTerm(w string) string {
 	if a.norm != nil {
 		w = a.norm(w)
 	}
+	term := a.simpleTerm(w)
+	if term != "" && a.decompound != nil {
+		term = a.compoundTerms(w, term)
+	}
+	return term
+}
+
+// simpleTerm is the stopword test and stemming of a normalised word.
+func (a *Analyzer) simpleTerm(w string) string {
 	if _, stop := a.stop[w]; stop {
 		return ""
 	}
@@ -432,6 +469,13 @@ func (a *Analyzer) wordTerm(w string) string {
 		return s
 	}
 	return w
+}
+
+// startsUpper reports whether s begins with an upper-case or title-case
+// letter.
+func startsUpper(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.IsUpper(r) || unicode.IsTitle(r)
 }
 
 // romanianCedilla maps the comma-below letters of modern Romanian

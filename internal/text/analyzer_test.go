@@ -210,7 +210,6 @@ func TestStopwordListsApply(t *testing.T) {
 func TestStemmersConflate(t *testing.T) {
 	tests := map[string][2]string{
 		"en": {"connections", "connected"},
-		"de": {"Häuser", "Haus"},
 		"es": {"canciones", "canción"},
 		"fr": {"chevaux", "cheval"},
 		"it": {"gatti", "gatto"},
@@ -444,6 +443,9 @@ func TestLightStemmersConflate(t *testing.T) {
 		"cs": {"hradech", "hrad", "hradem"},
 		"bg": {"градовете", "градове", "град"},
 		"id": {"makanan", "makan", "dimakan"},
+		// Savoy's German stemmer after GermanNormalizationFilter: the
+		// transliteration "ae" is the umlaut.
+		"de": {"Häuser", "Haus", "Hauses", "Haeuser"},
 	}
 	if len(tests) != len(lightStemmers) {
 		t.Fatalf("%d cases for %d light stemmers", len(tests), len(lightStemmers))

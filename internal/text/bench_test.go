@@ -123,3 +123,34 @@ func BenchmarkLoadThaiDictionary(b *testing.B) {
 		loadDict("data/dict/th.txt.gz")
 	}
 }
+
+// BenchmarkAnalyzeGerman measures German analysis with a cold word cache
+// (a new analyzer per round, the dictionary already loaded), with and
+// without compound splitting: every distinct word is split once.
+func BenchmarkAnalyzeGerman(b *testing.B) {
+	s := strings.Repeat("Die Verteidigung der Panthers gab nur 308 Punkte ab und belegte den sechsten Platz in der Liga. "+
+		"Die Touristeneisenbahnen fahren auf Schmalspurstrecken; die Verhandlungsstrategie der Gewerkschaften "+
+		"und die Straßenverkehrssicherheitsgesetze wurden im Gerichtsverfahren geprüft. ", 20)
+	decompounders["de"]()
+	for _, c := range []struct {
+		name string
+		off  bool
+	}{{"decompound", false}, {"off", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			var dst []string
+			for b.Loop() {
+				a := mustAnalyzer(b, AnalyzerConfig{Language: "de", NoDecompound: c.off})
+				dst = a.AppendTerms(dst[:0], s)
+			}
+		})
+	}
+}
+
+// BenchmarkLoadGermanNouns measures the one-time cost of the embedded
+// German noun forms used to split compounds.
+func BenchmarkLoadGermanNouns(b *testing.B) {
+	for b.Loop() {
+		loadDict("data/dict/de-nouns.txt.gz")
+	}
+}

@@ -121,11 +121,27 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 	var arabicYehKaf, persianYehKeheh, persianOnly, urduOnly, soraniOnly int
 	var cyr [numCyrillicMarks]int
 	letters := 0
+	// Latin letters of capitalised words (names: "Tesla Electric Light"),
+	// and the words of each script.
+	latinCap := 0
+	var words [numBuckets]int
+	inWord, capWord := false, false
 	for _, r := range text {
 		if !unicode.IsLetter(r) {
+			if !unicode.IsMark(r) {
+				inWord = false
+			}
 			continue
 		}
 		b := bucketOf(r)
+		if !inWord {
+			inWord = true
+			capWord = b == bucketLatin && unicode.IsUpper(r)
+			words[b]++
+		}
+		if capWord && b == bucketLatin {
+			latinCap++
+		}
 		// A Han, kana or Hangul character carries about as much as a short
 		// word, so that "Internet2是一个…" with a few Latin names stays
 		// Chinese, it weighs as much as three letters of an alphabet.
@@ -155,6 +171,20 @@ func DetectLanguage(text string) (lang string, confidence float64) {
 	}
 	if letters < detectMinLetters {
 		return "", 0
+	}
+	// A question in Cyrillic, Arabic or Devanagari often names a company,
+	// product or person in Latin letters ("Кто основал McKinsey & Company?",
+	// "DECnet क्या है"); the sentence's own words carry the language. When
+	// another script has at least two words and more letters than the
+	// Latin words that are not capitalised, capitalised Latin words are
+	// taken for names and not counted for the script.
+	if latinCap > 0 {
+		for b := bucketCyrillic; b < numBuckets; b++ {
+			if words[b] >= 2 && counts[b] > counts[bucketLatin]-latinCap {
+				counts[bucketLatin] -= latinCap
+				break
+			}
+		}
 	}
 	best := bucketOther
 	bestN := -1

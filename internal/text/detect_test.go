@@ -46,6 +46,22 @@ func TestDetectLanguageScripts(t *testing.T) {
 		{"Dies ist ein Satz über maschinelles Lernen und neuronale Netze.", "de", 0.5},
 		{"Esta es una frase sobre el aprendizaje automático y las redes neuronales.", "es", 0.5},
 		{"Ceci est une phrase sur l'apprentissage automatique et les réseaux de neurones.", "fr", 0.5},
+		// Question words decide short questions that trigrams give to a
+		// neighbour (Dutch, Portuguese).
+		{"Wann wurde das Plastom entdeckt?", "de", 0.1},
+		{"Wohin wurde Temüdschins Patron Toghrul verbannt?", "de", 0.1},
+		{"¿Cuándo llegó Y. pestis a Inglaterra?", "es", 0.1},
+		{"¿Dónde nació Friedrich Ratzel?", "es", 0.1},
+		// Hindi questions with words that Lucene's Nepali list also holds.
+		{"क्या संयुक्त राष्ट्र के सचिव हार्वर्ड गए?", "hi", 0.5},
+		{"सलाहकार फार्मेसी मुख्य रूप से किससे संबंधित है?", "hi", 0.5},
+		// Latin names in a sentence of another script do not outvote it.
+		{"Кто основал McKinsey & Company?", "ru", 0.1},
+		{"Что делала компания Tesla Electric Light & Manufacturing?", "ru", 0.1},
+		{"أين يقع Energiprojekt AB؟", "ar", 0.1},
+		{"DECnet क्या है", "hi", 0.1},
+		// ... but one foreign word in a Latin sentence does not turn it.
+		{"Die Stadt Москва ist sehr groß und alt.", "de", 0.1},
 		// Chinese with Latin names stays Chinese.
 		{"Internet2是一个由来自研究、教育、工业和政府各界的成员领导的非盈利的美国计算机网络联盟。", "zh", 0.5},
 	}

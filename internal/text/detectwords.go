@@ -40,7 +40,7 @@ var detectWords = sync.OnceValue(func() map[scriptBucket]functionWords {
 			if !ok {
 				panic("text: no function words for " + lang)
 			}
-			for _, w := range strings.Fields(list) {
+			for _, w := range strings.Fields(list + " " + interrogatives[lang]) {
 				// Single letters ("a", "e", "y") are shared by too many
 				// languages, and by abbreviations, to count.
 				if utf8.RuneCountInString(w) < 2 {
@@ -53,6 +53,30 @@ var detectWords = sync.OnceValue(func() map[scriptBucket]functionWords {
 	}
 	return out
 })
+
+// interrogatives adds the question words (interrogative pronouns and
+// adverbs, a closed class listed in any grammar of the language) that the
+// Snowball stop lists lack. Questions are what a RAG engine identifies
+// most often and the shortest texts it sees; without them "Wann wurde das
+// Plastom entdeckt?" has only "das" and "wurde" to vote, and Dutch
+// trigrams win, and "¿Cuándo llegó Y. pestis a Inglaterra?" only "a".
+// Accented Spanish forms (cómo, dónde) are Spanish alone; the lists are
+// for the languages whose questions were confused with each other (Hindi
+// with Nepali, whose Lucene list holds common Hindi words such as रूप,
+// मुख्य, नौ).
+var interrogatives = map[string]string{
+	"de": `wann wer wen wem wessen warum wieso weshalb woher wohin womit wozu worum
+		worauf wodurch worin welcher welches welchen welchem`,
+	"en": `whose`,
+	"es": `cómo cuándo dónde quién quiénes cuál cuáles cuánto cuánta cuántos cuántas`,
+	"fr": `quand comment où pourquoi quoi quelle quels quelles`,
+	"hi": `क्या कौन कौनसा किस किसका किसकी किसके किसने किसको किससे किसे कब क्यों कैसे
+		कितना कितने कितनी`,
+	"it": `quando cosa quali quanto quanti`,
+	"ne": `कसरी कहिले किन कति कुन`,
+	"nl": `wanneer waar waarom welke`,
+	"pt": `onde porquê quanto quantos quais`,
+}
 
 func detectList(lang string) (string, bool) {
 	raw, err := stopwordFiles.ReadFile("data/detect/" + lang + ".txt")

@@ -30,7 +30,10 @@
 // list), with cluster bigrams for stretches the dictionary does not cover;
 // cluster bigrams for Khmer and Myanmar. The language then adds a
 // normaliser (normalize.go), stopwords (stopwords.go, data/stopwords) and a
-// stemmer (Snowball, or a published light stemmer in lightstem.go).
+// stemmer (Snowball, or a published light stemmer in lightstem.go). German
+// compounds are also indexed as their parts (decompound.go): a capitalised
+// word that splits into noun forms of German Wiktionary yields the
+// compound's term followed by its parts' terms, all at one position.
 // docs/languages.md has the table; data/NOTICE names every data file's
 // source and licence.
 //
@@ -39,7 +42,9 @@
 // whatlanggo's trigram models, restricted to languages an enterprise is
 // likely to index, overruled by function-word votes (Snowball stop lists)
 // where those disagree: on a single sentence the function words are the
-// stronger evidence. ConfidentLanguage returns "" below MinConfidence, for
+// stronger evidence. Question words (wann, cuándo, …) supplement the stop
+// lists, and capitalised Latin words inside a sentence of another script
+// ("Кто основал McKinsey & Company?") count as names, not as Latin text. ConfidentLanguage returns "" below MinConfidence, for
 // the language-neutral chain.
 //
 // # Concurrency
@@ -54,6 +59,12 @@
 //   - The Thai dictionary holds compounds, and maximal matching prefers
 //     them: "สภาพภูมิอากาศ" (climate conditions) is one term and does not
 //     match a query for "ภูมิอากาศ" (climate).
+//   - German decompounding knows nouns only: a compound whose modifier is
+//     an adjective or a particle ("Schmalspurbahn", "Südkalifornien") is
+//     not split, and lower-case words are never split, so a query typed in
+//     lower case matches compounds only whole. The noun list (252k forms)
+//     is loaded once per process, on the first German text: about 0.05 s
+//     of CPU, about 8 MB kept.
 //   - Languages without a stemmer (Armenian, Basque, Bengali, Catalan,
 //     Estonian, Galician, Greek, Latvian, Lithuanian, Nepali, Persian,
 //     Serbian, Sorani, Telugu) are normalised and stopped only; Polish,

@@ -7,6 +7,12 @@ import (
 )
 
 var fuzzSeeds = []string{
+	// Long tokens without spaces: Latin (a German-looking compound), Thai,
+	// and a run of one Han character. Kept short enough for the fuzzer to
+	// mutate quickly; TestAnalyzeLongUnspacedRuns has megabyte runs.
+	strings.Repeat("Donaudampfschifffahrtsgesellschaftskapitän", 3),
+	strings.Repeat("ภาษาไทย", 20),
+	strings.Repeat("語", 60),
 	"",
 	"The quick brown fox. Dr. Smith et al. (2019) found 3.14!",
 	"東京タワーは日本の電波塔です。한국어 텍스트",
@@ -23,6 +29,8 @@ var fuzzSeeds = []string{
 	"เเเเัั ไ ไ្្္ กÿข 👍🏽 ไทยEnglish日本",
 	"Ελληνικός ΐ کتاب می‌روم Београд क़लम",
 	"hradech градовете dimakan menyapu ženy čt š ь",
+	"Straßenverkehrssicherheitsgesetz GERICHTSVERFAHREN Ǆungel ÄÖÜ\u0308 Touristen\x00strecken",
+	"Verhandlungssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssstrategie",
 }
 
 func FuzzAnalyze(f *testing.F) {
@@ -42,6 +50,7 @@ func FuzzAnalyze(f *testing.F) {
 		mustAnalyzer(f, AnalyzerConfig{Language: "cs"}),
 		mustAnalyzer(f, AnalyzerConfig{Language: "bg"}),
 		mustAnalyzer(f, AnalyzerConfig{Language: "id"}),
+		mustAnalyzer(f, AnalyzerConfig{Language: "de"}),
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, a := range analyzers {
@@ -104,6 +113,30 @@ func FuzzSegmentThai(f *testing.F) {
 			}
 			if at != len(w) {
 				t.Fatalf("%q: pieces %v end at %d", w, ps, at)
+			}
+		}
+	})
+}
+
+// FuzzDetectLanguage checks that identification never panics and answers
+// a known code with a confidence in [0, 1], or "" with 0, on mixed
+// scripts, names in Latin letters and control characters alike.
+func FuzzDetectLanguage(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	for _, s := range []string{"Кто основал McKinsey & Company?", "DECnet क्या है", "أين يقع Energiprojekt AB؟",
+		"Wann wurde das Plastom entdeckt?", "¿Cuándo?", "A\u0301B\u0301 Ωμέγα\x00\x07"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		lang, conf := DetectLanguage(s)
+		if conf < 0 || conf > 1 || lang == "" && conf != 0 {
+			t.Fatalf("%q: %q with confidence %v", s, lang, conf)
+		}
+		if lang != "" {
+			if _, err := NewAnalyzer(AnalyzerConfig{Language: lang}); err != nil && !trigramLanguages[lang] {
+				t.Fatalf("%q: unknown language %q", s, lang)
 			}
 		}
 	})

@@ -1,10 +1,10 @@
 package text
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"embed"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -87,20 +87,24 @@ func loadDict(name string) *wordDict {
 	if err != nil {
 		panic("text: embedded word list corrupt: " + name)
 	}
+	// One string for the whole list, the words slices of it: one
+	// allocation instead of one per word.
+	all, err := io.ReadAll(zr)
+	if err != nil {
+		panic("text: embedded word list corrupt: " + name)
+	}
 	d := &wordDict{}
-	sc := bufio.NewScanner(zr)
-	for sc.Scan() {
-		w := strings.TrimSpace(sc.Text())
+	for line := range strings.Lines(string(all)) {
+		w := strings.TrimSpace(line)
 		if w == "" || strings.ContainsAny(w, " \t") || !utf8.ValidString(w) {
 			continue
 		}
 		d.words = append(d.words, w)
 		d.maxLen = max(d.maxLen, len(w))
 	}
-	if sc.Err() != nil {
-		panic("text: embedded word list corrupt: " + name)
+	if !slices.IsSorted(d.words) {
+		slices.Sort(d.words)
 	}
-	slices.Sort(d.words)
 	d.words = slices.Compact(d.words)
 	return d
 }

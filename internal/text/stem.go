@@ -11,7 +11,6 @@ import (
 	"github.com/blevesearch/snowballstem/english"
 	"github.com/blevesearch/snowballstem/finnish"
 	"github.com/blevesearch/snowballstem/french"
-	"github.com/blevesearch/snowballstem/german"
 	"github.com/blevesearch/snowballstem/hungarian"
 	"github.com/blevesearch/snowballstem/irish"
 	"github.com/blevesearch/snowballstem/italian"
@@ -26,11 +25,11 @@ import (
 )
 
 // stemmers maps ISO 639-1 codes to the Snowball stemmer for the language.
-// English is Snowball "english" (Porter2), not the original Porter.
+// English is Snowball "english" (Porter2), not the original Porter. German
+// uses the light stemmer of lightstem.go instead.
 var stemmers = map[string]func(*snowballstem.Env) bool{
 	"ar": arabic.Stem,
 	"da": danish.Stem,
-	"de": german.Stem,
 	"en": english.Stem,
 	"es": spanish.Stem,
 	"fi": finnish.Stem,

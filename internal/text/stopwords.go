@@ -254,6 +254,7 @@ var lightStemmers = map[string]func(string) string{
 	"cs": stemCzech,
 	"bg": stemBulgarian,
 	"id": stemIndonesian,
+	"de": stemGerman,
 }
 
 // segmentedLanguages are accepted although they may have neither stemmer

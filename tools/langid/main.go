@@ -73,10 +73,14 @@ func main() {
 		ok, n := map[key]int{}, map[key]int{}
 		t0 := time.Now()
 		for _, s := range samples {
-			k := key{s.bucket, s.lang}
-			n[k]++
-			if id.fn(s.text) == s.lang {
-				ok[k]++
+			hit := id.fn(s.text) == s.lang
+			// Each sample counts in its source bucket and in its length
+			// bucket.
+			for _, k := range []key{{s.bucket, s.lang}, {lengthBucket(s.text), s.lang}} {
+				n[k]++
+				if hit {
+					ok[k]++
+				}
 			}
 		}
 		el := time.Since(t0)
@@ -94,6 +98,22 @@ func main() {
 		for _, k := range keys {
 			fmt.Printf("  %-22s %-3s %.4f  (%d/%d)\n", k.bucket, k.lang, float64(ok[k])/float64(n[k]), ok[k], n[k])
 		}
+	}
+}
+
+// lengthBucket names a sample's length in characters. The buckets are
+// fixed in advance, not fitted to the data: a short keyword query, a
+// question, a long question or sentence, a paragraph.
+func lengthBucket(s string) string {
+	switch n := utf8.RuneCountInString(s); {
+	case n <= 30:
+		return "length   1-30"
+	case n <= 60:
+		return "length  31-60"
+	case n <= 120:
+		return "length 61-120"
+	default:
+		return "length   >120"
 	}
 }
 
