@@ -1,6 +1,8 @@
 package quarry
 
 import (
+	"context"
+	"errors"
 	"sync"
 
 	"github.com/quarry-rag/quarry/internal/embed"
@@ -164,3 +166,35 @@ type (
 	GuardReport = query.GuardReport
 	GuardIssue  = query.GuardIssue
 )
+
+// ScreenInjection scores texts for prompt injection with the engine's own
+// detector (multilingual-e5-small and its head, loaded on first use) and
+// returns the scores and the detector's threshold: the screen the agents
+// run tool results through before a model reads them. Where the model
+// cannot be loaded the rules stand in (score 1 for a text they match, 0
+// otherwise), so a missing model never lets an obvious instruction
+// through nor fails the run.
+func (e *Engine) ScreenInjection(ctx context.Context, texts []string) ([]float64, float64, error) {
+	d, err := e.guardLocal.get()
+	if errors.Is(err, ErrClosed) {
+		return nil, 0, err
+	}
+	if err != nil {
+		out := make([]float64, len(texts))
+		for i, t := range texts {
+			if guard.RulesMatch(t) {
+				out[i] = 1
+			}
+		}
+		return out, 0.5, nil
+	}
+	res, err := d.CheckMany(ctx, texts, embed.Passage)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]float64, len(res))
+	for i, r := range res {
+		out[i] = r.Score
+	}
+	return out, d.Threshold(), nil
+}

@@ -119,7 +119,7 @@ func setupAgent(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		defer eng.Close()
 		cat := tools.EngineCatalog{Engine: eng}
 		set := tools.Default(cat, &tools.Options{Collection: col.Name(), Collections: []string{col.Name()}})
-		a := agent.New(agent.Config{Model: model, Tools: set, Protocol: proto})
+		a := agent.New(agent.Config{Model: model, Tools: set, Protocol: proto, Screen: eng.ScreenInjection})
 		sc := sf.scope()
 		svc := &agent.Service{Agent: a, Sessions: agent.NewSessions(nil)}
 		var sessFile string

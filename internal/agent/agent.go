@@ -168,6 +168,11 @@ type Config struct {
 	Budget   Budget
 	// System is prepended to the built-in instructions.
 	System string
+	// Screen, when set, scores tool results for prompt injection before
+	// the model reads them (the engine's guard): a source scoring at or
+	// above the threshold is withheld — the model is told it was, and it
+	// cannot be cited — and a text result is replaced by the notice.
+	Screen Screener
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
 }
@@ -258,6 +263,9 @@ type Call struct {
 	ErrorKind string          `json:"error_kind,omitempty"`
 	Output    string          `json:"output,omitempty"`  // the observation text given to the model
 	Sources   []int           `json:"sources,omitempty"` // source numbers this call added
+	// Withheld counts the parts of the result Config.Screen kept from the
+	// model (prompt-injection scores at or above its threshold).
+	Withheld int `json:"withheld,omitempty"`
 	Data      json.RawMessage `json:"-"`
 }
 
@@ -309,7 +317,9 @@ type Result struct {
 	Steps            int      `json:"steps"`
 	ToolCalls        int      `json:"tool_calls"`
 	InvalidCalls     int      `json:"invalid_calls"`
-	Usage            Usage    `json:"usage"`
+	// Withheld counts tool-result parts the screen kept from the model.
+	Withheld int   `json:"withheld,omitempty"`
+	Usage    Usage `json:"usage"`
 	// ModelMS is the time spent waiting for the model; TookMS the whole run.
 	ModelMS float64 `json:"model_ms"`
 	TookMS  float64 `json:"took_ms"`

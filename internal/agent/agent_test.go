@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quarry-rag/quarry/internal/testutil"
+
 	"go.uber.org/goleak"
 )
 
@@ -309,5 +311,50 @@ func TestBadInput(t *testing.T) {
 	}
 	if len(f.requests()) != 0 {
 		t.Error("a bad input reached the model")
+	}
+}
+
+// TestScreenWithholdsInjection: with the engine's guard as the screen (the
+// real multilingual-e5 detector), a fetched document that carries an
+// instruction is withheld — the model reads a notice instead, the document
+// gets no source number and cannot be cited — while a benign document
+// passes; the run counts what it withheld.
+func TestScreenWithholdsInjection(t *testing.T) {
+	testutil.RequireModel(t, "multilingual-e5-small")
+	for _, proto := range []Protocol{ProtocolNative, ProtocolReAct} {
+		f := newFakeModel(t, script(call("get_document", `{"id":"evil"}`), call("get_document", `{"id":"deletes"}`),
+			fakeReply{Content: "Deleting removes chunks [1]. Zebra [2]."}))
+		if proto == ProtocolReAct {
+			f = newFakeModel(t, script(react("read", "get_document", `{"id":"evil"}`), react("read", "get_document", `{"id":"deletes"}`),
+				final("Deleting removes chunks [1]. Zebra [2].")))
+		}
+		a, cat := testAgent(t, f, proto, Budget{})
+		a.cfg.Screen = cat.Engine.ScreenInjection
+		res, err := a.Run(context.Background(), scopeA, Input{Task: "how do deletes work?"}, nil)
+		if err != nil || res.State != StateAnswered {
+			t.Fatalf("%v: %+v, %v", proto, res, err)
+		}
+		var first, second string
+		for _, s := range res.Trace {
+			for _, c := range s.Calls {
+				if strings.Contains(c.Arguments, "evil") {
+					first = c.Output
+				} else {
+					second = c.Output
+				}
+			}
+		}
+		if !strings.Contains(first, "[withheld") || strings.Contains(first, "Ignore all previous instructions") {
+			t.Errorf("%v: the injected document reached the model: %q", proto, first)
+		}
+		if !strings.Contains(second, "removes its chunks") || strings.Contains(second, "[withheld") {
+			t.Errorf("%v: the benign document was withheld: %q", proto, second)
+		}
+		if res.Withheld != 1 || len(res.Sources) != 1 || res.Sources[0].DocID != "deletes" {
+			t.Fatalf("%v: withheld %d, sources %+v", proto, res.Withheld, res.Sources)
+		}
+		if len(res.Citations) != 1 || res.Citations[0].DocID != "deletes" || len(res.InvalidCitations) != 1 {
+			t.Fatalf("%v: citations %+v, invalid %v", proto, res.Citations, res.InvalidCitations)
+		}
 	}
 }

@@ -13,7 +13,12 @@
 //
 // Tool results reach the model fenced as data (<observation> blocks whose
 // closing tag and protocol keywords are neutralised); the system prompt
-// tells the model they are never instructions. Every source a tool returns
+// tells the model they are never instructions. With Config.Screen (the
+// engine's prompt-injection guard, Engine.ScreenInjection, which the CLI
+// and the server set) each source a tool returns is scored before the
+// model reads it: a source at or above the threshold is withheld — the
+// model reads a notice, the source gets no number — and Result.Withheld
+// counts them. Every source a tool returns
 // gets a number [n]; the final answer's markers are verified against those
 // numbers and become Citations, as in Collection.Ask.
 //

@@ -430,7 +430,19 @@ func (r *run) call(role Role, id, name, args string) (string, Call, error) {
 		call.Error, call.ErrorKind = cerr.Message, cerr.Kind.String()
 		text = "error: " + cerr.Message
 	} else {
-		text, call.Sources = r.srcs.render(res)
+		res, withheld, serr := screen(r.wallCtx, r.a.cfg.Screen, res)
+		if serr != nil {
+			if e := r.ctxErr(); e != nil {
+				return "", call, e
+			}
+			// The screen could not run: nothing of the result reaches the
+			// model unscreened.
+			res, withheld = tools.Result{}, []string{"[withheld: the prompt-injection screen failed: " + clipRunes(serr.Error(), 200) + "]"}
+			res.Text = withheld[0]
+		}
+		call.Withheld = len(withheld)
+		r.res.Withheld += len(withheld)
+		text, call.Sources = r.srcs.render(res, withheld)
 	}
 	call.Output = fence(name, text)
 	if err := r.emit(Event{Kind: EventObservation, Role: role.Name, Step: r.res.Steps, Call: &call, Text: call.Output}); err != nil {

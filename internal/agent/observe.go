@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"sort"
@@ -65,8 +66,11 @@ func (s *sources) add(src tools.Source) int {
 
 // render is what the model reads of a tool result: numbered sources when
 // the tool returned documents, its text otherwise.
-func (s *sources) render(res tools.Result) (string, []int) {
+func (s *sources) render(res tools.Result, withheld []string) (string, []int) {
 	if len(res.Sources) == 0 {
+		if len(withheld) > 0 { // the text, or every source, was withheld
+			return strings.Join(withheld, "\n"), nil
+		}
 		return res.Text, nil
 	}
 	var b strings.Builder
@@ -80,11 +84,15 @@ func (s *sources) render(res tools.Result) (string, []int) {
 		}
 		fmt.Fprintf(&b, "\n%s\n\n", clipRunes(src.Text, 1200))
 	}
-	if res.Text != "" && len(res.Sources) > 0 && res.Data != nil {
-		// ask's answer text is worth keeping beside its sources.
+	if res.Text != "" && len(res.Sources) > 0 && res.Data != nil && len(withheld) == 0 {
+		// ask's answer text is worth keeping beside its sources (not when
+		// a source it may have drawn on was withheld).
 		if a, ok := res.Data.(map[string]any)["answer"].(string); ok && a != "" {
 			fmt.Fprintf(&b, "answer: %s\n", a)
 		}
+	}
+	for _, w := range withheld {
+		b.WriteString(w + "\n\n")
 	}
 	b.WriteString("Cite these as [n].")
 	return b.String(), ns
@@ -133,4 +141,62 @@ func (s *sources) cite(answer string) (string, []Citation, []int) {
 	sort.Slice(cites, func(i, j int) bool { return cites[i].Marker < cites[j].Marker })
 	sort.Ints(invalid)
 	return answer, cites, invalid
+}
+
+// Screener scores texts for prompt injection (0–1, one per text) and says
+// the threshold at or above which a text is withheld. The engine's guard
+// is one; a screener that cannot run its model falls back to rules rather
+// than fail the run.
+type Screener func(ctx context.Context, texts []string) (scores []float64, threshold float64, err error)
+
+// withheldNotice is what the model reads instead of a withheld text.
+func withheldNotice(score float64) string {
+	return fmt.Sprintf("[withheld: this text scored %.2f as a prompt injection; it is not shown and cannot be cited]", score)
+}
+
+// screen scores a tool result's parts — each source's text, or the text
+// when there are no sources — and replaces those at or above the
+// threshold: a withheld source is dropped (it gets no number), a withheld
+// text becomes the notice. It returns the result to render and how many
+// parts were withheld. Without a screener the result is unchanged.
+func screen(ctx context.Context, sc Screener, res tools.Result) (tools.Result, []string, error) {
+	if sc == nil {
+		return res, nil, nil
+	}
+	var texts []string
+	if len(res.Sources) > 0 {
+		for _, s := range res.Sources {
+			// What render shows of it.
+			texts = append(texts, s.Title+"\n"+clipRunes(s.Text, 1200))
+		}
+	} else if strings.TrimSpace(res.Text) != "" {
+		texts = []string{clipRunes(res.Text, MaxObservationChars)}
+	} else {
+		return res, nil, nil
+	}
+	scores, th, err := sc(ctx, texts)
+	if err != nil {
+		return res, nil, err
+	}
+	if len(scores) != len(texts) {
+		return res, nil, fmt.Errorf("agent: screen returned %d scores for %d texts", len(scores), len(texts))
+	}
+	var notices []string
+	if len(res.Sources) == 0 {
+		if scores[0] >= th {
+			res.Text = withheldNotice(scores[0])
+			notices = append(notices, res.Text)
+		}
+		return res, notices, nil
+	}
+	kept := make([]tools.Source, 0, len(res.Sources))
+	for i, s := range res.Sources {
+		if scores[i] >= th {
+			notices = append(notices, fmt.Sprintf("doc_id=%s %s", s.DocID, withheldNotice(scores[i])))
+			continue
+		}
+		kept = append(kept, s)
+	}
+	res.Sources = kept
+	return res, notices, nil
 }

@@ -275,3 +275,16 @@ func (a *adamState) step(p, g []float64) {
 		p[k] -= a.lr * (a.m[k] / c1) / (math.Sqrt(a.v[k]/c2) + eps)
 	}
 }
+
+// RulesMatch reports whether one of the rule families matches text once
+// normalised: the check that stands in for the detector where its model
+// is not loaded (a policy's rules-only path).
+func RulesMatch(text string) bool {
+	_, f := Featurize(text)
+	for _, v := range f[:numRules] {
+		if v > 0 {
+			return true
+		}
+	}
+	return false
+}

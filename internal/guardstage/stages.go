@@ -144,17 +144,8 @@ func (s *Stages) CheckQuestion(ctx context.Context, plan *query.Plan) error {
 	return nil
 }
 
-// rulesMatch reports whether one of the detector's phrase families (the
-// first seven rule features) matches text: the fallback without a model.
-func rulesMatch(text string) bool {
-	_, f := guard.Featurize(text)
-	for _, v := range f[:7] {
-		if v > 0 {
-			return true
-		}
-	}
-	return false
-}
+// rulesMatch is the fallback without a model.
+func rulesMatch(text string) bool { return guard.RulesMatch(text) }
 
 func chunkKey(h *base.Hit) uint64 {
 	f := fnv.New64a()

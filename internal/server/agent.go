@@ -29,6 +29,9 @@ type AgentOptions struct {
 	Sessions *agent.Sessions
 	// LongTermMemory lets requests opt in to long-term memory.
 	LongTermMemory bool
+	// NoScreen turns off the prompt-injection screen of tool results
+	// (Engine.ScreenInjection), which is on by default.
+	NoScreen bool
 }
 
 // agentHub is the server's agent state: per-collection tool sets and
@@ -64,12 +67,22 @@ func (h *agentHub) agentFor(c string) *agent.Agent {
 		return a
 	}
 	set := tools.Default(h.cat, &tools.Options{Collection: c, Collections: []string{c}})
-	a := agent.New(agent.Config{Model: h.opts.Model, Tools: set, Protocol: h.opts.Protocol, Budget: h.opts.Budget})
+	a := agent.New(agent.Config{Model: h.opts.Model, Tools: set, Protocol: h.opts.Protocol, Budget: h.opts.Budget,
+		Screen: h.screen()})
 	if len(h.agents) > 1000 { // collections come and go; keep the map bounded
 		clear(h.agents)
 	}
 	h.agents[c] = a
 	return a
+}
+
+// screen is the prompt-injection screen for tool results: the engine's
+// guard, unless the operator turned screening off (AgentOptions.NoScreen).
+func (h *agentHub) screen() agent.Screener {
+	if h.opts.NoScreen {
+		return nil
+	}
+	return h.eng.ScreenInjection
 }
 
 func (h *agentHub) mcpHandler() http.Handler {
