@@ -255,18 +255,18 @@ type Emit func(Event) error
 
 // Call is one tool call in a trace.
 type Call struct {
-	ID        string          `json:"id,omitempty"`
-	Tool      string          `json:"tool"`
-	Arguments string          `json:"arguments"`
-	Executed  bool            `json:"executed"`
-	Error     string          `json:"error,omitempty"`
-	ErrorKind string          `json:"error_kind,omitempty"`
-	Output    string          `json:"output,omitempty"`  // the observation text given to the model
-	Sources   []int           `json:"sources,omitempty"` // source numbers this call added
+	ID        string `json:"id,omitempty"`
+	Tool      string `json:"tool"`
+	Arguments string `json:"arguments"`
+	Executed  bool   `json:"executed"`
+	Error     string `json:"error,omitempty"`
+	ErrorKind string `json:"error_kind,omitempty"`
+	Output    string `json:"output,omitempty"`  // the observation text given to the model
+	Sources   []int  `json:"sources,omitempty"` // source numbers this call added
 	// Withheld counts the parts of the result Config.Screen kept from the
 	// model (prompt-injection scores at or above its threshold).
-	Withheld int `json:"withheld,omitempty"`
-	Data      json.RawMessage `json:"-"`
+	Withheld int             `json:"withheld,omitempty"`
+	Data     json.RawMessage `json:"-"`
 }
 
 // Step is one model call in a trace.
