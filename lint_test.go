@@ -57,7 +57,7 @@ var allowedImports = map[string][]string{
 	"internal/guard":            {"internal/embed", "internal/pii"},
 	"internal/guardstage":       {"internal/base", "internal/embed", "internal/guard", "internal/pii", "internal/query"},
 	"internal/eval":             {},
-	"internal/ragbench":         {"", "internal/eval", "internal/embed", "internal/llm", "internal/text"},
+	"internal/ragbench":         {"", "internal/eval", "internal/embed", "internal/llm", "internal/text", "internal/ingest"},
 	"web":                       {},
 	"internal/tools":            {""},
 	"internal/agent":            {"", "internal/base", "internal/llm", "internal/tools", "internal/generate"},
