@@ -15,7 +15,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/ragbench"
 )
 
-func writeTestFile(t *testing.T, path, body string) {
+func writeTestFile(t testing.TB, path, body string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func writeTestFile(t *testing.T, path, body string) {
 // evalRoot is a dataset root: rocks/ (an XQuAD-style folder of four
 // paragraphs and six questions) and qa.jsonl (questions for the seeded
 // collection "c").
-func evalRoot(t *testing.T) string {
+func evalRoot(t testing.TB) string {
 	t.Helper()
 	root := t.TempDir()
 	dir := filepath.Join(root, "rocks")
@@ -383,4 +383,39 @@ func TestEvalsKeepBoundedJobs(t *testing.T) {
 	if len(files) != 2 {
 		t.Errorf("%d job files, want 2", len(files))
 	}
+}
+
+// FuzzEvalDatasetName: whatever the name, a dataset that resolves is a real
+// path inside the root, reached by a name checkDatasetName accepts.
+func FuzzEvalDatasetName(f *testing.F) {
+	for _, s := range []string{"rocks", "qa.jsonl", "../x", "/etc/passwd", "a/../b", "out/secret.jsonl", "rocks/corpus.jsonl", "C:\\x", "%2e%2e/x", "rocks//", "ok/..", "\x00"} {
+		f.Add(s)
+	}
+	root := evalRoot(f)
+	outside := f.TempDir()
+	writeTestFile(f, filepath.Join(outside, "secret.jsonl"), `{"question":"q","reference":"r"}`+"\n")
+	if err := os.Symlink(outside, filepath.Join(root, "out")); err != nil {
+		f.Fatal(err)
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := &evalHub{root: realRoot, opts: &EvalOptions{}}
+	f.Fuzz(func(t *testing.T, name string) {
+		p, kind, err := h.resolve(name)
+		if err != nil {
+			return
+		}
+		if checkDatasetName(name) != nil {
+			t.Fatalf("%q resolved though the name check refuses it", name)
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil || !within(realRoot, real) {
+			t.Fatalf("%q resolved to %s (%v), outside %s", name, real, err, realRoot)
+		}
+		if kind != kindFolder && kind != kindQuestions {
+			t.Fatalf("%q: kind %q", name, kind)
+		}
+	})
 }
