@@ -3,10 +3,13 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -418,4 +421,80 @@ func FuzzEvalDatasetName(f *testing.F) {
 			t.Fatalf("%q: kind %q", name, kind)
 		}
 	})
+}
+
+// scriptedJudge is an OpenAI-compatible judge model that agrees with
+// everything, in the JSON each RAGAS prompt asks for (a scripted model
+// server, named as such: it pins the judge's wiring, not its quality; the
+// real judge runs in internal/ragbench's TestJudgeOllama).
+func scriptedJudge(t *testing.T, calls *atomic.Int32) string {
+	exactly := regexp.MustCompile(`exactly (\d+) (?:verdicts|values)`)
+	return faultyLLM(t, func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		calls.Add(1)
+		p := req.Messages[len(req.Messages)-1].Content
+		ones := func(key string) string {
+			n := 1
+			if m := exactly.FindStringSubmatch(p); m != nil {
+				fmt.Sscan(m[1], &n)
+			}
+			return `{"` + key + `": [` + strings.TrimSuffix(strings.Repeat("1, ", n), ", ") + `]}`
+		}
+		var content string
+		switch {
+		case strings.Contains(p, "Break the answer"):
+			content = `{"statements": ["Granite forms from cooling magma."]}`
+		case strings.Contains(p, "different questions"):
+			content = `{"questions": ["How does granite form?"], "noncommittal": 0}`
+		case strings.Contains(p, "attributed"):
+			content = ones("attributed")
+		default:
+			content = ones("verdicts")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"index": 0,
+			"message": map[string]any{"role": "assistant", "content": content}, "finish_reason": "stop"}},
+			"usage": map[string]any{"prompt_tokens": 10, "completion_tokens": 5}})
+	})
+}
+
+func TestEvalsWithJudge(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(quarryHome(t), "models", ragbench.DefaultJudgeEmbedding, "model.safetensors")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not cached; `make models` fetches it", ragbench.DefaultJudgeEmbedding)
+		}
+		t.Skipf("%s is not cached (make models): answer relevancy needs it", ragbench.DefaultJudgeEmbedding)
+	}
+	var calls atomic.Int32
+	url := scriptedJudge(t, &calls)
+	h := evalHarness(t, evalRoot(t), t.TempDir(), Options{Evals: &EvalOptions{
+		Judge: &ragbench.JudgeConfig{URL: url + "/v1", Model: "scripted-judge", Timeout: 10 * time.Second}}}, nil)
+	r := h.do("POST", "/v1/evals", map[string]any{"dataset": "rocks", "limit": 2, "judge": true,
+		"metrics": []string{"answer_recall", "faithfulness", "answer_relevancy", "context_precision", "context_recall"}}).mustStatus(t, http.StatusAccepted)
+	got := waitEval(t, h, r.str("id"))
+	if got.str("status") != string(evalDone) || got.str("report.judge_model") != "scripted-judge" || got.get("report.judge_errors").(float64) != 0 {
+		t.Fatalf("judged run: %s", got.body)
+	}
+	m := got.get("report.metrics").(map[string]any)
+	for _, k := range []string{"faithfulness", "context_precision", "context_recall"} {
+		if v, _ := m[k].(float64); math.Abs(v-1) > 1e-6 { // RAGAS's average precision adds 1e-10
+			t.Errorf("%s = %v, want 1 from a judge that agrees with everything", k, m[k])
+		}
+	}
+	if ar, _ := m["answer_relevancy"].(float64); !(ar > 0 && ar <= 1) {
+		t.Errorf("answer_relevancy %v", m["answer_relevancy"])
+	}
+	if calls.Load() < 8 {
+		t.Errorf("the judge was asked %d times for two questions", calls.Load())
+	}
+	// Judge off: no judged metric, no judge call.
+	before := calls.Load()
+	r = h.do("POST", "/v1/evals", map[string]any{"dataset": "rocks", "limit": 2}).mustStatus(t, http.StatusAccepted)
+	got = waitEval(t, h, r.str("id"))
+	if _, ok := got.get("report.metrics").(map[string]any)["faithfulness"]; ok || calls.Load() != before {
+		t.Errorf("judge off: metrics %v, %d judge calls", got.get("report.metrics"), calls.Load()-before)
+	}
 }
