@@ -235,6 +235,7 @@ func (h *evalHub) load() {
 			h.s.log.Warn("skipping an unreadable evaluation job", "file", name, "err", err)
 			continue
 		}
+		j.Report = summary(j.Report)
 		jobs = append(jobs, &j)
 	}
 	slices.SortFunc(jobs, func(a, b *evalJob) int { return a.Created.Compare(b.Created) })
@@ -259,14 +260,19 @@ func (h *evalHub) save(j *evalJob) {
 	b, err := json.Marshal(j)
 	_, kept := h.jobs[j.ID]
 	h.mu.Unlock()
-	if err == nil && kept { // a removed job stays removed
-		err = vfs.WriteFileAtomic(vfs.Default, filepath.Join(h.opts.Dir, j.ID+".json"), func(w io.Writer) error {
+	h.write(j.ID, b, kept, err)
+}
+
+// write stores a job's JSON; h.saveMu held. A removed job stays removed.
+func (h *evalHub) write(id string, b []byte, kept bool, err error) {
+	if err == nil && kept {
+		err = vfs.WriteFileAtomic(vfs.Default, filepath.Join(h.opts.Dir, id+".json"), func(w io.Writer) error {
 			_, err := w.Write(b)
 			return err
 		})
 	}
 	if err != nil {
-		h.s.log.Error("saving an evaluation job", "id", j.ID, "err", err)
+		h.s.log.Error("saving an evaluation job", "id", id, "err", err)
 	}
 }
 
@@ -541,7 +547,7 @@ func (s *Server) startEval(w http.ResponseWriter, r *http.Request) error {
 	h.save(j)
 	h.mu.Lock()
 	h.pump()
-	out := j.view(false)
+	out := j.view()
 	h.mu.Unlock()
 	w.Header().Set("Location", "/v1/evals/"+j.ID)
 	return s.writeJSON(w, http.StatusAccepted, out)
@@ -577,6 +583,9 @@ func (h *evalHub) run(ctx context.Context, j *evalJob) {
 	h.save(j)
 	rep, err := h.evaluate(ctx, j)
 	now := time.Now().UTC()
+	// The final state and its file change together (saveMu): a reader that
+	// sees the job finished finds its rows in the file.
+	h.saveMu.Lock()
 	h.mu.Lock()
 	j.Finished, j.Phase = &now, ""
 	if rep != nil {
@@ -609,11 +618,27 @@ func (h *evalHub) run(ctx context.Context, j *evalJob) {
 		}
 	}
 	h.running = nil
+	b, merr := json.Marshal(j)
+	_, kept := h.jobs[j.ID]
 	h.mu.Unlock()
-	h.save(j)
+	h.write(j.ID, b, kept, merr)
+	h.saveMu.Unlock()
 	h.mu.Lock()
+	j.Report = summary(j.Report) // the rows are on disk; memory keeps the means
 	h.pump()
 	h.mu.Unlock()
+}
+
+// summary is rep without its per-question rows. Finished jobs keep only
+// this in memory (a 1,000-question report is megabytes); GET
+// /v1/evals/{id} reads the rows from the job's file.
+func summary(rep *ragbench.Report) *ragbench.Report {
+	if rep == nil || rep.Results == nil {
+		return rep
+	}
+	r := *rep
+	r.Results = nil
+	return &r
 }
 
 func firstError(rep *ragbench.Report) string {
@@ -686,16 +711,12 @@ func filterMetrics(rep *ragbench.Report, keep []ragbench.Metric) {
 	}
 }
 
-// view copies j for a response; h.mu held. Without results the report
-// keeps its summary only.
-func (j *evalJob) view(results bool) evalJob {
+// view copies j for a response, its report without the per-question rows;
+// h.mu held.
+func (j *evalJob) view() evalJob {
 	c := *j
 	c.cancel = nil
-	if c.Report != nil && !results {
-		r := *c.Report
-		r.Results = nil
-		c.Report = &r
-	}
+	c.Report = summary(c.Report)
 	return c
 }
 
@@ -707,7 +728,7 @@ func (s *Server) listEvals(w http.ResponseWriter, r *http.Request) error {
 	h.mu.Lock()
 	out := make([]evalJob, 0, len(h.jobs))
 	for _, j := range h.jobs {
-		out = append(out, j.view(false))
+		out = append(out, j.view())
 	}
 	h.mu.Unlock()
 	slices.SortFunc(out, func(a, b evalJob) int { return b.Created.Compare(a.Created) }) // newest first
@@ -731,11 +752,28 @@ func (s *Server) getEval(w http.ResponseWriter, r *http.Request) error {
 	j, err := h.job(r.PathValue("id"))
 	var out evalJob
 	if err == nil {
-		out = j.view(true)
+		out = j.view()
 	}
 	h.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	if out.Status.finished() && out.Report != nil {
+		// A finished job's file is final: it holds the per-question rows.
+		h.saveMu.Lock()
+		b, err := os.ReadFile(filepath.Join(h.opts.Dir, out.ID+".json"))
+		h.saveMu.Unlock()
+		if errors.Is(err, fs.ErrNotExist) {
+			return &apiError{Code: codeNotFound, Message: fmt.Sprintf("no evaluation %q", out.ID)} // removed meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("reading evaluation %s: %w", out.ID, err)
+		}
+		var full evalJob
+		if err := json.Unmarshal(b, &full); err != nil {
+			return fmt.Errorf("reading evaluation %s: %w", out.ID, err)
+		}
+		out = full
 	}
 	return s.writeJSON(w, http.StatusOK, out)
 }
@@ -774,7 +812,7 @@ func (s *Server) deleteEval(w http.ResponseWriter, r *http.Request) error {
 		}
 		return s.writeJSON(w, http.StatusOK, map[string]string{"deleted": j.ID})
 	}
-	out := j.view(false)
+	out := j.view()
 	h.mu.Unlock()
 	if out.Status == evalCancelled {
 		h.save(j)

@@ -316,6 +316,12 @@ func TestEvalsResultsPersist(t *testing.T) {
 	if len(rows) != 6 {
 		t.Fatalf("%d rows", len(rows))
 	}
+	h.srv.evals.mu.Lock()
+	inMemory := h.srv.evals.jobs[id].Report.Results
+	h.srv.evals.mu.Unlock()
+	if inMemory != nil {
+		t.Errorf("a finished job keeps its %d rows in memory; they belong in its file", len(inMemory))
+	}
 	row := rows[0].(map[string]any)
 	if row["question"] != "How does granite form?" || row["answer"] == "" || len(row["contexts"].([]any)) == 0 || len(row["scores"].(map[string]any)) != 3 {
 		t.Errorf("first row %v", row)
