@@ -89,6 +89,7 @@ const (
 	defaultEvalMaxDrop = 0.02
 	maxDatasetName     = 512
 	maxListedDatasets  = 1000
+	maxWalkedEntries   = 50_000
 )
 
 // evalRequest is the body of POST /v1/evals.
@@ -378,8 +379,12 @@ func (h *evalHub) resolve(name string) (string, datasetKind, error) {
 // answers, and other .jsonl files, a few levels deep; links not followed.
 func (h *evalHub) datasets() []evalDataset {
 	out := []evalDataset{}
+	seen := 0
 	filepath.WalkDir(h.root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || len(out) >= maxListedDatasets {
+		if seen++; seen > maxWalkedEntries || len(out) >= maxListedDatasets {
+			return filepath.SkipAll // a huge root is listed in part; any name in it can still be run
+		}
+		if err != nil {
 			return filepath.SkipDir
 		}
 		rel, _ := filepath.Rel(h.root, p)

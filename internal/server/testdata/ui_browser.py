@@ -447,6 +447,9 @@ def run(p):
     page.wait_for_function("() => document.querySelectorAll('#eval-dataset option').length > 0")
     opts = page.locator("#eval-dataset option").all_inner_texts()
     check("evaluation: the server's datasets are offered", any(o.startswith("rocks (folder") for o in opts) and any(o.startswith("rocks-qa.jsonl (questions") for o in opts), opts)
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll('#view-eval input, #view-eval select, #view-eval button')]
+      .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.textContent || '').trim()).map(e => e.outerHTML.slice(0, 80))""")
+    check("evaluation: every control has a label", not unlabelled, unlabelled)
     page.select_option("#eval-dataset", "rocks")
     check("evaluation: a dataset folder needs no collection", page.locator("#eval-collection").is_disabled())
     check("evaluation: judged metrics need the judge", page.locator("#eval-metrics input[value=faithfulness]").is_disabled())
