@@ -11,6 +11,8 @@ package server
 // question without a tenant scope.
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -405,12 +407,39 @@ func (h *evalHub) datasets() []evalDataset {
 			}
 			return nil
 		}
-		if d.Type().IsRegular() && strings.HasSuffix(rel, ".jsonl") && checkDatasetName(rel) == nil {
+		if d.Type().IsRegular() && strings.HasSuffix(rel, ".jsonl") && checkDatasetName(rel) == nil && looksLikeQuestions(p) {
 			out = append(out, evalDataset{Name: rel, Kind: kindQuestions})
 		}
 		return nil
 	})
 	return out
+}
+
+// looksLikeQuestions reports whether a .jsonl file's first line is an
+// object with a "question": corpora, BEIR queries and other JSONL are
+// not offered (they could still be named, and would fail with the
+// loader's error naming the line).
+func looksLikeQuestions(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var first map[string]json.RawMessage
+		if json.Unmarshal(line, &first) != nil {
+			return false
+		}
+		_, ok := first["question"]
+		return ok
+	}
+	return false
 }
 
 func isFile(p string) bool {

@@ -115,7 +115,9 @@ func TestEvalsAdminOnly(t *testing.T) {
 	admin := mustKey(t, st, auth.Spec{Role: auth.RoleAdmin})
 	read := mustKey(t, st, auth.Spec{Role: auth.RoleRead})
 	write := mustKey(t, st, auth.Spec{Role: auth.RoleWrite})
-	h := evalHarness(t, evalRoot(t), t.TempDir(), Options{Keys: st}, nil)
+	root := evalRoot(t)
+	writeTestFile(t, filepath.Join(root, "docs", "corpus-like.jsonl"), `{"_id":"d1","text":"not a question file"}`+"\n")
+	h := evalHarness(t, root, t.TempDir(), Options{Keys: st}, nil)
 	as := func(key string) {
 		h.header = http.Header{}
 		if key != "" {
@@ -143,7 +145,7 @@ func TestEvalsAdminOnly(t *testing.T) {
 		names = append(names, m["name"].(string)+":"+m["kind"].(string))
 	}
 	if strings.Join(names, ",") != "qa.jsonl:questions,rocks:folder" {
-		t.Errorf("datasets %v, want qa.jsonl (questions) and rocks (folder)", names)
+		t.Errorf("datasets %v, want qa.jsonl (questions) and rocks (folder), not the corpus-like file", names)
 	}
 	r = h.do("POST", "/v1/evals", map[string]any{"dataset": "rocks", "limit": 2}).mustStatus(t, http.StatusAccepted)
 	waitEval(t, h, r.str("id"))
