@@ -57,13 +57,13 @@ var allowedImports = map[string][]string{
 	"internal/guard":            {"internal/embed", "internal/pii"},
 	"internal/guardstage":       {"internal/base", "internal/embed", "internal/guard", "internal/pii", "internal/query"},
 	"internal/eval":             {},
-	"internal/ragbench":         {"", "internal/eval", "internal/embed", "internal/llm", "internal/text"},
+	"internal/ragbench":         {"", "internal/eval", "internal/embed", "internal/llm", "internal/text", "internal/ingest"},
 	"web":                       {},
 	"internal/tools":            {""},
 	"internal/agent":            {"", "internal/base", "internal/llm", "internal/tools", "internal/generate"},
 	"internal/mcpserver":        {"", "internal/tools"},
 	"internal/server": {"", "internal/base", "internal/auth", "internal/outbound", "internal/drift", "web",
-		"internal/tools", "internal/agent", "internal/mcpserver", "internal/trace"},
+		"internal/tools", "internal/agent", "internal/mcpserver", "internal/trace", "internal/ragbench", "internal/vfs"},
 	// Tracing: OpenTelemetry spans for the query pipeline's stages and
 	// HTTP requests, request ids and the access log.
 	"internal/trace": {"internal/query", "internal/base"},

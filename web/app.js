@@ -214,6 +214,7 @@ function route() {
   if (view === "doc") openDocument(params);
   else if (view === "collections") loadCollectionTable();
   else if (view === "metrics") startMetrics();
+  else if (view === "eval") openEval();
   else if (view === "chat") renderThread();
   if (changed && view !== "doc") {
     const h1 = document.querySelector("#view-" + view + " h1");
@@ -1204,6 +1205,373 @@ function stopMetrics() {
   store.set("metrics", samples);
 }
 
+// ---- evaluation ----------------------------------------------------------------
+
+// The metrics of `quarry eval rag` (internal/ragbench), in report order.
+const evalMetrics = [
+  ["answer_recall", "Answer recall"], ["exact_match", "Exact match"], ["f1", "Token F1"],
+  ["citation_hit_first", "Citation hit (first)"], ["citation_hit_any", "Citation hit (any)"],
+  ["citation_precision", "Citation precision"], ["abstention_rate", "Abstention rate (lower is better)"],
+  ["retrieval_hit", "Retrieval hit@k"], ["context_precision_nonllm", "Context precision (non-LLM)"],
+  ["context_recall_nonllm", "Context recall (non-LLM)"], ["faithfulness", "Faithfulness (judge)"],
+  ["answer_relevancy", "Answer relevancy (judge)"], ["context_precision", "Context precision (judge)"],
+  ["context_recall", "Context recall (judge)"],
+];
+const judgedMetrics = new Set(["faithfulness", "answer_relevancy", "context_precision", "context_recall"]);
+const evalMaxDrop = 0.02; // the CLI's default --max-drop
+const evalState = { datasets: [], runs: [], shown: null, timer: null, active: null, compare: null };
+
+function metricLabel(m) {
+  const d = evalMetrics.find(([k]) => k === m);
+  return d ? d[1] : m;
+}
+
+function fmtScore(v) {
+  return v === undefined || v === null ? "–" : v.toFixed(3);
+}
+
+function fmtWhen(t) {
+  return t ? new Date(t).toLocaleString() : "–";
+}
+
+function buildMetricPicks() {
+  const box = $("eval-metrics");
+  if (box.querySelector("input")) return;
+  for (const [k, label] of evalMetrics) {
+    box.append(el("label", { class: "inline" }, el("input", { type: "checkbox", value: k, checked: true, disabled: judgedMetrics.has(k) }), label));
+  }
+}
+
+async function openEval() {
+  buildMetricPicks();
+  let ds;
+  try {
+    ds = await api("GET", "/v1/evals/datasets");
+  } catch (e) {
+    $("eval-form").hidden = true;
+    $("eval-runs-box").hidden = true;
+    $("eval-result").hidden = true;
+    $("eval-off").hidden = false;
+    $("eval-off").textContent = e.status === 404
+      ? "Evaluations cannot be run from this page: " + e.message.replace(/ \(field .*\)$/, "")
+      : "Evaluations cannot be run from this page: " + e.message;
+    return;
+  }
+  $("eval-off").hidden = true;
+  $("eval-form").hidden = false;
+  $("eval-runs-box").hidden = false;
+  evalState.datasets = ds.datasets || [];
+  const sel = $("eval-dataset");
+  const keep = sel.value;
+  sel.replaceChildren(...evalState.datasets.map((d) => el("option", { value: d.name }, d.name + (d.kind === "folder" ? " (folder with its corpus)" : " (questions)"))));
+  if (keep && evalState.datasets.some((d) => d.name === keep)) sel.value = keep;
+  if (!evalState.datasets.length) $("eval-status").textContent = "The dataset folder holds no datasets.";
+  const cols = [...$("collection").options].map((o) => o.value);
+  const csel = $("eval-collection");
+  const ckeep = csel.value || currentCollection();
+  csel.replaceChildren(...cols.map((c) => el("option", { value: c }, c)));
+  if (cols.includes(ckeep)) csel.value = ckeep;
+  syncEvalForm();
+  await loadRuns();
+}
+
+function syncEvalForm() {
+  const d = evalState.datasets.find((x) => x.name === $("eval-dataset").value);
+  $("eval-collection").disabled = !d || d.kind === "folder";
+  const judge = $("eval-judge").checked;
+  for (const box of $("eval-metrics").querySelectorAll("input")) {
+    if (judgedMetrics.has(box.value)) {
+      box.disabled = !judge;
+    }
+  }
+}
+
+async function loadRuns() {
+  try {
+    const r = await api("GET", "/v1/evals");
+    evalState.runs = r.evals || [];
+  } catch (e) {
+    $("eval-status").textContent = "Listing runs failed: " + e.message;
+    return;
+  }
+  const finished = evalState.runs.filter((j) => j.report);
+  const opts = (sel, none) => {
+    const keep = sel.value;
+    sel.replaceChildren(el("option", { value: "" }, none), ...finished.map((j) => el("option", { value: j.id }, runName(j))));
+    if (finished.some((j) => j.id === keep)) sel.value = keep;
+  };
+  opts($("eval-baseline"), "none");
+  $("eval-runs").tBodies[0].replaceChildren(...evalState.runs.map((j) => {
+    const m = j.report && j.report.metrics;
+    return el("tr", { "data-run": j.id },
+      el("td", {}, fmtWhen(j.started || j.created)),
+      el("td", { dir: "auto" }, j.request.dataset + (j.request.collection ? " → " + j.request.collection : "")),
+      el("td", {}, j.request.method + (j.request.judge ? " + judge" : "")),
+      el("td", {}, statusBadge(j)),
+      el("td", { class: "num" }, j.report ? String(j.report.questions) : j.done + " / " + j.total),
+      el("td", { class: "num" }, m && m.answer_recall !== undefined ? fmtScore(m.answer_recall) : "–"),
+      el("td", { class: "actions" },
+        j.report ? el("button", { type: "button", onclick: () => showRun(j.id), "aria-label": "Show the results of " + runName(j) }, "Results") : null,
+        el("button", { type: "button", class: "danger", onclick: () => removeRun(j), "aria-label": (j.status === "queued" || j.status === "running" ? "Cancel " : "Delete ") + runName(j) },
+          j.status === "queued" || j.status === "running" ? "Cancel" : "Delete")));
+  }));
+  const active = evalState.runs.find((j) => j.status === "queued" || j.status === "running" || j.status === "cancelling");
+  if (active && !evalState.timer) watchRun(active.id);
+}
+
+function runName(j) {
+  return j.request.dataset + ", " + j.request.method + ", " + fmtWhen(j.started || j.created);
+}
+
+function statusBadge(j) {
+  const kind = { done: "ok", failed: "bad", cancelled: "warn", running: "info", queued: "info", cancelling: "warn" }[j.status] || "info";
+  return badge(kind, j.status, j.error || "");
+}
+
+function evalRequest() {
+  const num = (id) => {
+    const v = $(id).value.trim();
+    return v ? Number(v) : undefined;
+  };
+  const body = {
+    dataset: $("eval-dataset").value,
+    method: $("eval-method").value,
+    k: num("eval-k"),
+    max_sentences: num("eval-sentences"),
+    limit: num("eval-limit"),
+  };
+  const d = evalState.datasets.find((x) => x.name === body.dataset);
+  if (d && d.kind === "questions") body.collection = $("eval-collection").value;
+  if ($("eval-mode").value) body.mode = $("eval-mode").value;
+  if ($("eval-judge").checked) body.judge = true;
+  if ($("eval-baseline").value) body.baseline = $("eval-baseline").value;
+  const boxes = [...$("eval-metrics").querySelectorAll("input:not(:disabled)")];
+  const picked = boxes.filter((b) => b.checked).map((b) => b.value);
+  if (picked.length < boxes.length) body.metrics = picked;
+  return body;
+}
+
+async function startEval() {
+  if (!$("eval-dataset").value) {
+    $("eval-status").textContent = "Choose a dataset first.";
+    return;
+  }
+  const body = evalRequest();
+  if (body.metrics && !body.metrics.length) {
+    $("eval-status").textContent = "Choose at least one metric.";
+    return;
+  }
+  $("eval-start").disabled = true;
+  $("eval-status").textContent = "Starting…";
+  try {
+    const j = await api("POST", "/v1/evals", body);
+    $("eval-status").textContent = "Started run " + j.id + ".";
+    await loadRuns();
+    watchRun(j.id);
+  } catch (e) {
+    $("eval-status").textContent = "Not started: " + e.message;
+    $("eval-start").disabled = false;
+  }
+}
+
+function watchRun(id) {
+  clearTimeout(evalState.timer);
+  evalState.active = id;
+  $("eval-cancel").hidden = false;
+  $("eval-progress").hidden = false;
+  const tick = async () => {
+    evalState.timer = null;
+    let j;
+    try {
+      j = await api("GET", "/v1/evals/" + encodeURIComponent(id));
+    } catch (e) {
+      $("eval-status").textContent = "Following run " + id + " failed: " + e.message;
+      stopWatching();
+      return;
+    }
+    if (j.status === "queued") {
+      $("eval-status").textContent = "Run " + id + " is queued behind another evaluation.";
+    } else if (j.phase === "indexing") {
+      $("eval-status").textContent = "Indexing the dataset's corpus: " + j.indexed + " documents…";
+      $("eval-progress").removeAttribute("value");
+    } else if (!["done", "failed", "cancelled"].includes(j.status)) {
+      $("eval-status").textContent = (j.status === "cancelling" ? "Cancelling: " : "Asking: ") + j.done + " of " + j.total + " questions";
+      $("eval-progress").max = Math.max(1, j.total);
+      $("eval-progress").value = j.done;
+    } else {
+      stopWatching();
+      $("eval-status").textContent = "Run " + id + " " + j.status + (j.error ? ": " + j.error : "") + (j.report ? " (" + j.report.questions + " questions)." : ".");
+      await loadRuns();
+      if (j.report) renderRun(j);
+      return;
+    }
+    if (currentView === "eval") evalState.timer = setTimeout(tick, 700);
+    else stopWatching(); // picked up again when the page is opened
+  };
+  tick();
+}
+
+function stopWatching() {
+  clearTimeout(evalState.timer);
+  evalState.timer = null;
+  evalState.active = null;
+  $("eval-cancel").hidden = true;
+  $("eval-progress").hidden = true;
+  $("eval-start").disabled = false;
+}
+
+async function removeRun(j) {
+  try {
+    if (j.status === "queued" || j.status === "running") {
+      // Cancel only what is still running: a DELETE of a finished run
+      // would remove its results.
+      const now = await api("GET", "/v1/evals/" + encodeURIComponent(j.id));
+      if (!["queued", "running"].includes(now.status)) {
+        $("eval-status").textContent = "Run " + j.id + " had already finished (" + now.status + ").";
+        await loadRuns();
+        return;
+      }
+    }
+    await api("DELETE", "/v1/evals/" + encodeURIComponent(j.id));
+    $("eval-status").textContent = (j.status === "queued" || j.status === "running" ? "Cancelling run " : "Deleted run ") + j.id + ".";
+    if (evalState.shown && evalState.shown.id === j.id && j.report) $("eval-result").hidden = true;
+  } catch (e) {
+    $("eval-status").textContent = "Failed: " + e.message;
+  }
+  await loadRuns();
+}
+
+async function showRun(id) {
+  try {
+    renderRun(await api("GET", "/v1/evals/" + encodeURIComponent(id)));
+    $("eval-result-title").focus();
+  } catch (e) {
+    showError("Loading the run failed: " + e.message);
+  }
+}
+
+// histogram draws the distribution of per-question scores in five bins.
+function histogram(vals, label) {
+  const bins = [0, 0, 0, 0, 0];
+  for (const v of vals) bins[Math.min(4, Math.floor(v * 5))]++;
+  const max = Math.max(...bins, 1);
+  const g = svg("svg", { viewBox: "0 0 60 18", class: "hist", role: "img", "aria-label": label + ": " + bins.join(", ") + " questions in score bins 0–0.2 … 0.8–1" });
+  bins.forEach((b, i) => g.append(svg("rect", { x: i * 12 + 1, y: 18 - (16 * b) / max, width: 10, height: (16 * b) / max, class: "bar" })));
+  return g;
+}
+
+function renderRun(j) {
+  evalState.shown = j;
+  const rep = j.report;
+  $("eval-result").hidden = false;
+  $("eval-result-title").textContent = "Results: " + rep.dataset;
+  const bits = [j.request.method, rep.mode ? "mode " + rep.mode : "", "k " + rep.k, rep.questions + " questions", rep.errors + " errors"];
+  if (rep.judge_model) bits.push("judge " + rep.judge_model + " (" + rep.judge_errors + " judge errors)");
+  if (rep.partial) bits.push("PARTIAL: the run stopped early");
+  bits.push(rep.wall_seconds.toFixed(1) + " s");
+  if (j.request.collection) bits.push("collection " + j.request.collection);
+  $("eval-result-meta").textContent = bits.filter(Boolean).join(" · ");
+  const reg = $("eval-regressions");
+  reg.hidden = !(j.request.baseline);
+  reg.className = j.regressions && j.regressions.length ? "error-text" : "meta";
+  reg.textContent = !j.request.baseline ? "" : j.baseline_error ? "Not compared with the baseline: " + j.baseline_error
+    : j.regressions && j.regressions.length ? "Dropped against the baseline by more than " + j.request.max_drop + ": " + j.regressions.join("; ")
+      : "No metric dropped against the baseline by more than " + j.request.max_drop + ".";
+  const csel = $("eval-compare");
+  // Only runs of the same dataset compare: their questions match by id.
+  const others = evalState.runs.filter((r) => r.report && r.id !== j.id && r.report.dataset === rep.dataset);
+  const keep = j.request.baseline || csel.value || "";
+  csel.replaceChildren(el("option", { value: "" }, others.length ? "no comparison" : "no other run of this dataset"), ...others.map((r) => el("option", { value: r.id }, runName(r))));
+  csel.value = others.some((r) => r.id === keep) ? keep : "";
+  $("eval-latency").replaceChildren(...["retrieval", "rerank", "generation", "total"].filter((s) => rep.latency && rep.latency[s]).flatMap((s) => [
+    el("dt", {}, s + " p50 / p99"), el("dd", {}, fmtMs(rep.latency[s].p50_ms) + " / " + fmtMs(rep.latency[s].p99_ms))]));
+  loadCompare();
+}
+
+async function loadCompare() {
+  const id = $("eval-compare").value;
+  evalState.compare = null;
+  if (id) {
+    try {
+      evalState.compare = await api("GET", "/v1/evals/" + encodeURIComponent(id));
+    } catch (e) {
+      $("eval-status").textContent = "Loading the compared run failed: " + e.message;
+    }
+  }
+  drawMetricTable();
+  drawRows();
+}
+
+function drawMetricTable() {
+  const rep = evalState.shown.report;
+  const base = evalState.compare && evalState.compare.report;
+  const rows = evalMetrics.filter(([k]) => rep.metrics[k] !== undefined || (base && base.metrics[k] !== undefined)).map(([k, label]) => {
+    const v = rep.metrics[k];
+    const b = base ? base.metrics[k] : undefined;
+    let change = "";
+    let cls = "";
+    if (v !== undefined && b !== undefined) {
+      const d = v - b;
+      const drop = k === "abstention_rate" ? d : -d;
+      change = (d >= 0 ? "+" : "") + d.toFixed(3);
+      if (drop > evalMaxDrop + 1e-12) {
+        cls = "bad";
+        change += " (dropped)";
+      } else if (-drop > evalMaxDrop) {
+        cls = "ok";
+        change += " (better)";
+      }
+    }
+    const vals = (rep.results || []).map((r) => r.scores && r.scores[k]).filter((x) => x !== undefined);
+    return el("tr", { "data-metric": k },
+      el("th", { scope: "row" }, label),
+      el("td", { class: "num" }, fmtScore(v)),
+      el("td", { class: "num" }, String((rep.counts && rep.counts[k]) || 0)),
+      el("td", {}, vals.length ? histogram(vals, label) : "–"),
+      el("td", { class: "num" }, base ? fmtScore(b) : "–"),
+      el("td", { class: "num " + (cls ? "delta " + cls : "") }, change || "–"));
+  });
+  $("eval-metric-table").tBodies[0].replaceChildren(...rows);
+}
+
+function drawRows() {
+  const rep = evalState.shown.report;
+  const before = new Map(((evalState.compare && evalState.compare.report && evalState.compare.report.results) || []).map((r) => [r.id, r]));
+  const filter = $("eval-filter").value;
+  const rows = (rep.results || []).filter((r) => {
+    if (filter === "miss") return !r.error && r.scores && r.scores.answer_recall === 0;
+    if (filter === "error") return !!r.error || (r.judge_errors && r.judge_errors.length);
+    if (filter === "changed") {
+      const b = before.get(r.id);
+      return b && (b.answer !== r.answer || JSON.stringify(b.scores) !== JSON.stringify(r.scores));
+    }
+    return true;
+  });
+  $("eval-rows").replaceChildren(...rows.map((r) => questionRow(r, before.get(r.id))));
+  $("eval-rows-count").textContent = rows.length + " of " + (rep.results || []).length + " questions shown.";
+}
+
+function questionRow(r, b) {
+  const scores = Object.entries(r.scores || {}).sort((x, y) => evalMetrics.findIndex(([k]) => k === x[0]) - evalMetrics.findIndex(([k]) => k === y[0]));
+  const head = el("summary", {}, el("span", { class: "q-text", dir: "auto" }, r.question), " ",
+    r.error ? badge("bad", "error") : r.abstained ? badge("warn", "abstained") : null,
+    r.scores && r.scores.answer_recall !== undefined ? badge(r.scores.answer_recall > 0 ? "ok" : "bad", "recall " + fmtScore(r.scores.answer_recall)) : null,
+    b && b.scores && r.scores && b.scores.answer_recall !== r.scores.answer_recall ? badge("info", "was " + fmtScore(b.scores.answer_recall)) : null);
+  const body = el("div", { class: "q-body" });
+  if (r.error) body.append(el("p", { class: "error-text" }, r.error));
+  body.append(el("h4", {}, "Answer"), el("p", { class: "answer-text", dir: "auto" }, r.answer || "(none)"));
+  if (b && b.answer !== r.answer) body.append(el("h4", {}, "Answer in the compared run"), el("p", { class: "answer-text was", dir: "auto" }, b.answer || "(none)"));
+  body.append(el("h4", {}, "Gold answers"), el("ul", { class: "plain" }, ...(r.golds || []).map((g) => el("li", { dir: "auto" }, g))));
+  if (scores.length) {
+    body.append(el("h4", {}, "Scores"), el("dl", { class: "timings" }, ...scores.flatMap(([k, v]) => [el("dt", {}, metricLabel(k)),
+      el("dd", {}, fmtScore(v) + (b && b.scores && b.scores[k] !== undefined && b.scores[k] !== v ? " (was " + fmtScore(b.scores[k]) + ")" : ""))])));
+  }
+  if (r.judge_errors && r.judge_errors.length) body.append(el("p", { class: "error-text" }, "Judge errors: " + r.judge_errors.join("; ")));
+  const passages = (title, list) => list && list.length ? [el("h4", {}, title), el("ol", { class: "ctx" }, ...list.map((c) => el("li", {}, el("span", { class: "meta" }, c.doc_id), el("p", { class: "text", dir: "auto" }, c.text))))] : [];
+  body.append(...passages("Citations", r.citations), ...passages("Context (retrieved, best first)", r.contexts));
+  return el("li", { "data-question": r.id }, el("details", {}, head, body));
+}
+
 // ---- start ------------------------------------------------------------------
 
 async function downloadFeedback(ev) {
@@ -1330,6 +1698,17 @@ document.addEventListener("DOMContentLoaded", () => {
   $("docs-load").addEventListener("click", () => listDocuments(false));
   $("docs-more").addEventListener("click", () => listDocuments(true));
   $("feedback-link").addEventListener("click", downloadFeedback);
+  $("eval-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    startEval();
+  });
+  $("eval-dataset").addEventListener("change", syncEvalForm);
+  $("eval-judge").addEventListener("change", syncEvalForm);
+  $("eval-cancel").addEventListener("click", () => {
+    if (evalState.active) removeRun({ id: evalState.active, status: "running" });
+  });
+  $("eval-compare").addEventListener("change", loadCompare);
+  $("eval-filter").addEventListener("change", drawRows);
 
   window.addEventListener("hashchange", route);
   window.addEventListener("pagehide", () => samples.length && store.set("metrics", samples));

@@ -9,7 +9,11 @@
 // #/debug (BM25, dense, fused and reranked lists of one query side by side,
 // with score meanings, rank movement and a curl line), #/collections
 // (stats, create, delete, upload with per-file progress), #/metrics
-// (/metrics sampled every 5 s into an hour of inline SVG charts) and #/eval.
+// (/metrics sampled every 5 s into an hour of inline SVG charts) and #/eval
+// (start a server-side RAG evaluation, POST /v1/evals, follow its
+// progress, then the metric table with histograms, every question's
+// answer, context and scores, and a comparison with an earlier run; it
+// says plainly when the server has evaluation off or the key is not admin).
 // An API key entered in Settings is kept in session storage and sent as
 // "Authorization: Bearer".
 //

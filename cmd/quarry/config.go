@@ -41,6 +41,7 @@ var serveKeys = []serveKey{
 	{"llm.prompt", "llm-prompt", "QUARRY_LLM_PROMPT", "prompt style: instruct or base"},
 	{"llm.context", "llm-context", "", "context window in tokens (default 4096)"},
 	{"llm.timeout", "llm-timeout", "", "bound on one model call, e.g. 2m"},
+	{"eval.datasets", "eval-datasets", "QUARRY_EVAL_DATASETS", "folder of evaluation datasets admins may run from the API and web UI (empty: evaluation off)"},
 	{"server.max_body_bytes", "", "QUARRY_SERVER_MAX_BODY_BYTES", "largest document write body (default 100 MiB; uploads may be up to 1 GiB or this, whichever is larger)"},
 	{"server.max_query_body_bytes", "", "QUARRY_SERVER_MAX_QUERY_BODY_BYTES", "largest other request body (default 1 MiB)"},
 	{"server.read_header_timeout", "", "QUARRY_SERVER_READ_HEADER_TIMEOUT", "default 10s"},

@@ -98,64 +98,27 @@ func evalRAG(ctx context.Context, env *cliEnv, f evalRAGFlags) error {
 	if err != nil {
 		return fmt.Errorf("--dataset: %w", err)
 	}
-	var ds *ragbench.Dataset
-	if fi.IsDir() {
-		ds, err = ragbench.LoadXQuAD(*dataset)
-	} else {
-		ds, err = ragbench.LoadJSONL(*dataset)
-	}
-	if err != nil {
-		return err
-	}
-	if *limit > 0 && len(ds.Questions) > *limit {
-		ds.Questions = ds.Questions[:*limit]
-	}
-
 	opts := engineOptions(env)
 	lf.apply(opts)
-	var eng *quarry.Engine
-	var col *quarry.Collection
-	if ds.Dir != "" {
-		if !ingest.IsBEIR(ds.Dir) {
-			return fmt.Errorf("%s has no corpus.jsonl", ds.Dir)
-		}
-		if *mode != quarry.ModeBM25 && *model == "" {
-			*model = "all-MiniLM-L6-v2"
-		}
-		dir, err := os.MkdirTemp("", "quarry-evalrag-*")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		if eng, err = quarry.Open(dir, opts); err != nil {
-			return err
-		}
-		defer eng.Close()
-		name := evalCollection(&env.backend, ds.Dir, *model, *chunkSize)
-		name = name[:min(len(name), 60)] + "-rag" // a collection of its own, within the 64-byte name limit
-		col, _, err = eng.CreateCollection(ctx, name, &quarry.CollectionConfig{
-			Chunking: quarry.ChunkingConfig{Size: *chunkSize}, Embedding: *model})
-		if err != nil {
-			return err
-		}
-		b := newBatcher(ctx, col, "index")
-		if err := ingest.LoadBEIRCorpus(ctx, ds.Dir, b.add); err != nil {
-			return err
-		}
-		if err := b.flush(); err != nil {
-			return err
-		}
-		b.progress.Done()
+	spec := ragbench.Spec{Path: *dataset, Limit: *limit, Embedding: *model, ChunkSize: *chunkSize,
+		Opts: ragbench.Options{Method: *method, Mode: *mode, K: *k, MaxSentences: *maxSent, Lang: *lang}}
+	if fi.IsDir() {
+		name := evalCollection(&env.backend, *dataset, *model, *chunkSize)
+		spec.ScratchName = name[:min(len(name), 60)] + "-rag" // a collection of its own, within the 64-byte name limit
+		spec.Scratch = func(dir string) (*quarry.Engine, error) { return quarry.Open(dir, opts) }
+		indexed := ingest.NewProgress(os.Stderr, "index", 0)
+		defer indexed.Done()
+		spec.Indexed = func(n int) { indexed.Add(n) }
 	} else {
-		if eng, col, err = openCollectionLLM(ctx, env, &lf); err != nil {
+		eng, col, err := openCollectionLLM(ctx, env, &lf)
+		if err != nil {
 			return err
 		}
 		defer eng.Close()
+		spec.Collection = col
 	}
-
-	ro := ragbench.Options{Method: *method, Mode: *mode, K: *k, MaxSentences: *maxSent, Lang: *lang}
 	if *method == quarry.MethodLLM {
-		ro.Model = lf.model
+		spec.Opts.Model = lf.model
 	}
 	if *judgeURL == "" {
 		*judgeURL = lf.url
@@ -164,19 +127,22 @@ func evalRAG(ctx context.Context, env *cliEnv, f evalRAGFlags) error {
 		*judgeModel = lf.model
 	}
 	if !*noJudge && *judgeURL != "" && *judgeModel != "" {
-		j, err := ragbench.NewJudge(ragbench.JudgeConfig{URL: *judgeURL, Model: *judgeModel, APIKey: lf.apiKey,
-			Timeout: *judgeTimeout, Embedding: col.Config().Embedding})
-		if err != nil {
-			return fmt.Errorf("--judge-url: %w", err)
-		}
-		defer j.Close()
-		ro.Judge = j
+		spec.Judge = &ragbench.JudgeConfig{URL: *judgeURL, Model: *judgeModel, APIKey: lf.apiKey, Timeout: *judgeTimeout}
 	}
-	progress := ingest.NewProgress(os.Stderr, "ask", int64(len(ds.Questions)))
-	ro.Progress = func(int, int) { progress.Add(1) }
-	r := &ragbench.Runner{Col: col, Opts: ro}
-	rep, runErr := r.Run(ctx, ds)
-	progress.Done()
+	var progress *ingest.Progress
+	spec.Opts.Progress = func(done, total int) {
+		if progress == nil {
+			progress = ingest.NewProgress(os.Stderr, "ask", int64(total))
+		}
+		progress.Add(1)
+	}
+	rep, runErr := ragbench.Evaluate(ctx, spec)
+	if progress != nil {
+		progress.Done()
+	}
+	if rep == nil {
+		return runErr
+	}
 	if *report != "" {
 		path, err := ragbench.WriteHTML(*report, rep)
 		if err != nil {
@@ -192,7 +158,7 @@ func evalRAG(ctx context.Context, env *cliEnv, f evalRAGFlags) error {
 		fmt.Fprint(env.stdout, rep.Text())
 	}
 	if runErr != nil {
-		return fmt.Errorf("stopped after %d of %d questions (partial results above): %w", rep.Questions, len(ds.Questions), runErr)
+		return fmt.Errorf("stopped after %d questions (partial results above): %w", rep.Questions, runErr)
 	}
 	if base != nil {
 		dropped, err := ragbench.Compare(base, rep, *maxDrop)

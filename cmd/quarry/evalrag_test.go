@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"image/png"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,4 +197,96 @@ func chromium(t *testing.T) string {
 	}
 	t.Skip("no chromium found (set QUARRY_CHROMIUM or run scripts/deps.sh)")
 	return ""
+}
+
+// TestServeEvalDatasets: `quarry serve --eval-datasets DIR` runs the
+// evaluation `quarry eval rag` runs, from the API, and a second serve over
+// the same data directory still has its results; a bad folder stops
+// start-up with one line.
+func TestServeEvalDatasets(t *testing.T) {
+	t.Setenv("QUARRY_LLM_URL", "")
+	t.Setenv("QUARRY_LLM_MODEL", "")
+	set := miniXQuAD(t)
+	root, data := filepath.Dir(set), t.TempDir()
+	if _, errOut, code := cli(t, data, "serve", "--addr", "127.0.0.1:0", "--eval-datasets", filepath.Join(root, "nope")); code != 1 || !strings.Contains(errOut, "--eval-datasets") {
+		t.Errorf("serve with a missing dataset folder: exit %d, %q", code, errOut)
+	}
+	serve := func() (string, func()) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		var out, errb bytes.Buffer
+		go func() {
+			done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", data, "--eval-datasets", root}, &out, &errb)
+		}()
+		for i := 0; i < 200; i++ {
+			if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+				resp.Body.Close()
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return "http://" + addr, func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("serve exited %d: %s", code, errb.String())
+			}
+		}
+	}
+	getJSON := func(url string, v any) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(v)
+		return resp.StatusCode
+	}
+	type job struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Report *struct {
+			Questions int                `json:"questions"`
+			Metrics   map[string]float64 `json:"metrics"`
+			Results   []struct {
+				Answer string `json:"answer"`
+			} `json:"results"`
+		} `json:"report"`
+	}
+	url, stop := serve()
+	resp, err := http.Post(url+"/v1/evals", "application/json", strings.NewReader(`{"dataset":"mini","k":3,"max_sentences":2,"limit":4}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j job
+	json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || j.ID == "" {
+		t.Fatalf("POST /v1/evals: %d %+v", resp.StatusCode, j)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for j.Status != "done" {
+		if time.Now().After(deadline) || j.Status == "failed" || j.Status == "cancelled" {
+			t.Fatalf("job %+v", j)
+		}
+		time.Sleep(100 * time.Millisecond)
+		getJSON(url+"/v1/evals/"+j.ID, &j)
+	}
+	if j.Report == nil || j.Report.Questions != 4 || len(j.Report.Results) != 4 || j.Report.Metrics["answer_recall"] == 0 {
+		t.Fatalf("report %+v", j.Report)
+	}
+	stop()
+
+	url, stop = serve()
+	defer stop()
+	var again job
+	if code := getJSON(url+"/v1/evals/"+j.ID, &again); code != 200 || again.Status != "done" || len(again.Report.Results) != 4 ||
+		again.Report.Metrics["answer_recall"] != j.Report.Metrics["answer_recall"] {
+		t.Errorf("after a restart: %d %+v", code, again)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,6 +18,7 @@ import (
 	"github.com/quarry-rag/quarry/internal/auth"
 	"github.com/quarry-rag/quarry/internal/drift"
 	"github.com/quarry-rag/quarry/internal/outbound"
+	"github.com/quarry-rag/quarry/internal/ragbench"
 	"github.com/quarry-rag/quarry/internal/server"
 	"github.com/quarry-rag/quarry/internal/trace"
 )
@@ -30,6 +32,7 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	fs.Var(&allowHosts, "allow-host", "Host header name the server answers, \"*\" for any (repeatable; default: loopback names on a loopback address, any otherwise)")
 	insecure := fs.Bool("insecure-no-auth", false, "serve a non-loopback address without API keys")
 	otlp := fs.String("otlp-endpoint", "", "send OpenTelemetry traces to this OTLP/HTTP endpoint (also $OTEL_EXPORTER_OTLP_ENDPOINT; default off)")
+	evalRoot := fs.String("eval-datasets", os.Getenv("QUARRY_EVAL_DATASETS"), "folder of evaluation datasets admins may run from the API and the web UI (POST /v1/evals; default $QUARRY_EVAL_DATASETS; empty: evaluation off)")
 	cfgPath := fs.String("config", os.Getenv("QUARRY_CONFIG"), "serve settings file (YAML, see docs/config.md; default ./quarry.yaml when it exists); environment variables and flags override it")
 	return func(ctx context.Context, _ []string) error {
 		so, err := serveConfig(fs, *cfgPath)
@@ -76,6 +79,11 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		so.Keys, so.AllowHosts = keys, allowHosts
 		so.FeedbackDir = filepath.Join(env.dataDir, "feedback")
 		so.Agent = serveAgentOptions(&lf)
+		if *evalRoot != "" {
+			if so.Evals, err = serveEvalOptions(env, *evalRoot, &lf, opts.AllowURLs); err != nil {
+				return err
+			}
+		}
 		srv := server.New(eng, so)
 		access := "API keys required"
 		if keys.Empty() {
@@ -163,4 +171,24 @@ func localURL(addr net.Addr) string {
 		ip = net.IPv4(127, 0, 0, 1)
 	}
 	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(ta.Port))
+}
+
+// serveEvalOptions enables the evaluation jobs on the datasets under root:
+// a dataset folder's corpus is indexed into a scratch engine opened like
+// `quarry eval rag` opens one, and the judge is the answering model.
+func serveEvalOptions(env *cliEnv, root string, lf *llmFlags, allowURLs []string) (*server.EvalOptions, error) {
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--eval-datasets %s: not a readable folder", root)
+	}
+	eo := &server.EvalOptions{DatasetRoot: root, Dir: filepath.Join(env.dataDir, "evals"),
+		Scratch: func(dir string) (*quarry.Engine, error) {
+			o := engineOptions(env)
+			lf.apply(o)
+			o.AllowURLs = allowURLs
+			return quarry.Open(dir, o)
+		}}
+	if lf.url != "" && lf.model != "" {
+		eo.Judge = &ragbench.JudgeConfig{URL: lf.url, Model: lf.model, APIKey: lf.apiKey, Timeout: 2 * time.Minute}
+	}
+	return eo, nil
 }

@@ -311,7 +311,18 @@ func TestWebUIInRealBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := New(eng, Options{FeedbackDir: filepath.Join(dataDir, "feedback"), HeartbeatInterval: -1})
+	// Evaluation: a dataset folder (indexed per run) and a question file
+	// for the rocks collection whose question is hostile markup.
+	evalDatasets := evalRoot(t)
+	writeTestFile(t, filepath.Join(evalDatasets, "rocks-qa.jsonl"), strings.Join([]string{
+		`{"id":"hostile","question":"How does granite form? <img src=x onerror=\"window.__xss='eval'\"><script>window.__xss='eval-script'</script>","reference":"from slowly cooling magma"}`,
+		`{"id":"basalt","question":"How does basalt form?","answers":["when lava cools quickly"]}`,
+	}, "\n")+"\n")
+	srv := New(eng, Options{FeedbackDir: filepath.Join(dataDir, "feedback"), HeartbeatInterval: -1,
+		Evals: &EvalOptions{DatasetRoot: evalDatasets, Dir: filepath.Join(dataDir, "evals")}})
+	defer srv.evals.stop()
+	noEvals := httptest.NewServer(New(eng, Options{HeartbeatInterval: -1}))
+	defer noEvals.Close()
 	clock := &tokenClock{next: srv, at: map[string]time.Time{}}
 	open := httptest.NewServer(clock)
 	defer open.Close()
@@ -335,6 +346,7 @@ func TestWebUIInRealBrowser(t *testing.T) {
 		"has_list":      routes["GET /v1/collections/{c}/documents"],
 		"has_patch":     routes["PATCH /v1/collections/{c}"],
 		"hostile_title": hostileTitle,
+		"no_evals":      noEvals.URL,
 	}
 	cfgJSON, _ := json.Marshal(cfg)
 	runCtx, cancel := context.WithTimeout(ctx, 8*time.Minute)

@@ -33,6 +33,12 @@
 //     a mutex, bounded per field and per file; GET /v1/feedback streams the
 //     valid lines back as JSON Lines without the lock (a line torn by a
 //     crash, or still being written, is skipped).
+//   - Evaluation jobs (evals.go): with Options.Evals, admins run
+//     internal/ragbench's Evaluate (what `quarry eval rag` runs) on a
+//     dataset named relative to EvalOptions.DatasetRoot (no paths, no '..',
+//     no symbolic links out), one job at a time on one goroutine that
+//     stop waits for; each job is a JSON file in EvalOptions.Dir written
+//     atomically, so results survive a restart.
 //   - The boundary (guard.go, scope.go, listener.go): ServeHTTP checks the
 //     Host, the API key (internal/auth) and its role, the key's rate, the
 //     query parameters and the concurrency limit for every request before

@@ -75,6 +75,12 @@ var routeRoles = map[string]auth.Role{
 	"DELETE /mcp":                                   auth.RoleRead,
 	"GET /v1/collections/{c}/drift":                 auth.RoleAdmin, // statistics over every tenant's queries
 	"GET /v1/collections/{c}/drift/windows/{which}": auth.RoleAdmin, // holds sampled query embeddings
+	// Evaluations read files on the server and ask without a tenant scope.
+	"GET /v1/evals/datasets": auth.RoleAdmin,
+	"POST /v1/evals":         auth.RoleAdmin,
+	"GET /v1/evals":          auth.RoleAdmin,
+	"GET /v1/evals/{id}":     auth.RoleAdmin,
+	"DELETE /v1/evals/{id}":  auth.RoleAdmin,
 }
 
 // routeQuery lists the query parameters a route accepts; on the routes

@@ -90,6 +90,9 @@ type Options struct {
 	// caller's traceparent). Default nil: no spans; requests still get an
 	// X-Request-Id and an access log line.
 	TracerProvider oteltrace.TracerProvider
+	// Evals enables the evaluation jobs (/v1/evals, evals.go). Default
+	// nil: those routes answer 404 saying evaluation is not enabled.
+	Evals *EvalOptions
 	// Agent configures the agent endpoint (nil: it answers 503; sessions
 	// and /mcp still work).
 	Agent *AgentOptions
@@ -139,6 +142,7 @@ type Server struct {
 	agents  *agentHub
 
 	feedback feedbackStore
+	evals    *evalHub
 
 	draining atomic.Bool  // set when shutdown begins: /readyz reports 503
 	inFlight atomic.Int64 // requests being handled
@@ -185,6 +189,7 @@ func (s *Server) register() {
 	s.handle("GET /v1/collections/{c}/drift", s.driftReport)
 	s.handle("GET /v1/collections/{c}/drift/windows/{which}", s.driftWindow)
 	s.registerManage() // manage.go, upload.go
+	s.registerEvals()  // evals.go
 	s.handle("POST /v1/collections/{c}/agent", s.runAgent)
 	s.handle("POST /v1/agent/sessions", s.createSession)
 	s.handle("GET /v1/agent/sessions", s.listSessions)
@@ -363,6 +368,9 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 
 // Serve is ListenAndServe on an existing listener, which it closes.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// When serving ends, the running evaluation stops (keeping its partial
+	// report) before the caller closes the engine.
+	defer s.evals.stop()
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,

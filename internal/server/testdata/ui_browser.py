@@ -441,14 +441,80 @@ def run(p):
             rep["skipped"].append("delete: DELETE /v1/collections/{c} is not on this branch; the page says so")
     page.click("#banner-close") if page.locator("#banner").is_visible() else None
 
-    # --- evaluation: the feedback export -------------------------------------------------------
+    # --- evaluation: run one from the page, see progress, results, comparison ----------------
     page.goto(BASE + "/?collection=rocks#/eval")
-    page.wait_for_selector("#view-eval:not([hidden])")
+    page.wait_for_selector("#view-eval:not([hidden]) #eval-form:not([hidden])")
+    page.wait_for_function("() => document.querySelectorAll('#eval-dataset option').length > 0")
+    opts = page.locator("#eval-dataset option").all_inner_texts()
+    check("evaluation: the server's datasets are offered", any(o.startswith("rocks (folder") for o in opts) and any(o.startswith("rocks-qa.jsonl (questions") for o in opts), opts)
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll('#view-eval input, #view-eval select, #view-eval button')]
+      .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.textContent || '').trim()).map(e => e.outerHTML.slice(0, 80))""")
+    check("evaluation: every control has a label", not unlabelled, unlabelled)
+    page.select_option("#eval-dataset", "rocks")
+    check("evaluation: a dataset folder needs no collection", page.locator("#eval-collection").is_disabled())
+    check("evaluation: judged metrics need the judge", page.locator("#eval-metrics input[value=faithfulness]").is_disabled())
+    page.fill("#eval-k", "3")
+    page.fill("#eval-limit", "6")
+    page.fill("#eval-sentences", "2")
+    page.focus("#eval-limit")
+    reached = False
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement && document.activeElement.id") == "eval-start":
+            reached = True
+            break
+    check("evaluation: keyboard reaches Start", reached)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#eval-progress:not([hidden])", timeout=10000)
+    check("evaluation: progress shown while it runs", True)
+    page.wait_for_function("() => /done/.test(document.getElementById('eval-status').textContent)", timeout=90000)
+    page.wait_for_selector("#eval-result:not([hidden]) #eval-metric-table tbody tr")
+    recall = page.locator("#eval-metric-table tr[data-metric=answer_recall] td").first.inner_text()
+    check("evaluation: the metric table shows answer recall", re.match(r"^[01]\.\d{3}$", recall) is not None, recall)
+    check("evaluation: distributions drawn", page.locator("#eval-metric-table svg.hist").count() >= 5)
+    check("evaluation: one row per question", page.locator("#eval-rows > li").count() == 6, page.locator("#eval-rows > li").count())
+    first = page.locator("#eval-rows > li").first
+    first.locator("summary").click()
+    body = first.locator(".q-body").inner_text()
+    check("evaluation: a row shows answer, gold, scores and context", all(k in body for k in ("ANSWER", "GOLD ANSWERS", "SCORES", "CONTEXT")) and "magma" in body, body[:400])
+    check("evaluation: the run is listed", page.locator("#eval-runs tbody tr").count() == 1)
+    first_id = page.locator("#eval-runs tbody tr").first.get_attribute("data-run")
+    # A second run gated on the first as baseline, then compared side by side.
+    page.select_option("#eval-baseline", first_id)
+    page.click("#eval-start")
+    page.wait_for_function("(id) => document.querySelectorAll('#eval-runs tbody tr').length === 2 && /done/.test(document.getElementById('eval-status').textContent) && !document.getElementById('eval-status').textContent.includes(id)", arg=first_id, timeout=90000)
+    page.wait_for_selector("#eval-regressions:not([hidden])")
+    check("evaluation: regression gate against the baseline", "No metric dropped" in page.locator("#eval-regressions").inner_text(), page.locator("#eval-regressions").inner_text())
+    page.wait_for_function("() => document.querySelector('#eval-metric-table tr[data-metric=answer_recall] td:nth-of-type(4)').textContent !== '–'")
+    cmp_row = page.locator("#eval-metric-table tr[data-metric=answer_recall]").inner_text()
+    check("evaluation: compared with the previous run", "+0.000" in cmp_row, cmp_row)
+    # A question file asked of a collection; its hostile question is text.
+    page.select_option("#eval-dataset", "rocks-qa.jsonl")
+    check("evaluation: a question file asks a collection", not page.locator("#eval-collection").is_disabled())
+    page.select_option("#eval-collection", "rocks")
+    page.select_option("#eval-baseline", "")
+    page.click("#eval-start")
+    page.wait_for_function("() => document.querySelectorAll('#eval-runs tbody tr').length === 3 && /done/.test(document.getElementById('eval-status').textContent)", timeout=90000)
+    page.wait_for_function("() => /collection rocks/.test(document.getElementById('eval-result-meta').textContent)")
+    cmp_opts = page.locator("#eval-compare option").all_inner_texts()
+    check("evaluation: only runs of the same dataset are offered for comparison", len(cmp_opts) == 1, cmp_opts)
+    qs = page.locator("#eval-rows .q-text").all_inner_texts()
+    check("evaluation: hostile question shown as text", any("<script>window.__xss='eval-script'</script>" in q for q in qs), qs)
+    page.locator("#eval-rows > li summary").first.click()
+    check("evaluation: no script ran", page.evaluate("() => window.__xss") is None, page.evaluate("() => window.__xss"))
+    check("evaluation: no injected elements", page.evaluate("() => document.querySelectorAll('#view-eval img, #view-eval script').length") == 0)
+    page.select_option("#eval-filter", "miss")
+    check("evaluation: filter the rows", page.locator("#eval-rows > li").count() <= 2)
+    page.select_option("#eval-filter", "all")
     with page.expect_download() as dl:
         page.click("#feedback-link")
     lines = open(dl.value.path()).read().splitlines()
     check("feedback exported as JSONL", lines and json.loads(lines[0])["rating"] == "down", lines[:1])
     shoot(page, "evaluation")
+    # Delete a run: gone from the list.
+    page.locator("#eval-runs tbody tr").last.locator("button.danger").click()
+    page.wait_for_function("() => document.querySelectorAll('#eval-runs tbody tr').length === 2")
+    check("evaluation: delete a run", True)
 
     # --- metrics ---------------------------------------------------------------------------------
     page.goto(BASE + "/?collection=rocks#/metrics")
@@ -467,6 +533,17 @@ def run(p):
     tps = page.locator("#charts figure").nth(3).locator(".legend").inner_text()
     check("metrics: tokens per second", "no data" not in tps, tps)
     shoot(page, "metrics")
+    ctx.close()
+
+    # --- evaluation not enabled on a server: said plainly -----------------------------------------
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = ctx.new_page()
+    watch(page)
+    with expected_errors():
+        page.goto(cfg["no_evals"] + "/?collection=rocks#/eval")
+        page.wait_for_selector("#eval-off:not([hidden])")
+        off = page.locator("#eval-off").inner_text()
+        check("evaluation off: the page says so and how to enable it", "not enabled" in off and "--eval-datasets" in off and page.locator("#eval-form").is_hidden(), off)
     ctx.close()
 
     # --- a missing key, then the right one ----------------------------------------------------
