@@ -10,8 +10,8 @@ Each round runs, one after another: Quarry through Collection.Search with
 the question guard off (retrieval only) and with the engine default (the
 product path: the guard's rules score every question first), both by
 bench/bm25_peers/quarryquery with GOMAXPROCS=1 (median of --passes passes
-over the 300 judged SciFact test queries, top-100 documents = top-300
-chunks, after a warm-up pass); then bm25s' numpy and numba backends, each
+over the 300 judged SciFact test queries, top-100 documents = top-142
+chunks as quarry eval retrieval asks, after a warm-up pass); then bm25s' numpy and numba backends, each
 one batch retrieve of all queries (query tokenization included, top-100),
 --passes times, median. CPU QPS = queries / process CPU seconds (user +
 system) of the pass: on a shared machine that is the time the work took on

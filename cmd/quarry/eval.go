@@ -144,7 +144,15 @@ func setupEval(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		// Documents split into several chunks need a deeper chunk list to fill
 		// the document ranking.
 		k := *depth
-		if st.Chunks > st.Documents {
+		switch {
+		case st.Chunks > st.Documents && *mode == quarry.ModeBM25 && *rewriteFlag == "":
+			// BM25's top k is exact and ordered (score, then key), so the top
+			// depth + extra chunks are a prefix of any deeper list, and with at
+			// most extra = chunks − documents repeats of a document they name
+			// the same best depth documents as depth×3 chunks would, for
+			// less work (SciFact: 142 chunks instead of 300).
+			k = min(quarry.MaxK, *depth+st.Chunks-st.Documents)
+		case st.Chunks > st.Documents:
 			k = min(quarry.MaxK, *depth*3)
 		}
 

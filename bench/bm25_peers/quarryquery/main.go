@@ -42,7 +42,7 @@ func run() error {
 	dataset := flag.String("dataset", "", "BEIR folder")
 	split := flag.String("split", "test", "qrels split: the judged queries are run")
 	passes := flag.Int("passes", 20, "timed passes over the queries")
-	depth := flag.Int("k", 100, "documents per query (chunks: 3× when documents were split, as quarry eval does)")
+	depth := flag.Int("k", 100, "documents per query (chunks: k + chunks − documents, as quarry eval retrieval asks)")
 	dir := flag.String("index-dir", "", "engine folder, kept (default: a temporary folder)")
 	cpuprofile := flag.String("cpuprofile", "", "CPU profile of the timed passes")
 	guardQ := flag.String("guard", "", "question guard policy: \"\" (the engine default, flag), block or off")
@@ -109,9 +109,9 @@ func run() error {
 			return err
 		}
 	}
-	k := *depth
+	k := *depth // as quarry eval retrieval asks: enough chunks for depth distinct documents
 	if st.Chunks > st.Documents {
-		k = min(quarry.MaxK, 3*k)
+		k = min(quarry.MaxK, k+st.Chunks-st.Documents)
 	}
 	search := func(q string) error {
 		_, err := col.Search(ctx, quarry.SearchRequest{Query: q, K: k, Mode: quarry.ModeBM25, NoText: true})
