@@ -77,6 +77,8 @@ var allowedImports = map[string][]string{
 		"internal/guard", "internal/guardstage", "internal/pii"},
 	"cmd/quarry": {"*"},
 	"bench":      {"internal/*"},
+	// Times BM25 search through the product API (Collection.Search).
+	"bench/bm25_peers/quarryquery": {"", "internal/*"},
 }
 
 // rootForbidden are the stage packages the root must reach only through

@@ -3,6 +3,7 @@
 #
 #   bench/bm25_peers/run.sh [--write] [--repeat N] [--rank-bm25-budget S] [--no-numba]
 #   bench/bm25_peers/run.sh trec-check     # regenerate internal/eval/testdata/trec_fixture.json
+#   bench/bm25_peers/run.sh speed [--rounds 5] [--passes 5]   # query speed only, CPU-time QPS, interleaved rounds
 #
 # Environment: QUARRY_HOME (default ~/.cache/quarry; the venv is
 # $QUARRY_HOME/venv-bench), QUARRY_DATASETS, QUARRY_BIN, QUARRY_SKIP_QUARRY=1
@@ -34,6 +35,11 @@ export PYTHONHASHSEED=0
 if [[ "${1:-}" == "trec-check" ]]; then
 	shift
 	exec "$py" "$here/trec_check.py" "$@"
+fi
+if [[ "${1:-}" == "speed" ]]; then
+	shift
+	export QUARRY_HOME="$home"
+	exec "$py" "$here/speed.py" "$@"
 fi
 
 if [[ "${QUARRY_SKIP_QUARRY:-}" != "1" && -z "${QUARRY_BIN:-}" ]]; then

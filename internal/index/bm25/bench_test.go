@@ -29,6 +29,7 @@ func BenchmarkSearch(b *testing.B) {
 		b.Run("top"+itoa(k), func(b *testing.B) {
 			var scored, total int64
 			i := 0
+			c0 := cpuNanos()
 			for b.Loop() {
 				_, st := ix.SearchWithStats(queries[i%len(queries)], k, nil)
 				scored += st.Postings
@@ -36,6 +37,7 @@ func BenchmarkSearch(b *testing.B) {
 				i++
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/query")
+			b.ReportMetric(float64(cpuNanos()-c0)/1e3/float64(b.N), "cpu-µs/query")
 			b.ReportMetric(float64(scored)/float64(b.N), "scored/query")
 			b.ReportMetric(float64(total)/float64(b.N), "postings/query")
 		})

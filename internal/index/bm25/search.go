@@ -59,6 +59,8 @@ type scratch struct {
 	qt    []qterm
 	order []int
 	heap  []hit
+	tmp   []hit   // topk.sort's scatter buffer
+	cnt   []int32 // topk.sort's bucket counts
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -281,38 +283,52 @@ func (t *topk) selectTop(h []hit, k int) {
 	}
 }
 
-// sort orders t.h best first: a bucket sort on the top 8 bits of the
-// score range, then insertion sort (by better) within buckets, which hold
-// one or two hits each unless scores bunch.
-func (t *topk) sort() {
+// sort orders the best n hits of t.h first, best first (the order of the
+// rest is unspecified): a bucket sort on the top bits of the score range,
+// with about as many buckets as hits (256 to 4096), then insertion sort
+// (by better) within the buckets that hold the first n hits. Buckets hold
+// one or two hits each unless scores bunch, and the buckets of the lowest
+// scores, where they bunch most (a query's scores thin out towards the
+// top), lie past the first n and are left unsorted. tmp and cnt are
+// scratch, grown as needed and returned for reuse.
+func (t *topk) sort(n int, tmp []hit, cnt []int32) ([]hit, []int32) {
 	h := t.h
 	if len(h) < 2 {
-		return
+		return tmp, cnt
 	}
 	lo, hi := h[0].s, h[0].s
 	for _, x := range h[1:] {
 		lo = min(lo, x.s)
 		hi = max(hi, x.s)
 	}
-	shift := max(0, bits.Len64(uint64(hi-lo))-8)
-	// Bucket b = 255 − (s − lo)>>shift: bucket 0 holds the best scores.
+	lb := min(max(bits.Len(uint(len(h))), 8), 12) // log2 of the bucket count
+	nb := 1 << lb
+	shift := max(0, bits.Len64(uint64(hi-lo))-lb)
+	// Bucket b = nb−1 − (s − lo)>>shift: bucket 0 holds the best scores.
 	// Count bucket b in start[b+1]; prefix sums make start[b] its start.
-	var start [257]int32
-	for _, x := range h {
-		start[256-((x.s-lo)>>shift)]++
+	if cap(cnt) < nb+1 {
+		cnt = make([]int32, nb+1)
 	}
-	for b := 1; b <= 256; b++ {
+	start := cnt[:nb+1]
+	clear(start)
+	for _, x := range h {
+		start[nb-int((x.s-lo)>>shift)]++
+	}
+	for b := 1; b <= nb; b++ {
 		start[b] += start[b-1]
 	}
 	// Scatter, advancing start[b] to the end of bucket b.
-	tmp := make([]hit, len(h))
+	if cap(tmp) < len(h) {
+		tmp = make([]hit, len(h))
+	}
+	tmp = tmp[:len(h)]
 	for _, x := range h {
-		b := 255 - ((x.s - lo) >> shift)
+		b := nb - 1 - int((x.s-lo)>>shift)
 		tmp[start[b]] = x
 		start[b]++
 	}
 	copy(h, tmp)
-	for b, i := 0, 0; b < 256; b++ {
+	for b, i := 0, 0; b < nb && i < n; b++ {
 		j := int(start[b])
 		switch {
 		case j-i > 32:
@@ -331,19 +347,21 @@ func (t *topk) sort() {
 		}
 		i = j
 	}
+	return tmp, cnt
 }
 
-// results returns the k best hits, best first.
-func (t *topk) results(scale float64) []Result {
+// results returns the k best hits, best first. tmp and cnt are scratch
+// for sort, returned for reuse.
+func (t *topk) results(scale float64, tmp []hit, cnt []int32) ([]Result, []hit, []int32) {
 	t.shrink() // leaves about k hits, often a few more: sorting them all is cheaper than selecting
-	t.sort()
+	tmp, cnt = t.sort(t.k, tmp, cnt)
 	t.h = t.h[:min(len(t.h), t.k)]
 	inv := 1 / scale
 	res := make([]Result, len(t.h))
 	for i, h := range t.h {
 		res[i] = Result{ID: h.id, Key: t.keys[h.id], Score: float64(h.s) * inv}
 	}
-	return res
+	return res, tmp, cnt
 }
 
 // search is a document-at-a-time traversal in doc-id windows with
@@ -522,8 +540,8 @@ func (ix *Index) search(terms []string, k int, accept func(id uint32) bool, st *
 	}
 	st.Candidates += candidates
 	st.Postings += seeks
-	res := top.results(scale)
-	sc.heap = top.h
+	res, tmp, cnt := top.results(scale, sc.tmp, sc.cnt)
+	sc.heap, sc.tmp, sc.cnt = top.h, tmp, cnt
 	scratchPool.Put(sc)
 	return res
 }
@@ -571,5 +589,6 @@ func (ix *Index) searchExhaustive(terms []string, k int, accept func(id uint32) 
 			top.offer(s, uint32(d))
 		}
 	}
-	return top.results(scale)
+	res, _, _ := top.results(scale, nil, nil)
+	return res
 }

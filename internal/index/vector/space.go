@@ -21,16 +21,36 @@ func prep(dst, v []float32, dim int, m Metric) ([]float32, error) {
 		dst = make([]float32, dim)
 	}
 	dst = dst[:dim]
-	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return nil, fmt.Errorf("%w at component %d", ErrNotFin, i)
-		}
-		dst[i] = x
+	copy(dst, v)
+	if i := nonFinite(dst); i >= 0 {
+		return nil, fmt.Errorf("%w at component %d", ErrNotFin, i)
 	}
 	if m == Cosine {
 		normalize(dst)
 	}
 	return dst, nil
+}
+
+// nonFinite returns the index of the first NaN or ±Inf in v, or -1. A
+// float32 is not finite exactly when its exponent bits are all ones, and
+// then (and only then) adding 1 to the exponent field carries into the
+// sign bit; the loop ORs that bit without branching, and only a vector
+// that has one is scanned again for its index. (float64 IsNaN/IsInf per
+// component was a tenth of a small-set HNSW query.)
+func nonFinite(v []float32) int {
+	var bad uint32
+	for _, x := range v {
+		bad |= math.Float32bits(x)&0x7f800000 + 0x00800000
+	}
+	if bad&0x80000000 == 0 {
+		return -1
+	}
+	for i, x := range v {
+		if math.Float32bits(x)&0x7f800000 == 0x7f800000 {
+			return i
+		}
+	}
+	return -1
 }
 
 func normalize(v []float32) {
