@@ -211,9 +211,10 @@ func (d *Detector) check(ctx context.Context, texts []string, vecs [][]float32, 
 		out[i].Tricks = n.Tricks
 		wins := windows(n.Text, d.window)
 		// Sentences that a rule matches are also scored alone, so that an
-		// instruction hidden in a long benign text is not diluted by it.
-		if len(wins) > 1 || vecs != nil {
-			for _, s := range ruleSentences(n.Text, 8) {
+		// instruction hidden in a benign text is not diluted by it (also
+		// in one window: a paragraph of prose around one instruction).
+		for _, s := range ruleSentences(n.Text, 8) {
+			if s != n.Text {
 				pieces = append(pieces, piece{text: i, clean: s, feat: features(Normalized{Text: s, Tricks: n.Tricks})})
 			}
 		}

@@ -46,6 +46,16 @@ var sets = []string{
 	// a head learns "German means injection".
 	"xquad_questions",
 	"xquad_passages",
+	// benign passages of other kinds than Wikipedia prose — technical
+	// documentation with tables, code and imperative how-tos (this
+	// repository's docs/, minus the security and agent pages that quote
+	// attacks), dictionary glosses (WordNet) and scientific abstracts
+	// (SciFact's corpus). Without them a passage that reads like
+	// instructions to a human ("run quarry ingest with --k 8") scored as
+	// an injection: half the paragraphs of samples/ did.
+	"docs_paragraphs",
+	"wordnet_glosses",
+	"scifact_corpus",
 }
 
 var xquadLangs = []string{"ar", "de", "en", "es", "hi", "ru", "zh"}
@@ -71,6 +81,70 @@ func readXQuAD(dir, name string) ([]guard.Example, error) {
 				return nil, fmt.Errorf("%s/%s/%s line %d: %w", dir, l, file, i+1, err)
 			}
 			out = append(out, guard.Example{Text: r.Text, Label: 0})
+		}
+	}
+	return out, nil
+}
+
+// readBenignDocs reads a benign passage set: paragraphs of the repo's
+// docs/*.md (not security.md or agents.md, which quote attacks), every
+// 200th WordNet gloss, every 17th SciFact abstract. Paragraphs the
+// injection rules match are left out, so no attack quoted as an example
+// is learnt as benign.
+func readBenignDocs(name, shared string) ([]guard.Example, error) {
+	var texts []string
+	switch name {
+	case "docs_paragraphs":
+		files, err := filepath.Glob("docs/*.md")
+		if err != nil || len(files) == 0 {
+			return nil, fmt.Errorf("docs_paragraphs: no docs/*.md (run from the repository root)")
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			if b := filepath.Base(f); b == "security.md" || b == "agents.md" {
+				continue
+			}
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range strings.Split(string(raw), "\n\n") {
+				if p = strings.TrimSpace(p); len(p) >= 80 {
+					texts = append(texts, p)
+				}
+			}
+		}
+	case "wordnet_glosses", "scifact_corpus":
+		file, every := filepath.Join(shared, "ann", "wordnet_glosses.jsonl"), 200
+		if name == "scifact_corpus" {
+			file, every = filepath.Join(shared, "beir", "scifact", "corpus.jsonl"), 17
+		}
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			if i%every != 0 {
+				continue
+			}
+			var r struct{ Title, Text string }
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				return nil, fmt.Errorf("%s line %d: %w", file, i+1, err)
+			}
+			t := r.Text
+			if r.Title != "" {
+				t = r.Title + "\n" + t
+			}
+			texts = append(texts, t)
+		}
+	}
+	var out []guard.Example
+	for _, t := range texts {
+		if len(out) >= 1500 {
+			break
+		}
+		if !guard.RulesMatch(t) {
+			out = append(out, guard.Example{Text: t, Label: 0})
 		}
 	}
 	return out, nil
@@ -119,7 +193,7 @@ func run() error {
 	sweep := flag.String("sweep", "", "comma-separated thresholds to report cross-validation figures at")
 
 	maxTok := flag.Int("max-tokens", 128, "encoder truncation for training (the detector scores windows of about this size)")
-	passage := flag.Bool("passage", false, "also train on passage-prefixed embeddings (doubles the embedding time)")
+	passage := flag.Bool("passage", true, "also train on passage-prefixed embeddings (chunks and tool results are scored as passages)")
 	flag.Parse()
 	emb, err := embed.NewLocal(*model, embed.LocalOptions{MaxTokens: *maxTok})
 	if err != nil {
@@ -132,6 +206,10 @@ func run() error {
 		var rows []guard.Example
 		if strings.HasPrefix(name, "xquad_") {
 			if rows, err = readXQuAD(*xquad, name); err != nil {
+				return err
+			}
+		} else if name == "docs_paragraphs" || name == "wordnet_glosses" || name == "scifact_corpus" {
+			if rows, err = readBenignDocs(name, ds); err != nil {
 				return err
 			}
 		} else {
