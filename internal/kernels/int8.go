@@ -117,6 +117,20 @@ func QuantizeBT(w, bias []float32, n, k int) *QPacked {
 	return q
 }
 
+// SetBias sets the bias MatMulQ adds to every row (nil: zeros).
+func (w *QPacked) SetBias(bias []float32) {
+	if bias != nil && len(bias) < w.N {
+		panic(fmt.Sprintf("kernels: QPacked.SetBias: len(bias)=%d < N=%d", len(bias), w.N))
+	}
+	clear(w.bias)
+	copy(w.bias, bias[:min(len(bias), w.N)])
+}
+
+// Int8Accelerated reports whether MatMulQ runs an assembly kernel (AVX-512
+// VNNI); otherwise it runs the generic Go kernel, exact but slower than
+// float32 MatMul.
+func Int8Accelerated() bool { return active.name == "avx512vnni" }
+
 // Dequantize returns the n×k float32 matrix W_q·scale that MatMulQ
 // multiplies by, for measuring quantization error.
 func (w *QPacked) Dequantize() []float32 {
