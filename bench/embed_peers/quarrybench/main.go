@@ -36,6 +36,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -90,6 +91,7 @@ func run() error {
 	query := flag.String("query", "", "query text (default: the first SciFact query of -qtokens tokens)")
 	qtokens := flag.Int("qtokens", 16, "query length in tokens when -query is empty")
 	dump := flag.String("dump", "", "write the passage embeddings here (N×dim little-endian float32)")
+	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed passes here")
 	quant := flag.String("quantization", "float32", "Linear layers: float32 or int8 (transformer.Options.Quantization)")
 	flag.Parse()
 	if *n <= 0 || *runs <= 0 || *queries <= 0 || *warmup < 0 {
@@ -156,6 +158,16 @@ func run() error {
 	rep.Int8Layers, _ = enc.Int8Layers()
 	best := time.Duration(math.MaxInt64)
 	var vecs [][]float32
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	for range *runs {
 		tok, total, v, err := pass()
 		if err != nil {
@@ -166,6 +178,9 @@ func run() error {
 			best, rep.TokenizeS = total, tok.Seconds()
 		}
 		vecs = v
+	}
+	if *cpuprof != "" {
+		pprof.StopCPUProfile()
 	}
 	rep.PassagesPerS = float64(len(texts)) / best.Seconds()
 	for _, s := range ids {
