@@ -127,9 +127,9 @@ func (w *QPacked) SetBias(bias []float32) {
 }
 
 // Int8Accelerated reports whether MatMulQ runs an assembly kernel (AVX-512
-// VNNI); otherwise it runs the generic Go kernel, exact but slower than
-// float32 MatMul.
-func Int8Accelerated() bool { return active.name == "avx512vnni" }
+// VNNI, or AVX2); otherwise it runs the generic Go kernel, exact but much
+// slower than float32 MatMul.
+func Int8Accelerated() bool { return active.name != generic.name }
 
 // Dequantize returns the n×k float32 matrix W_q·scale that MatMulQ
 // multiplies by, for measuring quantization error.

@@ -12,6 +12,25 @@ import (
 //go:noescape
 func qgemm8x32VNNI(kp int, a *uint8, lda int, b *int8, corr *int32, wscale, ascale, bias, c *float32, ldc int)
 
+// qgemm2x32AVX2 computes 2 rows × QNR columns of the int8 tile (see
+// int8_amd64.s) with AVX2 only.
+//
+//go:noescape
+func qgemm2x32AVX2(kp int, a *uint8, lda int, b *int8, wscale, ascale, bias, c *float32, ldc int)
+
+// qkernelAVX2 runs qgemm2x32AVX2 over the QMR rows of a tile. corr is not
+// needed: the AVX2 kernel sums signed codes directly.
+func qkernelAVX2(kp int, a []uint8, lda int, b []int8, corr []int32, wscale, ascale, bias []float32, c []float32, ldc int) {
+	_ = a[(QMR-1)*lda+kp-1]
+	_ = b[kp*QNR-1]
+	_, _, _, _ = corr[QNR-1], wscale[QNR-1], ascale[QMR-1], bias[QNR-1]
+	_ = c[(QMR-1)*ldc+QNR-1]
+	for r := 0; r < QMR; r += 2 {
+		qgemm2x32AVX2(kp, &a[r*lda], lda, unsafe.SliceData(b), unsafe.SliceData(wscale), &ascale[r],
+			unsafe.SliceData(bias), &c[r*ldc], ldc)
+	}
+}
+
 // absMaxAVX512 returns max |x[i]| over n values, n a positive multiple of 16.
 //
 //go:noescape

@@ -157,3 +157,101 @@ qzloop:
 qzdone:
 	VZEROUPPER
 	RET
+
+DATA qones<>+0(SB)/8, $0x0001000100010001
+DATA qones<>+8(SB)/8, $0x0001000100010001
+DATA qones<>+16(SB)/8, $0x0001000100010001
+DATA qones<>+24(SB)/8, $0x0001000100010001
+GLOBL qones<>(SB), RODATA|NOPTR, $32
+
+DATA q80<>+0(SB)/8, $0x8080808080808080
+DATA q80<>+8(SB)/8, $0x8080808080808080
+DATA q80<>+16(SB)/8, $0x8080808080808080
+DATA q80<>+24(SB)/8, $0x8080808080808080
+GLOBL q80<>(SB), RODATA|NOPTR, $32
+
+// qgemm2x32AVX2(kp int, a *uint8, lda int, b *int8, wscale, ascale, bias,
+//               c *float32, ldc int)
+//
+// Two rows × 32 columns without VNNI, exact: a row's 4 bytes are turned
+// back into signed codes q (xor 0x80), and |q| (unsigned) times w·sign(q)
+// (signed) goes through VPMADDUBSW, whose pair sums (≤ 2·127·127) cannot
+// saturate; VPMADDWD by ones adds the pairs into one int32 per column.
+// Accumulators Y0..Y3 (row 0) and Y4..Y7 (row 1) start at 0: the sum is
+// Σ q·w directly, so the +128 correction is not needed.
+#define Q2ROW(off, acc0, acc1, acc2, acc3) \
+	VPBROADCASTD off, Y12 \
+	VPXOR        q80<>(SB), Y12, Y12 \
+	VPABSB       Y12, Y13 \
+	VPSIGNB      Y12, Y8, Y14 \
+	VPMADDUBSW   Y14, Y13, Y14 \
+	VPMADDWD     qones<>(SB), Y14, Y14 \
+	VPADDD       Y14, acc0, acc0 \
+	VPSIGNB      Y12, Y9, Y14 \
+	VPMADDUBSW   Y14, Y13, Y14 \
+	VPMADDWD     qones<>(SB), Y14, Y14 \
+	VPADDD       Y14, acc1, acc1 \
+	VPSIGNB      Y12, Y10, Y14 \
+	VPMADDUBSW   Y14, Y13, Y14 \
+	VPMADDWD     qones<>(SB), Y14, Y14 \
+	VPADDD       Y14, acc2, acc2 \
+	VPSIGNB      Y12, Y11, Y14 \
+	VPMADDUBSW   Y14, Y13, Y14 \
+	VPMADDWD     qones<>(SB), Y14, Y14 \
+	VPADDD       Y14, acc3, acc3
+
+#define Q2OUT(acc, off, rs) \
+	VCVTDQ2PS acc, acc \
+	VMULPS    off(AX), acc, acc \
+	VMULPS    rs, acc, acc \
+	VADDPS    off(BX), acc, acc \
+	VMOVUPS   acc, off(DI)
+
+TEXT ·qgemm2x32AVX2(SB), NOSPLIT, $0-72
+	MOVQ kp+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	SHRQ $2, CX
+	JZ   q2done
+
+q2loop:
+	VMOVDQU (DX), Y8
+	VMOVDQU 32(DX), Y9
+	VMOVDQU 64(DX), Y10
+	VMOVDQU 96(DX), Y11
+	Q2ROW((SI), Y0, Y1, Y2, Y3)
+	Q2ROW((SI)(R9*1), Y4, Y5, Y6, Y7)
+	ADDQ $128, DX
+	ADDQ $4, SI
+	DECQ CX
+	JNZ  q2loop
+
+q2done:
+	MOVQ wscale+32(FP), AX
+	MOVQ ascale+40(FP), R10
+	MOVQ bias+48(FP), BX
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R8
+	SHLQ $2, R8
+	VBROADCASTSS (R10), Y15
+	Q2OUT(Y0, 0, Y15)
+	Q2OUT(Y1, 32, Y15)
+	Q2OUT(Y2, 64, Y15)
+	Q2OUT(Y3, 96, Y15)
+	ADDQ R8, DI
+	VBROADCASTSS 4(R10), Y15
+	Q2OUT(Y4, 0, Y15)
+	Q2OUT(Y5, 32, Y15)
+	Q2OUT(Y6, 64, Y15)
+	Q2OUT(Y7, 96, Y15)
+	VZEROUPPER
+	RET

@@ -63,7 +63,7 @@ var avx2 = &impl{
 	softmax:   softmaxA,
 	kernel:    kernelA,
 	quantRow:  quantizeRowGeneric,
-	qkernel:   qkernelGeneric,
+	qkernel:   qkernelAVX2,
 }
 
 func init() {

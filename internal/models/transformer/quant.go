@@ -184,7 +184,7 @@ func (m *model) quantize(ctx context.Context, p *kernels.Pool, calib [][]int32, 
 		"max_relative_error", fmt.Sprintf("%.4f", worst), "worst", worstName,
 		"kernels", kernels.Implementation())
 	if !kernels.Int8Accelerated() {
-		log.Warn("transformer: int8 without an int8 assembly kernel (no AVX-512 VNNI, or the purego build): exact results, but slower than float32",
+		log.Warn("transformer: int8 without an int8 assembly kernel (no AVX2, or the purego build): exact results, but much slower than float32",
 			"kernels", kernels.Implementation())
 	}
 	return nil
