@@ -224,3 +224,28 @@ func TestParseQuantization(t *testing.T) {
 		t.Errorf("Quantization(9): %v", err)
 	}
 }
+
+// TestInt8KernelLogLine: the int8 summary names the kernels, and without an
+// int8 assembly kernel (the purego build: `go test -tags purego -run
+// TestInt8KernelLogLine`) a WARN line says int8 runs the slow exact path.
+func TestInt8KernelLogLine(t *testing.T) {
+	var buf bytes.Buffer
+	enc, err := Load(modelDir(t, "all-MiniLM-L6-v2"), &Options{Quantization: Int8, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	log := buf.String()
+	t.Log(strings.TrimSpace(log))
+	if !strings.Contains(log, "kernels="+kernels.Implementation()) {
+		t.Fatalf("summary does not name the kernels:\n%s", log)
+	}
+	warned := strings.Contains(log, "without an int8 assembly kernel")
+	if warned == kernels.Int8Accelerated() {
+		t.Fatalf("kernel warning %v with kernels %s", warned, kernels.Implementation())
+	}
+	ids := [][]int32{{101, 7592, 2088, 102}} // [CLS] hello world [SEP]
+	if _, err := enc.Embed(context.Background(), ids); err != nil {
+		t.Fatal(err)
+	}
+}
