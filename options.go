@@ -121,7 +121,11 @@ type CollectionConfig struct {
 	// Embedding names the embedding model for dense and hybrid retrieval:
 	// a model short name (all-MiniLM-L6-v2, multilingual-e5-small), a model
 	// folder, or an HTTP embedder spec (see internal/embed.Parse). Default
-	// "": BM25 only.
+	// "": BM25 only. A local model may end in ?quantization=int8 (e.g.
+	// "all-MiniLM-L6-v2?quantization=int8") to run its Linear layers in
+	// int8: about 2× the embedding throughput on CPUs with AVX-512 VNNI,
+	// vectors within cosine 0.99 of float32 (docs/benchmarks.md, "Issue
+	// 19: int8 encoder"); default float32.
 	Embedding string `json:"embedding,omitempty"`
 	// Reranker names a cross-encoder (a model folder or cached model name)
 	// that reorders the best RerankDepth candidates of every search.

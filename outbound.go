@@ -64,7 +64,7 @@ func (e *Engine) checkOutbound(cfg *CollectionConfig) error {
 			if !e.urls.Allowed(u) {
 				return invalidf("embedding", "the embedding server %s is not among the URLs the operator allowed (serve --allow-url)", redact(u))
 			}
-		} else if !modelName.MatchString(strings.TrimPrefix(s, "local:")) || strings.Contains(s, "..") {
+		} else if name := localModelName(s); !modelName.MatchString(name) || strings.Contains(s, "..") {
 			return invalidf("embedding", "must be a cached model's name (such as all-MiniLM-L6-v2) or an allowed embedding server; model folders cannot be named here")
 		}
 	}
@@ -75,6 +75,17 @@ func (e *Engine) checkOutbound(cfg *CollectionConfig) error {
 		return invalidf("llm.url", "the language model %s is not among the URLs the operator allowed (serve --allow-url)", redact(u))
 	}
 	return nil
+}
+
+// localModelName is a local spec without "local:" and without its settings
+// (after the last '?', as internal/embed splits it, which accepts only
+// quantization=float32|int8 there).
+func localModelName(spec string) string {
+	s := strings.TrimPrefix(strings.TrimSpace(spec), "local:")
+	if i := strings.LastIndexByte(s, '?'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // redact drops user information and the query from a URL for a message.

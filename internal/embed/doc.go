@@ -11,7 +11,8 @@
 //     error), lets the encoder batch by length, and returns L2-normalised
 //     vectors when the model folder has a Normalize module. End to end,
 //     text in, it matches sentence-transformers (cosine ≥ 0.9999; see
-//     TestLocalParity).
+//     TestLocalParity). LocalOptions.Quantization (or "?quantization=int8"
+//     after a local spec) runs the encoder's Linear layers in int8.
 //   - HTTP talks to an embedding server: OpenAI-compatible
 //     (POST /v1/embeddings), Ollama (POST /api/embed) or Hugging Face
 //     text-embeddings-inference (POST /embed). It batches (MaxBatch texts

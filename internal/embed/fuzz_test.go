@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"math"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/quarry-rag/quarry/internal/models/transformer"
 )
 
 func FuzzParseSpec(f *testing.F) {
@@ -13,6 +16,7 @@ func FuzzParseSpec(f *testing.F) {
 		"all-MiniLM-L6-v2", "local:/tmp/m", "openai:https://h/v1?model=m&dim=3",
 		"ollama:http://127.0.0.1:11434?model=nomic-embed-text", "tei:http://h:8081?batch=4&query_prefix=q:%20",
 		"http://h", "tei:", "openai:https://h?model=m&model=n", "",
+		"all-MiniLM-L6-v2?quantization=int8", "local:/m?x?quantization=float32", "m?quantization=%zz", "?quantization=int8",
 	} {
 		f.Add(s)
 	}
@@ -25,6 +29,12 @@ func FuzzParseSpec(f *testing.F) {
 		case "local":
 			if p.target == "" {
 				t.Fatalf("%q: local with no target", spec)
+			}
+			if p.quant != transformer.Float32 && p.quant != transformer.Int8 {
+				t.Fatalf("%q: quantization %v", spec, p.quant)
+			}
+			if p.quant == transformer.Int8 && !strings.Contains(spec, "quantization=int8") {
+				t.Fatalf("%q: int8 without asking", spec)
 			}
 		case "openai", "ollama", "tei":
 			u, err := url.Parse(p.target)

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/quarry-rag/quarry/internal/models/transformer"
 )
 
 // ParseOptions carry what a spec string does not: credentials, clients,
@@ -27,10 +29,13 @@ func Parse(spec string) (Embedder, error) { return ParseWith(spec, nil) }
 //	all-MiniLM-L6-v2                            a model in the local cache (NewLocal)
 //	local:multilingual-e5-small                 the same, explicitly
 //	local:/path/to/model                        a model folder
+//	all-MiniLM-L6-v2?quantization=int8          a local model with int8 Linear layers
 //	openai:https://api.openai.com/v1?model=text-embedding-3-small
 //	ollama:http://127.0.0.1:11434?model=nomic-embed-text
 //	tei:http://127.0.0.1:8081
 //
+// A local spec may end in ?quantization=int8 (or float32, the default):
+// the encoder's Linear layers then run in int8 (LocalOptions.Quantization).
 // An HTTP spec's query may also set dim, max_tokens, batch, query_prefix
 // and passage_prefix (URL-encoded: query_prefix=query:%20); other
 // parameters are an error. The API key comes only from opts.HTTP.APIKey.
@@ -47,6 +52,9 @@ func ParseWith(spec string, opts *ParseOptions) (Embedder, error) {
 	}
 	switch p.kind {
 	case "local":
+		if p.quant != transformer.Float32 {
+			o.Local.Quantization = p.quant
+		}
 		return NewLocal(p.target, o.Local)
 	}
 	p.apply(&o.HTTP)
@@ -65,6 +73,7 @@ type parsedSpec struct {
 	kind   string // "local", "openai", "ollama", "tei"
 	target string // model name or folder (local), base URL (HTTP)
 	model  string
+	quant  transformer.Quantization // local: ?quantization=int8
 
 	dim, maxTokens, batch         int
 	queryPrefix, passagePrefix    string
@@ -97,16 +106,41 @@ func parseSpec(spec string) (parsedSpec, error) {
 	kind, rest, ok := strings.Cut(s, ":")
 	switch {
 	case ok && kind == "local":
-		if rest == "" {
-			return parsedSpec{}, fmt.Errorf("%w: %q names no model", ErrSpec, spec)
-		}
-		return parsedSpec{kind: "local", target: rest}, nil
+		return parseLocalSpec(spec, rest)
 	case ok && (kind == "openai" || kind == "ollama" || kind == "tei"):
 		return parseHTTPSpec(spec, kind, rest)
 	case ok && (kind == "http" || kind == "https"):
 		return parsedSpec{}, fmt.Errorf("%w: %q: say which protocol the server speaks: openai:%s, ollama:%s or tei:%s", ErrSpec, spec, s, s, s)
 	}
-	return parsedSpec{kind: "local", target: s}, nil
+	return parseLocalSpec(spec, s)
+}
+
+// parseLocalSpec reads a local model name or folder with an optional
+// ?quantization=float32|int8 (after the last '?').
+func parseLocalSpec(spec, s string) (parsedSpec, error) {
+	p := parsedSpec{kind: "local", target: s}
+	if i := strings.LastIndexByte(s, '?'); i >= 0 {
+		p.target = s[:i]
+		q, err := url.ParseQuery(s[i+1:])
+		if err != nil {
+			return parsedSpec{}, fmt.Errorf("%w: %q: query: %v", ErrSpec, spec, err)
+		}
+		for key, vals := range q {
+			if key != "quantization" {
+				return parsedSpec{}, fmt.Errorf("%w: %q: unknown parameter %q for a local model (known: quantization)", ErrSpec, spec, key)
+			}
+			if len(vals) != 1 {
+				return parsedSpec{}, fmt.Errorf("%w: %q: parameter %s given %d times", ErrSpec, spec, key, len(vals))
+			}
+			if p.quant, err = transformer.ParseQuantization(vals[0]); err != nil {
+				return parsedSpec{}, fmt.Errorf("%w: %q: quantization=%q (want float32 or int8)", ErrSpec, spec, vals[0])
+			}
+		}
+	}
+	if p.target == "" {
+		return parsedSpec{}, fmt.Errorf("%w: %q names no model", ErrSpec, spec)
+	}
+	return p, nil
 }
 
 func parseHTTPSpec(spec, kind, rest string) (parsedSpec, error) {

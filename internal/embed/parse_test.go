@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/models/hub"
+	"github.com/quarry-rag/quarry/internal/models/transformer"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -27,6 +28,12 @@ func TestParseSpec(t *testing.T) {
 		{"tei:http://h:8081/?model=bge-small-en-v1.5&dim=384&max_tokens=512&batch=16&query_prefix=Represent%20this:%20&passage_prefix=",
 			parsedSpec{kind: "tei", target: "http://h:8081/", model: "bge-small-en-v1.5", dim: 384, maxTokens: 512, batch: 16,
 				queryPrefix: "Represent this: ", hasQueryPrefix: true, hasPassPrefix: true}, nil},
+		{"all-MiniLM-L6-v2?quantization=int8", parsedSpec{kind: "local", target: "all-MiniLM-L6-v2", quant: transformer.Int8}, nil},
+		{"local:/m/e5?quantization=float32", parsedSpec{kind: "local", target: "/m/e5"}, nil},
+		{"all-MiniLM-L6-v2?quantization=int4", parsedSpec{}, ErrSpec},
+		{"all-MiniLM-L6-v2?quantization=int8&quantization=int8", parsedSpec{}, ErrSpec},
+		{"all-MiniLM-L6-v2?batch=3", parsedSpec{}, ErrSpec},
+		{"local:?quantization=int8", parsedSpec{}, ErrSpec},
 		{"", parsedSpec{}, ErrSpec},
 		{"local:", parsedSpec{}, ErrSpec},
 		{"openai:https://host/v1", parsedSpec{}, ErrSpec},          // no model

@@ -70,3 +70,36 @@ func BenchmarkElementwise(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatMulQ reports int8 GOP/s (2·m·n·k per call, activation
+// quantization included) for the encoder's shapes, beside BenchmarkMatMul.
+func BenchmarkMatMulQ(b *testing.B) {
+	for _, s := range [][3]int{{128, 384, 384}, {256, 1536, 384}, {256, 384, 1536}} {
+		m, n, k := s[0], s[1], s[2]
+		r := rand.New(rand.NewPCG(1, 1))
+		x, w := randVec(r, m*k, 1), randVec(r, n*k, 1)
+		c := make([]float32, m*n)
+		qw := QuantizeBT(w, nil, n, k)
+		for _, im := range impls {
+			for _, par := range []bool{false, true} {
+				name := fmt.Sprintf("%dx%dx%d/%s/serial", m, k, n, im.name)
+				var p *Pool
+				if par {
+					p = NewPool(0)
+					name = fmt.Sprintf("%dx%dx%d/%s/pool%d", m, k, n, im.name, p.Size())
+				}
+				b.Run(name, func(b *testing.B) {
+					var a QActs
+					withImpl(im, func() {
+						for b.Loop() {
+							a.Quantize(p, x, k, m, k)
+							MatMulQ(p, c, n, &a, qw)
+						}
+					})
+					b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+				p.Close()
+			}
+		}
+	}
+}

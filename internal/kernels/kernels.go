@@ -16,6 +16,11 @@ type impl struct {
 	// kernel computes one MR×NR tile of C from MR rows of A and one packed
 	// panel of B. With accum it adds to C, else it overwrites.
 	kernel func(k int, a []float32, lda int, b []float32, c []float32, ldc int, accum bool)
+	// quantRow quantizes one activation row (see QActs) and returns its
+	// scale.
+	quantRow func(x []float32, dst []uint8) float32
+	// qkernel computes one QMR×QNR int8 tile (see qkernelGeneric).
+	qkernel func(kp int, a []uint8, lda int, b []int8, corr []int32, wscale, ascale, bias []float32, c []float32, ldc int)
 }
 
 var generic = &impl{
@@ -28,6 +33,8 @@ var generic = &impl{
 	layerNorm: layerNormGeneric,
 	softmax:   softmaxGeneric,
 	kernel:    kernelGeneric,
+	quantRow:  quantizeRowGeneric,
+	qkernel:   qkernelGeneric,
 }
 
 // impls lists every implementation usable on this machine, generic first.
@@ -42,7 +49,8 @@ func register(im *impl) {
 	active = im
 }
 
-// Implementation names the kernel set in use ("avx2" or "generic").
+// Implementation names the kernel set in use ("avx512vnni", "avx2" or
+// "generic").
 func Implementation() string { return active.name }
 
 // Dot returns Σ a[i]·b[i]. b must be at least as long as a.

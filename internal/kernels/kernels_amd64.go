@@ -62,11 +62,16 @@ var avx2 = &impl{
 	layerNorm: layerNormA,
 	softmax:   softmaxA,
 	kernel:    kernelA,
+	quantRow:  quantizeRowGeneric,
+	qkernel:   qkernelAVX2,
 }
 
 func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		register(avx2)
+	}
+	if hasVNNI() {
+		register(vnniImpl()) // registered last: the active set
 	}
 }
 

@@ -5,7 +5,7 @@
 // default) at max length 256, then one query of 16 tokens embedded alone
 // many times. It prints one JSON object on stdout.
 //
-//	go run ./bench/embed_peers/quarrybench [-runs 3] [-n 512] [-queries 200] [-dump FILE]
+//	go run ./bench/embed_peers/quarrybench [-runs 3] [-n 512] [-queries 200] [-dump FILE] [-quantization int8]
 //
 // A pass is timed from the raw texts to the embeddings: tokenization (spread
 // over GOMAXPROCS goroutines, as the Python peers' Rust tokenizer spreads it
@@ -36,10 +36,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/quarry-rag/quarry/internal/kernels"
 	"github.com/quarry-rag/quarry/internal/models/hub"
 	"github.com/quarry-rag/quarry/internal/models/tokenizer"
 	"github.com/quarry-rag/quarry/internal/models/transformer"
@@ -64,6 +66,9 @@ type Report struct {
 	BatchSize    int       `json:"batch_size"`       // encoder default
 	MaxBatchTok  int       `json:"max_batch_tokens"` // encoder default
 	GoVersion    string    `json:"go_version"`
+	Quantization string    `json:"quantization"` // float32 or int8
+	Int8Layers   int       `json:"int8_layers"`  // Linear layers running int8
+	Kernels      string    `json:"kernels"`      // kernels.Implementation()
 	Model        string    `json:"model"`
 	EmbeddingDim int       `json:"dim"`
 }
@@ -86,6 +91,8 @@ func run() error {
 	query := flag.String("query", "", "query text (default: the first SciFact query of -qtokens tokens)")
 	qtokens := flag.Int("qtokens", 16, "query length in tokens when -query is empty")
 	dump := flag.String("dump", "", "write the passage embeddings here (N×dim little-endian float32)")
+	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed passes here")
+	quant := flag.String("quantization", "float32", "Linear layers: float32 or int8 (transformer.Options.Quantization)")
 	flag.Parse()
 	if *n <= 0 || *runs <= 0 || *queries <= 0 || *warmup < 0 {
 		return errors.New("-n, -runs and -queries must be positive, -warmup not negative")
@@ -99,7 +106,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	enc, err := transformer.Load(dir, &transformer.Options{MaxLen: *maxLen})
+	q8, err := transformer.ParseQuantization(*quant)
+	if err != nil {
+		return err
+	}
+	enc, err := transformer.Load(dir, &transformer.Options{MaxLen: *maxLen, Quantization: q8})
 	if err != nil {
 		return err
 	}
@@ -142,9 +153,21 @@ func run() error {
 		Passages: len(texts), MaxLen: enc.MaxLen(), Query: q, QueryCalls: *queries,
 		GOMAXPROCS: workers, BatchSize: defaults.BatchSize, MaxBatchTok: defaults.MaxBatchTokens,
 		GoVersion: runtime.Version(), Model: dir, EmbeddingDim: enc.Dim(),
+		Quantization: q8.String(), Kernels: kernels.Implementation(),
 	}
+	rep.Int8Layers, _ = enc.Int8Layers()
 	best := time.Duration(math.MaxInt64)
 	var vecs [][]float32
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	for range *runs {
 		tok, total, v, err := pass()
 		if err != nil {
@@ -155,6 +178,9 @@ func run() error {
 			best, rep.TokenizeS = total, tok.Seconds()
 		}
 		vecs = v
+	}
+	if *cpuprof != "" {
+		pprof.StopCPUProfile()
 	}
 	rep.PassagesPerS = float64(len(texts)) / best.Seconds()
 	for _, s := range ids {

@@ -72,3 +72,22 @@ func BenchmarkQuery16(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// BenchmarkSciFactInt8 reports passages/s for all-MiniLM-L6-v2 on the same
+// 512 SciFact abstracts in float32 and int8 (Options.Quantization),
+// loaded side by side so the ratio is measured under the same load.
+func BenchmarkSciFactInt8(b *testing.B) {
+	passages := benchIDs(b)
+	ctx := context.Background()
+	for _, q := range []Quantization{Float32, Int8} {
+		enc, _ := loadMiniLM(b, &Options{Quantization: q})
+		b.Run(q.String(), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := enc.Embed(ctx, passages); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(passages))*float64(b.N)/b.Elapsed().Seconds(), "passages/s")
+		})
+	}
+}

@@ -19,9 +19,15 @@ type tensorSource interface {
 	Close() error
 }
 
+// linear is one Linear layer: float32 weights packed for MatMulPacked and,
+// when the model runs in int8 and the layer quantized well, its int8 form
+// (bias folded in), which forward then uses instead.
 type linear struct {
 	w    *kernels.Packed
 	bias []float32
+	q    *kernels.QPacked
+	raw  []float32 // [out, in] float32 weights, kept only until quantize decides
+	name string    // for log lines: "layer 3 ffn.out"
 }
 
 type layer struct {
@@ -32,8 +38,11 @@ type layer struct {
 // model is the encoder graph with its weights, packed for the matmul
 // kernel. It is read-only after load.
 type model struct {
-	cfg              Config
-	prefix           string // tensor name prefix ("", "bert.", "roberta.")
+	cfg    Config
+	prefix string // tensor name prefix ("", "bert.", "roberta.")
+	// probe, when set (only while quantize calibrates, before the model is
+	// shared), sees the input and output of every float32 linear.
+	probe            func(lin *linear, in, out []float32, rows int)
 	word, pos, ttype []float32
 	embG, embB       []float32
 	layers           []layer
@@ -72,7 +81,7 @@ func (l *loader) linear(name string, out, in int) linear {
 	if l.err != nil {
 		return linear{}
 	}
-	return linear{w: kernels.PackBT(w, out, in), bias: b}
+	return linear{w: kernels.PackBT(w, out, in), bias: b, raw: w}
 }
 
 func loadModel(cfg Config, src tensorSource) (*model, error) {
@@ -105,9 +114,11 @@ func loadModel(cfg Config, src tensorSource) (*model, error) {
 		if l.err != nil {
 			break
 		}
+		qkv := append(append(q, k...), v...)
 		ly.qkv = linear{
-			w:    kernels.PackBT(append(append(q, k...), v...), 3*H, H),
+			w:    kernels.PackBT(qkv, 3*H, H),
 			bias: append(append(qb, kb...), vb...),
+			raw:  qkv,
 		}
 		ly.attnOut = l.linear(p+"attention.output.dense", H, H)
 		ly.ln1g = l.get(p+"attention.output.LayerNorm.weight", H)
@@ -116,6 +127,8 @@ func loadModel(cfg Config, src tensorSource) (*model, error) {
 		ly.out = l.linear(p+"output.dense", H, FF)
 		ly.ln2g = l.get(p+"output.LayerNorm.weight", H)
 		ly.ln2b = l.get(p+"output.LayerNorm.bias", H)
+		ly.qkv.name, ly.attnOut.name = fmt.Sprintf("layer %d attention.qkv", i), fmt.Sprintf("layer %d attention.output", i)
+		ly.inter.name, ly.out.name = fmt.Sprintf("layer %d ffn.intermediate", i), fmt.Sprintf("layer %d ffn.output", i)
 	}
 	if l.err != nil {
 		return nil, l.err
@@ -136,6 +149,7 @@ type batch struct {
 // layer, and workspaces are recycled across calls.
 type workspace struct {
 	x, qkv, ctx, tmp, mid []float32
+	qa                    kernels.QActs // quantized input of an int8 linear
 }
 
 func grow(s []float32, n int) []float32 {
@@ -227,10 +241,11 @@ func (m *model) forward(ctx context.Context, p *kernels.Pool, bt *batch, ws *wor
 		}
 		ly := &m.layers[li]
 		// Q, K, V projections.
-		kernels.MatMulPacked(p, ws.qkv, 3*H, ws.x, H, rows, ly.qkv.w)
-		parallelRows(p, rows, func(r0, r1 int) {
-			kernels.AddBias(ws.qkv[r0*3*H:r1*3*H], ly.qkv.bias)
-		})
+		if m.apply(p, ws, &ly.qkv, ws.qkv, ws.x, rows) {
+			parallelRows(p, rows, func(r0, r1 int) {
+				kernels.AddBias(ws.qkv[r0*3*H:r1*3*H], ly.qkv.bias)
+			})
+		}
 		// Self-attention, one task per (sequence, head).
 		p.ParallelFor(bt.B*NH, func(task int) {
 			b, h := task/NH, task%NH
@@ -254,24 +269,30 @@ func (m *model) forward(ctx context.Context, p *kernels.Pool, bt *batch, ws *wor
 			attnPool.Put(s)
 		})
 		// Output projection, residual, LayerNorm.
-		kernels.MatMulPacked(p, ws.tmp, H, ws.ctx, H, rows, ly.attnOut.w)
+		needBias := m.apply(p, ws, &ly.attnOut, ws.tmp, ws.ctx, rows)
 		parallelRows(p, rows, func(r0, r1 int) {
 			t, x := ws.tmp[r0*H:r1*H], ws.x[r0*H:r1*H]
-			kernels.AddBias(t, ly.attnOut.bias)
+			if needBias {
+				kernels.AddBias(t, ly.attnOut.bias)
+			}
 			kernels.Add(x, t)
 			kernels.LayerNorm(x, ly.ln1g, ly.ln1b, cfg.LayerNormEps)
 		})
 		// Feed-forward: GELU(x·W1+b1)·W2+b2, residual, LayerNorm.
-		kernels.MatMulPacked(p, ws.mid, FF, ws.x, H, rows, ly.inter.w)
+		needBias = m.apply(p, ws, &ly.inter, ws.mid, ws.x, rows)
 		parallelRows(p, rows, func(r0, r1 int) {
 			mid := ws.mid[r0*FF : r1*FF]
-			kernels.AddBias(mid, ly.inter.bias)
+			if needBias {
+				kernels.AddBias(mid, ly.inter.bias)
+			}
 			kernels.GELU(mid)
 		})
-		kernels.MatMulPacked(p, ws.tmp, H, ws.mid, FF, rows, ly.out.w)
+		needBias = m.apply(p, ws, &ly.out, ws.tmp, ws.mid, rows)
 		parallelRows(p, rows, func(r0, r1 int) {
 			t, x := ws.tmp[r0*H:r1*H], ws.x[r0*H:r1*H]
-			kernels.AddBias(t, ly.out.bias)
+			if needBias {
+				kernels.AddBias(t, ly.out.bias)
+			}
 			kernels.Add(x, t)
 			kernels.LayerNorm(x, ly.ln2g, ly.ln2b, cfg.LayerNormEps)
 		})
