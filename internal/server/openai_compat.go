@@ -108,33 +108,15 @@ func (x *openAIExtrasIn) validate() error {
 	if f := x.ResponseFormat; f != nil {
 		switch f.Type {
 		case "text", "json_object":
-		case "json_schema":
-			var js struct {
-				Name string `json:"name"`
+			if len(bytes.TrimSpace(f.JSONSchema)) > 0 && string(bytes.TrimSpace(f.JSONSchema)) != "null" {
+				return invalid("response_format.json_schema", "is only allowed with type json_schema")
 			}
-			if len(f.JSONSchema) == 0 || json.Unmarshal(f.JSONSchema, &js) != nil || js.Name == "" {
-				return invalid("response_format.json_schema", "is required with type json_schema and needs a name")
+		case "json_schema":
+			if len(bytes.TrimSpace(f.JSONSchema)) == 0 || string(bytes.TrimSpace(f.JSONSchema)) == "null" {
+				return invalid("response_format.json_schema", "is required with type json_schema: {\"name\": …, \"schema\": {…}}")
 			}
 		default:
 			return invalid("response_format.type", "must be text, json_object or json_schema, got %q", f.Type)
-		}
-	}
-	for i, t := range x.Tools {
-		switch {
-		case t.Type == "function" && (t.Function == nil || t.Function.Name == ""):
-			return invalid(fmt.Sprintf("tools[%d].function.name", i), "is required")
-		case t.Type != "function" && t.Type != "custom":
-			return invalid(fmt.Sprintf("tools[%d].type", i), "must be function or custom, got %q", t.Type)
-		}
-	}
-	if len(x.ToolChoice) > 0 {
-		var s string
-		if err := json.Unmarshal(x.ToolChoice, &s); err == nil {
-			if s != "none" && s != "auto" && s != "required" {
-				return invalid("tool_choice", "must be none, auto, required or an object, got %q", s)
-			}
-		} else if !bytes.HasPrefix(bytes.TrimSpace(x.ToolChoice), []byte("{")) && string(bytes.TrimSpace(x.ToolChoice)) != "null" {
-			return invalid("tool_choice", "must be none, auto, required or an object")
 		}
 	}
 	if v := x.ReasoningEffort; v != nil {
