@@ -42,6 +42,9 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) error {
 	if in.structure.on() || len(req.ToolTurns) > 0 {
 		// JSON or tool calls: the whole output is checked before any of
 		// it is sent, so a stream sends it at once.
+		// Not cached: an answer that fails its check must not be served
+		// again, and tool exchanges are not answers to the question.
+		req.NoCache = true
 		ans, err := s.structuredAnswer(r.Context(), col, req, &in.structure)
 		if err != nil {
 			return rename(withSources(err, ans))

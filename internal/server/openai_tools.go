@@ -78,17 +78,17 @@ func oneLine(err error) string {
 }
 
 // validateJSON checks that text is one JSON value and, with a schema,
-// matches it; the error is a sentence for a message.
+// matches it; the error continues "the model did not produce valid JSON".
 func validateJSON(text string, schema *jsonschema.Schema) error {
 	v, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
 	if err != nil {
-		return fmt.Errorf("not valid JSON (%v)", err)
+		return fmt.Errorf(" (%v)", err)
 	}
 	if schema == nil {
 		return nil
 	}
 	if err := schema.Validate(v); err != nil {
-		return fmt.Errorf("does not match the schema (%s)", oneLine(err))
+		return fmt.Errorf(" for response_format's schema (%s)", oneLine(err))
 	}
 	return nil
 }
@@ -271,7 +271,7 @@ func (c *chatStructure) checkAnswer(ans *quarry.Answer) string {
 		return ""
 	}
 	if err := validateJSON(ans.Answer, c.schema); err != nil {
-		msg := "the model did not produce valid JSON: its answer is " + err.Error()
+		msg := "the model did not produce valid JSON" + err.Error()
 		if ans.FinishReason == "length" {
 			msg += "; it was cut at max_tokens"
 		}
