@@ -1,13 +1,21 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/quarry-rag/quarry"
 )
 
 // scriptedModel is a FAKE OpenAI-compatible model server replaying a
@@ -365,5 +373,122 @@ func TestChatStructuredBadInput(t *testing.T) {
 	}
 	if m.calls() != 0 {
 		t.Errorf("%d model calls for bad requests", m.calls())
+	}
+}
+
+// TestOpenAIPythonStructured runs testdata/openai_structured.py (the
+// official openai package) against a real port: tool calling against a
+// scripted model (a fake: the local model has no tool calling), and the
+// decoding parameters and JSON mode against the real local model (skipped
+// without one, outside CI).
+func TestOpenAIPythonStructured(t *testing.T) {
+	py := openAIPython(t)
+	t.Run("tools", func(t *testing.T) {
+		m := &scriptedModel{replies: []scriptedReply{
+			{toolCalls: []map[string]any{call("call_0", "lookup", `{"rock":"granite"}`)}},
+			{content: "Granite forms from slowly cooling magma [1]."},
+			{toolCalls: []map[string]any{call("call_0", "lookup", `{"rock":"granite"}`)}},
+		}}
+		var r struct {
+			Call struct {
+				FinishReason string  `json:"finish_reason"`
+				Content      *string `json:"content"`
+				Calls        []struct{ ID, Name, Arguments string }
+			} `json:"call"`
+			Answer struct {
+				FinishReason string `json:"finish_reason"`
+				Content      string `json:"content"`
+			} `json:"answer"`
+			Stream struct {
+				FinishReason string `json:"finish_reason"`
+				Calls        []struct{ ID, Name, Arguments string }
+			} `json:"stream"`
+		}
+		runPython(t, py, &quarry.LLMConfig{URL: faultyLLM(t, m.serve), Model: "scripted", Provider: quarry.ProviderOpenAI}, "tools", &r)
+		if c := r.Call; c.FinishReason != "tool_calls" || c.Content != nil || len(c.Calls) != 1 || c.Calls[0].Name != "lookup" ||
+			c.Calls[0].Arguments != `{"rock":"granite"}` || !strings.HasPrefix(c.Calls[0].ID, "call_") {
+			t.Errorf("tool call as the SDK saw it: %+v", c)
+		}
+		if r.Answer.FinishReason != "stop" || !strings.Contains(r.Answer.Content, "Granite forms") {
+			t.Errorf("answer after the tool's result: %+v", r.Answer)
+		}
+		msgs := m.body(1)["messages"].([]any)
+		if last := msgs[len(msgs)-1].(map[string]any); last["role"] != "tool" || last["tool_call_id"] != r.Call.Calls[0].ID {
+			t.Errorf("the model got %v last, want the tool's result for %s", last, r.Call.Calls[0].ID)
+		}
+		if s := r.Stream; s.FinishReason != "tool_calls" || len(s.Calls) != 1 || s.Calls[0].Name != "lookup" || s.Calls[0].Arguments != `{"rock":"granite"}` {
+			t.Errorf("streamed tool call as the SDK put it together: %+v", s)
+		}
+	})
+	t.Run("decoding", func(t *testing.T) {
+		cfg := realLLM(t)
+		cfg.Timeout = 20 * time.Minute // the shared small model queues behind other callers
+		var r struct {
+			Seeded []struct {
+				Content          string `json:"content"`
+				FinishReason     string `json:"finish_reason"`
+				CompletionTokens int    `json:"completion_tokens"`
+			} `json:"seeded"`
+			JSON struct {
+				Content string `json:"content"`
+				Parsed  any    `json:"parsed"`
+			} `json:"json"`
+		}
+		runPython(t, py, &cfg, "decoding", &r)
+		if len(r.Seeded) != 2 || r.Seeded[0].Content == "" || r.Seeded[0].Content != r.Seeded[1].Content {
+			t.Errorf("temperature 0 and a seed twice gave %+v, want the same answer", r.Seeded)
+		}
+		for _, s := range r.Seeded {
+			if s.CompletionTokens < 1 || s.CompletionTokens > 6 {
+				t.Errorf("max_tokens 6: completion_tokens %d", s.CompletionTokens)
+			}
+		}
+		if _, ok := r.JSON.Parsed.(map[string]any); !ok {
+			t.Errorf("JSON mode: content %q parsed as %v, want a JSON object", r.JSON.Content, r.JSON.Parsed)
+		}
+	})
+}
+
+// runPython serves the rocks corpus with the language model cfg on a real
+// port and runs testdata/openai_structured.py in mode, decoding its output
+// into out.
+func runPython(t *testing.T, py string, cfg *quarry.LLMConfig, mode string, out any) {
+	t.Helper()
+	eng, err := quarry.Open(t.TempDir(), &quarry.Options{LLM: *cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ctx := context.Background()
+	col, err := eng.EnsureCollection(ctx, "rocks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := col.Upsert(ctx, []quarry.Document{
+		{ID: "granite", Title: "Granite", Text: "Granite forms from slowly cooling magma deep underground. It is rich in quartz and feldspar."},
+		{ID: "basalt", Title: "Basalt", Text: "Basalt forms when lava cools quickly at the surface. It is dark and fine grained."},
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- New(eng, Options{}).Serve(sctx, ln) }()
+	defer func() { stop(); <-served }()
+	rctx, cancel := context.WithTimeout(ctx, 40*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(rctx, py, filepath.Join("testdata", "openai_structured.py"), "http://"+ln.Addr().String()+"/v1", "rocks", granite, mode)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("openai_structured.py %s: %v\n%s", mode, err, stderr.Bytes())
+	}
+	t.Logf("%s", b)
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("%v: %s", err, b)
 	}
 }
