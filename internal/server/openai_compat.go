@@ -12,21 +12,19 @@ import (
 	"unicode/utf8"
 )
 
-// openAIExtrasIn are the chat-completion fields of OpenAI's API that
-// Quarry accepts so that front-ends and SDKs which send them work
-// unchanged. Values are checked as OpenAI checks them (a bad value is a
-// 400 naming the field); none changes the answer, which is the grounded
-// answer of the collection:
+// openAIExtrasIn are the chat-completion fields of OpenAI's API beyond the
+// decoding parameters, accepted so that front-ends and SDKs which send
+// them work unchanged. Values are checked as OpenAI checks them (a bad
+// value is a 400 naming the field):
 //
-//   - frequency_penalty, presence_penalty, logit_bias: the LLM client has
-//     no such parameters (repeat_penalty is Quarry's); ignored.
+//   - frequency_penalty, presence_penalty: passed to the language model.
+//   - response_format, tools, tool_choice: JSON mode and the client's
+//     tools, passed to the model and enforced (openai_tools.go).
+//   - logit_bias: the LLM clients have no such parameter; ignored.
 //   - logprobs, top_logprobs: no log probabilities are returned
-//     (choices[].logprobs is absent).
-//   - response_format: "text" is what Quarry returns; "json_object" and
-//     "json_schema" are accepted and not enforced: the answer is prose
-//     with citations.
-//   - tools, tool_choice, parallel_tool_calls, functions, function_call:
-//     the model answers from the retrieved documents and calls no tools.
+//     (choices[].logprobs is null).
+//   - parallel_tool_calls: ignored (the model may return several calls);
+//     functions, function_call (OpenAI's deprecated tools): ignored.
 //   - metadata, store, service_tier, user, prompt_cache_key,
 //     safety_identifier, reasoning_effort, verbosity, modalities,
 //     prediction, audio, web_search_options: ignored.

@@ -492,3 +492,18 @@ func runPython(t *testing.T, py string, cfg *quarry.LLMConfig, mode string, out 
 		t.Fatalf("%v: %s", err, b)
 	}
 }
+
+// TestChatToolsUnsupported: a model that refuses tools (Ollama: "does not
+// support tools", the local Gemma 3 270M's answer) is a 400 on tools.
+func TestChatToolsUnsupported(t *testing.T) {
+	url := faultyLLM(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":{"message":"registry.ollama.ai/library/gemma3:270m does not support tools","type":"api_error"}}`)
+	})
+	h := llmHarness(t, faultCfg(url))
+	r := h.do("POST", chatPath, toolChat(nil))
+	if r.status != http.StatusBadRequest || r.str("error.param") != "tools" || !strings.Contains(r.str("error.message"), "does not support tool calling") {
+		t.Errorf("%d %s", r.status, r.body)
+	}
+}
