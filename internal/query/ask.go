@@ -194,10 +194,10 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 	if s.Params.JSONMode() {
 		note = jsonNote(s.Params.FormatSchema())
 	}
-	// The JSON note is added after the prompt is built; its room comes
-	// out of the sources'.
+	// The JSON note, the caller's tool definitions and tool turns are added
+	// after the prompt is built; their room comes out of the sources'.
 	pr, err := generate.Build(promptQ, nil, promptHits, generate.Budget{ContextWindow: s.Window,
-		AnswerTokens: s.Params.MaxTokens + generate.EstimateTokens(note)}, s.Style)
+		AnswerTokens: s.Params.MaxTokens + generate.EstimateTokens(note) + toolTokens(plan)}, s.Style)
 	if err != nil {
 		if errors.Is(err, generate.ErrContextWindow) {
 			return base.TooLarge("context_window", "%s", strings.TrimPrefix(err.Error(), generate.ErrContextWindow.Error()+": "))
@@ -297,6 +297,22 @@ func (p *Pipeline) cite(ans *Answer, pr *generate.Prompt) {
 	}
 	ans.Grounded = len(ans.Citations) > 0
 	ans.Abstained = saysIDontKnow(ans.Answer)
+}
+
+// toolTokens estimates what the caller's tools and tool turns add to the
+// prompt.
+func toolTokens(plan *Plan) int {
+	n := 0
+	for _, t := range plan.Tools {
+		n += generate.EstimateTokens(t.Name+" "+t.Description+" "+string(t.Parameters)) + 8
+	}
+	for _, m := range plan.ToolTurns {
+		n += generate.EstimateTokens(m.Content) + 4
+		for _, c := range m.ToolCalls {
+			n += generate.EstimateTokens(c.Name+" "+c.Arguments) + 8
+		}
+	}
+	return n
 }
 
 // jsonNote tells the model, at the end of the prompt, that its reply is

@@ -507,3 +507,21 @@ func TestChatToolsUnsupported(t *testing.T) {
 		t.Errorf("%d %s", r.status, r.body)
 	}
 }
+
+// TestChatToolsCountInTheWindow: tool definitions take room in the context
+// window like the prompt's own text; too big for it is a client error
+// before any model call, not a prompt the server silently truncates.
+func TestChatToolsCountInTheWindow(t *testing.T) {
+	m := &scriptedModel{replies: []scriptedReply{{content: "x"}}}
+	cfg := faultCfg(faultyLLM(t, m.serve))
+	cfg.ContextWindow = 1024
+	h := llmHarness(t, cfg)
+	big := map[string]any{"type": "function", "function": map[string]any{"name": "big", "description": strings.Repeat("word ", 800)}}
+	r := h.do("POST", chatPath, toolChat(map[string]any{"tools": []any{big, lookupTool}}))
+	if r.status/100 != 4 || r.str("error.param") != "context_window" || m.calls() != 0 {
+		t.Errorf("%d %s after %d model calls", r.status, r.body, m.calls())
+	}
+	if r := h.do("POST", chatPath, toolChat(nil)); r.status != http.StatusOK {
+		t.Errorf("small tools: %d %s", r.status, r.body)
+	}
+}
