@@ -125,7 +125,7 @@ func (x *openAIExtrasIn) responseFormat(c *chatStructure) (json.RawMessage, erro
 		return nil, err
 	}
 	if !toolNamePattern.MatchString(js.Name) {
-		return nil, invalid("response_format.json_schema.name", "must be 1 to 64 letters, digits, _ or -, got %q", js.Name)
+		return nil, invalid("response_format.json_schema.name", "must be 1 to 64 letters, digits, _ or -, got %s", quoteName(js.Name))
 	}
 	if len(bytes.TrimSpace(js.Schema)) == 0 || string(bytes.TrimSpace(js.Schema)) == "null" {
 		return nil, invalid("response_format.json_schema.schema", "is required: the JSON Schema the answer must match")
@@ -164,7 +164,7 @@ func (x *openAIExtrasIn) checkTools(c *chatStructure) error {
 			return invalid(at+".function.name", "is required")
 		}
 		if !toolNamePattern.MatchString(fn.Name) {
-			return invalid(at+".function.name", "must be 1 to 64 letters, digits, _ or -, got %q", quoteName(fn.Name))
+			return invalid(at+".function.name", "must be 1 to 64 letters, digits, _ or -, got %s", quoteName(fn.Name))
 		}
 		if _, dup := c.tools[fn.Name]; dup {
 			return invalid(at+".function.name", "%q is defined twice", fn.Name)
