@@ -476,7 +476,9 @@ func runPython(t *testing.T, py string, cfg *quarry.LLMConfig, mode string, out 
 	}
 	sctx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- New(eng, Options{}).Serve(sctx, ln) }()
+	// The shared model may queue a call for many minutes: no write
+	// deadline shorter than the script's.
+	go func() { served <- New(eng, Options{WriteTimeout: 40 * time.Minute}).Serve(sctx, ln) }()
 	defer func() { stop(); <-served }()
 	rctx, cancel := context.WithTimeout(ctx, 40*time.Minute)
 	defer cancel()
