@@ -432,6 +432,7 @@ func TestOpenAIPythonStructured(t *testing.T) {
 			JSON struct {
 				Content string `json:"content"`
 				Parsed  any    `json:"parsed"`
+				Error   string `json:"error"`
 			} `json:"json"`
 		}
 		runPython(t, py, &cfg, "decoding", &r)
@@ -443,8 +444,10 @@ func TestOpenAIPythonStructured(t *testing.T) {
 				t.Errorf("max_tokens 6: completion_tokens %d", s.CompletionTokens)
 			}
 		}
-		if _, ok := r.JSON.Parsed.(map[string]any); !ok {
-			t.Errorf("JSON mode: content %q parsed as %v, want a JSON object", r.JSON.Content, r.JSON.Parsed)
+		if obj, ok := r.JSON.Parsed.(map[string]any); !ok {
+			t.Errorf("JSON mode: content %q parsed as %v (error %q), want a JSON object", r.JSON.Content, r.JSON.Parsed, r.JSON.Error)
+		} else if _, ok := obj["igneous"].(bool); !ok || len(obj) != 1 {
+			t.Errorf("JSON mode: %v does not match the schema", obj)
 		}
 	})
 }

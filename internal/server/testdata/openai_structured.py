@@ -3,7 +3,8 @@ the official openai package.
 
 usage: openai_structured.py BASE_URL MODEL QUESTION (decoding|tools)
   decoding: against the real local model: temperature 0 with a seed twice
-            (the answers must agree), a max_tokens cap, JSON mode.
+            (the answers must agree), a max_tokens cap, JSON mode with a
+            schema.
   tools:    against a scripted model (a fake): a tool call, the follow-up
             with the SDK's own message echoed back and the tool's result,
             and a streamed tool call put together from its deltas.
@@ -33,14 +34,23 @@ if mode == "decoding":
         runs.append({"content": r.choices[0].message.content, "finish_reason": r.choices[0].finish_reason,
                      "completion_tokens": usage(r)})
     out["seeded"] = runs
-    r = client.chat.completions.create(model=model, messages=[user], temperature=0, seed=7, max_tokens=64,
-                                       response_format={"type": "json_object"}, extra_body=fresh)
-    content = r.choices[0].message.content
+    # JSON mode with a schema the grammar keeps short (a small model left to
+    # json_object may write one long string until max_tokens).
+    schema = {"type": "object", "properties": {"igneous": {"type": "boolean"}},
+              "required": ["igneous"], "additionalProperties": False}
+    q = {"role": "user", "content": question + " Is granite an igneous rock?"}
     try:
-        parsed = json.loads(content)
-    except ValueError as e:
-        parsed = "NOT JSON: %s" % e
-    out["json"] = {"content": content, "parsed": parsed}
+        r = client.chat.completions.create(
+            model=model, messages=[q], temperature=0, seed=7, max_tokens=48, extra_body=fresh,
+            response_format={"type": "json_schema", "json_schema": {"name": "rock", "schema": schema}})
+        content = r.choices[0].message.content
+        try:
+            parsed = json.loads(content)
+        except ValueError as e:
+            parsed = "NOT JSON: %s" % e
+        out["json"] = {"content": content, "parsed": parsed}
+    except openai.APIStatusError as e:
+        out["json"] = {"error": str(e), "status": e.status_code}
 
 elif mode == "tools":
     tools = [{"type": "function", "function": {
