@@ -97,6 +97,22 @@ type CollectionLLM struct {
 // Stop sequences, RepeatPenalty > 0.
 type LLMParams = llm.Params
 
+// The caller's tools of an answer (AskRequest.Tools, ToolTurns; Answer.ToolCalls).
+type (
+	// ToolSpec is a function the model may call: its name, description and
+	// the JSON Schema of its arguments.
+	ToolSpec = llm.ToolSpec
+	// ToolCall is a call the model asked for; Arguments is its JSON text,
+	// unchecked.
+	ToolCall = llm.ToolCall
+	// ToolMessage is an assistant turn that called tools or a tool's
+	// result ("tool" turn).
+	ToolMessage = llm.ToolMessage
+)
+
+// MaxTools bounds AskRequest.Tools.
+const MaxTools = query.MaxTools
+
 // LLMError is a failure of the language model: unreachable, slow, or an
 // error reply. The server maps Timeout to 504 and anything else to 502;
 // Ask and AskStream return it together with an Answer whose Sources are

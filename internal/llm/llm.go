@@ -44,6 +44,14 @@ type Params struct {
 	MaxTokens     int      `json:"max_tokens,omitempty"`     // 0 = server default; <= 32768
 	Stop          []string `json:"stop,omitempty"`           // at most 4
 	RepeatPenalty *float64 `json:"repeat_penalty,omitempty"` // > 0
+	// PresencePenalty and FrequencyPenalty are OpenAI's (Ollama reads
+	// them as options too): -2..2.
+	PresencePenalty  *float64 `json:"presence_penalty,omitempty"`
+	FrequencyPenalty *float64 `json:"frequency_penalty,omitempty"`
+	// Format constrains the output to JSON: the JSON string "json" (any
+	// JSON value; OpenAI's json_object) or a JSON Schema object the output
+	// must match (Ollama's format, OpenAI's json_schema). Empty: free text.
+	Format json.RawMessage `json:"format,omitempty"`
 }
 
 // Over returns p with the fields set in q replacing p's (request over
@@ -70,19 +78,44 @@ func (p Params) Over(q Params) Params {
 	if q.RepeatPenalty != nil {
 		p.RepeatPenalty = q.RepeatPenalty
 	}
+	if q.PresencePenalty != nil {
+		p.PresencePenalty = q.PresencePenalty
+	}
+	if q.FrequencyPenalty != nil {
+		p.FrequencyPenalty = q.FrequencyPenalty
+	}
+	if q.Format != nil {
+		p.Format = q.Format
+	}
 	return p
 }
 
-// Clone returns p with its own Stop slice.
+// Clone returns p with its own Stop slice and Format.
 func (p Params) Clone() Params {
 	p.Stop = append([]string(nil), p.Stop...)
+	if p.Format != nil {
+		p.Format = append(json.RawMessage(nil), p.Format...)
+	}
 	return p
+}
+
+// JSONMode reports whether Format asks for JSON output.
+func (p *Params) JSONMode() bool { return len(p.Format) > 0 }
+
+// FormatSchema returns Format's JSON Schema, nil in plain JSON mode.
+func (p *Params) FormatSchema() json.RawMessage {
+	if len(p.Format) > 0 && p.Format[0] == '{' {
+		return p.Format
+	}
+	return nil
 }
 
 // Limits enforced by Validate.
 const (
 	MaxMaxTokens = 32768
 	MaxStop      = 4
+	// MaxFormatBytes bounds a Format schema.
+	MaxFormatBytes = 16 << 10
 )
 
 // Validate reports the first out-of-range field, wrapped in ErrInvalidParams.
@@ -112,6 +145,22 @@ func (p Params) Validate() error {
 	}
 	if v := p.RepeatPenalty; v != nil && (*v <= 0 || *v != *v) {
 		return bad("repeat_penalty", "= %v, want > 0", *v)
+	}
+	for _, q := range []struct {
+		name string
+		v    *float64
+	}{{"presence_penalty", p.PresencePenalty}, {"frequency_penalty", p.FrequencyPenalty}} {
+		if q.v != nil && (*q.v < -2 || *q.v > 2 || *q.v != *q.v) {
+			return bad(q.name, "= %v, want -2..2", *q.v)
+		}
+	}
+	if f := p.Format; len(f) > 0 {
+		if len(f) > MaxFormatBytes {
+			return bad("format", "is %d bytes, want at most %d", len(f), MaxFormatBytes)
+		}
+		if string(f) != `"json"` && (f[0] != '{' || !json.Valid(f)) {
+			return bad("format", "must be \"json\" or a JSON Schema object")
+		}
 	}
 	return nil
 }

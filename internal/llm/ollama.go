@@ -24,6 +24,16 @@ type olOptions struct {
 	NumPredict    int      `json:"num_predict,omitempty"`
 	Stop          []string `json:"stop,omitempty"`
 	RepeatPenalty *float64 `json:"repeat_penalty,omitempty"`
+	// Ollama reads OpenAI's penalties as options.
+	PresencePenalty  *float64 `json:"presence_penalty,omitempty"`
+	FrequencyPenalty *float64 `json:"frequency_penalty,omitempty"`
+}
+
+// olOpts maps p to Ollama's options (Format is a top-level field).
+func olOpts(p Params) olOptions {
+	return olOptions{Temperature: p.Temperature, TopP: p.TopP, TopK: p.TopK, Seed: p.Seed,
+		NumPredict: p.MaxTokens, Stop: p.Stop, RepeatPenalty: p.RepeatPenalty,
+		PresencePenalty: p.PresencePenalty, FrequencyPenalty: p.FrequencyPenalty}
 }
 
 type olRequest struct {
@@ -32,6 +42,8 @@ type olRequest struct {
 	Stream   bool            `json:"stream"`
 	Options  olOptions       `json:"options"`
 	Tools    json.RawMessage `json:"tools,omitempty"`
+	// Format is "json" or a JSON Schema: Ollama constrains decoding to it.
+	Format json.RawMessage `json:"format,omitempty"`
 }
 
 type olResponse struct {
@@ -51,8 +63,7 @@ func (c *Ollama) body(req Request, stream bool) ([]byte, error) {
 	}
 	p := req.Params
 	return json.Marshal(olRequest{Model: req.Model, Messages: req.Messages, Stream: stream, Tools: req.Tools,
-		Options: olOptions{Temperature: p.Temperature, TopP: p.TopP, TopK: p.TopK, Seed: p.Seed,
-			NumPredict: p.MaxTokens, Stop: p.Stop, RepeatPenalty: p.RepeatPenalty}})
+		Options: olOpts(p), Format: p.Format})
 }
 
 // Complete implements Chat.

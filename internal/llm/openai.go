@@ -31,6 +31,29 @@ type oaRequest struct {
 	Stop          []string        `json:"stop,omitempty"`
 	RepeatPenalty *float64        `json:"repeat_penalty,omitempty"`
 	Tools         json.RawMessage `json:"tools,omitempty"`
+	oaExtras
+}
+
+// oaExtras are OpenAI's penalties and response_format.
+type oaExtras struct {
+	PresencePenalty  *float64        `json:"presence_penalty,omitempty"`
+	FrequencyPenalty *float64        `json:"frequency_penalty,omitempty"`
+	ResponseFormat   json.RawMessage `json:"response_format,omitempty"`
+}
+
+// extrasOf maps p's penalties and Format to OpenAI's fields: "json" is
+// {"type":"json_object"}, a schema {"type":"json_schema",…} (strict).
+func extrasOf(p Params) oaExtras {
+	x := oaExtras{PresencePenalty: p.PresencePenalty, FrequencyPenalty: p.FrequencyPenalty}
+	switch {
+	case !p.JSONMode():
+	case p.FormatSchema() == nil:
+		x.ResponseFormat = json.RawMessage(`{"type":"json_object"}`)
+	default:
+		x.ResponseFormat, _ = json.Marshal(map[string]any{"type": "json_schema",
+			"json_schema": map[string]any{"name": "answer", "schema": p.FormatSchema(), "strict": true}})
+	}
+	return x
 }
 
 type oaStreamOpts struct {
@@ -61,7 +84,7 @@ func (c *OpenAI) body(req Request, stream bool) ([]byte, error) {
 	p := req.Params
 	r := oaRequest{Model: req.Model, Messages: req.Messages, Stream: stream,
 		Temperature: p.Temperature, TopP: p.TopP, TopK: p.TopK, Seed: p.Seed,
-		MaxTokens: p.MaxTokens, Stop: p.Stop, RepeatPenalty: p.RepeatPenalty, Tools: req.Tools}
+		MaxTokens: p.MaxTokens, Stop: p.Stop, RepeatPenalty: p.RepeatPenalty, Tools: req.Tools, oaExtras: extrasOf(p)}
 	if stream {
 		r.StreamOptions = &oaStreamOpts{IncludeUsage: true}
 	}

@@ -42,6 +42,11 @@ type ToolRequest struct {
 	Messages []ToolMessage
 	Tools    []ToolSpec
 	Params   Params
+	// ToolChoice is OpenAI's tool_choice ("auto", "none", "required" or
+	// {"type":"function","function":{"name":…}}), sent verbatim to
+	// OpenAI-compatible servers; Ollama has no such field (see
+	// Ollama.CompleteTools).
+	ToolChoice json.RawMessage
 }
 
 // ToolResponse is a finished tool-calling call: content, tool calls or both.
@@ -134,6 +139,9 @@ type oaToolRequest struct {
 	Seed        *int64          `json:"seed,omitempty"`
 	MaxTokens   int             `json:"max_tokens,omitempty"`
 	Stop        []string        `json:"stop,omitempty"`
+	oaExtras
+	// ToolChoice is OpenAI's tool_choice, verbatim.
+	ToolChoice json.RawMessage `json:"tool_choice,omitempty"`
 }
 
 type oaToolResponse struct {
@@ -166,7 +174,8 @@ func (c *OpenAI) CompleteTools(ctx context.Context, req ToolRequest) (*ToolRespo
 		return nil, err
 	}
 	p := req.Params
-	w := oaToolRequest{Model: req.Model, Temperature: p.Temperature, TopP: p.TopP, Seed: p.Seed, MaxTokens: p.MaxTokens, Stop: p.Stop}
+	w := oaToolRequest{Model: req.Model, Temperature: p.Temperature, TopP: p.TopP, Seed: p.Seed, MaxTokens: p.MaxTokens, Stop: p.Stop,
+		oaExtras: extrasOf(p), ToolChoice: req.ToolChoice}
 	for _, t := range req.Tools {
 		w.Tools = append(w.Tools, oaTool{Type: "function", Function: oaFunction(t)})
 	}
@@ -242,6 +251,7 @@ type olToolRequest struct {
 	Tools    []oaTool        `json:"tools,omitempty"`
 	Stream   bool            `json:"stream"`
 	Options  olOptions       `json:"options"`
+	Format   json.RawMessage `json:"format,omitempty"`
 }
 
 type olToolResponse struct {
@@ -262,9 +272,8 @@ func (c *Ollama) CompleteTools(ctx context.Context, req ToolRequest) (*ToolRespo
 		return nil, err
 	}
 	p := req.Params
-	w := olToolRequest{Model: req.Model, Options: olOptions{Temperature: p.Temperature, TopP: p.TopP, TopK: p.TopK, Seed: p.Seed,
-		NumPredict: p.MaxTokens, Stop: p.Stop, RepeatPenalty: p.RepeatPenalty}}
-	for _, t := range req.Tools {
+	w := olToolRequest{Model: req.Model, Options: olOpts(p), Format: p.Format}
+	for _, t := range olTools(req.Tools, req.ToolChoice) {
 		w.Tools = append(w.Tools, oaTool{Type: "function", Function: oaFunction(t)})
 	}
 	for _, m := range req.Messages {
@@ -309,4 +318,27 @@ func (c *Ollama) CompleteTools(ctx context.Context, req ToolRequest) (*ToolRespo
 		out.ToolCalls = append(out.ToolCalls, ToolCall{ID: fmt.Sprintf("call_%d", i), Name: tc.Function.Name, Arguments: argText(tc.Function.Arguments)})
 	}
 	return out, nil
+}
+
+// olTools applies tool_choice the only way Ollama allows, by the tools it
+// offers: "none" offers none, a named function only that one; "auto" and
+// "required" offer all (Ollama cannot force a call).
+func olTools(tools []ToolSpec, choice json.RawMessage) []ToolSpec {
+	var s string
+	if json.Unmarshal(choice, &s) == nil && s == "none" {
+		return nil
+	}
+	var named struct {
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if json.Unmarshal(choice, &named) == nil && named.Function.Name != "" {
+		for _, t := range tools {
+			if t.Name == named.Function.Name {
+				return []ToolSpec{t}
+			}
+		}
+	}
+	return tools
 }

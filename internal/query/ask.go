@@ -190,7 +190,14 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 	if p.Hooks.Redact != nil {
 		promptQ, promptHits, rs = p.Hooks.Redact.RedactPrompt(question, ans.Sources)
 	}
-	pr, err := generate.Build(promptQ, nil, promptHits, generate.Budget{ContextWindow: s.Window, AnswerTokens: s.Params.MaxTokens}, s.Style)
+	note := ""
+	if s.Params.JSONMode() {
+		note = jsonNote(s.Params.FormatSchema())
+	}
+	// The JSON note, the caller's tool definitions and tool turns are added
+	// after the prompt is built; their room comes out of the sources'.
+	pr, err := generate.Build(promptQ, nil, promptHits, generate.Budget{ContextWindow: s.Window,
+		AnswerTokens: s.Params.MaxTokens + generate.EstimateTokens(note) + toolTokens(plan)}, s.Style)
 	if err != nil {
 		if errors.Is(err, generate.ErrContextWindow) {
 			return base.TooLarge("context_window", "%s", strings.TrimPrefix(err.Error(), generate.ErrContextWindow.Error()+": "))
@@ -202,8 +209,24 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 		restoreBlocks(pr.Blocks, ans.Sources, rs)
 	}
 	params := s.Params.Clone()
-	params.Stop = mergeStops(params.Stop, pr.Stop)
+	jsonMode := params.JSONMode()
+	if jsonMode {
+		// The output is JSON: no prefilled marker, no stop sequences of
+		// the prompt's (they could cut a JSON text), no marker filter.
+		pr.Prefill = ""
+		if n := len(pr.Messages); n > 0 {
+			pr.Messages[n-1].Content += note
+		}
+	} else {
+		params.Stop = mergeStops(params.Stop, pr.Stop)
+	}
+	if len(plan.Tools) > 0 || len(plan.ToolTurns) > 0 {
+		return p.generateTools(ctx, plan, ans, pr, rs, params, start, emit)
+	}
 	f := generate.NewFilter(pr.Markers())
+	if jsonMode {
+		f = nil
+	}
 	var b strings.Builder
 	var emitErr error
 	first := true
@@ -229,6 +252,9 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 		if rs != nil {
 			piece = rs.Write(piece)
 		}
+		if f == nil {
+			return send(piece)
+		}
 		return send(f.Push(piece))
 	})
 	if emitErr != nil {
@@ -239,19 +265,31 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 		return s.WrapErr(err)
 	}
 	if rs != nil {
-		if err := send(f.Push(rs.Flush())); err != nil {
+		rest := rs.Flush()
+		if f != nil {
+			rest = f.Push(rest)
+		}
+		if err := send(rest); err != nil {
 			return err
 		}
 	}
-	if err := send(f.Flush()); err != nil {
-		return err
+	if f != nil {
+		if err := send(f.Flush()); err != nil {
+			return err
+		}
+		ans.InvalidCitations = f.Invalid()
 	}
 	ans.Answer = b.String()
 	ans.FinishReason = resp.FinishReason
 	ans.Usage = &Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
 	ans.Timings.LLMTTFT = ms(resp.TTFT)
 	p.LLMMetrics.Generation(resp.TTFT, resp.Duration, resp.Usage.CompletionTokens)
-	ans.InvalidCitations = f.Invalid()
+	p.cite(ans, pr)
+	return nil
+}
+
+// cite locates the answer's citations in the prompt's blocks.
+func (p *Pipeline) cite(ans *Answer, pr *generate.Prompt) {
 	for _, gc := range generate.Cite(ans.Answer, pr.Blocks, ans.Sources) {
 		h := &ans.Sources[gc.Hit]
 		ans.Citations = append(ans.Citations, Citation{Marker: gc.Marker, DocID: h.DocID, ChunkID: h.ChunkID,
@@ -259,6 +297,85 @@ func (p *Pipeline) generate(ctx context.Context, question string, plan *Plan, an
 	}
 	ans.Grounded = len(ans.Citations) > 0
 	ans.Abstained = saysIDontKnow(ans.Answer)
+}
+
+// toolTokens estimates what the caller's tools and tool turns add to the
+// prompt.
+func toolTokens(plan *Plan) int {
+	n := 0
+	for _, t := range plan.Tools {
+		n += generate.EstimateTokens(t.Name+" "+t.Description+" "+string(t.Parameters)) + 8
+	}
+	for _, m := range plan.ToolTurns {
+		n += generate.EstimateTokens(m.Content) + 4
+		for _, c := range m.ToolCalls {
+			n += generate.EstimateTokens(c.Name+" "+c.Arguments) + 8
+		}
+	}
+	return n
+}
+
+// jsonNote tells the model, at the end of the prompt, that its reply is
+// JSON (and which schema it follows): the server constrains decoding, but
+// a model that knows writes better JSON.
+func jsonNote(schema []byte) string {
+	if schema != nil {
+		return "\n\nReply with one JSON object only, no other text, that matches this JSON Schema:\n" + string(schema)
+	}
+	return "\n\nReply with one JSON object only, no other text."
+}
+
+// generateTools writes ans with one tool-calling call: the prompt (with its
+// sources), then the caller's tool turns, offering the caller's tools. The
+// model answers with text, tool calls or both; the text is emitted as one
+// token.
+func (p *Pipeline) generateTools(ctx context.Context, plan *Plan, ans *Answer, pr *generate.Prompt, rs AnswerRestorer,
+	params llm.Params, start time.Time, emit func(AskEvent) error) error {
+	s := &plan.LLM
+	tc, ok := p.Chat.Get(s).(llm.ToolCaller)
+	if !ok {
+		return base.Invalidf("tools", "the language model client of %q cannot call tools", s.Model)
+	}
+	msgs := make([]llm.ToolMessage, 0, len(pr.Messages)+len(plan.ToolTurns))
+	for _, m := range pr.Messages {
+		msgs = append(msgs, llm.ToolMessage{Role: m.Role, Content: m.Content})
+	}
+	msgs = append(msgs, plan.ToolTurns...)
+	resp, err := tc.CompleteTools(ctx, llm.ToolRequest{Model: s.Model, Messages: msgs, Tools: plan.Tools, Params: params, ToolChoice: plan.ToolChoice})
+	if errors.Is(err, llm.ErrToolsUnsupported) {
+		return base.Invalidf("tools", "the language model %q does not support tool calling", s.Model)
+	}
+	if err != nil {
+		return s.WrapErr(err)
+	}
+	text := pr.Prefill + resp.Content
+	if resp.Content == "" {
+		text = ""
+	}
+	if rs != nil {
+		text = rs.Write(text) + rs.Flush()
+	}
+	if !params.JSONMode() {
+		f := generate.NewFilter(pr.Markers())
+		text = f.Push(text) + f.Flush()
+		ans.InvalidCitations = f.Invalid()
+	}
+	ans.Timings.TTFT = ms(time.Since(start))
+	if text != "" {
+		if err := emit(AskEvent{Type: EventToken, Token: text}); err != nil {
+			return err
+		}
+	}
+	ans.Answer = text
+	ans.ToolCalls = resp.ToolCalls
+	ans.FinishReason = resp.FinishReason
+	if len(resp.ToolCalls) > 0 {
+		ans.FinishReason = "tool_calls"
+	}
+	ans.Usage = &Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+	ans.Timings.LLMTTFT = ms(resp.TTFT)
+	p.LLMMetrics.Generation(resp.TTFT, resp.Duration, resp.Usage.CompletionTokens)
+	p.cite(ans, pr)
 	return nil
 }
 

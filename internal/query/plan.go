@@ -112,6 +112,10 @@ type Plan struct {
 	MaxSentences int
 	NoCache      bool
 	LLM          llm.Settings // effective model settings (defaults applied)
+	// The caller's tools and the turns after the question (AskRequest).
+	Tools      []llm.ToolSpec
+	ToolChoice []byte
+	ToolTurns  []llm.ToolMessage
 
 	// Set by Hooks.Guard: QueryVector is the question's embedding when the
 	// guard computed it with the collection's own embedder (retrieval reuses
@@ -333,8 +337,49 @@ func NewAskPlan(req *AskRequest, caps Caps, s llm.Settings) (*Plan, error) {
 	}
 	p.Scope = store.Scope{Tenant: req.Tenant, Principals: req.Principals, Filter: req.Filter}
 	p.Rerank = caps.Reranker
+	if err := p.setTools(req); err != nil {
+		return nil, err
+	}
 	p.size()
 	return p, nil
+}
+
+// setTools checks the caller's tools and tool turns (the server checks
+// them in detail, naming its own fields; these are the engine's bounds).
+func (p *Plan) setTools(req *AskRequest) error {
+	if len(req.Tools) == 0 && len(req.ToolTurns) == 0 {
+		return nil
+	}
+	if p.Method != MethodLLM {
+		return base.Invalidf("tools", "need the llm method and a language model")
+	}
+	if len(req.Tools) > MaxTools {
+		return base.Invalidf("tools", "has %d tools; the limit is %d", len(req.Tools), MaxTools)
+	}
+	for i, t := range req.Tools {
+		if t.Name == "" {
+			return base.Invalidf(fmt.Sprintf("tools[%d].name", i), "is required")
+		}
+	}
+	if len(req.ToolTurns) > MaxHistory {
+		return base.Invalidf("tool_turns", "has %d messages; the limit is %d", len(req.ToolTurns), MaxHistory)
+	}
+	size := 0
+	for i, m := range req.ToolTurns {
+		if m.Role != "assistant" && m.Role != "tool" {
+			return base.Invalidf(fmt.Sprintf("tool_turns[%d].role", i), "must be assistant or tool, got %q", m.Role)
+		}
+		size += len(m.Content)
+		for _, c := range m.ToolCalls {
+			size += len(c.Arguments)
+		}
+	}
+	if size > MaxHistoryBytes {
+		return base.TooLarge("tool_turns", "is %d bytes; the limit is %d", size, MaxHistoryBytes)
+	}
+	p.Tools, p.ToolChoice, p.ToolTurns = req.Tools, req.ToolChoice, req.ToolTurns
+	p.NoCache = true // an answer to this exchange is not an answer to the question
+	return nil
 }
 
 // setLLM validates the request's model fields and merges them over s.

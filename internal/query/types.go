@@ -134,7 +134,21 @@ type AskRequest struct {
 	Expansions int
 	// NoCache skips the answer caches (neither read nor written).
 	NoCache bool
+	// Tools are functions the caller offers the model (OpenAI's "tools";
+	// Method llm only). With Tools or ToolTurns the answer is one
+	// non-streamed tool-calling call, which may return ToolCalls instead
+	// of (or with) text; such answers are never cached. At most MaxTools.
+	Tools []llm.ToolSpec
+	// ToolChoice is OpenAI's tool_choice, passed to the model verbatim.
+	ToolChoice []byte
+	// ToolTurns continue the conversation after the question, in order:
+	// assistant turns that called tools and the tools' results ("tool"
+	// turns). They follow the prompt (with its sources) as they are.
+	ToolTurns []llm.ToolMessage
 }
+
+// MaxTools bounds AskRequest.Tools.
+const MaxTools = 64
 
 // Message is one turn of a conversation.
 type Message struct {
@@ -185,8 +199,12 @@ type Answer struct {
 	// DroppedSources are the markers of sources left out of the prompt for
 	// lack of room in the context window.
 	DroppedSources []int `json:"dropped_sources,omitempty"`
-	// FinishReason is the model's ("stop", "length"); "" unless llm.
+	// FinishReason is the model's ("stop", "length", "tool_calls"); ""
+	// unless llm.
 	FinishReason string `json:"finish_reason,omitempty"`
+	// ToolCalls are the calls of the caller's tools the model asked for
+	// (AskRequest.Tools); their arguments are the model's text, unchecked.
+	ToolCalls []llm.ToolCall `json:"tool_calls,omitempty"`
 	// Cached is "exact" or "semantic" when the answer came from a cache.
 	Cached  string        `json:"cached,omitempty"`
 	Usage   *Usage        `json:"usage,omitempty"`

@@ -83,9 +83,11 @@ func roundTrip(t *testing.T, docs []quarry.Document, single bool) []quarry.Docum
 }
 
 // FuzzDecodeChat feeds arbitrary bodies to the chat completion decoder and
-// its checks: no panic, every error a client error (4xx) naming a known
-// code, and every accepted body yields the last message's text as the
-// question and the earlier messages as history.
+// its checks (tools, schemas and tool turns included): no panic, every
+// error a client error (4xx) naming a known code, and every accepted body
+// yields the last user message's text as the question, at most the
+// earlier messages as history, and the later ones as tool turns ending
+// with a tool's result.
 func FuzzDecodeChat(f *testing.F) {
 	for _, seed := range []string{
 		`{"model":"c","messages":[{"role":"user","content":"q"}]}`,
@@ -98,6 +100,10 @@ func FuzzDecodeChat(f *testing.F) {
 		`{"model":"c","messages":[1]}`,
 		`{"messages":[],"n":2}`,
 		`[]`,
+		`{"model":"c","messages":[{"role":"user","content":"q"}],"response_format":{"type":"json_schema","json_schema":{"name":"a","schema":{"type":"object","properties":{"x":{"$ref":"#/$defs/y"}},"$defs":{"y":{"type":"string"}}}}}}`,
+		`{"model":"c","messages":[{"role":"user","content":"q"}],"response_format":{"type":"json_object"},"presence_penalty":1}`,
+		`{"model":"c","messages":[{"role":"user","content":"q"},{"role":"assistant","content":null,"tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"1","content":"r"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"tool_choice":{"type":"function","function":{"name":"f"}}}`,
+		`{"model":"c","messages":[{"role":"user","content":"q"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"$ref":"http://x/y"}}}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -119,9 +125,18 @@ func FuzzDecodeChat(f *testing.F) {
 			}
 			return
 		}
-		last := in.Messages[len(in.Messages)-1]
-		if last.Role != "user" || req.Question == "" || len(req.History) != len(in.Messages)-1 {
-			t.Fatalf("accepted %s as question %q with %d history messages", data, req.Question, len(req.History))
+		q := in.Messages[in.question]
+		if q.Role != "user" || req.Question == "" || req.Question != strings.TrimSpace(q.Content.Text) || len(req.History) > in.question ||
+			len(req.ToolTurns) != len(in.Messages)-1-in.question {
+			t.Fatalf("accepted %s as question %q with %d history messages and %d tool turns", data, req.Question, len(req.History), len(req.ToolTurns))
+		}
+		if n := len(req.ToolTurns); n > 0 && (req.ToolTurns[n-1].Role != "tool" || req.Method != quarry.MethodLLM) {
+			t.Fatalf("accepted %s with tool turns ending in %q (method %q)", data, req.ToolTurns[n-1].Role, req.Method)
+		}
+		for _, m := range req.ToolTurns {
+			if m.Role == "tool" && (m.ToolName == "" || m.ToolCallID == "") {
+				t.Fatalf("accepted %s with a tool result for no call", data)
+			}
 		}
 	})
 }

@@ -12,21 +12,19 @@ import (
 	"unicode/utf8"
 )
 
-// openAIExtrasIn are the chat-completion fields of OpenAI's API that
-// Quarry accepts so that front-ends and SDKs which send them work
-// unchanged. Values are checked as OpenAI checks them (a bad value is a
-// 400 naming the field); none changes the answer, which is the grounded
-// answer of the collection:
+// openAIExtrasIn are the chat-completion fields of OpenAI's API beyond the
+// decoding parameters, accepted so that front-ends and SDKs which send
+// them work unchanged. Values are checked as OpenAI checks them (a bad
+// value is a 400 naming the field):
 //
-//   - frequency_penalty, presence_penalty, logit_bias: the LLM client has
-//     no such parameters (repeat_penalty is Quarry's); ignored.
+//   - frequency_penalty, presence_penalty: passed to the language model.
+//   - response_format, tools, tool_choice: JSON mode and the client's
+//     tools, passed to the model and enforced (openai_tools.go).
+//   - logit_bias: the LLM clients have no such parameter; ignored.
 //   - logprobs, top_logprobs: no log probabilities are returned
-//     (choices[].logprobs is absent).
-//   - response_format: "text" is what Quarry returns; "json_object" and
-//     "json_schema" are accepted and not enforced: the answer is prose
-//     with citations.
-//   - tools, tool_choice, parallel_tool_calls, functions, function_call:
-//     the model answers from the retrieved documents and calls no tools.
+//     (choices[].logprobs is null).
+//   - parallel_tool_calls: ignored (the model may return several calls);
+//     functions, function_call (OpenAI's deprecated tools): ignored.
 //   - metadata, store, service_tier, user, prompt_cache_key,
 //     safety_identifier, reasoning_effort, verbosity, modalities,
 //     prediction, audio, web_search_options: ignored.
@@ -108,33 +106,15 @@ func (x *openAIExtrasIn) validate() error {
 	if f := x.ResponseFormat; f != nil {
 		switch f.Type {
 		case "text", "json_object":
-		case "json_schema":
-			var js struct {
-				Name string `json:"name"`
+			if len(bytes.TrimSpace(f.JSONSchema)) > 0 && string(bytes.TrimSpace(f.JSONSchema)) != "null" {
+				return invalid("response_format.json_schema", "is only allowed with type json_schema")
 			}
-			if len(f.JSONSchema) == 0 || json.Unmarshal(f.JSONSchema, &js) != nil || js.Name == "" {
-				return invalid("response_format.json_schema", "is required with type json_schema and needs a name")
+		case "json_schema":
+			if len(bytes.TrimSpace(f.JSONSchema)) == 0 || string(bytes.TrimSpace(f.JSONSchema)) == "null" {
+				return invalid("response_format.json_schema", "is required with type json_schema: {\"name\": …, \"schema\": {…}}")
 			}
 		default:
 			return invalid("response_format.type", "must be text, json_object or json_schema, got %q", f.Type)
-		}
-	}
-	for i, t := range x.Tools {
-		switch {
-		case t.Type == "function" && (t.Function == nil || t.Function.Name == ""):
-			return invalid(fmt.Sprintf("tools[%d].function.name", i), "is required")
-		case t.Type != "function" && t.Type != "custom":
-			return invalid(fmt.Sprintf("tools[%d].type", i), "must be function or custom, got %q", t.Type)
-		}
-	}
-	if len(x.ToolChoice) > 0 {
-		var s string
-		if err := json.Unmarshal(x.ToolChoice, &s); err == nil {
-			if s != "none" && s != "auto" && s != "required" {
-				return invalid("tool_choice", "must be none, auto, required or an object, got %q", s)
-			}
-		} else if !bytes.HasPrefix(bytes.TrimSpace(x.ToolChoice), []byte("{")) && string(bytes.TrimSpace(x.ToolChoice)) != "null" {
-			return invalid("tool_choice", "must be none, auto, required or an object")
 		}
 	}
 	if v := x.ReasoningEffort; v != nil {

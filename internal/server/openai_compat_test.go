@@ -27,9 +27,8 @@ func TestChatAcceptsOpenAIFields(t *testing.T) {
 	all := base()
 	for k, v := range map[string]any{
 		"frequency_penalty": 0.2, "presence_penalty": 0.1, "logit_bias": map[string]any{"42": 10}, "logprobs": true,
-		"top_logprobs": 3, "metadata": map[string]any{"a": "b"}, "response_format": map[string]any{"type": "json_object"},
-		"tools":       []any{map[string]any{"type": "function", "function": map[string]any{"name": "f"}}},
-		"tool_choice": "auto", "parallel_tool_calls": true, "store": false, "service_tier": "auto",
+		"top_logprobs": 3, "metadata": map[string]any{"a": "b"}, "response_format": map[string]any{"type": "text"},
+		"parallel_tool_calls": true, "store": false, "service_tier": "auto",
 		"reasoning_effort": "low", "prompt_cache_key": "k", "safety_identifier": "s", "modalities": []any{"text"},
 	} {
 		all[k] = v
@@ -40,7 +39,7 @@ func TestChatAcceptsOpenAIFields(t *testing.T) {
 	}
 	for field, v := range map[string]any{
 		"frequency_penalty": 2.5, "presence_penalty": -3, "logit_bias": map[string]any{"x": 1}, "top_logprobs": 3,
-		"response_format": map[string]any{"type": "yaml"}, "tool_choice": "always", "reasoning_effort": "max",
+		"response_format": map[string]any{"type": "yaml"}, "tool_choice": "auto", "reasoning_effort": "max",
 	} {
 		body := base()
 		body[field] = v
@@ -126,7 +125,8 @@ func TestOpenAIPythonCompat(t *testing.T) {
 	if !strings.Contains(r.Chat.Content, "Granite forms") || r.Chat.FinishReason != "stop" {
 		t.Errorf("chat with the extra fields: %+v", r.Chat)
 	}
-	for k, param := range map[string]string{"bad_penalty": "frequency_penalty", "bad_format": "response_format.type", "bad_model": "model"} {
+	for k, param := range map[string]string{"bad_penalty": "frequency_penalty", "bad_format": "response_format.type", "bad_model": "model",
+		"json_needs_llm": "response_format", "bad_schema": "response_format.json_schema.schema", "bad_tool": "tools[0].function.name"} {
 		if e := errs[k]; e == nil || e.Class != "BadRequestError" || e.Param != param {
 			t.Errorf("%s: %+v", k, e)
 		}

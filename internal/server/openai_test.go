@@ -193,7 +193,7 @@ func TestChatCompletionsErrors(t *testing.T) {
 		{"k", `{"model":"rocks","messages":` + user + `,"k":5000}`, 400, "k", codeInvalid},
 		{"malformed", `{"model":"rocks",`, 400, "", codeInvalid},
 		{"question too long", `{"model":"rocks","messages":[{"role":"user","content":"` + strings.Repeat("word ", 2000) + `"}]}`, 413, "messages[0].content", codeTooLarge},
-		{"tool message", `{"model":"rocks","messages":[{"role":"tool","content":"x"},{"role":"user","content":"q"}]}`, 400, "messages[0].role", codeInvalid},
+		{"tool message", `{"model":"rocks","messages":[{"role":"tool","content":"x"},{"role":"user","content":"q"}]}`, 400, "messages[0].tool_call_id", codeInvalid},
 		{"history too long", `{"model":"rocks","messages":[` + strings.Repeat(`{"role":"user","content":"q"},`, 60) + `{"role":"user","content":"q"}]}`, 400, "messages", codeInvalid},
 		{"unknown method", `{"model":"rocks","messages":` + user + `,"method":"magic"}`, 400, "method", codeInvalid},
 		{"llm without a model", `{"model":"rocks","messages":` + user + `,"method":"llm"}`, 400, "method", codeInvalid},

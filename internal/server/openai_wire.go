@@ -37,6 +37,12 @@ type chatRequest struct {
 	Expansions int    `json:"expansions"`
 	NoCache    bool   `json:"no_cache"`
 	scopeIn
+
+	// Set by toEngine: what the output must be (JSON, tool calls), and
+	// the field that asked for the llm method when Method was empty.
+	structure chatStructure
+	forcedBy  string
+	question  int // the index of the question in Messages
 }
 
 type streamOptionsIn struct {
@@ -48,15 +54,36 @@ func (o *streamOptionsIn) UnmarshalJSON(b []byte) error {
 	return decodeStrict(b, (*plain)(o), "stream_options")
 }
 
-// chatMessageIn is one message of the conversation.
+// chatMessageIn is one message of the conversation. An assistant message
+// may carry the tool calls it made, a "tool" message answers one of them
+// (tool_call_id).
 type chatMessageIn struct {
-	Role    string      `json:"role"`
-	Content chatContent `json:"content"`
-	Name    string      `json:"name"`
+	Role       string       `json:"role"`
+	Content    chatContent  `json:"content"`
+	Name       string       `json:"name"`
+	ToolCalls  []toolCallIn `json:"tool_calls"`
+	ToolCallID string       `json:"tool_call_id"`
+	// Accepted and ignored: what SDKs echo back of an assistant message
+	// (and Quarry's own citations).
+	Refusal      json.RawMessage `json:"refusal"`
+	Annotations  json.RawMessage `json:"annotations"`
+	Audio        json.RawMessage `json:"audio"`
+	FunctionCall json.RawMessage `json:"function_call"`
+	Citations    json.RawMessage `json:"citations"`
 }
 
-// chatRoles are the roles a message may have (no tools).
-var chatRoles = map[string]bool{"system": true, "developer": true, "user": true, "assistant": true}
+// toolCallIn is a tool call of an earlier assistant message.
+type toolCallIn struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// chatRoles are the roles a message may have.
+var chatRoles = map[string]bool{"system": true, "developer": true, "user": true, "assistant": true, "tool": true}
 
 // messageList decodes the messages element by element so that errors name
 // the element: messages[2].content.
@@ -127,10 +154,27 @@ type chatChoice struct {
 // chatMessageOut is the answer. Citations (Quarry's) map its [n] markers to
 // the cited text.
 type chatMessageOut struct {
-	Role      string        `json:"role"`
-	Content   string        `json:"content"`
+	Role string `json:"role"`
+	// Content is null only when the model called tools and wrote nothing.
+	Content   *string       `json:"content"`
 	Refusal   *string       `json:"refusal"` // always null
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 	Citations []citationOut `json:"citations"`
+}
+
+// toolCallOut is a call of one of the request's tools, in OpenAI's shape.
+// In a streamed delta, Index orders the calls and the first delta of a call
+// carries its id, type and name.
+type toolCallOut struct {
+	Index    *int            `json:"index,omitempty"` // streamed deltas only
+	ID       string          `json:"id,omitempty"`
+	Type     string          `json:"type,omitempty"`
+	Function toolCallFuncOut `json:"function"`
+}
+
+type toolCallFuncOut struct {
+	Name      string `json:"name,omitempty"`
+	Arguments string `json:"arguments"`
 }
 
 type chatUsage struct {
@@ -172,8 +216,9 @@ type chunkChoice struct {
 }
 
 type chunkDelta struct {
-	Role    string  `json:"role,omitempty"`
-	Content *string `json:"content,omitempty"`
+	Role      string        `json:"role,omitempty"`
+	Content   *string       `json:"content,omitempty"`
+	ToolCalls []toolCallOut `json:"tool_calls,omitempty"`
 }
 
 // modelList is GET /v1/models: one model per collection.

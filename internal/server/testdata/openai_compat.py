@@ -1,6 +1,6 @@
 """Drives Quarry's OpenAI compatibility with the official openai package:
-a chat completion carrying the standard fields front-ends send, a bad
-value, and embeddings (the SDK asks for base64 and decodes it).
+a chat completion carrying the standard fields front-ends send, bad
+values, and embeddings (the SDK asks for base64 and decodes it).
 
 usage: openai_compat.py BASE_URL CHAT_MODEL EMBED_MODEL
 Prints one JSON object.
@@ -23,9 +23,6 @@ r = client.chat.completions.create(
     logprobs=True,
     top_logprobs=2,
     metadata={"app": "test"},
-    response_format={"type": "json_object"},
-    tools=[{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}],
-    tool_choice="auto",
     parallel_tool_calls=False,
     store=False,
     user="u1",
@@ -47,6 +44,16 @@ out["bad_penalty"] = err(lambda: client.chat.completions.create(
     model=chat_model, messages=[{"role": "user", "content": "q"}], frequency_penalty=3))
 out["bad_format"] = err(lambda: client.chat.completions.create(
     model=chat_model, messages=[{"role": "user", "content": "q"}], response_format={"type": "xml"}))
+# JSON mode and tools are enforced, so they need a language model (this
+# server has none); a schema and a tool definition are checked first.
+out["json_needs_llm"] = err(lambda: client.chat.completions.create(
+    model=chat_model, messages=[{"role": "user", "content": "q"}], response_format={"type": "json_object"}))
+out["bad_schema"] = err(lambda: client.chat.completions.create(
+    model=chat_model, messages=[{"role": "user", "content": "q"}],
+    response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "nonsense"}}}))
+out["bad_tool"] = err(lambda: client.chat.completions.create(
+    model=chat_model, messages=[{"role": "user", "content": "q"}],
+    tools=[{"type": "function", "function": {"name": "look up", "parameters": {"type": "object"}}}]))
 
 e = client.embeddings.create(model=embed_model, input=["granite is igneous", "basalt is volcanic"])
 out["embeddings"] = {"n": len(e.data), "dim": len(e.data[0].embedding), "first": e.data[0].embedding[:4],
