@@ -1,7 +1,8 @@
 // Command soak drives a running Quarry server on loopback with a steady mix
 // of reads and writes for a fixed time and checks that it does not leak:
-// every -sample it records the server's resident memory, goroutines and
-// open files (from its /metrics: process_resident_memory_bytes,
+// every -sample it records the server's resident memory, live heap,
+// goroutines and open files (from its /metrics:
+// process_resident_memory_bytes, go_memstats_heap_inuse_bytes,
 // go_goroutines, process_open_fds) and the interval's latency percentiles
 // and errors; at the end it fits a line to each resource series after the
 // warm-up and tests whether the slope is distinguishable from zero.
@@ -141,6 +142,7 @@ func loopback(s string) (*url.URL, error) {
 type sample struct {
 	T          float64 // seconds since the start
 	RSSMB      float64
+	HeapMB     float64 // live heap in use (go_memstats_heap_inuse_bytes)
 	Goroutines float64
 	OpenFDs    float64
 	P50ms      float64
@@ -282,11 +284,12 @@ loop:
 		}
 		lat, n, errs, shed := rec.take()
 		samples = append(samples, sample{T: time.Since(start).Seconds(), RSSMB: m["process_resident_memory_bytes"] / (1 << 20),
+			HeapMB: m["go_memstats_heap_inuse_bytes"] / (1 << 20),
 			Goroutines: m["go_goroutines"], OpenFDs: m["process_open_fds"], P50ms: pct(lat, 50), P99ms: pct(lat, 99),
 			Requests: n, Errors: errs, Shed: shed})
 		s := samples[len(samples)-1]
-		fmt.Fprintf(os.Stderr, "soak: %6.0fs rss %.1f MB goroutines %.0f fds %.0f p50 %.1f ms p99 %.1f ms req %d err %d shed %d\n",
-			s.T, s.RSSMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
+		fmt.Fprintf(os.Stderr, "soak: %6.0fs rss %.1f MB heap %.1f MB goroutines %.0f fds %.0f p50 %.1f ms p99 %.1f ms req %d err %d shed %d\n",
+			s.T, s.RSSMB, s.HeapMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
 	}
 	tick.Stop()
 	close(stop)
@@ -357,7 +360,7 @@ func scrape(c *http.Client, base *url.URL) (map[string]float64, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	want := map[string]bool{"process_resident_memory_bytes": true, "go_goroutines": true, "process_open_fds": true}
+	want := map[string]bool{"process_resident_memory_bytes": true, "go_memstats_heap_inuse_bytes": true, "go_goroutines": true, "process_open_fds": true}
 	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
@@ -412,6 +415,7 @@ func summarize(o options, samples []sample, rec *recorder) (*summary, error) {
 		get  func(sample) float64
 	}{
 		{"rss_mb", func(s sample) float64 { return s.RSSMB }},
+		{"heap_inuse_mb", func(s sample) float64 { return s.HeapMB }},
 		{"goroutines", func(s sample) float64 { return s.Goroutines }},
 		{"open_fds", func(s sample) float64 { return s.OpenFDs }},
 		{"p99_ms", func(s sample) float64 { return s.P99ms }},
@@ -507,9 +511,9 @@ func Slope(t, y []float64, tol float64) Fit {
 
 func writeCSV(path string, samples []sample) error {
 	var b strings.Builder
-	b.WriteString("t_s,rss_mb,goroutines,open_fds,p50_ms,p99_ms,requests,errors,shed\n")
+	b.WriteString("t_s,rss_mb,heap_inuse_mb,goroutines,open_fds,p50_ms,p99_ms,requests,errors,shed\n")
 	for _, s := range samples {
-		fmt.Fprintf(&b, "%.1f,%.2f,%.0f,%.0f,%.2f,%.2f,%d,%d,%d\n", s.T, s.RSSMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
+		fmt.Fprintf(&b, "%.1f,%.2f,%.2f,%.0f,%.0f,%.2f,%.2f,%d,%d,%d\n", s.T, s.RSSMB, s.HeapMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
@@ -523,6 +527,7 @@ func writeSVG(path string, samples []sample, skip int) error {
 		get  func(sample) float64
 	}{
 		{"RSS (MB)", func(s sample) float64 { return s.RSSMB }},
+		{"heap in use (MB)", func(s sample) float64 { return s.HeapMB }},
 		{"goroutines", func(s sample) float64 { return s.Goroutines }},
 		{"open files", func(s sample) float64 { return s.OpenFDs }},
 		{"p99 latency (ms)", func(s sample) float64 { return s.P99ms }},
