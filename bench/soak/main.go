@@ -284,7 +284,7 @@ loop:
 		}
 		lat, n, errs, shed := rec.take()
 		samples = append(samples, sample{T: time.Since(start).Seconds(), RSSMB: m["process_resident_memory_bytes"] / (1 << 20),
-			HeapMB: m["go_memstats_heap_inuse_bytes"] / (1 << 20),
+			HeapMB:     m["go_memstats_heap_inuse_bytes"] / (1 << 20),
 			Goroutines: m["go_goroutines"], OpenFDs: m["process_open_fds"], P50ms: pct(lat, 50), P99ms: pct(lat, 99),
 			Requests: n, Errors: errs, Shed: shed})
 		s := samples[len(samples)-1]
