@@ -54,7 +54,7 @@ var allowedImports = map[string][]string{
 	"internal/pii":              {},
 	"internal/pii/piiset":       {},
 	"internal/pii/cmd/piiset":   {"internal/pii/piiset"},
-	"internal/guard":            {"internal/embed", "internal/pii"},
+	"internal/guard":            {"internal/embed", "internal/pii", "internal/kernels", "internal/models/transformer"},
 	"internal/guardstage":       {"internal/base", "internal/embed", "internal/guard", "internal/pii", "internal/query"},
 	"internal/eval":             {},
 	"internal/ragbench":         {"", "internal/eval", "internal/embed", "internal/llm", "internal/text", "internal/ingest"},
