@@ -44,6 +44,12 @@ func newScriptedLLMFunc(t *testing.T, reply func(string) string) (*scriptedLLM, 
 		s.bodies = append(s.bodies, string(b))
 		s.mu.Unlock()
 		answer := s.reply(contents(t, string(b)))
+		if !strings.Contains(string(b), `"stream":true`) { // a rewriting call
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "model": "fake",
+				"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": answer}, "finish_reason": "stop"}}})
+			return
+		}
 		w.Header().Set("Content-Type", "text/event-stream")
 		// Streamed in small pieces, so that placeholders are cut across
 		// deltas.

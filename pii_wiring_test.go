@@ -117,3 +117,61 @@ func TestPIIRedactedAtIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestPIIRedactedInRewrites: with pii.llm redact, the conversation history
+// sent to condense a follow-up and the question sent for multi-query
+// expansion carry placeholders too — the provider receives no value — and
+// what the model writes back is restored before retrieval, so the search
+// finds the document by the real address.
+func TestPIIRedactedInRewrites(t *testing.T) {
+	fake, url := newScriptedLLMFunc(t, func(prompt string) string {
+		ph := placeholderRE.FindAllString(prompt, -1)
+		switch {
+		case strings.Contains(prompt, "Follow-up question:"):
+			if len(ph) == 0 {
+				return "Who answers salary questions?"
+			}
+			return "Who answers salary questions at " + ph[0] + "?"
+		case len(ph) > 0 && !strings.Contains(prompt, "Sources:"):
+			return "salary contact " + ph[0] + "\npayroll address " + ph[0]
+		case len(ph) > 0:
+			return "Write to " + ph[0] + " [1]."
+		}
+		return "I don't know."
+	})
+	eng := openGuardEngine(t, quarry.Options{LLM: faultCfg(url)})
+	ctx := context.Background()
+	col, _, err := eng.CreateCollection(ctx, "hr", &quarry.CollectionConfig{PII: quarry.PIIConfig{LLM: "redact"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := col.Upsert(ctx, piiDocs, nil); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := col.Ask(ctx, quarry.AskRequest{Question: "And who answers it?", NoCache: true, Rewrite: "multi", Expansions: 2,
+		History: []quarry.Message{{Role: "user", Content: "I have a salary question for anna.schmidt@example.com, phone +49 30 1234567."},
+			{Role: "assistant", Content: "Noted."}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fake.received(t)
+	for _, v := range piiValues {
+		if strings.Contains(got, v) {
+			t.Errorf("the provider received %q:\n%s", v, got)
+		}
+	}
+	if !strings.Contains(got, "Follow-up question:") {
+		t.Fatalf("no condensation call was made:\n%s", got)
+	}
+	if !strings.Contains(ans.Query, "anna.schmidt@example.com") || placeholderRE.MatchString(ans.Query) {
+		t.Errorf("the condensed question was not restored: %q", ans.Query)
+	}
+	for _, q := range ans.Queries {
+		if placeholderRE.MatchString(q) {
+			t.Errorf("an expansion kept a placeholder: %q", q)
+		}
+	}
+	if len(ans.Sources) == 0 || ans.Sources[0].DocID != "payroll" {
+		t.Errorf("retrieval did not find the payroll document: %+v", ans.Sources)
+	}
+}

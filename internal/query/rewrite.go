@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/llm"
 	"github.com/quarry-rag/quarry/internal/rewrite"
 )
 
@@ -27,9 +29,11 @@ func (p *Pipeline) rewrite(ctx context.Context, plan *Plan, qvec []float32) (*re
 	out := &rewritten{question: plan.Query}
 	var err error
 	if len(plan.History) > 0 {
-		if out.question, err = rw.Condense(ctx, plan.History, plan.Query); err != nil {
+		history, question, restore := p.redactTurns(plan.History, plan.Query)
+		if out.question, err = rw.Condense(ctx, history, question); err != nil {
 			return nil, s.WrapErr(err)
 		}
+		out.question = restore(out.question)
 		if out.question != plan.Query {
 			qvec = nil
 		}
@@ -37,9 +41,13 @@ func (p *Pipeline) rewrite(ctx context.Context, plan *Plan, qvec []float32) (*re
 	out.queries = []Query{{Text: out.question, Vector: qvec}}
 	switch plan.Rewrite {
 	case RewriteMulti:
-		more, err := rw.Expand(ctx, out.question, plan.Expansions)
+		_, question, restore := p.redactTurns(nil, out.question)
+		more, err := rw.Expand(ctx, question, plan.Expansions)
 		if err != nil {
 			return nil, s.WrapErr(err)
+		}
+		for i := range more {
+			more[i] = restore(more[i])
 		}
 		for _, q := range more {
 			// A paraphrase the model wrote must pass a query's checks; one
@@ -50,10 +58,12 @@ func (p *Pipeline) rewrite(ctx context.Context, plan *Plan, qvec []float32) (*re
 		}
 		out.paraphrase = more
 	case RewriteHyDE:
-		passage, err := rw.HyDE(ctx, out.question)
+		_, question, restore := p.redactTurns(nil, out.question)
+		passage, err := rw.HyDE(ctx, question)
 		if err != nil {
 			return nil, s.WrapErr(err)
 		}
+		passage = restore(passage)
 		vec, err := p.HyDEVector(ctx, plan.Mode, out.question, qvec, passage)
 		if err != nil {
 			return nil, err
@@ -64,6 +74,27 @@ func (p *Pipeline) rewrite(ctx context.Context, plan *Plan, qvec []float32) (*re
 		return nil, err
 	}
 	return out, nil
+}
+
+// redactTurns hides personal data from the rewriting model as the answer
+// prompt does (Hooks.Redact, pii.llm redact): the conversation's turns and
+// the question get placeholders from one map, and restore puts the values
+// back into what the model writes, so retrieval searches the real terms.
+// Without a redactor everything passes unchanged.
+func (p *Pipeline) redactTurns(history []llm.Message, question string) ([]llm.Message, string, func(string) string) {
+	if p.Hooks.Redact == nil {
+		return history, question, func(s string) string { return s }
+	}
+	hits := make([]base.Hit, len(history))
+	for i, m := range history {
+		hits[i].Text = m.Content
+	}
+	q, red, rs := p.Hooks.Redact.RedactPrompt(question, hits)
+	out := make([]llm.Message, len(history))
+	for i, m := range history {
+		out[i] = llm.Message{Role: m.Role, Content: red[i].Text}
+	}
+	return out, q, rs.Restore
 }
 
 // hydeQuery is the text HyDE retrieves with on the lexical side: the
