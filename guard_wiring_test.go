@@ -301,3 +301,39 @@ func TestGuardIngestReusesVectors(t *testing.T) {
 		t.Fatalf("%+v, %v", res, err)
 	}
 }
+
+// TestGuardScoresHistoryTurns: an instruction planted in an earlier user
+// turn reaches the model through the condensed question, so the user's
+// turns are scored with the question — refused under block (the real
+// detector), flagged by the rules under the default flag; a benign
+// history passes.
+func TestGuardScoresHistoryTurns(t *testing.T) {
+	_, url := newScriptedLLMFunc(t, func(prompt string) string {
+		if strings.Contains(prompt, "Follow-up question:") {
+			return "When was the Eiffel Tower completed?"
+		}
+		return "It was completed in 1889 [1]."
+	})
+	ctx := context.Background()
+	planted := []quarry.Message{{Role: "user", Content: injectedQuestion}, {Role: "assistant", Content: "OK."}}
+	benign := []quarry.Message{{Role: "user", Content: "Tell me about the Eiffel Tower."}, {Role: "assistant", Content: "It is in Paris."}}
+	for _, policy := range []string{"block", "flag"} {
+		eng := openGuardEngine(t, quarry.Options{LLM: faultCfg(url), Guard: quarry.GuardConfig{Question: policy}})
+		col := loadDocs(t, eng, solarDocs)
+		ans, err := col.Ask(ctx, quarry.AskRequest{Question: "And when was it completed?", History: planted, NoCache: true})
+		switch policy {
+		case "block":
+			if !errors.Is(err, quarry.ErrPromptInjection) {
+				t.Fatalf("block, planted history: %+v, %v", ans, err)
+			}
+		case "flag":
+			if err != nil || ans.Guard == nil || !ans.Guard.Flagged {
+				t.Fatalf("flag, planted history: %+v, %v", ans, err)
+			}
+		}
+		ans, err = col.Ask(ctx, quarry.AskRequest{Question: "And when was it completed?", History: benign, NoCache: true})
+		if err != nil || ans.Guard != nil {
+			t.Fatalf("%s, benign history: guard %+v, %v", policy, ans.Guard, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/quarry-rag/quarry/internal/base"
@@ -97,15 +98,30 @@ func (s *Stages) CheckQuestion(ctx context.Context, plan *query.Plan) error {
 	if s.cfg.Question == guard.QuestionOff {
 		return nil
 	}
+	// The user's earlier turns are scored with the question: an
+	// instruction planted in the history reaches the model through the
+	// condensed question.
+	var turns []string
+	for _, m := range plan.History {
+		if m.Role == "user" && strings.TrimSpace(m.Content) != "" {
+			turns = append(turns, m.Content)
+		}
+	}
+	rulesOnly := func() {
+		for _, t := range append([]string{plan.Query}, turns...) {
+			if rulesMatch(t) {
+				plan.Guard = &query.GuardReport{Flagged: true, Score: 1, RulesOnly: true}
+				return
+			}
+		}
+	}
 	if s.cfg.Question != guard.QuestionBlock && !s.hasShared() {
 		// A collection that does not embed with the detector's encoder:
 		// under flag, the rules (microseconds) instead of an encoder pass
-		// (~20 ms, more than the rest of a search or an ask's own
+		// (~4–20 ms, more than the rest of a search or an ask's own
 		// overhead) — and without loading the detector's own model (a
 		// second or more). Every check under block runs the detector.
-		if rulesMatch(plan.Query) {
-			plan.Guard = &query.GuardReport{Flagged: true, Score: 1, RulesOnly: true}
-		}
+		rulesOnly()
 		return nil
 	}
 	d, shared, err := s.detector()
@@ -113,9 +129,7 @@ func (s *Stages) CheckQuestion(ctx context.Context, plan *query.Plan) error {
 		if s.cfg.Question == guard.QuestionBlock {
 			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
-		if rulesMatch(plan.Query) {
-			plan.Guard = &query.GuardReport{Flagged: true, Score: 1, RulesOnly: true}
-		}
+		rulesOnly()
 		return nil
 	}
 	var res []guard.Result
@@ -133,6 +147,17 @@ func (s *Stages) CheckQuestion(ctx context.Context, plan *query.Plan) error {
 		return err
 	}
 	r := res[0]
+	if len(turns) > 0 {
+		tr, err := d.CheckMany(ctx, turns, embed.Query)
+		if err != nil {
+			return err
+		}
+		for _, t := range tr {
+			if t.Score > r.Score {
+				r = t
+			}
+		}
+	}
 	th := s.threshold(d)
 	r.Injection = r.Score >= th
 	switch s.cfg.Question.Question(r) {
