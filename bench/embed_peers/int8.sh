@@ -21,32 +21,9 @@ py="$venv/bin/python"
 # onnx.helper (int8.py), so the venv stays small. Versions as run.sh's.
 pkgs=(numpy==2.4.6 onnx==1.23.2 onnxruntime==1.31.1 tokenizers==0.23.3 safetensors==0.8.0)
 
-if [[ ! -x "$py" ]]; then
-	mkdir -p "$home"
-	python3 -m venv "$venv"
-fi
-if ! "$py" - "${pkgs[@]}" <<'PY' 2>/dev/null; then
-import sys
-from importlib import metadata
-for spec in sys.argv[1:]:
-    name, want = spec.split("==")
-    if metadata.version(name).split("+")[0] != want:
-        sys.exit(1)
-PY
-	echo "# installing ${pkgs[*]} into $venv" >&2
-	"$py" -m pip install --quiet --disable-pip-version-check "${pkgs[@]}" >&2
-fi
-
-model="$home/models/all-MiniLM-L6-v2"
-if [[ ! -f "$model/tokenizer.json" ]]; then
-	echo "# pulling all-MiniLM-L6-v2 into $home/models" >&2
-	(cd "$repo" && go run ./internal/models/hub/internal/pullcmd all-MiniLM-L6-v2) >&2
-fi
-
-mkdir -p "$home/bench"
-echo "# building the Go driver into $home/bench/quarrybench" >&2
-(cd "$repo" && go build -o "$home/bench/quarrybench" ./bench/embed_peers/quarrybench)
-export QUARRY_BENCH_BIN="$home/bench/quarrybench"
+# shellcheck source=setup.sh
+source "$here/setup.sh"
+setup_peers "$venv" "${pkgs[@]}"
 
 unset OMP_NUM_THREADS MKL_NUM_THREADS OPENBLAS_NUM_THREADS GOMAXPROCS OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export TOKENIZERS_PARALLELISM=true PYTHONHASHSEED=0

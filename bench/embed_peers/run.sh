@@ -22,32 +22,9 @@ py="$venv/bin/python"
 pkgs=(torch==2.15.0 sentence-transformers==6.2.0 transformers==5.24.0 tokenizers==0.23.3 safetensors==0.8.0
 	numpy==2.4.6 onnx==1.23.2 onnxruntime==1.31.1 threadpoolctl==3.8.0)
 
-if [[ ! -x "$py" ]]; then
-	mkdir -p "$home"
-	python3 -m venv "$venv"
-fi
-if ! "$py" - "${pkgs[@]}" <<'PY' 2>/dev/null; then
-import sys
-from importlib import metadata
-for spec in sys.argv[1:]:
-    name, want = spec.split("==")
-    if metadata.version(name).split("+")[0] != want:
-        sys.exit(1)
-PY
-	echo "# installing ${pkgs[*]} into $venv" >&2
-	"$py" -m pip install --quiet --disable-pip-version-check "${pkgs[@]}" >&2
-fi
-
-model="$home/models/all-MiniLM-L6-v2"
-if [[ ! -f "$model/tokenizer.json" ]]; then
-	echo "# pulling all-MiniLM-L6-v2 into $home/models" >&2
-	(cd "$repo" && go run ./internal/models/hub/internal/pullcmd all-MiniLM-L6-v2) >&2
-fi
-
-mkdir -p "$home/bench"
-echo "# building the Go driver into $home/bench/quarrybench" >&2
-(cd "$repo" && go build -o "$home/bench/quarrybench" ./bench/embed_peers/quarrybench)
-export QUARRY_BENCH_BIN="$home/bench/quarrybench"
+# shellcheck source=setup.sh
+source "$here/setup.sh"
+setup_peers "$venv" "${pkgs[@]}"
 
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set on some machines for old
 # OpenBLAS builds; they slow a current numpy. Drop them for this command only
