@@ -295,3 +295,118 @@ func TestOpenAIPythonSDKKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestLeakMatrixManagement: the routes added after the first matrix
+// (listing, export, backup, feedback, drift, evaluations, agents and their
+// sessions) × every kind of caller. Listing is scoped like search; the
+// routes that hold every tenant's data need admin; an agent run with a
+// scoped key never puts an out-of-scope document in front of the model.
+func TestLeakMatrixManagement(t *testing.T) {
+	k := newKeyring(t, &quarry.Options{LLM: quarry.LLMConfig{URL: echoLLM(t), Model: "echo", Provider: quarry.ProviderOpenAI}})
+	q := "what is the zebracorn launch code?"
+	type route struct {
+		name, method, path string
+		body               any
+		adminOnly          bool // every non-admin caller gets 403
+		scoped             bool // alice's read key must see the secret here
+	}
+	routes := []route{
+		{name: "list-documents", method: "GET", path: "/v1/collections/c/documents?text=true&tenant=A&principal=alice", scoped: true},
+		{name: "list-documents-filter", method: "GET", path: "/v1/collections/c/documents?text=true&tenant=A&principal=alice&filter=" + `%7B%22field%22%3A%22tenant%22%2C%22eq%22%3A%22A%22%7D`},
+		{name: "export", method: "GET", path: "/v1/collections/c/export?tenant=A&principal=alice", adminOnly: true},
+		{name: "backup", method: "GET", path: "/v1/collections/c/backup", adminOnly: true},
+		{name: "feedback-export", method: "GET", path: "/v1/feedback", adminOnly: true},
+		{name: "drift", method: "GET", path: "/v1/collections/c/drift", adminOnly: true},
+		{name: "drift-window", method: "GET", path: "/v1/collections/c/drift/windows/current", adminOnly: true},
+		{name: "evals", method: "GET", path: "/v1/evals", adminOnly: true},
+		{name: "eval-datasets", method: "GET", path: "/v1/evals/datasets", adminOnly: true},
+		{name: "sessions", method: "GET", path: "/v1/agent/sessions?tenant=A"},
+		{name: "agent", method: "POST", path: "/v1/collections/c/agent", body: with(claim, map[string]any{"task": q})},
+		{name: "agent-stream", method: "POST", path: "/v1/collections/c/agent", body: with(claim, map[string]any{"task": q, "stream": true})},
+	}
+	callers := []struct {
+		name  string
+		key   string
+		sees  bool
+		admin bool
+	}{
+		{"no-key", "", false, false},
+		{"other-tenant", k.otherTenant, false, false},
+		{"right-tenant-wrong-principals", k.bobRead, false, false},
+		{"write-key-wrong-principals", k.bobWrite, false, false},
+		{"read-key", k.aliceRead, true, false},
+		{"admin", k.admin, true, true},
+	}
+	// Alice asks first, so the feedback log, drift windows and caches hold
+	// her question and answer when the others probe.
+	k.as(k.aliceRead).do("POST", "/v1/collections/c/ask", with(claim, map[string]any{"question": q, "method": "extractive"})).mustStatus(t, http.StatusOK)
+	for _, rt := range routes {
+		for _, c := range callers {
+			t.Run(rt.name+"/"+c.name, func(t *testing.T) {
+				r := k.as(c.key).do(rt.method, rt.path, rt.body)
+				leaked := strings.Contains(string(r.body), "7741")
+				switch {
+				case c.key == "":
+					if r.status != http.StatusUnauthorized {
+						t.Errorf("status %d without a key, want 401: %s", r.status, r.body)
+					}
+				case rt.adminOnly && !c.admin:
+					if r.status != http.StatusForbidden {
+						t.Errorf("status %d for a non-admin key on an every-tenant route, want 403: %s", r.status, r.body)
+					}
+				}
+				if leaked && !c.sees {
+					t.Errorf("LEAK: status %d: %s", r.status, r.body)
+				}
+				if rt.scoped && c.sees && !leaked {
+					t.Errorf("a caller in scope does not see the secret (the probe would miss a leak): %d %s", r.status, r.body)
+				}
+			})
+		}
+	}
+}
+
+// TestWriteMatrixManagement: the collection and session writes added after
+// the first matrix. Only admin changes or drops a collection; a key cannot
+// delete another tenant's agent session.
+func TestWriteMatrixManagement(t *testing.T) {
+	k := newKeyring(t, nil)
+	for _, c := range []struct {
+		name string
+		key  string
+	}{{"no-key", ""}, {"read-key", k.aliceRead}, {"write-key", k.aliceWrite}, {"other-tenant-write", k.otherWrite}} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, w := range []struct{ method, path string }{
+				{"PATCH", "/v1/collections/c"},
+				{"DELETE", "/v1/collections/c"},
+				{"POST", "/v1/evals"},
+			} {
+				var body any
+				if w.method != "DELETE" {
+					body = map[string]any{"chunk_size": 64}
+				}
+				r := k.as(c.key).do(w.method, w.path, body)
+				if r.status != http.StatusUnauthorized && r.status != http.StatusForbidden {
+					t.Errorf("%s %s: status %d, want 401/403: %s", w.method, w.path, r.status, r.body)
+				}
+			}
+			d := k.as(k.admin).do("GET", "/v1/collections/c/documents/secret?tenant=A&principal=alice", nil)
+			if d.status != http.StatusOK || d.str("text") != secretText {
+				t.Fatalf("the secret document is gone after %s's writes: %d %s", c.name, d.status, d.body)
+			}
+		})
+	}
+	// Sessions: tenant A's session is invisible and undeletable to tenant B.
+	r := k.as(k.aliceRead).do("POST", "/v1/agent/sessions", nil).mustStatus(t, http.StatusCreated)
+	id := r.str("id")
+	if id == "" {
+		t.Fatalf("no session id: %s", r.body)
+	}
+	if r := k.as(k.otherTenant).do("DELETE", "/v1/agent/sessions/"+id+"?tenant=A", nil); r.status < 400 {
+		t.Errorf("tenant B deleted tenant A's session: %d %s", r.status, r.body)
+	}
+	if r := k.as(k.otherTenant).do("GET", "/v1/agent/sessions/"+id+"?tenant=A", nil); r.status < 400 {
+		t.Errorf("tenant B read tenant A's session: %d %s", r.status, r.body)
+	}
+	k.as(k.aliceRead).do("GET", "/v1/agent/sessions/"+id, nil).mustStatus(t, http.StatusOK)
+}
