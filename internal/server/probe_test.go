@@ -413,3 +413,24 @@ func TestBM25SharedStatistics(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeCollectionCap: clients cannot create collections without bound
+// (each holds a directory and file descriptors). Past MaxCollections a PUT
+// or an implicit create by upsert is a 403 JSON error naming the limit, and
+// the existing collections keep working.
+func TestProbeCollectionCap(t *testing.T) {
+	h := newHarness(t, Options{MaxCollections: 3})
+	for i := 0; i < 3; i++ {
+		h.do("PUT", fmt.Sprintf("/v1/collections/c%d", i), map[string]any{}).mustStatus(t, http.StatusCreated)
+	}
+	wantError(t, h.do("PUT", "/v1/collections/c3", map[string]any{}), 403, codeForbidden, "")
+	r := h.do("POST", "/v1/collections/c4/documents", map[string]any{"id": "a", "text": "granite"})
+	wantError(t, r, 403, codeForbidden, "")
+	if !strings.Contains(string(r.body), "MaxCollections") {
+		t.Errorf("the error does not name the limit: %s", r.body)
+	}
+	if n := len(h.do("GET", "/v1/collections", nil).mustStatus(t, 200).list("collections")); n != 3 {
+		t.Errorf("%d collections after refused creates, want 3", n)
+	}
+	h.upsert("c0", map[string]any{"id": "a", "text": "granite"})
+}
