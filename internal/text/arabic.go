@@ -20,31 +20,44 @@ import (
 // strip them from words that merely begin with the letter (Snowball's
 // Arabic stemmer: فريق "team" → ريق, كاليفورنيا → يفورنيا).
 //
-// stemArabic strips a proclitic sequence only when what remains is a word
-// of a published lexicon, the approach of lexicon-checked light stemmers
-// (Darwish and Oard's Al-Stem; the "check the stem in a dictionary" step
-// of Larkey et al.), then removes light10's suffixes:
+// The Arabic stemmer removes a clitic only when what remains is a word of
+// a published lexicon, as dictionary-checked stemmers do (Khoja and
+// Garside's stemmer checks its result against a list of roots); where no
+// reading is confirmed it falls back on light10. stripArabicProclitics
+// and stemArabic together:
 //
 //  1. The word is normalised first (normalizeArabic, Lucene's
 //     ArabicNormalizer: alef forms, alef maksura, teh marbuta, tatweel,
 //     harakat).
-//  2. A word that is itself in the lexicon (or whose light10 suffixes
-//     removed are) keeps its letters: فريق, والد, كتاب.
-//  3. Otherwise the longest proclitic sequence whose remainder is in the
-//     lexicon is removed: و ف, then ب ك ل, then ال (ل+ال written لل).
-//  4. A word with no such reading is a name or a word the lexicon lacks;
-//     light10's own prefix rule applies to it (ال وال بال كال فال لل, at
-//     least two letters left; و with at least three).
-//  5. light10's suffixes are removed (ها ان ات ون ين يه ية ه ة ي, each at
-//     most once, in that order, at least two letters left).
+//  2. The analysis with the fewest parts that the lexicon confirms wins:
+//     the word itself (فريق, والد, كتاب stay whole); a proclitic sequence
+//     and a word, the shortest sequence first (و+كتاب, not وك+تاب); the
+//     word with an ending (arabicEnclitics: pronouns, dual, accusative
+//     alef, plural و/وا); a proclitic, a word and an ending (بفريستها).
+//     "Confirmed" means the rest, or its light10 suffix stem of at least
+//     three letters, is in the lexicon. The proclitic sequences are
+//     conjunction و ف, preposition ب ك ل, article ال (ل+ال written لل),
+//     each optional; a conjunction or preposition alone must leave three
+//     letters, the article two, as light10 requires.
+//  3. A word with no confirmed reading is a name or a word the lexicon
+//     lacks; light10's prefix rule applies to it (ال وال بال كال فال لل,
+//     at least two letters left; و with at least three).
+//  4. A confirmed ending is removed (teh restored to teh marbuta before a
+//     pronoun or dual ending: زوجته → زوجة, نقطتين → نقطة).
+//  5. A final alef of a word longer than four letters is removed, as in
+//     Snowball's Arabic stemmer, then light10's suffixes (ها ان ات ون ين
+//     يه ه ي, each at most once, in that order, two letters left).
+//  6. Snowball's hamza post-normalisation: a final ؤ or ئ → ء, elsewhere
+//     ؤ → و and ئ → ي (أسماء, أسمائها).
+//
+// A stopword behind a proclitic (وهذا, لكل) is dropped like the stopword.
 //
 // The lexicon is every word of the Ayaspell Arabic dictionary (hunspell-ar,
 // GPL/LGPL/MPL tri-licence, data/NOTICE) as listed, without its affix
 // rules: nouns and adjectives in the singular, names of places and people,
 // every conjugated verb form, and the function words without their
 // clitics. It is normalised like input words and also holds each word's
-// light10 suffix stem, so "known" means the word or its light stem is
-// listed.
+// light10 suffix stem.
 
 // arabicMinStem is the fewest letters a proclitic may leave.
 const arabicMinStem = 2
@@ -99,17 +112,19 @@ var arabicLexicon = sync.OnceValue(func() *wordDict {
 })
 
 // arabicEnclitics are the endings removed when what precedes them is a
-// lexicon word: the object and possessive pronouns (هما كما هم هن كم كن
-// نا ها ك ه ي), the verb plural وا, the accusative ending ا (of ـاً, its
-// tanween removed by normalisation) and the construct plural's و
-// (مديرو). Longest first. Before a pronoun, teh marbuta is written teh
-// (زوجة, زوجته), so a remainder ending in ت is also tried with ه.
-var arabicEnclitics = []string{"هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "وا", "ك", "ه", "ي", "ا", "و"}
+// lexicon word: the dual (and sound plural) endings ين ان, the object and
+// possessive pronouns (هما كما هم هن كم كن نا ها ك ه ي), the verb plural
+// وا, the accusative ending ا (of ـاً, its tanween removed by
+// normalisation) and the construct plural's و (مديرو). Longest first,
+// the dual endings ahead of the pronouns. Before a pronoun or a dual
+// ending, teh marbuta is written teh (زوجة, زوجته; نقطة, نقطتين), so a
+// remainder ending in ت is also tried with ه.
+var arabicEnclitics = []string{"ين", "ان", "هما", "كما", "هم", "هن", "كم", "كن", "نا", "ها", "وا", "ك", "ه", "ي", "ا", "و"}
 
-// arabicPronoun marks the enclitics that are pronouns, before which teh
-// marbuta is written teh.
-var arabicPronoun = map[string]bool{"هما": true, "كما": true, "هم": true, "هن": true, "كم": true, "كن": true,
-	"نا": true, "ها": true, "ك": true, "ه": true, "ي": true}
+// arabicTehBefore marks the endings before which teh marbuta is written
+// teh: the pronouns and the dual endings.
+var arabicTehBefore = map[string]bool{"ين": true, "ان": true, "هما": true, "كما": true, "هم": true, "هن": true,
+	"كم": true, "كن": true, "نا": true, "ها": true, "ك": true, "ه": true, "ي": true}
 
 // arabicLexical reports whether w is a lexicon word or its light10
 // suffix stem is. A stem of two letters is too ambiguous to count (the
@@ -139,7 +154,7 @@ func arabicEnclitic(d *wordDict, w string) string {
 		if arabicLexical(d, r) {
 			return r
 		}
-		if arabicPronoun[e] && strings.HasSuffix(r, "ت") {
+		if arabicTehBefore[e] && strings.HasSuffix(r, "ت") {
 			if m := r[:len(r)-len("ت")] + "ه"; arabicLexical(d, m) {
 				return m
 			}
@@ -239,9 +254,16 @@ func arabicProclitic(w string, n int, p string) (string, bool) {
 	return w[len(p):], true
 }
 
-// arabicSuffixStem removes light10's suffixes from the normalised word w.
+// arabicSuffixStem removes light10's suffixes from the normalised word w,
+// after a final alef of a word of more than four letters, as Snowball's
+// Arabic stemmer removes it (Suffix_Noun_Step2a): a name and its nisba
+// adjective then meet (فرنسا, فرنسية; كوستاريكا, كوستاريكي).
 func arabicSuffixStem(w string) string {
 	n := utf8.RuneCountInString(w)
+	if n > 4 && strings.HasSuffix(w, "ا") {
+		w = w[:len(w)-len("ا")]
+		n--
+	}
 	for _, s := range light10Suffixes {
 		k := utf8.RuneCountInString(s)
 		if strings.HasSuffix(w, s) && n-k >= 2 {

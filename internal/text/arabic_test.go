@@ -23,6 +23,8 @@ func TestArabicClitics(t *testing.T) {
 		{"أسماء", "أسمائها", "بأسماء"}, // hamza seat (Snowball's post-normalisation)
 		{"ولد", "وولده"},               // و is a conjunction before ولد …
 		{"والد", "والده"},              // … and part of والد
+		{"نقطة", "نقطتين", "النقطتان"}, // teh marbuta written teh before the dual
+		{"فرنسا", "فرنسية", "وفرنسا"},  // final alef (Snowball) and nisba ي (light10)
 	}
 	for _, forms := range same {
 		want := a.AppendTerms(nil, forms[0])
