@@ -96,7 +96,9 @@ var (
 
 // arabicLexicon is the normalised Ayaspell word list plus the light10
 // suffix stem of every word, loaded on the first Arabic word.
-var arabicLexicon = sync.OnceValue(func() *wordDict {
+var arabicLexicon = sync.OnceValue(loadArabicLexicon)
+
+func loadArabicLexicon() *wordDict {
 	d := loadDict("data/dict/ar.txt.gz")
 	words := make([]string, 0, 2*len(d.words))
 	for _, w := range d.words {
@@ -109,7 +111,7 @@ var arabicLexicon = sync.OnceValue(func() *wordDict {
 	slices.Sort(words)
 	d.words = slices.Compact(words)
 	return d
-})
+}
 
 // arabicEnclitics are the endings removed when what precedes them is a
 // lexicon word: the dual (and sound plural) endings ين ان, the object and
