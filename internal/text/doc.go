@@ -70,9 +70,11 @@
 //     of CPU, about 8 MB kept.
 //   - Arabic clitics are read against a lexicon without frequencies or
 //     context: a name the lexicon lacks whose rest is a rare word loses
-//     its first letter (كيوتو "Kyoto" → يوتو is read as ك + a word), and
-//     a word that is both (باسم "smiling", or ب + اسم "in the name of")
-//     keeps its letters. The lexicon (99k forms, 255 KB gzipped) is
+//     its first letter (لوثر "Luther" is read as ل + وثر), a name that
+//     begins like one of light10's prefixes loses it (كاليفورنيا →
+//     يفورن) but not after a preposition (لكاليفورنيا), and a word that
+//     is both (باسم "smiling", or ب + اسم "in the name of") keeps its
+//     letters. The lexicon (99k forms, 255 KB gzipped) is
 //     loaded once per process, on the first Arabic word.
 //   - Languages without a stemmer (Armenian, Basque, Bengali, Catalan,
 //     Estonian, Galician, Greek, Latvian, Lithuanian, Nepali, Persian,
