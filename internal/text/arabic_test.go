@@ -51,6 +51,25 @@ func TestArabicClitics(t *testing.T) {
 	}
 }
 
+// TestArabicLexicon checks the embedded lexicon: normalised, with common
+// words, and without the clitic forms its function-word lists spell out.
+func TestArabicLexicon(t *testing.T) {
+	d := arabicLexicon()
+	if len(d.words) < 90_000 {
+		t.Fatalf("%d lexicon entries, want the whole Ayaspell list", len(d.words))
+	}
+	for _, w := range []string{"فريق", "كتاب", "مدينه", "اول", "استعمل", "فرنس"} {
+		if ok, _ := d.lookup(w); !ok {
+			t.Errorf("%q missing", w)
+		}
+	}
+	for _, w := range []string{"وبيد", "فبالله", "أول", "مدينة"} {
+		if ok, _ := d.lookup(w); ok {
+			t.Errorf("%q listed: a clitic form or an unnormalised spelling", w)
+		}
+	}
+}
+
 func FuzzArabicStem(f *testing.F) {
 	for _, s := range []string{"والفريق", "بفريستها", "كاليفورنيا", "ال", "و", "وللل", "ؤئ", "تته", "أسمائها", "\xff\xfeال"} {
 		f.Add(s)
