@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds internal/text/data (stopword lists, word lists for Thai and
-# Lao, German noun forms for decompounding) from the published packages
-# named in internal/text/data/NOTICE.
+# Lao, German noun forms for decompounding, the Arabic lexicon) from the
+# published packages named in internal/text/data/NOTICE.
 # The results are committed; run this only to refresh or audit them.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -48,4 +48,35 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
             if len(v) >= 4 and v.isalpha():
                 print(v)
 PY
+# Arabic lexicon: the words of the Ayaspell dictionary (Debian package
+# hunspell-ar, GPL-2+/LGPL-2.1+/MPL-1.1), without affix rules; the clitic
+# forms its function-word lists spell out (وبيد, فبالله) are left out.
+(cd "$tmp" && apt-get download hunspell-ar=3.2-1.2 >/dev/null && dpkg-deb -x hunspell-ar_3.2-1.2_all.deb hunspell-ar)
+python3 - "$tmp/hunspell-ar/usr/share/hunspell/ar.dic" <<'PY2' | LC_ALL=C sort -u | gzip -9n >"$out/dict/ar.txt.gz"
+import re, sys
+proclitics = ["و", "ف", "ب", "ك", "ل", "أ", "وب", "فب", "وك", "فك", "ول", "فل", "أو", "أف", "أب", "أك", "أل",
+              "أوب", "أفب", "أوك", "أفك", "أول", "أفل", "لب", "لك", "ولب", "ولك", "يا"]
+arabic = re.compile(r"^[\u0621-\u064A\u0671]+$")
+sections, cur = {}, None
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")[1:]
+i = 0
+while i < len(lines):
+    l = lines[i].strip()
+    if l.startswith("::::"):  # "::::", the part's file name, "::::"
+        cur = lines[i + 1].strip()
+        sections[cur] = []
+        i += 3
+        continue
+    word, _, flags = l.split("\t")[0].partition("/")
+    if cur and arabic.match(word):
+        sections[cur].append((word, flags))
+    i += 1
+for name, entries in sections.items():
+    words = {w for w, _ in entries}
+    for w, flags in entries:
+        if (name in ("stopwords.dic", "tools.dic") or not flags) and any(
+                w.startswith(p) and w[len(p):] in words for p in proclitics):
+            continue
+        print(w)
+PY2
 echo "rebuilt $out"

@@ -45,9 +45,10 @@ type Token struct {
 type AnalyzerConfig struct {
 	// Language is an ISO 639-1 code ("en", "de", ...); a region subtag
 	// ("pt-BR") is ignored and case does not matter. "" selects the
-	// language-neutral chain. Languages with a Snowball stemmer (ar da en es
+	// language-neutral chain. Languages with a Snowball stemmer (da en es
 	// fi fr ga hu it nl no pt ro ru sv ta tr) or a published light stemmer
-	// (bg cs de hi id) are stemmed; those with a stopword list drop
+	// (ar bg cs de hi id) are stemmed; Arabic proclitics are removed where
+	// a lexicon confirms the rest (arabic.go); those with a stopword list drop
 	// stopwords; German compounds are split (decompound.go); the table of
 	// every language is docs/languages.md. zh, ja and ko are accepted and
 	// use the neutral chain.
@@ -79,10 +80,13 @@ type AnalyzerConfig struct {
 //
 // An Analyzer is safe for concurrent use.
 type Analyzer struct {
-	lang     string
-	stop     map[string]struct{}
-	stem     func(*snowballstem.Env) bool
-	light    func(string) string // light stemmer, when there is no Snowball one
+	lang  string
+	stop  map[string]struct{}
+	stem  func(*snowballstem.Env) bool
+	light func(string) string // light stemmer, when there is no Snowball one
+	// clitics removes a word's proclitics before the stopword test is
+	// repeated and the light stemmer runs (Arabic); may be nil.
+	clitics  func(string) string
 	norm     func(string) string // script-aware normaliser, may be nil
 	elisions []string
 	// decompound returns the compound dictionary; nil when the language
@@ -126,13 +130,9 @@ func NewAnalyzer(cfg AnalyzerConfig) (*Analyzer, error) {
 	}
 	if hasLight && !cfg.NoStem {
 		a.light = light
+		a.clitics = procliticStrippers[lang]
 	}
 	a.norm = norm
-	if lang == "ar" && a.stem != nil {
-		// Snowball's Arabic stemmer normalises itself (harakat, tatweel,
-		// hamza forms) and needs teh marbuta to remove it as a suffix.
-		a.norm = nil
-	}
 	a.elisions = elisions[lang]
 	if d, ok := decompounders[lang]; ok && !cfg.NoDecompound {
 		a.decompound = d
@@ -458,6 +458,15 @@ func (a *Analyzer) simpleTerm(w string) string {
 		return ""
 	}
 	if a.light != nil && stemmable(w) {
+		if a.clitics != nil {
+			// A stopword behind a proclitic (وهذا, لكل) is still one.
+			if r := a.clitics(w); r != w {
+				if _, stop := a.stop[r]; stop {
+					return ""
+				}
+				w = r
+			}
+		}
 		return a.light(w)
 	}
 	if a.stem == nil || !stemmable(w) {

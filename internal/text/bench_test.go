@@ -154,3 +154,39 @@ func BenchmarkLoadGermanNouns(b *testing.B) {
 		loadDict("data/dict/de-nouns.txt.gz")
 	}
 }
+
+// BenchmarkAnalyzeArabic measures Arabic analysis of the XQuAD ar
+// paragraphs with a cold word cache (a new analyzer per round, the lexicon
+// already loaded): with the lexicon-checked clitic stemmer, and without
+// stemming (normalisation and stopwords only).
+func BenchmarkAnalyzeArabic(b *testing.B) {
+	docs := readCorpus(b, filepath.Join(datasets(), "xquad", "ar", "corpus.jsonl"))
+	n := 0
+	for _, d := range docs {
+		n += len(d)
+	}
+	arabicLexicon()
+	for _, c := range []struct {
+		name   string
+		noStem bool
+	}{{"stem", false}, {"nostem", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(n))
+			var dst []string
+			for b.Loop() {
+				a := mustAnalyzer(b, AnalyzerConfig{Language: "ar", NoStem: c.noStem})
+				for _, d := range docs {
+					dst = a.AppendTerms(dst[:0], d)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLoadArabicLexicon measures the one-time cost of the embedded
+// Arabic lexicon (decompress, normalise, add the light stems, sort).
+func BenchmarkLoadArabicLexicon(b *testing.B) {
+	for b.Loop() {
+		loadArabicLexicon()
+	}
+}

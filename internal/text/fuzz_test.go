@@ -31,6 +31,7 @@ var fuzzSeeds = []string{
 	"hradech градовете dimakan menyapu ženy čt š ь",
 	"Straßenverkehrssicherheitsgesetz GERICHTSVERFAHREN Ǆungel ÄÖÜ\u0308 Touristen\x00strecken",
 	"Verhandlungssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssstrategie",
+	"وبالفريقً لكاليفورنيا بفريستها النقطتين أسمائهاـ ولل ووو ؤئء فريقABC١٢٣",
 }
 
 func FuzzAnalyze(f *testing.F) {

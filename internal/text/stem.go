@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 
 	"github.com/blevesearch/snowballstem"
-	"github.com/blevesearch/snowballstem/arabic"
 	"github.com/blevesearch/snowballstem/danish"
 	"github.com/blevesearch/snowballstem/dutch"
 	"github.com/blevesearch/snowballstem/english"
@@ -28,7 +27,6 @@ import (
 // English is Snowball "english" (Porter2), not the original Porter. German
 // uses the light stemmer of lightstem.go instead.
 var stemmers = map[string]func(*snowballstem.Env) bool{
-	"ar": arabic.Stem,
 	"da": danish.Stem,
 	"en": english.Stem,
 	"es": spanish.Stem,

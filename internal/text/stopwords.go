@@ -250,11 +250,18 @@ func parseStopList(raw string) string {
 // lightStemmers are the published light stemmers used for languages
 // Snowball (in the library used) does not cover.
 var lightStemmers = map[string]func(string) string{
+	"ar": stemArabic,
 	"hi": stemHindi,
 	"cs": stemCzech,
 	"bg": stemBulgarian,
 	"id": stemIndonesian,
 	"de": stemGerman,
+}
+
+// procliticStrippers remove the clitics written before a word, ahead of
+// the light stemmer of the same language.
+var procliticStrippers = map[string]func(string) string{
+	"ar": stripArabicProclitics,
 }
 
 // segmentedLanguages are accepted although they may have neither stemmer
