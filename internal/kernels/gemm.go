@@ -6,17 +6,21 @@ import (
 )
 
 // Tile shape of the matmul micro-kernel: MR rows of A by NR columns of B.
+// Implementations with a tall kernel (impl.kernelTall) cover TallMR rows at
+// once where they can.
 const (
-	MR = 6
-	NR = 16
+	MR     = 6
+	NR     = 16
+	TallMR = 16
 )
 
 // Cache blocking. kc is the depth of one pass: a packed panel slice
 // (kc·NR floats = 24 KiB) stays in L1 while MR-row strips of A stream from L2.
-// mc rows × pg panels is one unit of parallel work.
+// mc rows × pg panels is one unit of parallel work; mc is a multiple of
+// both MR and TallMR.
 const (
 	kc = 384
-	mc = MR * 8
+	mc = 48
 	pg = 8
 )
 
@@ -152,10 +156,17 @@ func gemmBlock(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, 
 			panel := w.data[pi*NR*k+k0*NR : pi*NR*k+(k0+kl)*NR]
 			col := pi * NR
 			fullCols := col+NR <= n
-			for i := r0; i < r1; i += MR {
+			for i := r0; i < r1; {
+				if im.kernelTall != nil && fullCols && r1-i >= TallMR {
+					im.kernelTall(kl, a[i*lda+k0:], lda, panel, c[i*ldc+col:], ldc, accum)
+					i += TallMR
+					continue
+				}
 				rows := min(MR, r1-i)
+				i0 := i
+				i += MR
 				if rows == MR && fullCols {
-					im.kernel(kl, a[i*lda+k0:], lda, panel, c[i*ldc+col:], ldc, accum)
+					im.kernel(kl, a[i0*lda+k0:], lda, panel, c[i0*ldc+col:], ldc, accum)
 					continue
 				}
 				// Edge tile: pad A to MR rows, compute into tile, copy out.
@@ -163,12 +174,12 @@ func gemmBlock(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, 
 					es = edgePool.Get().(*edgeScratch)
 				}
 				tile, apad := es.tile[:], es.apad[:]
-				as, la := a[i*lda+k0:], lda
+				as, la := a[i0*lda+k0:], lda
 				if rows < MR {
 					for r := 0; r < MR; r++ {
 						d := apad[r*kl : r*kl+kl]
 						if r < rows {
-							copy(d, a[(i+r)*lda+k0:(i+r)*lda+k0+kl])
+							copy(d, a[(i0+r)*lda+k0:(i0+r)*lda+k0+kl])
 						} else {
 							clear(d)
 						}
@@ -178,7 +189,7 @@ func gemmBlock(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, 
 				im.kernel(kl, as, la, panel, tile, NR, false)
 				cols := min(NR, n-col)
 				for r := 0; r < rows; r++ {
-					dst := c[(i+r)*ldc+col : (i+r)*ldc+col+cols]
+					dst := c[(i0+r)*ldc+col : (i0+r)*ldc+col+cols]
 					src := tile[r*NR : r*NR+cols]
 					if accum {
 						for j := range dst {
