@@ -34,6 +34,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -49,6 +50,7 @@ MODEL = peers.MODEL
 BEGIN, END = "<!-- embed_query:begin -->", "<!-- embed_query:end -->"
 HEADING = "## Issue 18: query encoding at ONNX Runtime's speed (single thread)"
 QF, QI, OF, OI = "Quarry float32", "Quarry int8", "ONNX Runtime float32", "ONNX Runtime int8 (quantize_dynamic)"
+QB = "Quarry float32, --before driver"
 MIN_COSINE = 0.9999
 
 
@@ -72,7 +74,7 @@ class QuarryServe:
         if not line:
             sys.exit(f"query: quarrybench exited ({self.p.wait()})")
         self.last = json.loads(line)
-        return self.last["lat_ms"]
+        return self.last["lat_ms"], self.last["cpu_ms"]
 
     def close(self):
         self.p.stdin.close()
@@ -89,13 +91,16 @@ class ORTQuery:
         self.last = None
 
     def calls(self, n):
-        import time
-        lat = []
+        # intra_op_num_threads=1: ORT computes on this thread, so its CPU
+        # clock measures the call (tokenizer, session run and numpy pooling).
+        lat, cpu = [], []
         for _ in range(n):
+            c0 = time.thread_time_ns()
             t0 = time.perf_counter()
             self.last = self.peer.query(self.query)
             lat.append((time.perf_counter() - t0) * 1e3)
-        return lat
+            cpu.append((time.thread_time_ns() - c0) / 1e6)
+        return lat, cpu
 
 
 def cos(a, b):
@@ -115,6 +120,8 @@ def main():
     ap.add_argument("--query-tokens", type=int, default=16)
     ap.add_argument("--no-int8", action="store_true", help="float32 systems only")
     ap.add_argument("--label", default="", help="a note printed in the section heading (e.g. before/after)")
+    ap.add_argument("--before", type=Path, help="another quarrybench binary (e.g. built from an older commit), "
+                    "run float32 as one more interleaved system")
     args = ap.parse_args()
     if args.rounds < 1 or args.calls < 50:
         sys.exit("query: --rounds must be ≥ 1 and --calls ≥ 50")
@@ -134,6 +141,8 @@ def main():
     if not args.no_int8:
         systems[OI] = ORTQuery(i8, args.model_dir, query)
         systems[QI] = QuarryServe(binary, query, "int8")
+    if args.before:
+        systems[QB] = QuarryServe(str(args.before), query, "float32")
     names = list(systems)
     log(f"query ({args.query_tokens} tokens): {query!r}")
 
@@ -146,17 +155,21 @@ def main():
     if c < MIN_COSINE:
         sys.exit(f"query: embeddings differ (cosine {c:.7f} < {MIN_COSINE}); not timing")
     cosines = {QF: c}
+    if args.before:
+        cosines[QB] = cos(systems[QB].last["embedding"], systems[OF].last)
     if not args.no_int8:
         cosines[QI] = cos(systems[QI].last["embedding"], systems[OF].last)
         cosines[OI] = cos(systems[OI].last, systems[OF].last)
 
     lat = {n: [] for n in names}
+    cpu = {n: [] for n in names}
     per_round = {n: [] for n in names}
     for r in range(args.rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
-            xs = systems[name].calls(args.calls)
+            xs, cs = systems[name].calls(args.calls)
             lat[name].extend(xs)
+            cpu[name].extend(cs)
             per_round[name].append(peers.pct(xs, 50))
         log(f"round {r + 1}: " + ", ".join(f"{n} p50 {per_round[n][-1]:.3f} ms" for n in names))
     load = os.getloadavg()
@@ -168,15 +181,23 @@ def main():
 
     p50 = {n: peers.pct(lat[n], 50) for n in names}
     p99 = {n: peers.pct(lat[n], 99) for n in names}
-    peer_of = {QF: OF, QI: OI, OF: OF, OI: OI}
-    rows = ["| system | p50 ms | p99 ms | ORT p50 / p50 (same precision) | per-round p50 ms | cosine to ORT float32 |",
-            "|:--|--:|--:|--:|--:|--:|"]
+    c50 = {n: peers.pct(cpu[n], 50) for n in names}
+    peer_of = {QF: OF, QI: OI, OF: OF, OI: OI, QB: OF}
+    rows = ["| system | p50 ms | p99 ms | ORT p50 / p50 (same precision) | per-round p50 ms | CPU p50 ms | "
+            "ORT CPU / CPU | cosine to ORT float32 |",
+            "|:--|--:|--:|--:|--:|--:|--:|--:|"]
     for n in names:
         ratio = p50[peer_of[n]] / p50[n]
         cs = f"{cosines[n]:.6f}" if n in cosines else "—"
         rows.append(f"| {n} | {p50[n]:.3f} | {p99[n]:.3f} | {ratio:.2f}× | "
-                    + ", ".join(f"{x:.2f}" for x in per_round[n]) + f" | {cs} |")
+                    + ", ".join(f"{x:.2f}" for x in per_round[n])
+                    + f" | {c50[n]:.3f} | {c50[peer_of[n]] / c50[n]:.2f}× | {cs} |")
     round_ratio = [o / q for o, q in zip(per_round[OF], per_round[QF])]
+    before = ""
+    if args.before:
+        before = (f"- {QB}: `{args.before.name}` (the driver built from the commit before this work); "
+                  f"per-round p50 ratio before/now: "
+                  + ", ".join(f"{b / q:.2f}" for b, q in zip(per_round[QB], per_round[QF])) + ".")
     go = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.split()
     command = os.environ.get("PEERS_COMMAND") or "bench/embed_peers/query.sh " + shlex.join(sys.argv[1:])
     title = f"### {MODEL}, one {args.query_tokens}-token query, batch 1, one thread" + (f" — {args.label}" if args.label else "")
@@ -190,7 +211,10 @@ def main():
         f"Command: `{command}`. Load average at the end {load[0]:.1f} on {peers.nproc()} cores (shared machine: "
         "absolute figures are noisy; the same-run ratios are what to read).",
         f"{args.rounds} interleaved rounds of {args.calls} timed calls per system (order rotating), after "
-        f"{args.warm} untimed calls each; p50/p99 over all timed calls. Query: \"{query}\".",
+        f"{args.warm} untimed calls each; p50/p99 over all timed calls (wall clock, per call, inside each "
+        "process). CPU p50: the median CPU time of the calling thread per call (CLOCK_THREAD_CPUTIME_ID; "
+        "Python time.thread_time_ns), which a loaded machine inflates less than latency. "
+        f"Query: \"{query}\".",
         "",
         "\n".join(rows),
         "",
@@ -200,6 +224,7 @@ def main():
         "`quantize_dynamic(..., weight_type=QInt8)` form), ORT_ENABLE_ALL, intra_op_num_threads=1, "
         "inter_op_num_threads=1, sequential; HF tokenizers; mean pooling + L2 normalisation in numpy.",
         f"- float32 ratio ORT/Quarry per round: " + ", ".join(f"{x:.2f}" for x in round_ratio) + ".",
+    ] + ([before] if before else []) + [
         END if not args.label else f"<!-- /embed_query:{args.label} -->",
     ])
     print(text)

@@ -149,8 +149,15 @@ func gemmBlock(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, 
 			edgePool.Put(es)
 		}
 	}()
-	for k0 := 0; k0 < k; k0 += kc {
-		kl := min(kc, k-k0)
+	// A single strip of TallMR rows uses each panel once: blocking k for
+	// panel reuse buys nothing, and one pass reads the weights as one
+	// sequential stream (what a 16-token query needs) with no C reloads.
+	kb := kc
+	if im.kernelTall != nil && r1-r0 == TallMR && n%NR == 0 {
+		kb = k
+	}
+	for k0 := 0; k0 < k; k0 += kb {
+		kl := min(kb, k-k0)
 		accum := k0 > 0
 		for pi := p0; pi < p1; pi++ {
 			panel := w.data[pi*NR*k+k0*NR : pi*NR*k+(k0+kl)*NR]

@@ -185,7 +185,7 @@ var shapes = [][3]int{
 	{50, 40, 800}, {97, 130, 65}, {128, 64, 32},
 	// The tall (16-row) kernel: a 16-token query's shapes, 16 rows with a
 	// k tail of 1..3 and past kc, 16+MR-edge rows, and edge columns.
-	{16, 1152, 384}, {16, 32, 1}, {16, 16, 7}, {18, 48, 1537}, {33, 17, 5}, {64, 48, 2},
+	{16, 1152, 384}, {16, 32, 1}, {16, 16, 7}, {16, 48, 1537}, {16, 40, 800}, {18, 48, 1537}, {33, 17, 5}, {64, 48, 2},
 }
 
 func TestMatMulAllImpls(t *testing.T) {

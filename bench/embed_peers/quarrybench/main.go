@@ -45,6 +45,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/quarry-rag/quarry/internal/kernels"
 	"github.com/quarry-rag/quarry/internal/models/hub"
 	"github.com/quarry-rag/quarry/internal/models/tokenizer"
@@ -236,6 +238,8 @@ func run() error {
 // interleaves this process with ONNX Runtime in its own: every line read
 // from in holds a call count N; the reply is one JSON line with the
 // latencies (ms) of N calls, each tokenize + Embed of the query alone, and
+// the CPU time of this thread during each call (ms; what a call costs,
+// less sensitive than latency to other processes on a loaded machine), and
 // the query's token count and embedding. It returns at end of input.
 func serveQueries(in io.Reader, w io.Writer, tk *tokenizer.Tokenizer, enc *transformer.Encoder, q string) error {
 	opts := &tokenizer.EncodeOpts{MaxLen: enc.MaxLen()}
@@ -249,6 +253,10 @@ func serveQueries(in io.Reader, w io.Writer, tk *tokenizer.Tokenizer, enc *trans
 		}
 		return err
 	}
+	// One OS thread runs every call, so its CPU clock measures them (with
+	// GOMAXPROCS=1 the encoder computes on the calling goroutine).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	sc := bufio.NewScanner(in)
 	out := json.NewEncoder(w)
 	for sc.Scan() {
@@ -256,22 +264,25 @@ func serveQueries(in io.Reader, w io.Writer, tk *tokenizer.Tokenizer, enc *trans
 		if err != nil || calls <= 0 || calls > 1_000_000 {
 			return fmt.Errorf("-serve: want a call count per line, got %q", sc.Text())
 		}
-		lat := make([]float64, calls)
+		lat, cpu := make([]float64, calls), make([]float64, calls)
 		for i := range lat {
+			c0 := threadCPU()
 			t0 := time.Now()
 			if err := one(); err != nil {
 				return err
 			}
 			lat[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+			cpu[i] = float64(threadCPU()-c0) / 1e6
 		}
 		rep := struct {
 			LatMS      []float64 `json:"lat_ms"`
+			CPUMS      []float64 `json:"cpu_ms"`
 			Tokens     int       `json:"tokens"`
 			Embedding  []float32 `json:"embedding"`
 			GOMAXPROCS int       `json:"gomaxprocs"`
 			Kernels    string    `json:"kernels"`
 			Int8Layers int       `json:"int8_layers"`
-		}{LatMS: lat, Tokens: len(tk.EncodeWith(q, opts).IDs), Embedding: vec,
+		}{LatMS: lat, CPUMS: cpu, Tokens: len(tk.EncodeWith(q, opts).IDs), Embedding: vec,
 			GOMAXPROCS: runtime.GOMAXPROCS(0), Kernels: kernels.Implementation()}
 		rep.Int8Layers, _ = enc.Int8Layers()
 		if err := out.Encode(rep); err != nil {
@@ -279,6 +290,15 @@ func serveQueries(in io.Reader, w io.Writer, tk *tokenizer.Tokenizer, enc *trans
 		}
 	}
 	return sc.Err()
+}
+
+// threadCPU is the calling OS thread's CPU time in nanoseconds.
+func threadCPU() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
 }
 
 // tokenizeAll fills ids[i] with the token ids of texts[i], on workers
