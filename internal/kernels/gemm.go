@@ -45,6 +45,67 @@ func (w *Packed) reset(n, k int) {
 	w.data = w.data[:sz]
 }
 
+// Arena is one buffer for a model's packed weights, starting on a 2 MiB
+// boundary and advised for transparent huge pages (Linux; elsewhere
+// ordinary memory). A batch-1 forward pass (one short query) reads every
+// weight once, as a stream: from one huge-page-backed buffer the hardware
+// prefetchers are not stopped at every 4 KiB page and the TLB seldom
+// misses. Size it with PackedSize, then pack with its PackBT; matrices sit
+// in packing order, each on a cache line. An Arena is not safe for
+// concurrent packing; the packed matrices are read-only like any other.
+type Arena struct {
+	buf []float32
+	off int
+}
+
+// arenaAlign is the alignment of each matrix in an Arena: a cache line.
+const arenaAlign = 16
+
+// PackedSize is the number of floats an n×k matrix takes in an Arena.
+func PackedSize(n, k int) int {
+	sz := ((n + NR - 1) / NR) * NR * k
+	return (sz + arenaAlign - 1) &^ (arenaAlign - 1)
+}
+
+// NewArena allocates an arena of floats float32 (a sum of PackedSize).
+func NewArena(floats int) *Arena { return &Arena{buf: hugeFloats(floats)} }
+
+// PackBT packs b (n×k, row-major) like PackBT, into the arena; when the
+// arena is full it falls back to a buffer of its own.
+func (ar *Arena) PackBT(b []float32, n, k int) *Packed {
+	w := new(Packed)
+	if sz := PackedSize(n, k); ar != nil && ar.off+sz <= len(ar.buf) {
+		w.data = ar.buf[ar.off : ar.off+sz : ar.off+sz]
+		ar.off += sz
+	}
+	w.PackBT(b, k, n, k)
+	return w
+}
+
+// Compact moves the packed data of ws (nil entries skipped) into a new
+// Arena, in order. After some of an Arena's matrices are dropped (int8
+// replaced them), it lets the rest outlive the big buffer. Results do not
+// change.
+func Compact(ws ...*Packed) {
+	total := 0
+	for _, w := range ws {
+		if w != nil {
+			total += PackedSize(w.N, w.K)
+		}
+	}
+	ar := NewArena(total)
+	for _, w := range ws {
+		if w == nil {
+			continue
+		}
+		n := len(w.data)
+		dst := ar.buf[ar.off : ar.off+n : ar.off+n]
+		copy(dst, w.data)
+		w.data = dst
+		ar.off += PackedSize(w.N, w.K)
+	}
+}
+
 // PackBT packs b, an n×k row-major matrix (a Linear weight [out, in]), for
 // C = A·bᵀ.
 func PackBT(b []float32, n, k int) *Packed {

@@ -97,7 +97,7 @@ func run() error {
 	query := flag.String("query", "", "query text (default: the first SciFact query of -qtokens tokens)")
 	qtokens := flag.Int("qtokens", 16, "query length in tokens when -query is empty")
 	dump := flag.String("dump", "", "write the passage embeddings here (N×dim little-endian float32)")
-	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed passes here")
+	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed passes (with -serve: of every call) here")
 	quant := flag.String("quantization", "float32", "Linear layers: float32 or int8 (transformer.Options.Quantization)")
 	serve := flag.Bool("serve", false, "query latency only, on request: see serveQueries")
 	flag.Parse()
@@ -131,6 +131,17 @@ func run() error {
 	if *serve {
 		if *query == "" {
 			return errors.New("-serve needs -query")
+		}
+		if *cpuprof != "" {
+			f, err := os.Create(*cpuprof)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
 		}
 		return serveQueries(os.Stdin, os.Stdout, tk, enc, *query)
 	}
