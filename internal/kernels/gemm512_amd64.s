@@ -6,6 +6,12 @@
 
 #include "textflag.h"
 
+// PFD is how far ahead of the panel row being read the kernel prefetches
+// (bytes: 24 rows of k). A 16-token query reads each weight once, straight
+// from memory; the prefetch keeps that stream ahead of the FMAs (measured:
+// ~17% less CPU per query than none, 1536 and 4096 alike).
+#define PFD 1536
+
 // func gemm16x16AVX512(k int, a *float32, lda int, b *float32, c *float32, ldc int, accum bool)
 //
 // C[16×16] (+)= A[16×k] · Bpanel[k×16]: one panel of the same layout as
@@ -13,7 +19,9 @@
 // one load of the panel row (Z16) and 16 FMAs, each broadcasting its A
 // value from memory. Rows are addressed from four bases (rows 0, 4, 8, 12)
 // plus 0, lda, 2·lda and 3·lda. Every C element sees the same sequence of
-// FMAs over k as in the AVX2 kernel.
+// FMAs over k as in the AVX2 kernel. Every 4 k it prefetches the 4 cache
+// lines of the panel PFD bytes ahead (past the end, harmlessly: prefetches
+// do not fault).
 TEXT ·gemm16x16AVX512(SB), NOSPLIT, $0-49
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -125,6 +133,10 @@ TEXT ·gemm16x16AVX512(SB), NOSPLIT, $0-49
 zloop4:
 	CMPQ CX, $4
 	JL   zloop1
+	PREFETCHT0 PFD(DI)
+	PREFETCHT0 PFD+64(DI)
+	PREFETCHT0 PFD+128(DI)
+	PREFETCHT0 PFD+192(DI)
 	ZSTEP0
 	ZSTEP1
 	ZSTEP2
