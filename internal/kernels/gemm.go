@@ -203,6 +203,10 @@ func MatMulPacked(p *Pool, c []float32, ldc int, a []float32, lda int, m int, w 
 
 // gemmBlock computes rows [r0,r1) × panels [p0,p1) of C with im's kernel.
 func gemmBlock(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, r0, r1, p0, p1 int) {
+	if im.kernelTall != nil {
+		gemmBlockTall(im, c, ldc, a, lda, w, r0, r1, p0, p1)
+		return
+	}
 	n, k := w.N, w.K
 	var es *edgeScratch // only edge tiles need it
 	defer func() {
@@ -210,26 +214,14 @@ func gemmBlock(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, 
 			edgePool.Put(es)
 		}
 	}()
-	// A single strip of TallMR rows uses each panel once: blocking k for
-	// panel reuse buys nothing, and one pass reads the weights as one
-	// sequential stream (what a 16-token query needs) with no C reloads.
-	kb := kc
-	if im.kernelTall != nil && r1-r0 == TallMR && n%NR == 0 {
-		kb = k
-	}
-	for k0 := 0; k0 < k; k0 += kb {
-		kl := min(kb, k-k0)
+	for k0 := 0; k0 < k; k0 += kc {
+		kl := min(kc, k-k0)
 		accum := k0 > 0
 		for pi := p0; pi < p1; pi++ {
 			panel := w.data[pi*NR*k+k0*NR : pi*NR*k+(k0+kl)*NR]
 			col := pi * NR
 			fullCols := col+NR <= n
 			for i := r0; i < r1; {
-				if im.kernelTall != nil && fullCols && r1-i >= TallMR {
-					im.kernelTall(kl, a[i*lda+k0:], lda, panel, c[i*ldc+col:], ldc, accum)
-					i += TallMR
-					continue
-				}
 				rows := min(MR, r1-i)
 				i0 := i
 				i += MR
@@ -270,6 +262,88 @@ func gemmBlock(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, 
 			}
 		}
 	}
+}
+
+// gemmBlockTall is gemmBlock for an implementation with a TallMR-row
+// kernel, used for every tile: full strips straight from A into C, and the
+// last strip of fewer rows (a query shorter than 16 tokens, the tail of a
+// batch) through A rows copied once per k block into a zero-padded
+// scratch, computed into a tile and copied out; likewise panels past N.
+// Padding costs multiply-adds, not memory traffic, and a short batch is
+// bound by reading the weights. When the rows fit in one strip, each panel
+// is used once, so k is not blocked: the weights are read as one stream
+// (which the kernel prefetches) and C is written once.
+func gemmBlockTall(im *impl, c []float32, ldc int, a []float32, lda int, w *Packed, r0, r1, p0, p1 int) {
+	n, k := w.N, w.K
+	kb := kc
+	if r1-r0 <= TallMR {
+		kb = k
+	}
+	full := r0 + (r1-r0)/TallMR*TallMR // rows [r0, full) are whole strips
+	var ts *tallScratch
+	if full < r1 || p1*NR > n {
+		ts = tallPool.Get().(*tallScratch)
+		defer tallPool.Put(ts)
+	}
+	for k0 := 0; k0 < k; k0 += kb {
+		kl := min(kb, k-k0)
+		accum := k0 > 0
+		if full < r1 {
+			ts.apad = growFloats(ts.apad, TallMR*kl)
+			for r := 0; r < TallMR; r++ {
+				d := ts.apad[r*kl : (r+1)*kl]
+				if full+r < r1 {
+					copy(d, a[(full+r)*lda+k0:(full+r)*lda+k0+kl])
+				} else {
+					clear(d)
+				}
+			}
+		}
+		for pi := p0; pi < p1; pi++ {
+			panel := w.data[pi*NR*k+k0*NR : pi*NR*k+(k0+kl)*NR]
+			col := pi * NR
+			cols := min(NR, n-col)
+			for i := r0; i < r1; i += TallMR {
+				rows := min(TallMR, r1-i)
+				if rows == TallMR && cols == NR {
+					im.kernelTall(kl, a[i*lda+k0:], lda, panel, c[i*ldc+col:], ldc, accum)
+					continue
+				}
+				as, la := a[i*lda+k0:], lda
+				if rows < TallMR {
+					as, la = ts.apad, kl
+				}
+				tile := ts.tile[:]
+				im.kernelTall(kl, as, la, panel, tile, NR, false)
+				for r := 0; r < rows; r++ {
+					dst := c[(i+r)*ldc+col : (i+r)*ldc+col+cols]
+					src := tile[r*NR : r*NR+cols]
+					if accum {
+						for j := range dst {
+							dst[j] += src[j]
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}
+
+// tallScratch holds gemmBlockTall's padded A rows and output tile.
+type tallScratch struct {
+	tile [TallMR * NR]float32
+	apad []float32
+}
+
+var tallPool = sync.Pool{New: func() any { return new(tallScratch) }}
+
+func growFloats(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
 }
 
 // edgeScratch holds the padded A rows and the output tile of edge tiles.
