@@ -119,7 +119,6 @@ def main():
     ap.add_argument("--warm", type=int, default=50, help="untimed calls per system before round 1")
     ap.add_argument("--query-tokens", type=int, default=16)
     ap.add_argument("--no-int8", action="store_true", help="float32 systems only")
-    ap.add_argument("--label", default="", help="a note printed in the section heading (e.g. before/after)")
     ap.add_argument("--before", type=Path, help="another quarrybench binary (e.g. built from an older commit), "
                     "run float32 as one more interleaved system")
     args = ap.parse_args()
@@ -195,14 +194,14 @@ def main():
     round_ratio = [o / q for o, q in zip(per_round[OF], per_round[QF])]
     before = ""
     if args.before:
-        before = (f"- {QB}: `{args.before.name}` (the driver built from the commit before this work); "
+        before = (f"- {QB}: `{args.before.name}` (another build, given with --before); "
                   f"per-round p50 ratio before/now: "
                   + ", ".join(f"{b / q:.2f}" for b, q in zip(per_round[QB], per_round[QF])) + ".")
     go = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.split()
     command = os.environ.get("PEERS_COMMAND") or "bench/embed_peers/query.sh " + shlex.join(sys.argv[1:])
-    title = f"### {MODEL}, one {args.query_tokens}-token query, batch 1, one thread" + (f" — {args.label}" if args.label else "")
+    title = f"### {MODEL}, one {args.query_tokens}-token query, batch 1, one thread"
     text = "\n".join([
-        BEGIN if not args.label else f"<!-- embed_query:{args.label} -->",
+        BEGIN,
         title,
         "",
         f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {peers.cpu_model()} "
@@ -225,13 +224,13 @@ def main():
         "inter_op_num_threads=1, sequential; HF tokenizers; mean pooling + L2 normalisation in numpy.",
         f"- float32 ratio ORT/Quarry per round: " + ", ".join(f"{x:.2f}" for x in round_ratio) + ".",
     ] + ([before] if before else []) + [
-        END if not args.label else f"<!-- /embed_query:{args.label} -->",
+        END,
     ])
     print(text)
     if args.write:
         cur = args.doc.read_text()
         b, e = cur.find(BEGIN), cur.find(END)
-        if b >= 0 and e > b and not args.label:
+        if b >= 0 and e > b:
             new = cur[:b] + text + cur[e + len(END):]
         else:
             new = cur.rstrip("\n") + "\n\n" + (HEADING + "\n\n" if HEADING not in cur else "") + text + "\n"
