@@ -5,7 +5,9 @@
 # creates VENV if missing and installs the pinned packages unless every one
 # is already at its version, fetches all-MiniLM-L6-v2 into $home/models,
 # and builds the Go driver into $home/bench/quarrybench (exported as
-# QUARRY_BENCH_BIN). Expects $home and $repo set by the caller.
+# QUARRY_BENCH_BIN; QUARRY_BENCH_BIN_OUT, if set, names another output path,
+# so that a run does not replace the binary another run is using). Expects
+# $home and $repo set by the caller.
 setup_peers() {
 	local venv=$1
 	shift
@@ -30,7 +32,8 @@ PY
 		(cd "$repo" && go run ./internal/models/hub/internal/pullcmd all-MiniLM-L6-v2) >&2
 	fi
 	mkdir -p "$home/bench"
-	echo "# building the Go driver into $home/bench/quarrybench" >&2
-	(cd "$repo" && go build -o "$home/bench/quarrybench" ./bench/embed_peers/quarrybench)
-	export QUARRY_BENCH_BIN="$home/bench/quarrybench"
+	local bin="${QUARRY_BENCH_BIN_OUT:-$home/bench/quarrybench}"
+	echo "# building the Go driver into $bin" >&2
+	(cd "$repo" && go build -o "$bin" ./bench/embed_peers/quarrybench)
+	export QUARRY_BENCH_BIN="$bin"
 }

@@ -10,7 +10,7 @@ import (
 // (128 tokens × 384 → 384 and 256 tokens × 384 → 1536), weights pre-packed,
 // on one goroutine and on a pool of GOMAXPROCS.
 func BenchmarkMatMul(b *testing.B) {
-	for _, s := range [][3]int{{128, 384, 384}, {256, 1536, 384}, {256, 384, 1536}} {
+	for _, s := range [][3]int{{16, 1152, 384}, {16, 1536, 384}, {16, 384, 1536}, {128, 384, 384}, {256, 1536, 384}, {256, 384, 1536}} {
 		m, n, k := s[0], s[1], s[2]
 		r := rand.New(rand.NewPCG(1, 1))
 		a, w := randVec(r, m*k, 1), randVec(r, n*k, 1)
@@ -74,7 +74,7 @@ func BenchmarkElementwise(b *testing.B) {
 // BenchmarkMatMulQ reports int8 GOP/s (2·m·n·k per call, activation
 // quantization included) for the encoder's shapes, beside BenchmarkMatMul.
 func BenchmarkMatMulQ(b *testing.B) {
-	for _, s := range [][3]int{{128, 384, 384}, {256, 1536, 384}, {256, 384, 1536}} {
+	for _, s := range [][3]int{{16, 1152, 384}, {16, 1536, 384}, {16, 384, 1536}, {128, 384, 384}, {256, 1536, 384}, {256, 384, 1536}} {
 		m, n, k := s[0], s[1], s[2]
 		r := rand.New(rand.NewPCG(1, 1))
 		x, w := randVec(r, m*k, 1), randVec(r, n*k, 1)

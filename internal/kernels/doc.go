@@ -20,6 +20,19 @@
 // tile. Measured on the 2-core AVX2 machine: ~125 GFLOP/s per core
 // (BenchmarkMatMul).
 //
+// With AVX-512 (the "avx512vnni" set, gemm512_amd64.s) a 16×16 kernel (16
+// ZMM accumulators, the A value broadcast from memory into each FMA) takes
+// every tile instead (gemmBlockTall): a 16-token query is one strip, a
+// shorter one or a batch's tail is padded to 16 rows (multiply-adds, not
+// memory traffic), and when the rows fit in one strip k is not blocked, so
+// the weights are read once, as one stream the kernel prefetches ahead of
+// its FMAs. At batch 1 the matmuls are bound by reading the weights from
+// memory, not by arithmetic: an Arena (NewArena, PackedSize, Arena.PackBT)
+// holds a model's packed weights in one buffer aligned to 2 MiB and advised
+// for transparent huge pages, so the prefetchers are not stopped at every
+// 4 KiB page; Compact moves the survivors of a partly dropped arena out
+// (BenchmarkMatMulStream: one weight matrix against ~40 MB of them).
+//
 // Int8 matmul (int8.go). QuantizeBT quantizes a Linear weight per output
 // channel (symmetric int8, scale max|w|/127) and packs it in panels of
 // QNR=32 columns × groups of 4 k; QActs.Quantize quantizes activation rows

@@ -48,12 +48,14 @@ func hasVNNI() bool {
 	return cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
 }
 
-// vnniImpl is the AVX2 kernel set with the AVX-512 VNNI int8 kernels.
+// vnniImpl is the AVX2 kernel set with the AVX-512 VNNI int8 kernels and
+// the AVX-512 16-row float32 matmul kernel.
 func vnniImpl() *impl {
 	im := *avx2
 	im.name = "avx512vnni"
 	im.quantRow = quantRowAVX512
 	im.qkernel = qkernelVNNI
+	im.kernelTall = kernel16AVX512
 	return &im
 }
 

@@ -16,6 +16,10 @@ type impl struct {
 	// kernel computes one MR×NR tile of C from MR rows of A and one packed
 	// panel of B. With accum it adds to C, else it overwrites.
 	kernel func(k int, a []float32, lda int, b []float32, c []float32, ldc int, accum bool)
+	// kernelTall, when not nil, is kernel for TallMR rows: gemmBlock uses it
+	// on every full TallMR×NR tile (a 16-token query is one such strip), and
+	// kernel on what is left.
+	kernelTall func(k int, a []float32, lda int, b []float32, c []float32, ldc int, accum bool)
 	// quantRow quantizes one activation row (see QActs) and returns its
 	// scale.
 	quantRow func(x []float32, dst []uint8) float32

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"unsafe"
 
 	"go.uber.org/goleak"
 )
@@ -183,6 +185,9 @@ func naive(a, b []float32, m, n, k int) []float64 {
 var shapes = [][3]int{
 	{1, 1, 1}, {1, 16, 1}, {6, 16, 4}, {5, 15, 3}, {7, 17, 9}, {13, 33, 385}, {48, 384, 384},
 	{50, 40, 800}, {97, 130, 65}, {128, 64, 32},
+	// The tall (16-row) kernel: a 16-token query's shapes, 16 rows with a
+	// k tail of 1..3 and past kc, 16+MR-edge rows, and edge columns.
+	{16, 1152, 384}, {16, 32, 1}, {16, 16, 7}, {16, 48, 1537}, {16, 40, 800}, {18, 48, 1537}, {33, 17, 5}, {64, 48, 2},
 }
 
 func TestMatMulAllImpls(t *testing.T) {
@@ -275,4 +280,63 @@ func TestPublicWrappers(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// TestArenaAndCompact: packing into an Arena, and moving packed weights
+// with Compact, change no result, keep each matrix on a cache line and
+// keep them apart; an arena too small falls back to separate buffers.
+func TestArenaAndCompact(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	shapes := [][2]int{{1152, 384}, {17, 5}, {1536, 384}, {384, 1536}} // 6.8 MiB in all
+	const m = 16
+	total := 0
+	for _, s := range shapes {
+		total += PackedSize(s[0], s[1])
+	}
+	for _, mode := range []string{"arena", "short arena", "compact"} {
+		t.Run(mode, func(t *testing.T) {
+			size := total
+			if mode == "short arena" {
+				size = total - 1
+			}
+			ar := NewArena(size)
+			ws := make([]*Packed, len(shapes))
+			for i, s := range shapes {
+				n, k := s[0], s[1]
+				b, a := randVec(r, n*k, 1), randVec(r, m*k, 1)
+				want := make([]float32, m*n)
+				MatMulPacked(nil, want, n, a, k, m, PackBT(b, n, k))
+				if mode == "compact" {
+					ws[i] = PackBT(b, n, k)
+				} else {
+					ws[i] = ar.PackBT(b, n, k)
+				}
+				if mode == "compact" && i == len(shapes)-1 {
+					Compact(append([]*Packed{nil}, ws...)...)
+				}
+				got := make([]float32, m*n)
+				MatMulPacked(nil, got, n, a, k, m, ws[i])
+				if !slices.Equal(got, want) {
+					t.Fatalf("matrix %d: results differ from PackBT's", i)
+				}
+			}
+			for i, w := range ws {
+				p := uintptr(unsafe.Pointer(unsafe.SliceData(w.data)))
+				if p%64 != 0 {
+					t.Errorf("matrix %d at %#x: not on a cache line", i, p)
+				}
+				if i > 0 {
+					q := uintptr(unsafe.Pointer(unsafe.SliceData(ws[i-1].data)))
+					if p < q+uintptr(4*len(ws[i-1].data)) && q < p+uintptr(4*len(w.data)) {
+						t.Errorf("matrix %d overlaps matrix %d", i, i-1)
+					}
+				}
+			}
+			inArena := &ws[len(ws)-1].data[0] == &ar.buf[total-PackedSize(384, 1536)]
+			if want := mode == "arena"; inArena != want {
+				t.Errorf("last matrix in the arena: %v, want %v", inArena, want)
+			}
+		})
+	}
+	Compact() // nothing to do
 }

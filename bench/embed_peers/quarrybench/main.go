@@ -6,6 +6,7 @@
 // many times. It prints one JSON object on stdout.
 //
 //	go run ./bench/embed_peers/quarrybench [-runs 3] [-n 512] [-queries 200] [-dump FILE] [-quantization int8]
+//	quarrybench -serve -query TEXT    # query latency on request (bench/embed_peers/query.sh)
 //
 // A pass is timed from the raw texts to the embeddings: tokenization (spread
 // over GOMAXPROCS goroutines, as the Python peers' Rust tokenizer spreads it
@@ -32,14 +33,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/quarry-rag/quarry/internal/kernels"
 	"github.com/quarry-rag/quarry/internal/models/hub"
@@ -91,8 +97,9 @@ func run() error {
 	query := flag.String("query", "", "query text (default: the first SciFact query of -qtokens tokens)")
 	qtokens := flag.Int("qtokens", 16, "query length in tokens when -query is empty")
 	dump := flag.String("dump", "", "write the passage embeddings here (N×dim little-endian float32)")
-	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed passes here")
+	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed passes (with -serve: of every call) here")
 	quant := flag.String("quantization", "float32", "Linear layers: float32 or int8 (transformer.Options.Quantization)")
+	serve := flag.Bool("serve", false, "query latency only, on request: see serveQueries")
 	flag.Parse()
 	if *n <= 0 || *runs <= 0 || *queries <= 0 || *warmup < 0 {
 		return errors.New("-n, -runs and -queries must be positive, -warmup not negative")
@@ -120,6 +127,23 @@ func run() error {
 
 	if *corpus == "" {
 		*corpus = filepath.Join(datasetsDir(), "beir", "scifact", "corpus.jsonl")
+	}
+	if *serve {
+		if *query == "" {
+			return errors.New("-serve needs -query")
+		}
+		if *cpuprof != "" {
+			f, err := os.Create(*cpuprof)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
+		return serveQueries(os.Stdin, os.Stdout, tk, enc, *query)
 	}
 	texts, err := readCorpus(*corpus, *n)
 	if err != nil {
@@ -219,6 +243,73 @@ func run() error {
 	out := json.NewEncoder(os.Stdout)
 	out.SetIndent("", "  ")
 	return out.Encode(rep)
+}
+
+// serveQueries is the -serve mode used by bench/embed_peers/query.py, which
+// interleaves this process with ONNX Runtime in its own: every line read
+// from in holds a call count N; the reply is one JSON line with the
+// latencies (ms) of N calls, each tokenize + Embed of the query alone, and
+// the CPU time of this thread during each call (ms; what a call costs,
+// less sensitive than latency to other processes on a loaded machine), and
+// the query's token count and embedding. It returns at end of input.
+func serveQueries(in io.Reader, w io.Writer, tk *tokenizer.Tokenizer, enc *transformer.Encoder, q string) error {
+	opts := &tokenizer.EncodeOpts{MaxLen: enc.MaxLen()}
+	ctx := context.Background()
+	var vec []float32
+	one := func() error {
+		e := tk.EncodeWith(q, opts)
+		v, err := enc.Embed(ctx, [][]int32{e.IDs})
+		if err == nil {
+			vec = v[0]
+		}
+		return err
+	}
+	// One OS thread runs every call, so its CPU clock measures them (with
+	// GOMAXPROCS=1 the encoder computes on the calling goroutine).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	sc := bufio.NewScanner(in)
+	out := json.NewEncoder(w)
+	for sc.Scan() {
+		calls, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
+		if err != nil || calls <= 0 || calls > 1_000_000 {
+			return fmt.Errorf("-serve: want a call count per line, got %q", sc.Text())
+		}
+		lat, cpu := make([]float64, calls), make([]float64, calls)
+		for i := range lat {
+			c0 := threadCPU()
+			t0 := time.Now()
+			if err := one(); err != nil {
+				return err
+			}
+			lat[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+			cpu[i] = float64(threadCPU()-c0) / 1e6
+		}
+		rep := struct {
+			LatMS      []float64 `json:"lat_ms"`
+			CPUMS      []float64 `json:"cpu_ms"`
+			Tokens     int       `json:"tokens"`
+			Embedding  []float32 `json:"embedding"`
+			GOMAXPROCS int       `json:"gomaxprocs"`
+			Kernels    string    `json:"kernels"`
+			Int8Layers int       `json:"int8_layers"`
+		}{LatMS: lat, CPUMS: cpu, Tokens: len(tk.EncodeWith(q, opts).IDs), Embedding: vec,
+			GOMAXPROCS: runtime.GOMAXPROCS(0), Kernels: kernels.Implementation()}
+		rep.Int8Layers, _ = enc.Int8Layers()
+		if err := out.Encode(rep); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// threadCPU is the calling OS thread's CPU time in nanoseconds.
+func threadCPU() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano()
 }
 
 // tokenizeAll fills ids[i] with the token ids of texts[i], on workers

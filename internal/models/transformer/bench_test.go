@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/quarry-rag/quarry/internal/kernels"
 )
 
 // benchIDs loads the token ids of the first 512 SciFact abstracts
@@ -88,6 +90,44 @@ func BenchmarkSciFactInt8(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(passages))*float64(b.N)/b.Elapsed().Seconds(), "passages/s")
+		})
+	}
+}
+
+// query16 is a 16-token query ([CLS] 14 ids [SEP]) cut from the first text
+// of the parity fixture, so the single-thread benchmarks need no download.
+func query16(b *testing.B) []int32 {
+	recs := readFixture(b, "all-MiniLM-L6-v2")
+	for _, r := range recs {
+		if len(r.IDs) >= 16 {
+			return slices.Concat(r.IDs[:15], r.IDs[len(r.IDs)-1:])
+		}
+	}
+	b.Fatal("fixture has no text of 16 tokens")
+	return nil
+}
+
+// BenchmarkQuery16Single is BenchmarkQuery16 on one thread: a pool of
+// size 1, as bench/embed_peers/query.sh runs Quarry against ONNX Runtime
+// with intra_op_num_threads=1. Run with GOMAXPROCS=1 for the same setup.
+func BenchmarkQuery16Single(b *testing.B) {
+	for _, q := range []Quantization{Float32, Int8} {
+		b.Run(q.String(), func(b *testing.B) {
+			ids := query16(b)
+			enc, _ := loadMiniLM(b, &Options{Pool: kernels.NewPool(1), Quantization: q})
+			ctx := context.Background()
+			in := [][]int32{ids}
+			lat := make([]time.Duration, 0, 1024)
+			b.ReportAllocs()
+			for b.Loop() {
+				t0 := time.Now()
+				if _, err := enc.Embed(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 		})
 	}
 }

@@ -36,7 +36,10 @@
 // float32 embeddings on the parity fixtures: 0.997 (MiniLM), 0.999 (e5);
 // TestInt8CosineToFloat32, TestInt8FallbackPerLayer.
 //
-// Memory: Linear weights are packed once at load (kernels.Packed). A
+// Memory: Linear weights are packed once at load (kernels.Packed), all into
+// one kernels.Arena in the order forward reads them (one huge-page-backed
+// stream for a batch-1 query; with int8, the layers left in float32 are
+// moved out with kernels.Compact so the arena is freed). A
 // workspace of activations is reused across layers and across calls; the
 // attention scratch (scores, packed K and V of one head) is pooled, so
 // attention allocates nothing per head.

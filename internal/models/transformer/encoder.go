@@ -156,6 +156,7 @@ func load(dir string, opts *Options, extra func(src tensorSource, m *model) erro
 			e.Close()
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
+		m.compact() // the layers left in float32 (often none) let the big arena go
 	default:
 		e.Close()
 		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, dir, o.Quantization)

@@ -61,6 +61,7 @@ func findPrefix(src tensorSource) (string, error) {
 type loader struct {
 	src    tensorSource
 	prefix string
+	arena  *kernels.Arena // the packed Linear weights, in forward's order
 	err    error
 }
 
@@ -81,7 +82,7 @@ func (l *loader) linear(name string, out, in int) linear {
 	if l.err != nil {
 		return linear{}
 	}
-	return linear{w: kernels.PackBT(w, out, in), bias: b, raw: w}
+	return linear{w: l.arena.PackBT(w, out, in), bias: b, raw: w}
 }
 
 func loadModel(cfg Config, src tensorSource) (*model, error) {
@@ -90,7 +91,8 @@ func loadModel(cfg Config, src tensorSource) (*model, error) {
 		return nil, fmt.Errorf("transformer: load: %w", err)
 	}
 	H, FF := cfg.HiddenSize, cfg.IntermediateSize
-	l := &loader{src: src, prefix: prefix}
+	perLayer := kernels.PackedSize(3*H, H) + kernels.PackedSize(H, H) + kernels.PackedSize(FF, H) + kernels.PackedSize(H, FF)
+	l := &loader{src: src, prefix: prefix, arena: kernels.NewArena(cfg.NumHiddenLayers * perLayer)}
 	m := &model{cfg: cfg, prefix: prefix}
 	if info, ok := src.Info(prefix + "embeddings.word_embeddings.weight"); ok && len(info.Shape) == 2 {
 		m.cfg.VocabSize = info.Shape[0]
@@ -116,7 +118,7 @@ func loadModel(cfg Config, src tensorSource) (*model, error) {
 		}
 		qkv := append(append(q, k...), v...)
 		ly.qkv = linear{
-			w:    kernels.PackBT(qkv, 3*H, H),
+			w:    l.arena.PackBT(qkv, 3*H, H),
 			bias: append(append(qb, kb...), vb...),
 			raw:  qkv,
 		}

@@ -191,6 +191,18 @@ func (m *model) quantize(ctx context.Context, p *kernels.Pool, calib [][]int32, 
 }
 
 // dropRaw releases the float32 weights kept for quantization.
+// compact moves the float32 weights int8 left in use into a buffer of their
+// own (kernels.Compact), so that the arena loadModel packed every layer
+// into can be freed.
+func (m *model) compact() {
+	var ws []*kernels.Packed
+	for i := range m.layers {
+		ly := &m.layers[i]
+		ws = append(ws, ly.qkv.w, ly.attnOut.w, ly.inter.w, ly.out.w)
+	}
+	kernels.Compact(ws...)
+}
+
 func (m *model) dropRaw() {
 	for i := range m.layers {
 		ly := &m.layers[i]
