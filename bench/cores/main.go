@@ -46,6 +46,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -54,21 +55,32 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/quarry-rag/quarry"
 	"github.com/quarry-rag/quarry/internal/ingest"
 )
 
 // run is what a child reports.
 type run struct {
-	What       string  `json:"what"`
-	Procs      int     `json:"gomaxprocs"`
-	Round      int     `json:"round"`
-	WallS      float64 `json:"wall_s"`
-	CPUS       float64 `json:"cpu_s"`
-	Items      int     `json:"items"` // documents, chunks or queries
-	Chunks     int     `json:"chunks,omitempty"`
+	What   string  `json:"what"`
+	Procs  int     `json:"gomaxprocs"`
+	Round  int     `json:"round"`
+	WallS  float64 `json:"wall_s"`
+	CPUS   float64 `json:"cpu_s"`
+	Items  int     `json:"items"` // documents, chunks or queries
+	Chunks int     `json:"chunks,omitempty"`
+	// IdleS is the time the Go scheduler's Ps had nothing to run
+	// (runtime/metrics /cpu/classes/idle), of TotalS = GOMAXPROCS × wall:
+	// waiting at a barrier, on a serial section or on I/O. A P whose
+	// thread the OS descheduled counts as busy, so on a loaded machine
+	// 1 − IdleS/TotalS still says how much of the work could run at once.
+	IdleS      float64 `json:"idle_s"`
+	TotalS     float64 `json:"total_s"`
 	LoadBefore string  `json:"load_before"`
-	LoadAfter  string  `json:"load_after"`
+	// Stages are the engine's write stage times (ingest), seconds.
+	Stages    map[string]float64 `json:"stages,omitempty"`
+	LoadAfter string             `json:"load_after"`
 }
 
 type flags struct {
@@ -83,6 +95,7 @@ type flags struct {
 	round   int
 	json    bool
 	profile string
+	ingestP int
 }
 
 func main() {
@@ -94,6 +107,7 @@ func main() {
 	flag.IntVar(&f.clients, "clients", 4, "concurrent searchers in the search workload")
 	flag.IntVar(&f.queries, "queries", 20000, "searches per run (search and batch workloads)")
 	flag.IntVar(&f.per, "per", 32, "queries per SearchBatch call in the batch workload")
+	flag.IntVar(&f.ingestP, "ingest-parallelism", 0, "Options.IngestParallelism of the engine (0: GOMAXPROCS; 1: one embedding call per write, the model's kernels split each batch over the cores)")
 	flag.StringVar(&f.child, "child", "", "internal: run one workload in this process")
 	flag.IntVar(&f.round, "round", 0, "internal: the round number of a child")
 	flag.BoolVar(&f.json, "json", false, "print every run as JSON on stderr")
@@ -151,7 +165,7 @@ func parent(f *flags) error {
 
 func spawn(exe string, f *flags, what string, procs, round int) (run, error) {
 	args := []string{"-child", what, "-round", fmt.Sprint(round), "-docs", fmt.Sprint(f.docs), "-batch", fmt.Sprint(f.batch),
-		"-clients", fmt.Sprint(f.clients), "-queries", fmt.Sprint(f.queries), "-per", fmt.Sprint(f.per)}
+		"-clients", fmt.Sprint(f.clients), "-queries", fmt.Sprint(f.queries), "-per", fmt.Sprint(f.per), "-ingest-parallelism", fmt.Sprint(f.ingestP)}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("GOMAXPROCS=%d", procs))
 	var out bytes.Buffer
@@ -168,18 +182,27 @@ func spawn(exe string, f *flags, what string, procs, round int) (run, error) {
 
 func report(what string, runs []run) {
 	fmt.Printf("\n## %s\n\n", what)
-	fmt.Println("| round | GOMAXPROCS | wall s | CPU s | CPU/wall | items/s | load avg before → after |")
-	fmt.Println("|---|---|---|---|---|---|---|")
-	walls := map[int][]float64{}
+	fmt.Println("| round | GOMAXPROCS | wall s | CPU s | CPU/wall | items/s | P busy | load avg before → after |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	walls, cpus, busy := map[int][]float64{}, map[int][]float64{}, map[int][]float64{}
 	for _, r := range runs {
-		fmt.Printf("| %d | %d | %.2f | %.2f | %.2f | %.1f | %s → %s |\n", r.Round, r.Procs, r.WallS, r.CPUS, r.CPUS/r.WallS,
-			float64(r.Items)/r.WallS, r.LoadBefore, r.LoadAfter)
+		b := 1 - r.IdleS/r.TotalS
+		fmt.Printf("| %d | %d | %.2f | %.2f | %.2f | %.1f | %.0f%% | %s → %s |\n", r.Round, r.Procs, r.WallS, r.CPUS, r.CPUS/r.WallS,
+			float64(r.Items)/r.WallS, 100*b, r.LoadBefore, r.LoadAfter)
 		walls[r.Procs] = append(walls[r.Procs], r.WallS)
+		cpus[r.Procs] = append(cpus[r.Procs], r.CPUS)
+		busy[r.Procs] = append(busy[r.Procs], b)
 	}
 	m1, m2 := median(walls[1]), median(walls[2])
 	if m1 > 0 && m2 > 0 {
-		fmt.Printf("\n%s: median wall %.2f s at 1 core, %.2f s at 2: speed-up %.2f×, scaling efficiency %.0f%%\n",
+		fmt.Printf("\n%s: median wall %.2f s at 1 core, %.2f s at 2: speed-up %.2f×, scaling efficiency %.0f%% (measured; depressed by other load)\n",
 			what, m1, m2, m1/m2, 100*m1/m2/2)
+		// Projection for a quiet machine: each side's wall would be its CPU
+		// time divided by its cores' busy share.
+		c1, c2, b1, b2 := median(cpus[1]), median(cpus[2]), median(busy[1]), median(busy[2])
+		q1, q2 := c1/b1, c2/(2*b2)
+		fmt.Printf("%s: projected for a quiet machine from CPU time and P busy share: %.2f s vs %.2f s, speed-up %.2f× (CPU at 2 cores / at 1: %.2f; P busy %.0f%% / %.0f%%)\n",
+			what, q1, q2, q1/q2, c2/c1, 100*b1, 100*b2)
 	}
 }
 
@@ -236,6 +259,44 @@ func loadavg() string {
 	return strings.Join(fs[:3], " ")
 }
 
+// stageSeconds sums quarry_stage_duration_seconds per stage.
+func stageSeconds(reg *prometheus.Registry) map[string]float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "quarry_stage_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "stage" {
+					out[l.GetValue()] += m.GetHistogram().GetSampleSum()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// schedCPU reads the Go runtime's estimate of idle and total P time.
+// The runtime accumulates them at garbage collections, so it runs one
+// first.
+func schedCPU() (idle, total float64) {
+	runtime.GC()
+	ss := []metrics.Sample{{Name: "/cpu/classes/idle:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	metrics.Read(ss)
+	if ss[0].Value.Kind() == metrics.KindFloat64 {
+		idle = ss[0].Value.Float64()
+	}
+	if ss[1].Value.Kind() == metrics.KindFloat64 {
+		total = ss[1].Value.Float64()
+	}
+	return idle, total
+}
+
 // cpuTime is this process's user + system CPU time.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -262,10 +323,13 @@ func timed(r *run, fn func() error) error {
 		defer pprof.StopCPUProfile()
 	}
 	r.LoadBefore = loadavg()
+	i0, tot0 := schedCPU()
 	c0, t0 := cpuTime(), time.Now()
 	err := fn()
 	r.WallS = time.Since(t0).Seconds()
 	r.CPUS = (cpuTime() - c0).Seconds()
+	i1, tot1 := schedCPU()
+	r.IdleS, r.TotalS = i1-i0, tot1-tot0
 	r.LoadAfter = loadavg()
 	return err
 }
@@ -294,14 +358,17 @@ func child(f *flags) (run, error) {
 		return r, err
 	}
 	defer os.RemoveAll(tmp)
-	eng, err := quarry.Open(tmp, nil)
+	reg := prometheus.NewRegistry()
+	eng, err := quarry.Open(tmp, &quarry.Options{IngestParallelism: f.ingestP, Registerer: reg})
 	if err != nil {
 		return r, err
 	}
 	defer eng.Close()
 	switch f.child {
 	case "ingest":
-		return r, runIngest(ctx, eng, docs, f, &r)
+		err := runIngest(ctx, eng, docs, f, &r)
+		r.Stages = stageSeconds(reg)
+		return r, err
 	case "search", "batch":
 		qs, err := ingest.LoadBEIRQueries(dir)
 		if err != nil {
