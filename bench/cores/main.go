@@ -17,12 +17,16 @@
 //   - search: -clients goroutines each issuing BM25 Collection.Search calls
 //     (top 10, SciFact test queries round-robin) until -queries searches
 //     are done, on the whole SciFact corpus ingested without embeddings.
+//   - serve: the search workload through Quarry's HTTP server on
+//     127.0.0.1 (internal/server), -clients keep-alive connections each
+//     POSTing /v1/collections/scifact/search; the clients run in the same
+//     process and their CPU counts.
 //   - batch: the same queries as SearchBatch calls of -per queries each,
 //     issued by one goroutine: a batch on its own must use both cores.
 //
 // Usage (what docs/benchmarks.md records):
 //
-//	go run ./bench/cores -what ingest,search,batch -rounds 3
+//	go run ./bench/cores -what ingest,search,serve,batch -rounds 3
 //	go run ./bench/cores -what ingest -docs 5183 -rounds 2   # the whole corpus
 //
 // On a shared machine the speed-ups are depressed by other processes: read
@@ -42,6 +46,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +66,7 @@ import (
 
 	"github.com/quarry-rag/quarry"
 	"github.com/quarry-rag/quarry/internal/ingest"
+	"github.com/quarry-rag/quarry/internal/server"
 )
 
 // run is what a child reports.
@@ -100,7 +108,7 @@ type flags struct {
 
 func main() {
 	var f flags
-	flag.StringVar(&f.what, "what", "ingest,search,batch", "workloads, comma separated: ingest, search, batch")
+	flag.StringVar(&f.what, "what", "ingest,search,serve,batch", "workloads, comma separated: ingest, search, serve, batch")
 	flag.IntVar(&f.rounds, "rounds", 3, "interleaved rounds (each runs GOMAXPROCS=1 then 2, or 2 then 1 on odd rounds)")
 	flag.IntVar(&f.docs, "docs", 1000, "SciFact documents ingested by the ingest workload (5183 = all)")
 	flag.IntVar(&f.batch, "batch", 64, "documents per Upsert in the ingest workload")
@@ -369,14 +377,14 @@ func child(f *flags) (run, error) {
 		err := runIngest(ctx, eng, docs, f, &r)
 		r.Stages = stageSeconds(reg)
 		return r, err
-	case "search", "batch":
+	case "search", "batch", "serve":
 		qs, err := ingest.LoadBEIRQueries(dir)
 		if err != nil {
 			return r, err
 		}
 		return r, runSearch(ctx, eng, docs, qs, f, &r)
 	}
-	return r, fmt.Errorf("unknown workload %q (want ingest, search or batch)", f.child)
+	return r, fmt.Errorf("unknown workload %q (want ingest, search, serve or batch)", f.child)
 }
 
 func runIngest(ctx context.Context, eng *quarry.Engine, docs []quarry.Document, f *flags, r *run) error {
@@ -432,6 +440,9 @@ func runSearch(ctx context.Context, eng *quarry.Engine, docs []quarry.Document, 
 		}
 	}
 	r.Items = f.queries
+	if f.child == "serve" {
+		return serve(ctx, eng, qs, f, r)
+	}
 	if f.child == "batch" {
 		return timed(r, func() error {
 			for i := 0; i < f.queries; i += f.per {
@@ -457,6 +468,61 @@ func runSearch(ctx context.Context, eng *quarry.Engine, docs []quarry.Document, 
 				defer wg.Done()
 				for i := int(next.Add(1)) - 1; i < f.queries; i = int(next.Add(1)) - 1 {
 					if _, err := col.Search(ctx, req(i)); err != nil {
+						errs[c] = err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	})
+}
+
+// serve runs the search workload through the HTTP server on loopback.
+func serve(ctx context.Context, eng *quarry.Engine, qs []ingest.BEIRQuery, f *flags, r *run) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: server.New(eng, server.Options{}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Shutdown(context.WithoutCancel(ctx))
+	url := "http://" + ln.Addr().String() + "/v1/collections/scifact/search"
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: f.clients}}
+	bodies := make([][]byte, len(qs))
+	for i, q := range qs {
+		bodies[i], _ = json.Marshal(map[string]any{"query": q.Text, "k": 10, "mode": "bm25"})
+	}
+	post := func(i int) error {
+		res, err := client.Post(url, "application/json", bytes.NewReader(bodies[i%len(bodies)]))
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if _, err := io.Copy(io.Discard, res.Body); err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("search: HTTP %d", res.StatusCode)
+		}
+		return nil
+	}
+	for i := range qs { // warm up
+		if err := post(i); err != nil {
+			return err
+		}
+	}
+	return timed(r, func() error {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		errs := make([]error, f.clients)
+		for c := 0; c < f.clients; c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1)) - 1; i < f.queries; i = int(next.Add(1)) - 1 {
+					if err := post(i); err != nil {
 						errs[c] = err
 						return
 					}
