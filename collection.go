@@ -123,6 +123,12 @@ func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) 
 // (which parallelise within a batch) do as well on their own.
 const minPartTexts = 16
 
+// maxEmbedParts bounds the parts embedded at once: each holds a model
+// workspace (up to ~126 MB for MiniLM's 8192-token batches), and beyond a
+// few parts the model's own kernels spread each batch over the remaining
+// cores anyway.
+const maxEmbedParts = 4
+
 // embedParts embeds texts (as passages) in up to parts concurrent calls
 // and returns the vectors in the order of texts. Texts are dealt to the
 // parts longest first, round robin, so that each part holds a similar
@@ -130,7 +136,7 @@ const minPartTexts = 16
 // on the batch it ran in, so the result equals one call's. The first
 // failure cancels the other parts.
 func embedParts(ctx context.Context, emb embed.Embedder, texts []string, parts int) ([][]float32, error) {
-	parts = min(parts, len(texts)/minPartTexts)
+	parts = min(parts, maxEmbedParts, len(texts)/minPartTexts)
 	if parts <= 1 {
 		vecs, err := emb.Embed(ctx, texts, embed.Passage)
 		if err == nil && len(vecs) != len(texts) {

@@ -68,9 +68,9 @@ type Options struct {
 	QueryBatching QueryBatching
 	// IngestParallelism is how many goroutines one write spreads its work
 	// over: language identification and chunking per document, and the
-	// embedding of its chunks by a local model (split into that many parts
-	// of similar length embedded at once, so that each core runs whole
-	// batches rather than every batch waiting on all cores). The result is
+	// embedding of its chunks by a local model (split into that many parts,
+	// at most 4, of similar length embedded at once, so that each core runs
+	// whole batches rather than every batch waiting on all cores). The result is
 	// the same as a serial write's: one commit, in the batch's order.
 	// Default 0: GOMAXPROCS at the time of the write; 1 embeds the chunks
 	// in one call (the model's own kernels still use every core).
