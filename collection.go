@@ -534,7 +534,8 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	return results, nil
 }
 
-// parallel calls fn(0) … fn(n-1) on up to workers goroutines.
+// parallel calls fn(0) … fn(n-1) on up to workers goroutines, the caller
+// being one of them.
 func parallel(workers, n int, fn func(i int)) {
 	workers = min(workers, n)
 	if workers <= 1 {
@@ -544,16 +545,20 @@ func parallel(workers, n int, fn func(i int)) {
 		return
 	}
 	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+			fn(i)
+		}
+	}
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				fn(i)
-			}
+			work()
 		}()
 	}
+	work()
 	wg.Wait()
 }
 
