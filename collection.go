@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,7 +82,8 @@ func passageText(d *Document, ch *Chunk) string {
 	return d.Title + " " + ch.Text
 }
 
-// embedChunks embeds every chunk of writes in one batched call.
+// embedChunks embeds every chunk of writes: one call for a remote model,
+// or, for a local one, ingestParallelism parts embedded at once.
 func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) error {
 	emb, err := c.embedder()
 	if err != nil || emb == nil {
@@ -97,7 +98,11 @@ func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) 
 	if len(texts) == 0 {
 		return nil
 	}
-	vecs, err := emb.Embed(ctx, texts, embed.Passage)
+	parts := 1
+	if _, local := emb.(*embed.Local); local {
+		parts = c.engine.ingestParallelism()
+	}
+	vecs, err := embedParts(ctx, emb, texts, parts)
 	if err != nil {
 		return fmt.Errorf("%w: embedding %d chunks: %w", ErrUpstream, len(texts), err)
 	}
@@ -111,6 +116,80 @@ func (c *Collection) embedChunks(ctx context.Context, writes []store.DocChunks) 
 		k += len(writes[i].Chunks)
 	}
 	return nil
+}
+
+// minPartTexts is the fewest texts worth a part of their own in
+// embedParts: below it a part's batches get small and the model's kernels
+// (which parallelise within a batch) do as well on their own.
+const minPartTexts = 16
+
+// maxEmbedParts bounds the parts embedded at once: each holds a model
+// workspace (up to ~126 MB for MiniLM's 8192-token batches), and beyond a
+// few parts the model's own kernels spread each batch over the remaining
+// cores anyway.
+const maxEmbedParts = 4
+
+// embedParts embeds texts (as passages) in up to parts concurrent calls
+// and returns the vectors in the order of texts. Texts are dealt to the
+// parts longest first, round robin, so that each part holds a similar
+// amount of work and batches of similar length. A vector does not depend
+// on the batch it ran in, so the result equals one call's. The first
+// failure cancels the other parts.
+func embedParts(ctx context.Context, emb embed.Embedder, texts []string, parts int) ([][]float32, error) {
+	parts = min(parts, maxEmbedParts, len(texts)/minPartTexts)
+	if parts <= 1 {
+		vecs, err := emb.Embed(ctx, texts, embed.Passage)
+		if err == nil && len(vecs) != len(texts) {
+			err = fmt.Errorf("quarry: embedder returned %d vectors for %d texts", len(vecs), len(texts))
+		}
+		return vecs, err
+	}
+	order := make([]int, len(texts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return len(texts[b]) - len(texts[a]) })
+	idx := make([][]int, parts)
+	for r, i := range order {
+		idx[r%parts] = append(idx[r%parts], i)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([][]float32, len(texts))
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := make([]string, len(idx[p]))
+			for j, i := range idx[p] {
+				in[j] = texts[i]
+			}
+			vecs, err := emb.Embed(ctx, in, embed.Passage)
+			if err == nil && len(vecs) != len(in) {
+				err = fmt.Errorf("quarry: embedder returned %d vectors for %d texts", len(vecs), len(in))
+			}
+			if err != nil {
+				errs[p] = err
+				cancel()
+				return
+			}
+			for j, i := range idx[p] {
+				out[i] = vecs[j]
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func openCollection(ctx context.Context, e *Engine, name string, cfg CollectionConfig) (*Collection, error) {
@@ -412,7 +491,7 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	// Language identification (per document, then per chunk) and chunking
 	// run on every core.
 	errs := make([]error, len(writes))
-	parallel(len(writes), func(j int) {
+	parallel(c.engine.ingestParallelism(), len(writes), func(j int) {
 		w := &writes[j]
 		c.redactForIndex(&w.Doc.Text, &w.Doc.Title)
 		detected := w.Doc.Language == ""
@@ -455,9 +534,10 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	return results, nil
 }
 
-// parallel calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+// parallel calls fn(0) … fn(n-1) on up to workers goroutines, the caller
+// being one of them.
+func parallel(workers, n int, fn func(i int)) {
+	workers = min(workers, n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
 			fn(i)
@@ -465,16 +545,20 @@ func parallel(n int, fn func(i int)) {
 		return
 	}
 	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+			fn(i)
+		}
+	}
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				fn(i)
-			}
+			work()
 		}()
 	}
+	work()
 	wg.Wait()
 }
 

@@ -26,5 +26,8 @@
 //
 // Concurrency: Engine and Collection methods are safe for concurrent use.
 // Writes to one collection are serialised; searches run concurrently with
-// writes and see each write entirely or not at all.
+// writes and see each write entirely or not at all. One write uses every
+// core (Options.IngestParallelism: chunking and the embedding of its chunks
+// in parts), and so does one SearchBatch; the result is the same as a
+// serial run's.
 package quarry

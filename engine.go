@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -409,4 +410,12 @@ func writeCollectionConfig(dir string, cfg CollectionConfig) error {
 		return err
 	}
 	return vfs.WriteFile(vfs.Default, filepath.Join(dir, configFile), append(b, '\n'))
+}
+
+// ingestParallelism is Options.IngestParallelism, GOMAXPROCS when 0.
+func (e *Engine) ingestParallelism() int {
+	if n := e.opts.IngestParallelism; n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
 }

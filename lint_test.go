@@ -79,6 +79,9 @@ var allowedImports = map[string][]string{
 	"bench":      {"internal/*"},
 	// Times BM25 search through the product API (Collection.Search).
 	"bench/bm25_peers/quarryquery": {"", "internal/*"},
+	// Times ingest, search and batch search through the product API at 1
+	// and 2 cores.
+	"bench/cores": {"", "internal/*"},
 }
 
 // rootForbidden are the stage packages the root must reach only through

@@ -66,6 +66,15 @@ type Options struct {
 	// default; see QueryBatching). A full queue fails a search with
 	// ErrOverloaded, which the server answers 503 with Retry-After.
 	QueryBatching QueryBatching
+	// IngestParallelism is how many goroutines one write spreads its work
+	// over: language identification and chunking per document, and the
+	// embedding of its chunks by a local model (split into that many parts,
+	// at most 4, of similar length embedded at once, so that each core runs
+	// whole batches rather than every batch waiting on all cores). The result is
+	// the same as a serial write's: one commit, in the batch's order.
+	// Default 0: GOMAXPROCS at the time of the write; 1 embeds the chunks
+	// in one call (the model's own kernels still use every core).
+	IngestParallelism int
 	// Guard is the server-wide default of the prompt-injection guardrails;
 	// a collection's own Guard fields override it. Default: questions
 	// flag, chunks exclude.
@@ -100,6 +109,9 @@ func (o *Options) Validate() error {
 		if err := v.Validate(); err != nil {
 			return err
 		}
+	}
+	if o.IngestParallelism < 0 {
+		return &FieldError{Field: "ingest_parallelism", Msg: fmt.Sprintf("must be ≥ 0 (0: GOMAXPROCS), got %d", o.IngestParallelism), Err: ErrInvalid}
 	}
 	if err := o.Guard.validate("guard."); err != nil {
 		return err

@@ -2,6 +2,10 @@ package quarry
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/quarry-rag/quarry/internal/query"
 )
@@ -88,6 +92,81 @@ func (c *Collection) Search(ctx context.Context, req SearchRequest) (*SearchResp
 	}
 	res, _, err := c.pipeline.Search(ctx, plan)
 	return res, err
+}
+
+// MaxSearchBatch is the most searches one SearchBatch call takes.
+const MaxSearchBatch = 64
+
+// BatchError names the search of a batch that failed. Err keeps its class
+// (ErrInvalid, ErrPromptInjection, …); a *FieldError inside it names a
+// field of that one request.
+type BatchError struct {
+	Index int
+	Err   error
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("quarry: search %d of the batch: %v", e.Index, e.Err)
+}
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// SearchBatch runs several searches at once, spread over up to GOMAXPROCS
+// goroutines, and returns their responses in request order: one batch of
+// queries uses every core, where one search uses one. Every request is
+// planned (validated) before any runs, so an invalid one fails the batch
+// with nothing searched; a failing search (a question the guard refuses,
+// a cancelled context) fails the batch too. Either error is a *BatchError
+// naming the first failing request in order. At most MaxSearchBatch
+// requests; the results are those Search would give for each.
+func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([]*SearchResponse, error) {
+	if len(reqs) == 0 {
+		return nil, &FieldError{Field: "requests", Msg: "is empty", Err: ErrInvalid}
+	}
+	if len(reqs) > MaxSearchBatch {
+		return nil, &FieldError{Field: "requests", Msg: fmt.Sprintf("has %d searches; the limit is %d", len(reqs), MaxSearchBatch), Err: ErrInvalid}
+	}
+	plans := make([]*query.Plan, len(reqs))
+	for i := range reqs {
+		req := reqs[i] // a copy: planning fills defaults
+		p, err := query.NewSearchPlan(&req, c.caps())
+		if err != nil {
+			return nil, &BatchError{Index: i, Err: err}
+		}
+		plans[i] = p
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]*SearchResponse, len(reqs))
+	errs := make([]error, len(reqs))
+	var once sync.Once
+	parallel(runtime.GOMAXPROCS(0), len(reqs), func(i int) {
+		if ctx.Err() != nil {
+			errs[i] = ctx.Err()
+			return
+		}
+		out[i], _, errs[i] = c.pipeline.Search(ctx, plans[i])
+		if errs[i] != nil {
+			once.Do(cancel) // the batch has failed: stop the others early
+		}
+	})
+	// Report the first failure in request order that is not merely the
+	// cancellation caused by another's failure.
+	first := -1
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if !errors.Is(err, context.Canceled) {
+			return nil, &BatchError{Index: i, Err: err}
+		}
+	}
+	if first >= 0 {
+		return nil, &BatchError{Index: first, Err: errs[first]}
+	}
+	return out, nil
 }
 
 // SearchRewritten rewrites req.Query with the configured language model,

@@ -57,6 +57,17 @@ func Normalize(s string) Normalized {
 	if len(s) > MaxNormalizeBytes {
 		s = s[:MaxNormalizeBytes]
 	}
+	if isASCII(s) {
+		// Nothing to remove, decode or fold: ASCII holds no invisible,
+		// bidi or tag characters, NFKC leaves it unchanged and homoglyphs
+		// are Cyrillic or Greek. Most questions take this path.
+		return finishNormalize(s, 0)
+	}
+	return normalizeUnicode(s)
+}
+
+// normalizeUnicode is Normalize's general path, for any text.
+func normalizeUnicode(s string) Normalized {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var tricks Obfuscation
 	var b strings.Builder
@@ -85,6 +96,11 @@ func Normalize(s string) Normalized {
 		tricks |= Homoglyphs
 		t = f
 	}
+	return finishNormalize(t, tricks)
+}
+
+// finishNormalize joins spaced letters and appends decoded readings.
+func finishNormalize(t string, tricks Obfuscation) Normalized {
 	if j, ok := joinSpaced(t); ok {
 		tricks |= Spaced
 		t = j
@@ -102,6 +118,15 @@ func Normalize(s string) Normalized {
 		t = t + "\n" + strings.Join(extra, "\n")
 	}
 	return Normalized{Text: t, Tricks: tricks}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func isZeroWidth(r rune) bool {
@@ -190,6 +215,9 @@ func foldHomoglyphs(s string) (string, bool) {
 // joinSpaced joins runs of at least five single letters separated by one
 // space, dot, dash or underscore ("i g n o r e" → "ignore").
 func joinSpaced(s string) (string, bool) {
+	if isASCII(s) && !hasSpacedRunASCII(s) {
+		return s, false
+	}
 	rs := []rune(s)
 	var out []rune
 	changed := false
@@ -219,6 +247,26 @@ func joinSpaced(s string) (string, bool) {
 		return s, false
 	}
 	return string(out), true
+}
+
+// hasSpacedRunASCII reports whether ASCII s holds a run joinSpaced would
+// join: the same scan on bytes, without converting to runes.
+func hasSpacedRunASCII(s string) bool {
+	letter := func(i int) bool { c := s[i] | 0x20; return c >= 'a' && c <= 'z' }
+	for i := 0; i < len(s); i++ {
+		if !letter(i) || (i > 0 && letter(i-1)) {
+			continue
+		}
+		j, n := i, 1
+		for j+2 < len(s) && isSpacer(rune(s[j+1])) && letter(j+2) && (j+3 >= len(s) || !letter(j+3)) {
+			j += 2
+			n++
+		}
+		if n >= 5 {
+			return true
+		}
+	}
+	return false
 }
 
 func isSpacer(r rune) bool { return r == ' ' || r == '.' || r == '-' || r == '_' || r == '*' }

@@ -142,3 +142,110 @@ func (p prefilter) admits(lower string) bool {
 	}
 	return false
 }
+
+// literalScan finds, in one pass over a text, which prefilter literals it
+// holds, so that all ~55 prefilters cost one scan instead of a substring
+// search per literal (hundreds of them). Literals are bucketed by their
+// first two bytes (one-byte literals by their byte); at each position of
+// the text a bit test says whether any literal starts with the next two
+// bytes, and only then are that bucket's literals compared.
+type literalScan struct {
+	lits    []string
+	first   [256]bool            // one-byte literals by byte
+	single  [256][]int           // their ids
+	pair    [1 << 16 / 64]uint64 // bit k: some literal starts with the bytes k>>8, k&255
+	bucket  [1 << 16]uint16      // 1 + the index in buckets of the literals starting with two bytes; 0: none
+	buckets [][]int              // literal ids by their first two bytes
+	// ids[f][i] are the literal ids of prefilters[f][i]; nil: no prefilter.
+	ids [numRules][][]int
+}
+
+// maxLiterals bounds the literals a literalScan holds (present is a fixed
+// bit set).
+const maxLiterals = 1024
+
+// literalSet says which literals of a literalScan a text holds.
+type literalSet [maxLiterals / 64]uint64
+
+func (s *literalSet) has(id int) bool { return s[id>>6]&(1<<(id&63)) != 0 }
+
+func newLiteralScan(pfs *[numRules][]prefilter) *literalScan {
+	ls := &literalScan{buckets: [][]int{nil}}
+	id := map[string]int{}
+	for f := range pfs {
+		ls.ids[f] = make([][]int, len(pfs[f]))
+		for i, pf := range pfs[f] {
+			if pf == nil {
+				continue
+			}
+			ids := make([]int, 0, len(pf))
+			for _, s := range pf {
+				k, ok := id[s]
+				if !ok {
+					k = len(ls.lits)
+					if k == maxLiterals {
+						panic("guard: more than maxLiterals prefilter literals")
+					}
+					id[s] = k
+					ls.lits = append(ls.lits, s)
+					if len(s) == 1 {
+						ls.first[s[0]] = true
+						ls.single[s[0]] = append(ls.single[s[0]], k)
+					} else {
+						key := uint16(s[0])<<8 | uint16(s[1])
+						ls.pair[key>>6] |= 1 << (key & 63)
+						if ls.bucket[key] == 0 {
+							ls.bucket[key] = uint16(len(ls.buckets))
+							ls.buckets = append(ls.buckets, nil)
+						}
+						ls.buckets[ls.bucket[key]] = append(ls.buckets[ls.bucket[key]], k)
+					}
+				}
+				ids = append(ids, k)
+			}
+			ls.ids[f][i] = ids
+		}
+	}
+	return ls
+}
+
+// scan returns the literals lower holds.
+func (ls *literalScan) scan(lower string) *literalSet {
+	var set literalSet
+	for i := 0; i < len(lower); i++ {
+		c := lower[i]
+		if ls.first[c] {
+			for _, k := range ls.single[c] {
+				set[k>>6] |= 1 << (k & 63)
+			}
+		}
+		if i+1 == len(lower) {
+			break
+		}
+		key := uint16(c)<<8 | uint16(lower[i+1])
+		if ls.pair[key>>6]&(1<<(key&63)) == 0 {
+			continue
+		}
+		for _, k := range ls.buckets[ls.bucket[key]] {
+			if strings.HasPrefix(lower[i:], ls.lits[k]) {
+				set[k>>6] |= 1 << (k & 63)
+			}
+		}
+	}
+	return &set
+}
+
+// admits is prefilters[f][i].admits(lower) for the text set was scanned
+// from.
+func (ls *literalScan) admits(set *literalSet, f, i int) bool {
+	ids := ls.ids[f][i]
+	if ids == nil {
+		return true
+	}
+	for _, k := range ids {
+		if set.has(k) {
+			return true
+		}
+	}
+	return false
+}

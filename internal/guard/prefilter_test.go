@@ -70,8 +70,12 @@ func TestPrefilterNeverHidesAMatch(t *testing.T) {
 	skipped, matched := 0, 0
 	for _, text := range texts {
 		lower := strings.ToLower(Normalize(text).Text)
+		present := literals.scan(lower)
 		for f := range rules {
 			for i, p := range rules[f] {
+				if got, want := literals.admits(present, f, i), prefilters[f][i].admits(lower); got != want {
+					t.Fatalf("rule %d/%d on %q: the one-pass scan admits=%v, the prefilter %v", f, i, text, got, want)
+				}
 				m := p.MatchString(lower)
 				if m {
 					matched++
@@ -94,8 +98,12 @@ func FuzzPrefilter(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		lower := strings.ToLower(s)
+		present := literals.scan(lower)
 		for fam := range rules {
 			for i, p := range rules[fam] {
+				if got, want := literals.admits(present, fam, i), prefilters[fam][i].admits(lower); got != want {
+					t.Fatalf("rule %d/%d on %q: the one-pass scan admits=%v, the prefilter %v", fam, i, s, got, want)
+				}
 				if p.MatchString(lower) && !prefilters[fam][i].admits(lower) {
 					t.Fatalf("rule %d/%d matches %q but the prefilter skips it", fam, i, s)
 				}
@@ -114,4 +122,47 @@ func BenchmarkRuleHitsBenign(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		ruleHits(qs[i%len(qs)])
 	}
+}
+
+// BenchmarkRulesMatchBenign is the search path's question check under
+// the default flag policy without the detector's encoder: Normalize, then
+// the rules behind their prefilters. Sub-benchmarks split the cost.
+func BenchmarkRulesMatchBenign(b *testing.B) {
+	qs := []string{
+		"0-dimensional biomaterials show inductive properties.",
+		"ALDH1 expression is associated with poorer prognosis for breast cancer primary tumors.",
+		"A deficiency of vitamin B12 increases blood levels of homocysteine.",
+		"How does granite form from slowly cooling magma deep underground?",
+	}
+	b.Run("RulesMatch", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			RulesMatch(qs[i%len(qs)])
+		}
+	})
+	b.Run("Normalize", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			Normalize(qs[i%len(qs)])
+		}
+	})
+	b.Run("OnePassScan", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			lower := strings.ToLower(qs[i%len(qs)])
+			present := literals.scan(lower)
+			for f := range rules {
+				for j := range rules[f] {
+					literals.admits(present, f, j)
+				}
+			}
+		}
+	})
+	b.Run("PerLiteralScan", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			lower := strings.ToLower(qs[i%len(qs)])
+			for f := range rules {
+				for j := range rules[f] {
+					prefilters[f][j].admits(lower)
+				}
+			}
+		}
+	})
 }

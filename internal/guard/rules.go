@@ -121,6 +121,9 @@ var prefilters = func() (out [numRules][]prefilter) {
 	return out
 }()
 
+// literals scans a text once for every prefilter literal.
+var literals = newLiteralScan(&prefilters)
+
 func compile(pats ...string) []*regexp.Regexp {
 	out := make([]*regexp.Regexp, len(pats))
 	for i, p := range pats {
@@ -134,9 +137,10 @@ func compile(pats ...string) []*regexp.Regexp {
 func ruleHits(text string) [numRules]int {
 	var hits [numRules]int
 	lower := strings.ToLower(text)
+	present := literals.scan(lower)
 	for f, pats := range rules {
 		for i, p := range pats {
-			if prefilters[f][i].admits(lower) && p.MatchString(lower) {
+			if literals.admits(present, f, i) && p.MatchString(lower) {
 				hits[f]++
 			}
 		}

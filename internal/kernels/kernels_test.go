@@ -202,6 +202,7 @@ func TestMatMulAllImpls(t *testing.T) {
 				m, n, k := s[0], s[1], s[2]
 				a, b := randVec(r, m*k, 1), randVec(r, n*k, 1)
 				want := naive(a, b, m, n, k)
+				var serial []float32
 				for _, p := range []*Pool{nil, pool} {
 					c := randVec(r, m*n, 1) // garbage that must be overwritten
 					MatMul(p, c, a, b, m, n, k)
@@ -209,6 +210,14 @@ func TestMatMulAllImpls(t *testing.T) {
 						if !near(float64(c[i]), want[i], 1e-5*math.Sqrt(float64(k))) {
 							t.Fatalf("%v pool=%v: c[%d]=%v want %v", s, p != nil, i, c[i], want[i])
 						}
+					}
+					// One core or many: the same blocks, the same sums,
+					// bit for bit (ingest's serial and parallel writes
+					// must give the same vectors).
+					if serial == nil {
+						serial = c
+					} else if !slices.Equal(serial, c) {
+						t.Fatalf("%v: the pool's result differs from the serial one", s)
 					}
 				}
 			}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"path"
@@ -305,6 +306,48 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) error {
 	return s.writeJSON(w, http.StatusOK, deletedOut{Deleted: id})
 }
 
+// searchBatch answers a search request carrying queries: every query is
+// searched with the request's other fields, spread over the cores, and the
+// responses come back in order. An error names the query: queries[i].
+func (s *Server) searchBatch(w http.ResponseWriter, r *http.Request, col *quarry.Collection, in *searchRequest) error {
+	switch {
+	case in.Query != "":
+		return invalid("queries", "cannot be combined with query: send one query in query, or several in queries")
+	case len(in.Queries) == 0:
+		return invalid("queries", "must hold 1 to %d queries", quarry.MaxSearchBatch)
+	case len(in.Queries) > quarry.MaxSearchBatch:
+		return invalid("queries", "has %d queries; the limit is %d", len(in.Queries), quarry.MaxSearchBatch)
+	}
+	t := time.Now()
+	reqs := make([]quarry.SearchRequest, len(in.Queries))
+	for i, q := range in.Queries {
+		reqs[i] = in.toEngine()
+		reqs[i].Query = q
+	}
+	res, err := col.SearchBatch(r.Context(), reqs)
+	if err != nil {
+		var be *quarry.BatchError
+		if !errors.As(err, &be) {
+			return err
+		}
+		ae, internal := toAPIError(be.Err)
+		if internal {
+			return err // logged with its full text by the caller
+		}
+		out := *ae
+		if out.Field == "" || out.Field == "query" {
+			out.Field = fmt.Sprintf("queries[%d]", be.Index)
+		}
+		return &out
+	}
+	out := batchSearchResponse{Batch: make([]searchResponse, len(res))}
+	for i, x := range res {
+		out.Batch[i] = searchResponse{Results: fromHits(x.Results), Mode: x.Mode, TookMS: millis(x.Took), Guard: fromGuard(x.Guard)}
+	}
+	out.TookMS = millis(time.Since(t))
+	return s.writeJSON(w, http.StatusOK, out)
+}
+
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	col, err := s.collection(r)
 	if err != nil {
@@ -319,6 +362,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := readScope(r, &in.scopeIn); err != nil {
 		return err
+	}
+	if in.Queries != nil {
+		return s.searchBatch(w, r, col, &in)
 	}
 	res, err := col.Search(r.Context(), in.toEngine())
 	if err != nil {

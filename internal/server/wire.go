@@ -213,13 +213,16 @@ func (f *filterIn) UnmarshalJSON(b []byte) error {
 }
 
 type searchRequest struct {
-	Query    string  `json:"query"`
-	K        int     `json:"k"`
-	Mode     string  `json:"mode"`
-	Language string  `json:"language"`
-	Fusion   string  `json:"fusion"`
-	Alpha    float64 `json:"alpha"`
-	RRFK     float64 `json:"rrf_k"`
+	Query string `json:"query"`
+	// Queries makes the request a batch: each is searched with the other
+	// fields, at once on every core (at most quarry.MaxSearchBatch).
+	Queries  []string `json:"queries"`
+	K        int      `json:"k"`
+	Mode     string   `json:"mode"`
+	Language string   `json:"language"`
+	Fusion   string   `json:"fusion"`
+	Alpha    float64  `json:"alpha"`
+	RRFK     float64  `json:"rrf_k"`
 	// MMR is maximal marginal relevance's lambda in (0, 1]; 0 is off.
 	// MMRDepth is its candidate pool.
 	MMR      float64 `json:"mmr"`
@@ -315,6 +318,13 @@ func fromHits(hs []quarry.Hit) []hitOut {
 		}
 	}
 	return out
+}
+
+// batchSearchResponse answers a request with queries: one response per
+// query, in order.
+type batchSearchResponse struct {
+	Batch  []searchResponse `json:"batch"`
+	TookMS float64          `json:"took_ms"`
 }
 
 type searchResponse struct {
