@@ -163,7 +163,9 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	b.mu.Unlock()
 	b.flushVectors(&vb)
 	b.seq.Store(seq)
-	return b.maybeSnapshotLocked()
+	err = b.maybeSnapshotLocked()
+	b.releaseMappedLocked()
+	return err
 }
 
 // applyPutLocked replaces a document's chunks in the index and catalog; its
