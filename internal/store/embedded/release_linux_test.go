@@ -50,7 +50,7 @@ func TestWritesDoNotKeepTheMapResident(t *testing.T) {
 	defer b.Close()
 	ctx := context.Background()
 	para := strings.Repeat("granite basalt quartz feldspar magma ", 28) // ~1 KB
-	paras := make([]string, 100)                                       // ~100 KB documents
+	paras := make([]string, 100)                                        // ~100 KB documents
 	for i := range paras {
 		paras[i] = para
 	}
