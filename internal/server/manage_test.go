@@ -246,3 +246,16 @@ func TestListAndExport(t *testing.T) {
 		t.Errorf("round trip: %s", g.body)
 	}
 }
+
+// TestCheckCollection: POST /v1/collections/{c}/check verifies a served
+// collection (the body conforms to the spec); a missing collection is a
+// 404.
+func TestCheckCollection(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.upsert("docs", map[string]any{"id": "a", "text": "Granite forms from magma."}, map[string]any{"id": "b", "text": "Basalt forms from lava."})
+	r := h.do("POST", "/v1/collections/docs/check", nil).mustStatus(t, http.StatusOK)
+	if r.get("consistent") != true || r.str("collection") != "docs" || r.get("problem") != nil {
+		t.Fatalf("check: %s", r.body)
+	}
+	h.do("POST", "/v1/collections/missing/check", nil).mustStatus(t, http.StatusNotFound)
+}
