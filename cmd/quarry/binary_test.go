@@ -230,10 +230,10 @@ func TestBinaryCompletion(t *testing.T) {
 
 // startServe starts `quarry serve` on a free loopback port over data and
 // returns its URL once it answers; the server stops at the end of the test.
-func startServe(t *testing.T, data string) string {
+func startServe(t *testing.T, data string, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, quarryBin(t), "serve", "--data-dir", data, "--addr", "127.0.0.1:0")
+	cmd := exec.CommandContext(ctx, quarryBin(t), append([]string{"serve", "--data-dir", data, "--addr", "127.0.0.1:0"}, extra...)...)
 	cmd.Env = cleanEnv()
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	var errb bytes.Buffer
@@ -516,7 +516,6 @@ func TestBinaryLocalOnlyCommandsRefuseClientMode(t *testing.T) {
 		{"keys", "create", "--role", "read"},
 		{"keys", "list"},
 		{"keys", "revoke", "k_1"},
-		{"agent", "task"},
 		{"mcp"},
 		{"eval", "rag", "--dataset", "x.jsonl"},
 	} {
@@ -548,5 +547,59 @@ func TestBinaryLocalOnlyCommandsRefuseClientMode(t *testing.T) {
 	// $QUARRY_SERVER (meant for the data commands) does not stop them.
 	if out, errOut, code := bin(t, []string{"QUARRY_SERVER=" + url}, "models", "list", "--json"); code != 0 || !strings.HasPrefix(strings.TrimSpace(out), "[") {
 		t.Errorf("models list with $QUARRY_SERVER: exit %d, %q, %q", code, out, errOut)
+	}
+}
+
+// TestBinaryClientModeAgent: quarry agent in client mode runs the server's
+// agent (its language model: a scripted FAKE model server replaying a
+// tool call) with the API key, streams the steps, prints the answer and
+// its citations; --json prints the result; flags that only a local agent
+// has are refused.
+func TestBinaryClientModeAgent(t *testing.T) {
+	data, src := t.TempDir(), t.TempDir()
+	keyOut, errOut, code := bin(t, nil, "keys", "create", "--role", "read", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("keys create: %d %s", code, errOut)
+	}
+	admin, errOut, code := bin(t, nil, "keys", "create", "--role", "admin", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("keys create: %d %s", code, errOut)
+	}
+	m := fakeAgentModel(t)
+	url := startServe(t, data, "--llm-url", m.URL, "--llm-model", "fake")
+	writeFile(t, filepath.Join(src, "deletes.md"), "# Deletes\n\nDeleting a document removes its chunks and postings.\n")
+	if _, errOut, code := bin(t, []string{"QUARRY_SERVER=" + url, "QUARRY_API_KEY=" + strings.TrimSpace(admin)}, "ingest", src); code != 0 {
+		t.Fatalf("ingest: %d %s", code, errOut)
+	}
+	remote := []string{"QUARRY_SERVER=" + url, "QUARRY_API_KEY=" + strings.TrimSpace(keyOut)}
+	other := t.TempDir()
+	out, errOut, code := bin(t, remote, "agent", "--data-dir", other, "how are deletes handled?")
+	if code != 0 || !strings.Contains(out, "Deleting removes its chunks [1].") || !strings.Contains(out, "[1] deletes.md") {
+		t.Fatalf("agent via the server: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "→ search") || !strings.Contains(errOut, "← ") {
+		t.Errorf("the server's steps were not streamed: %q", errOut)
+	}
+	out, errOut, code = bin(t, remote, "agent", "--json", "how are deletes handled?")
+	var res struct {
+		State     string `json:"state"`
+		Citations []struct {
+			DocID string `json:"doc_id"`
+		} `json:"citations"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.State != "answered" || len(res.Citations) == 0 || res.Citations[0].DocID != "deletes.md" {
+		t.Fatalf("agent --json via the server: exit %d, %q, %q", code, out, errOut)
+	}
+	if ents, _ := os.ReadDir(other); len(ents) != 0 {
+		t.Errorf("client mode wrote to the local data directory: %v", ents)
+	}
+	_, errOut, code = bin(t, remote, "agent", "--llm-url", m.URL, "task")
+	if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "drop --llm-url") {
+		t.Errorf("agent --llm-url in client mode: exit %d, %q", code, errOut)
+	}
+	// A session the server does not know is the server's 404, in one line.
+	_, errOut, code = bin(t, remote, "agent", "--session", "nope", "task")
+	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "404") {
+		t.Errorf("agent with an unknown session: exit %d, %q", code, errOut)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/agent"
 	"github.com/quarry-rag/quarry/internal/ingest"
 )
 
@@ -390,6 +391,69 @@ func (c *client) embed(ctx context.Context, model string, texts []string, query 
 		vecs[d.Index] = d.Embedding
 	}
 	return vecs, nil
+}
+
+// remoteAgentRequest is the body of POST /v1/collections/{c}/agent
+// (internal/server's agentRequest).
+type remoteAgentRequest struct {
+	Task      string       `json:"task"`
+	Pipeline  string       `json:"pipeline,omitempty"`
+	SessionID string       `json:"session_id,omitempty"`
+	Stream    bool         `json:"stream"`
+	Budget    remoteBudget `json:"budget"`
+}
+
+type remoteBudget struct {
+	Steps       int     `json:"steps,omitempty"`
+	ToolCalls   int     `json:"tool_calls,omitempty"`
+	Tokens      int     `json:"tokens,omitempty"`
+	WallSeconds float64 `json:"wall_seconds,omitempty"`
+}
+
+// agent runs an agent on the server. With req.Stream, emit receives each
+// step as the server streams it (Server-Sent Events); the result comes
+// from the final event.
+func (c *client) agent(ctx context.Context, collection string, req remoteAgentRequest, emit agent.Emit) (*agent.Result, error) {
+	path := colPath(collection) + "/agent"
+	if !req.Stream {
+		var res agent.Result
+		if err := c.postJSON(ctx, path, req, &res); err != nil {
+			return nil, err
+		}
+		return &res, nil
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	var res *agent.Result
+	err = c.stream(ctx, path, body, func(event string, data []byte) error {
+		switch event {
+		case "final", "done":
+			res = new(agent.Result)
+			return json.Unmarshal(data, res)
+		case "error":
+			var eb struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			if json.Unmarshal(data, &eb) != nil || eb.Error.Message == "" {
+				eb.Error.Message = strings.TrimSpace(string(data))
+			}
+			return &remoteError{status: http.StatusOK, code: eb.Error.Code, message: eb.Error.Message, server: c.base}
+		}
+		var ev agent.Event
+		if json.Unmarshal(data, &ev) != nil || emit == nil {
+			return nil // an event this client does not know: skip it
+		}
+		return emit(ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, fmt.Errorf("quarry serve at %s: the agent's stream ended without a result", c.base)
+	}
+	return res, nil
 }
 
 // uploadFile is one file of an upload: its name on the server and where

@@ -136,7 +136,7 @@ var commands = []command{
 		example: "quarry backup --collection docs docs.tar\nquarry --server http://127.0.0.1:8080 backup docs.tar"},
 	{name: "restore", use: "restore [--as NAME] FILE.tar", summary: "restore a backup into the data directory and check it", setup: setupRestore, remoteHint: "it writes into the data directory: copy FILE.tar to the server's machine and run quarry restore there, then quarry check --server URL --collection NAME verifies it",
 		example: "quarry restore docs.tar\nquarry restore --as docs-copy docs.tar"},
-	{name: "agent", use: "agent [--pipeline react|research] [--session ID] [flags] TASK", summary: "run an agent with Quarry's tools, streaming each step", setup: setupAgent, remoteHint: "run an agent on the server with POST /v1/collections/{c}/agent or the web UI",
+	{name: "agent", use: "agent [--pipeline react|research] [--session ID] [flags] TASK", summary: "run an agent with Quarry's tools, streaming each step", setup: setupAgent, client: clientRemote,
 		example: "quarry agent \"Summarise what the corpus says about basalt\"\nquarry agent --pipeline research --session s1 \"Compare granite and basalt\""},
 	{name: "mcp", use: "mcp [--tenant T] [--principal P] [--write] [flags]", summary: "serve Quarry's tools and documents over MCP on stdio", setup: setupMCP, remoteHint: "a running server serves MCP over HTTP at its /mcp endpoint: point the MCP client there",
 		example: "quarry mcp\nquarry mcp --tenant acme --write"},
@@ -205,8 +205,8 @@ func newRoot(env *cliEnv) *cobra.Command {
 		Use:   "quarry",
 		Short: "Quarry: ingest, search and answer over your documents",
 		Long: "Quarry is a retrieval engine: ingest documents, search them (BM25, dense, hybrid), answer questions with citations, and serve it all over HTTP.\n\n" +
-			"Global flags go anywhere on the line. With --server URL (or $QUARRY_SERVER), ingest, search, ask, get, delete, stats, check, backup and embed talk to a running quarry serve; " +
-			"when the data directory is held by a local quarry serve, the data commands use it automatically. Commands that work on a local data directory only (restore, keys, agent, mcp, eval rag) refuse client mode in one line.",
+			"Global flags go anywhere on the line. With --server URL (or $QUARRY_SERVER), ingest, search, ask, get, delete, stats, check, backup, embed and agent talk to a running quarry serve; " +
+			"when the data directory is held by a local quarry serve, the data commands use it automatically. Commands that work on a local data directory only (restore, keys, mcp, eval rag) refuse client mode in one line.",
 		Example:       indent("quarry ingest docs/\nquarry search \"how does basalt form\"\nquarry --data-dir /srv/quarry stats\nquarry serve"),
 		SilenceErrors: true,
 		SilenceUsage:  true,
