@@ -27,7 +27,12 @@ type StreamOptions struct {
 	// BatchDocs is the number of documents per Upsert (one durable
 	// commit). Default 64 with an embedding model, else 1024.
 	BatchDocs int
-	// BatchBytes bounds the text of one batch. Default 32 MiB.
+	// BatchBytes bounds the text of one batch. Default 1 MiB: a batch is
+	// held whole while it is chunked, analysed and committed, at many
+	// times its text. A 100 MB JSONL upload of 21 KB records grew the
+	// server by 365 MB with 32 MiB batches, 115 MB with 4 MiB and 66 MB
+	// with 1 MiB, in the same time (docs/benchmarks.md, issue 15). A
+	// single document larger than this is a batch of its own.
 	BatchBytes int
 	// Write are the options of every batch's Upsert: a scoped write
 	// (WriteOptions.Scope) gives documents without a tenant the scope's
@@ -68,7 +73,7 @@ func (c *Collection) IngestStream(ctx context.Context, r io.Reader, name string,
 		}
 	}
 	if o.BatchBytes <= 0 {
-		o.BatchBytes = 32 << 20
+		o.BatchBytes = 1 << 20
 	}
 	var res StreamResult
 	var batch []Document
