@@ -112,6 +112,12 @@ func setupAgent(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
+		if cl == nil {
+			// A serve that recorded its address holds the directory.
+			if cl = localServer(ctx, env); cl != nil {
+				noteLocalServer(env, cl)
+			}
+		}
 		if cl != nil {
 			// Client mode: the server's agent, model and sessions; the
 			// API key decides the scope and whether write tools run.

@@ -593,6 +593,11 @@ func TestBinaryClientModeAgent(t *testing.T) {
 	if ents, _ := os.ReadDir(other); len(ents) != 0 {
 		t.Errorf("client mode wrote to the local data directory: %v", ents)
 	}
+	// The served directory itself: the agent finds the server in it.
+	out, errOut, code = bin(t, []string{"QUARRY_API_KEY=" + strings.TrimSpace(keyOut)}, "agent", "--quiet", "--data-dir", data, "how are deletes handled?")
+	if code != 0 || !strings.Contains(out, "Deleting removes its chunks [1].") || !strings.Contains(errOut, "in use by quarry serve at "+url) {
+		t.Fatalf("agent on a served directory: exit %d, %q, %q", code, out, errOut)
+	}
 	_, errOut, code = bin(t, remote, "agent", "--llm-url", m.URL, "task")
 	if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "drop --llm-url") {
 		t.Errorf("agent --llm-url in client mode: exit %d, %q", code, errOut)
