@@ -92,6 +92,9 @@ func setupRestore(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		}
 		defer f.Close()
 		eng, err := openEngine(env)
+		if inUse(err) {
+			return fmt.Errorf("%v; restore writes into the data directory: stop the quarry serve that holds it, restore, then start it again", oneLine(err))
+		}
 		if err != nil {
 			return err
 		}

@@ -470,6 +470,12 @@ func TestBinaryClientModeCheckBackupEmbed(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"documents": 2`) || !strings.Contains(out, `"consistent": true`) {
 		t.Fatalf("restore of the server's backup: exit %d, %q, %q", code, out, errOut)
 	}
+	// Restore into the served directory cannot go through the server:
+	// one line saying to stop it.
+	_, errOut, code = bin(t, nil, "restore", "--data-dir", data, "--as", "copy", tarFile)
+	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "stop the quarry serve") {
+		t.Fatalf("restore into a served directory: exit %d, %q", code, errOut)
+	}
 	// The served directory is found without --server: backup uses the
 	// server recorded in it instead of failing on the lock.
 	tar2 := filepath.Join(t.TempDir(), "docs2.tar")
