@@ -136,6 +136,22 @@ func TestUploadBadInput(t *testing.T) {
 	}
 	h.do("GET", "/v1/collections/c/documents/first.txt", nil).mustStatus(t, http.StatusOK)
 	h.do("GET", "/v1/collections/c/documents/second.txt", nil).mustStatus(t, http.StatusNotFound)
+	// A JSONL file of several batches (~3 MB) with a bad last record is
+	// that file's error and writes none of it; the good file beside it is
+	// written.
+	var big strings.Builder
+	for i := range 150 {
+		fmt.Fprintf(&big, `{"id":"r%03d","text":"%s"}`+"\n", i, strings.Repeat("granite basalt quartz feldspar magma lava ", 500))
+	}
+	big.WriteString(`{"id":"broken","text":` + "\n")
+	ct, body = multipartBody(t, nil, uploadPart{"big.jsonl", big.String()}, uploadPart{"good.txt", "obsidian is volcanic glass"})
+	r = h.upload("d", ct, body).mustStatus(t, http.StatusOK)
+	if res := r.list("results"); len(res) != 2 || r.str("results.0.error.code") != "invalid_argument" || r.get("results.0.documents").(float64) != 0 || r.get("results.1.error") != nil {
+		t.Fatalf("upload with a bad JSONL record: %s", r.body)
+	}
+	if st := h.do("GET", "/v1/collections/d", nil).mustStatus(t, http.StatusOK); st.get("stats.documents").(float64) != 1 {
+		t.Fatalf("after the bad JSONL file: %s", st.body)
+	}
 	if ents, _ := filepath.Glob(filepath.Join(os.TempDir(), "quarry-upload-*")); len(ents) > 0 {
 		t.Logf("note: temp dirs present (maybe other tests): %v", ents)
 	}
