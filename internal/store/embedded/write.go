@@ -242,7 +242,9 @@ func (b *Backend) Delete(ctx context.Context, id string) (bool, error) {
 	b.applyDeleteLocked(id)
 	b.mu.Unlock()
 	b.seq.Store(seq)
-	return true, b.maybeSnapshotLocked()
+	err = b.maybeSnapshotLocked()
+	b.releaseMappedLocked() // the delete decoded the whole stored document
+	return true, err
 }
 
 func (b *Backend) maybeSnapshotLocked() error {
