@@ -27,7 +27,12 @@ type StreamOptions struct {
 	// BatchDocs is the number of documents per Upsert (one durable
 	// commit). Default 64 with an embedding model, else 1024.
 	BatchDocs int
-	// BatchBytes bounds the text of one batch. Default 32 MiB.
+	// BatchBytes bounds the text of one batch. Default 1 MiB: a batch is
+	// held whole while it is chunked, analysed and committed, at many
+	// times its text. A 100 MB JSONL upload of 21 KB records grew the
+	// server by 365 MB with 32 MiB batches, 115 MB with 4 MiB and 66 MB
+	// with 1 MiB, in the same time (docs/benchmarks.md, issue 15). A
+	// single document larger than this is a batch of its own.
 	BatchBytes int
 	// Write are the options of every batch's Upsert: a scoped write
 	// (WriteOptions.Scope) gives documents without a tenant the scope's
@@ -53,9 +58,12 @@ type StreamResult struct {
 //
 // A file no loader reads fails with ErrUnsupportedFormat before r is read;
 // a file that cannot be loaded (corrupt, encrypted, empty, invalid UTF-8)
-// fails with ErrInvalid, one over a size limit with ErrTooLarge. Batches
-// committed before an error stay committed (each is atomic): the result
-// counts them.
+// fails with ErrInvalid, one over a size limit with ErrTooLarge. When r is
+// an io.ReadSeeker (an upload spooled to disk) these checks and the
+// documents' validation run over the whole stream before anything is
+// written, so such a file writes nothing. Otherwise, or when a write
+// itself fails, batches committed before the error stay committed (each
+// is atomic): the result counts them.
 func (c *Collection) IngestStream(ctx context.Context, r io.Reader, name string, opts *StreamOptions) (StreamResult, error) {
 	var o StreamOptions
 	if opts != nil {
@@ -68,7 +76,7 @@ func (c *Collection) IngestStream(ctx context.Context, r io.Reader, name string,
 		}
 	}
 	if o.BatchBytes <= 0 {
-		o.BatchBytes = 32 << 20
+		o.BatchBytes = 1 << 20
 	}
 	var res StreamResult
 	var batch []Document
@@ -96,7 +104,7 @@ func (c *Collection) IngestStream(ctx context.Context, r io.Reader, name string,
 		batch, size = batch[:0], 0
 		return nil
 	}
-	err := ingest.StreamReader(ctx, r, ingest.Source{Name: name}, o.TempDir, nil, func(d Document) error {
+	prep := func(d *Document) {
 		if d.Tenant == "" {
 			d.Tenant = o.Tenant
 		}
@@ -106,9 +114,50 @@ func (c *Collection) IngestStream(ctx context.Context, r io.Reader, name string,
 		if len(d.ACL) == 0 && len(o.ACL) > 0 {
 			d.ACL = append([]string(nil), o.ACL...)
 		}
+	}
+	full := func() bool { return len(batch) >= o.BatchDocs || size >= o.BatchBytes }
+	if rs, ok := r.(io.ReadSeeker); ok {
+		// Read a seekable stream twice when it holds more than one batch:
+		// first only loaded and validated, so that a file with a bad
+		// record writes nothing, then ingested. A stream of one batch is
+		// loaded once, its documents held.
+		start, err := rs.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return res, err
+		}
+		n, twice := 0, false
+		err = ingest.StreamReader(ctx, rs, ingest.Source{Name: name}, o.TempDir, nil, func(d Document) error {
+			prep(&d)
+			if err := c.validateDocument(&d); err != nil {
+				return prefixField(fmt.Sprintf("documents[%d]", n), err)
+			}
+			n++
+			if twice {
+				return nil
+			}
+			if full() {
+				twice, batch, size = true, nil, 0
+				return nil
+			}
+			batch = append(batch, d)
+			size += len(d.Text)
+			return nil
+		})
+		if err != nil {
+			return res, mapIngestErr(err)
+		}
+		if !twice {
+			return res, mapIngestErr(flush())
+		}
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			return res, err
+		}
+	}
+	err := ingest.StreamReader(ctx, r, ingest.Source{Name: name}, o.TempDir, nil, func(d Document) error {
+		prep(&d)
 		batch = append(batch, d)
 		size += len(d.Text)
-		if len(batch) >= o.BatchDocs || size >= o.BatchBytes {
+		if full() {
 			return flush()
 		}
 		return nil

@@ -3,21 +3,30 @@
 # of the same files: ~100 MB of mixed files (Markdown, text, HTML, CSV,
 # DOCX, JSONL), BM25-only collections. Prints the CLI's and the server's
 # wall time and the server's RSS growth (VmHWM at the end minus VmRSS after
-# start-up). Usage: scripts/bench_upload.sh [MB]
+# start-up). Usage: scripts/bench_upload.sh [MB] [mixed|jsonl]; jsonl is
+# one JSONL file of MB (21 KB records) in one request instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-100}
+KIND=${2:-mixed}
 work=$(mktemp -d)
 trap 'kill $srv 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/quarry" ./cmd/quarry
-python3 - "$work/files" "$MB" <<'PY'
+python3 - "$work/files" "$MB" "$KIND" <<'PY'
 import os, random, sys, zipfile, json
-out, mb = sys.argv[1], int(sys.argv[2])
+out, mb, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 os.makedirs(out)
 random.seed(1)
 words = "granite basalt quartz feldspar magma lava crystal mineral sediment erosion river valley glacier fault plate mantle crust ocean ridge volcano".split()
 def para(n): return " ".join(random.choice(words) for _ in range(n)) + "."
 total, i = 0, 0
+if kind == "jsonl":
+    with open(os.path.join(out, "big.jsonl"), "w") as f:
+        while total < mb * 1_000_000:
+            line = json.dumps({"id": f"r{i}", "text": " ".join(random.choice(words) for _ in range(3000))}) + "\n"
+            f.write(line); total += len(line); i += 1
+    print(f"1 file, {i} records, {total/1e6:.1f} MB", file=sys.stderr)
+    sys.exit(0)
 while total < mb * 1_000_000:
     kind = i % 6
     body = "\n\n".join(para(80) for _ in range(200))  # ~100 KB of prose
@@ -50,6 +59,7 @@ t0=$(date +%s.%N)
 # 8 requests of ~12 MB each, files streamed by curl.
 ls "$work/files" | split -n r/8 - "$work/batch."
 for b in "$work"/batch.??; do
+	[ -s "$b" ] || { rm "$b"; continue; }
 	args=()
 	while read -r f; do args+=(-F "files=@$work/files/$f"); done < "$b"
 	curl -sf -o "$b.out" "${args[@]}" "http://127.0.0.1:$port/v1/collections/default/files"
@@ -57,6 +67,9 @@ done
 t1=$(date +%s.%N)
 srv_s=$(echo "$t1 - $t0" | bc)
 hwm=$(awk '/VmHWM/{print $2}' /proc/$srv/status)
+# What the server holds now: anonymous memory (heap) and file pages (the
+# binary, the store's map).
+anon=$(awk '/RssAnon/{print $2}' /proc/$srv/status) file=$(awk '/RssFile/{print $2}' /proc/$srv/status)
 # Pass 2: the same files again (all unchanged): the whole upload path —
 # multipart parsing, spooling, loading, hashing — without index growth.
 echo 5 > /proc/$srv/clear_refs 2>/dev/null || true
@@ -75,4 +88,5 @@ echo "cli_ingest_seconds=$cli_s cli_documents=$(python3 -c 'import json;print(js
 echo "upload_seconds=$srv_s server_documents=$docs file_errors=$errs"
 echo "ratio_upload_over_cli=$(echo "scale=2; $srv_s / $cli_s" | bc)"
 echo "server_rss_start_mb=$((rss0/1024)) server_peak_rss_mb=$((hwm/1024)) growth_mb=$(((hwm-rss0)/1024)) cli_peak_rss_mb=$(cat "$work/cli.rss")"
+echo "server_after_upload_anon_mb=$((anon/1024)) server_after_upload_file_mb=$((file/1024))"
 echo "second_pass_unchanged_seconds=$(echo "$t3 - $t2" | bc) second_pass_rss_start_mb=$((rss1/1024)) second_pass_peak_rss_mb=$((hwm2/1024)) second_pass_growth_mb=$(((hwm2-rss1)/1024))"

@@ -83,7 +83,7 @@ func setupAgent(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	sf.bind(fs)
 	pipeline := fs.String("pipeline", "react", "react (one agent with tools) or research (planner, researcher, writer, reviewer)")
 	protocol := fs.String("protocol", "auto", "tool calling: auto, native or react")
-	session := fs.String("session", "", "session id: continue (or start) a conversation kept under DATA_DIR/agent-sessions")
+	session := fs.String("session", "", "session id: continue (or start) a conversation kept under DATA_DIR/agent-sessions; with --server, a session created on the server (POST /v1/agent/sessions)")
 	steps := fs.Int("steps", 0, "step budget (default 8)")
 	toolCalls := fs.Int("tool-calls", 0, "tool-call budget (default 12)")
 	tokens := fs.Int("tokens", 0, "token budget (default 32000)")
@@ -107,6 +107,36 @@ func setupAgent(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		budget := agent.Budget{Steps: *steps, ToolCalls: *toolCalls, Tokens: *tokens, Wall: *wall}
 		if err := budget.Validate(); err != nil {
 			return usagef("%v", err)
+		}
+		cl, err := remote(env)
+		if err != nil {
+			return err
+		}
+		if cl == nil {
+			// A serve that recorded its address holds the directory.
+			if cl = localServer(ctx, env); cl != nil {
+				noteLocalServer(env, cl)
+			}
+		}
+		if cl != nil {
+			// Client mode: the server's agent, model and sessions; the
+			// API key decides the scope and whether write tools run.
+			for _, f := range []string{"llm-url", "llm-model", "llm-provider", "llm-api-key", "protocol", "tenant", "principal", "write"} {
+				if fs.Changed(f) {
+					return usagef("--%s: in client mode the agent runs on the server with its language model and the API key's scope; drop --%s", f, f)
+				}
+			}
+			req := remoteAgentRequest{Task: strings.Join(pos, " "), Pipeline: pl.String(), SessionID: *session, Stream: !env.json && !*quiet,
+				Budget: remoteBudget{Steps: *steps, ToolCalls: *toolCalls, Tokens: *tokens, WallSeconds: wall.Seconds()}}
+			var emit agent.Emit
+			if req.Stream {
+				emit = printEvents(env.stderr, env.stdout)
+			}
+			res, err := cl.agent(ctx, env.collection, req, emit)
+			if err != nil {
+				return err
+			}
+			return agentOutput(env, res)
 		}
 		model, err := agentModel(&lf)
 		if err != nil {
@@ -153,18 +183,24 @@ func setupAgent(env *cliEnv, fs *pflag.FlagSet) runFunc {
 				}
 			}
 		}
-		if env.json {
-			if err := writeJSONOut(env.stdout, res); err != nil {
-				return err
-			}
-		} else {
-			printResult(env.stdout, res)
-		}
-		if res.State != agent.StateAnswered {
-			return fmt.Errorf("agent: %s: %s", res.State, res.Reason)
-		}
-		return nil
+		return agentOutput(env, res)
 	}
+}
+
+// agentOutput prints an agent's result; a run that did not answer is an
+// error.
+func agentOutput(env *cliEnv, res *agent.Result) error {
+	if env.json {
+		if err := writeJSONOut(env.stdout, res); err != nil {
+			return err
+		}
+	} else {
+		printResult(env.stdout, res)
+	}
+	if res.State != agent.StateAnswered {
+		return fmt.Errorf("agent: %s: %s", res.State, res.Reason)
+	}
+	return nil
 }
 
 func writeJSONOut(w io.Writer, v any) error {

@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"github.com/spf13/pflag"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -31,12 +27,23 @@ func setupBackup(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
 		start := time.Now()
-		if env.server != "" {
-			err = backupFromServer(ctx, env.server, env.collection, tmp)
+		cl, err := remote(env)
+		if err != nil {
+			return err
+		}
+		if cl == nil {
+			// A serve that recorded its address holds the directory:
+			// back up through it, hot.
+			if cl = localServer(ctx, env); cl != nil {
+				noteLocalServer(env, cl)
+			}
+		}
+		if cl != nil {
+			err = cl.backup(ctx, env.collection, tmp)
 		} else {
 			eng, oerr := openEngine(env)
 			if oerr != nil {
-				if strings.Contains(oerr.Error(), "in use by another process") {
+				if inUse(oerr) {
 					return fmt.Errorf("%v; a running quarry serve holds it: back up through it with --server http://HOST:PORT", oneLine(oerr))
 				}
 				return oerr
@@ -70,25 +77,6 @@ func setupBackup(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	}
 }
 
-func backupFromServer(ctx context.Context, server, collection string, w io.Writer) error {
-	u := strings.TrimRight(server, "/") + "/v1/collections/" + url.PathEscape(collection) + "/backup"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("backup from %s: HTTP %s: %s", server, resp.Status, strings.TrimSpace(string(b)))
-	}
-	_, err = io.Copy(w, resp.Body)
-	return err
-}
-
 // runRestore restores a backup file into the data directory (under
 // --collection when given explicitly, else the archived name) and checks
 // it.
@@ -104,6 +92,9 @@ func setupRestore(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		}
 		defer f.Close()
 		eng, err := openEngine(env)
+		if inUse(err) {
+			return fmt.Errorf("%v; restore writes into the data directory: stop the quarry serve that holds it, restore, then start it again", oneLine(err))
+		}
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/quarry-rag/quarry/internal/models/hub"
 )
 
 var (
@@ -228,10 +230,10 @@ func TestBinaryCompletion(t *testing.T) {
 
 // startServe starts `quarry serve` on a free loopback port over data and
 // returns its URL once it answers; the server stops at the end of the test.
-func startServe(t *testing.T, data string) string {
+func startServe(t *testing.T, data string, extra ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, quarryBin(t), "serve", "--data-dir", data, "--addr", "127.0.0.1:0")
+	cmd := exec.CommandContext(ctx, quarryBin(t), append([]string{"serve", "--data-dir", data, "--addr", "127.0.0.1:0"}, extra...)...)
 	cmd.Env = cleanEnv()
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	var errb bytes.Buffer
@@ -408,5 +410,207 @@ func TestBinaryStaleServeAddrIgnored(t *testing.T) {
 	var st struct{ Documents int }
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.Documents != 1 || strings.Contains(errOut, "in use") {
 		t.Fatalf("stats with a stale serve.addr: exit %d, %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestBinaryClientModeCheckBackupEmbed: check, backup and embed go through
+// a running quarry serve with the API key (a read key may embed but not
+// check or back up); the backup restores elsewhere and checks consistent;
+// the embeddings equal the local command's.
+func TestBinaryClientModeCheckBackupEmbed(t *testing.T) {
+	data, src := t.TempDir(), t.TempDir()
+	admin, errOut, code := bin(t, nil, "keys", "create", "--role", "admin", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("keys create: %d %s", code, errOut)
+	}
+	reader, errOut, code := bin(t, nil, "keys", "create", "--role", "read", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("keys create: %d %s", code, errOut)
+	}
+	url := startServe(t, data)
+	remote := []string{"QUARRY_SERVER=" + url, "QUARRY_API_KEY=" + strings.TrimSpace(admin)}
+	other := t.TempDir() // nothing here: everything must come from the server
+	writeFile(t, filepath.Join(src, "rocks.md"), "# Rocks\n\nGranite forms from slowly cooling magma.\n")
+	writeFile(t, filepath.Join(src, "lava.txt"), "Basalt forms from lava that cools quickly.\n")
+	if _, errOut, code := bin(t, remote, "ingest", src, "--data-dir", other); code != 0 {
+		t.Fatalf("ingest: %d %s", code, errOut)
+	}
+
+	out, errOut, code := bin(t, remote, "check", "--json", "--data-dir", other)
+	var ck checkResult
+	if code != 0 || json.Unmarshal([]byte(out), &ck) != nil || !ck.Consistent || ck.Collection != "default" {
+		t.Fatalf("check --json via the server: exit %d, %q, %q", code, out, errOut)
+	}
+	if out, _, code = bin(t, remote, "check"); code != 0 || !strings.Contains(out, `collection "default" is consistent`) {
+		t.Fatalf("check via the server: exit %d, %q", code, out)
+	}
+	_, errOut, code = bin(t, remote, "check", "--collection", "nope")
+	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "404") {
+		t.Fatalf("check of a missing collection: exit %d, %q", code, errOut)
+	}
+	readOnly := []string{"QUARRY_SERVER=" + url, "QUARRY_API_KEY=" + strings.TrimSpace(reader)}
+	if _, errOut, code = bin(t, readOnly, "check"); code != 1 || !strings.Contains(errOut, "403") {
+		t.Fatalf("check with a read key: exit %d, %q", code, errOut)
+	}
+
+	// Backup through the server (it needs the admin key), restore in
+	// another data directory, which checks it.
+	tarFile := filepath.Join(t.TempDir(), "docs.tar")
+	if _, errOut, code = bin(t, []string{"QUARRY_SERVER=" + url}, "backup", tarFile); code != 1 || !strings.Contains(errOut, "401") {
+		t.Fatalf("backup without a key: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(tarFile); err == nil {
+		t.Fatal("a refused backup left a file")
+	}
+	if out, errOut, code = bin(t, remote, "backup", tarFile, "--data-dir", other); code != 0 {
+		t.Fatalf("backup via the server: exit %d, %q, %q", code, out, errOut)
+	}
+	restored := t.TempDir()
+	out, errOut, code = bin(t, nil, "restore", "--data-dir", restored, "--json", tarFile)
+	if code != 0 || !strings.Contains(out, `"documents": 2`) || !strings.Contains(out, `"consistent": true`) {
+		t.Fatalf("restore of the server's backup: exit %d, %q, %q", code, out, errOut)
+	}
+	// Restore into the served directory cannot go through the server:
+	// one line saying to stop it.
+	_, errOut, code = bin(t, nil, "restore", "--data-dir", data, "--as", "copy", tarFile)
+	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "stop the quarry serve") {
+		t.Fatalf("restore into a served directory: exit %d, %q", code, errOut)
+	}
+	// The served directory is found without --server: backup uses the
+	// server recorded in it instead of failing on the lock.
+	tar2 := filepath.Join(t.TempDir(), "docs2.tar")
+	out, errOut, code = bin(t, []string{"QUARRY_API_KEY=" + strings.TrimSpace(admin)}, "backup", "--data-dir", data, tar2)
+	if code != 0 || !strings.Contains(errOut, "in use by quarry serve at "+url) {
+		t.Fatalf("backup of a served directory: exit %d, %q, %q", code, out, errOut)
+	}
+
+	if _, err := hub.Resolve("all-MiniLM-L6-v2"); err != nil {
+		t.Skipf("all-MiniLM-L6-v2 not cached: run `make models` (%v)", err)
+	}
+	out, errOut, code = bin(t, readOnly, "embed", "--json", "--query", "how does basalt form", "granite")
+	var viaServer, local [][]float32
+	if code != 0 || json.Unmarshal([]byte(out), &viaServer) != nil || len(viaServer) != 2 || len(viaServer[0]) != 384 {
+		t.Fatalf("embed via the server: exit %d, %q, %q", code, out, errOut)
+	}
+	out, errOut, code = bin(t, nil, "embed", "--json", "--query", "how does basalt form", "granite")
+	if code != 0 || json.Unmarshal([]byte(out), &local) != nil || len(local) != 2 {
+		t.Fatalf("embed locally: exit %d, %q, %q", code, out, errOut)
+	}
+	for i := range local {
+		for j := range local[i] {
+			if d := local[i][j] - viaServer[i][j]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("embedding %d[%d]: server %v, local %v", i, j, viaServer[i][j], local[i][j])
+			}
+		}
+	}
+	// A model the server does not have is the server's 4xx, in one line.
+	_, errOut, code = bin(t, readOnly, "embed", "--model", "/etc/passwd", "x")
+	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "HTTP 4") {
+		t.Fatalf("embed with a path as model via the server: exit %d, %q", code, errOut)
+	}
+}
+
+// TestBinaryLocalOnlyCommandsRefuseClientMode: a command that works on a
+// local data directory only says so in one line (exit 2) in client mode,
+// instead of acting on the local directory; one that uses neither refuses
+// an explicit --server and ignores $QUARRY_SERVER.
+func TestBinaryLocalOnlyCommandsRefuseClientMode(t *testing.T) {
+	data := t.TempDir()
+	url := "http://127.0.0.1:9" // never contacted
+	for _, args := range [][]string{
+		{"restore", "x.tar"},
+		{"keys", "create", "--role", "read"},
+		{"keys", "list"},
+		{"keys", "revoke", "k_1"},
+		{"mcp"},
+		{"eval", "rag", "--dataset", "x.jsonl"},
+	} {
+		for _, how := range []struct {
+			env  []string
+			args []string
+			name string
+		}{
+			{nil, []string{"--server", url}, "--server"},
+			{[]string{"QUARRY_SERVER=" + url}, nil, "$QUARRY_SERVER"},
+		} {
+			line := append(append([]string{"--data-dir", data}, how.args...), args...)
+			_, errOut, code := bin(t, how.env, line...)
+			if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "no client mode ("+how.name+" is set)") {
+				t.Errorf("quarry %s with %s: exit %d, %q", strings.Join(args, " "), how.name, code, errOut)
+			}
+		}
+	}
+	// Nothing was written to the local directory (keys create refused).
+	if ents, _ := os.ReadDir(data); len(ents) != 0 {
+		t.Errorf("the local data directory was written: %v", ents)
+	}
+	for _, args := range [][]string{{"models", "list"}, {"guard", "check", "hi"}, {"serve"}} {
+		_, errOut, code := bin(t, nil, append([]string{"--server", url, "--data-dir", data}, args...)...)
+		if code != 2 || !strings.Contains(errOut, "does not talk to a server: drop --server") {
+			t.Errorf("quarry %s --server: exit %d, %q", strings.Join(args, " "), code, errOut)
+		}
+	}
+	// $QUARRY_SERVER (meant for the data commands) does not stop them.
+	if out, errOut, code := bin(t, []string{"QUARRY_SERVER=" + url}, "models", "list", "--json"); code != 0 || !strings.HasPrefix(strings.TrimSpace(out), "[") {
+		t.Errorf("models list with $QUARRY_SERVER: exit %d, %q, %q", code, out, errOut)
+	}
+}
+
+// TestBinaryClientModeAgent: quarry agent in client mode runs the server's
+// agent (its language model: a scripted FAKE model server replaying a
+// tool call) with the API key, streams the steps, prints the answer and
+// its citations; --json prints the result; flags that only a local agent
+// has are refused.
+func TestBinaryClientModeAgent(t *testing.T) {
+	data, src := t.TempDir(), t.TempDir()
+	keyOut, errOut, code := bin(t, nil, "keys", "create", "--role", "read", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("keys create: %d %s", code, errOut)
+	}
+	admin, errOut, code := bin(t, nil, "keys", "create", "--role", "admin", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("keys create: %d %s", code, errOut)
+	}
+	m := fakeAgentModel(t)
+	url := startServe(t, data, "--llm-url", m.URL, "--llm-model", "fake")
+	writeFile(t, filepath.Join(src, "deletes.md"), "# Deletes\n\nDeleting a document removes its chunks and postings.\n")
+	if _, errOut, code := bin(t, []string{"QUARRY_SERVER=" + url, "QUARRY_API_KEY=" + strings.TrimSpace(admin)}, "ingest", src); code != 0 {
+		t.Fatalf("ingest: %d %s", code, errOut)
+	}
+	remote := []string{"QUARRY_SERVER=" + url, "QUARRY_API_KEY=" + strings.TrimSpace(keyOut)}
+	other := t.TempDir()
+	out, errOut, code := bin(t, remote, "agent", "--data-dir", other, "how are deletes handled?")
+	if code != 0 || !strings.Contains(out, "Deleting removes its chunks [1].") || !strings.Contains(out, "[1] deletes.md") {
+		t.Fatalf("agent via the server: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "→ search") || !strings.Contains(errOut, "← ") {
+		t.Errorf("the server's steps were not streamed: %q", errOut)
+	}
+	out, errOut, code = bin(t, remote, "agent", "--json", "how are deletes handled?")
+	var res struct {
+		State     string `json:"state"`
+		Citations []struct {
+			DocID string `json:"doc_id"`
+		} `json:"citations"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.State != "answered" || len(res.Citations) == 0 || res.Citations[0].DocID != "deletes.md" {
+		t.Fatalf("agent --json via the server: exit %d, %q, %q", code, out, errOut)
+	}
+	if ents, _ := os.ReadDir(other); len(ents) != 0 {
+		t.Errorf("client mode wrote to the local data directory: %v", ents)
+	}
+	// The served directory itself: the agent finds the server in it.
+	out, errOut, code = bin(t, []string{"QUARRY_API_KEY=" + strings.TrimSpace(keyOut)}, "agent", "--quiet", "--data-dir", data, "how are deletes handled?")
+	if code != 0 || !strings.Contains(out, "Deleting removes its chunks [1].") || !strings.Contains(errOut, "in use by quarry serve at "+url) {
+		t.Fatalf("agent on a served directory: exit %d, %q, %q", code, out, errOut)
+	}
+	_, errOut, code = bin(t, remote, "agent", "--llm-url", m.URL, "task")
+	if code != 2 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "drop --llm-url") {
+		t.Errorf("agent --llm-url in client mode: exit %d, %q", code, errOut)
+	}
+	// A session the server does not know is the server's 404, in one line.
+	_, errOut, code = bin(t, remote, "agent", "--session", "nope", "task")
+	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "404") {
+		t.Errorf("agent with an unknown session: exit %d, %q", code, errOut)
 	}
 }

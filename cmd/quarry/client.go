@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/quarry-rag/quarry"
+	"github.com/quarry-rag/quarry/internal/agent"
 	"github.com/quarry-rag/quarry/internal/ingest"
 )
 
@@ -63,11 +64,12 @@ func (e *remoteError) Error() string {
 	return msg
 }
 
-// do sends a request and decodes a JSON response into out (when not nil).
-func (c *client) do(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
+// send sends a request and returns the response when its status is 2xx;
+// any other status becomes a *remoteError. The caller closes the body.
+func (c *client) send(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -78,26 +80,37 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("quarry serve at %s: %w", c.base, err)
+		return nil, fmt.Errorf("quarry serve at %s: %w", c.base, err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var eb struct {
+		Error struct {
+			Code, Message, Field string
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &eb) != nil || eb.Error.Message == "" {
+		eb.Error.Message = strings.TrimSpace(string(data))
+		if eb.Error.Message == "" {
+			eb.Error.Message = resp.Status
+		}
+	}
+	return nil, &remoteError{status: resp.StatusCode, code: eb.Error.Code, message: eb.Error.Message, server: c.base}
+}
+
+// do sends a request and decodes a JSON response into out (when not nil).
+func (c *client) do(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
+	resp, err := c.send(ctx, method, path, body, contentType)
+	if err != nil {
+		return err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	if err != nil {
 		return fmt.Errorf("quarry serve at %s: reading the response: %w", c.base, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var eb struct {
-			Error struct {
-				Code, Message, Field string
-			} `json:"error"`
-		}
-		if json.Unmarshal(data, &eb) != nil || eb.Error.Message == "" {
-			eb.Error.Message = strings.TrimSpace(string(data))
-			if eb.Error.Message == "" {
-				eb.Error.Message = resp.Status
-			}
-		}
-		return &remoteError{status: resp.StatusCode, code: eb.Error.Code, message: eb.Error.Message, server: c.base}
 	}
 	if out == nil {
 		return nil
@@ -320,6 +333,129 @@ func (c *client) stats(ctx context.Context, collection string) (quarry.Stats, er
 	return st, nil
 }
 
+// checkResult is the outcome of a consistency check (internal/server's
+// checkOut).
+type checkResult struct {
+	Collection string `json:"collection"`
+	Consistent bool   `json:"consistent"`
+	Problem    string `json:"problem,omitempty"`
+}
+
+func (c *client) check(ctx context.Context, collection string) (checkResult, error) {
+	var r checkResult
+	err := c.do(ctx, http.MethodPost, colPath(collection)+"/check", nil, "", &r)
+	return r, err
+}
+
+// backup streams the collection's backup archive into w.
+func (c *client) backup(ctx context.Context, collection string, w io.Writer) error {
+	resp, err := c.send(ctx, http.MethodGet, colPath(collection)+"/backup", nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("quarry serve at %s: the backup broke off: %w", c.base, err)
+	}
+	return nil
+}
+
+// embed embeds texts with POST /v1/embeddings; model is a model name or a
+// collection (its embedding model).
+func (c *client) embed(ctx context.Context, model string, texts []string, query bool) ([][]float32, error) {
+	in := struct {
+		Model     string   `json:"model"`
+		Input     []string `json:"input"`
+		InputType string   `json:"input_type,omitempty"`
+	}{Model: model, Input: texts}
+	if query {
+		in.InputType = "query"
+	}
+	var out struct {
+		Data []struct {
+			Index     int       `json:"index"`
+			Embedding []float32 `json:"embedding"`
+		} `json:"data"`
+	}
+	if err := c.postJSON(ctx, "/v1/embeddings", in, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Data) != len(texts) {
+		return nil, fmt.Errorf("quarry serve at %s: %d embeddings for %d texts", c.base, len(out.Data), len(texts))
+	}
+	vecs := make([][]float32, len(texts))
+	for _, d := range out.Data {
+		if d.Index < 0 || d.Index >= len(vecs) || vecs[d.Index] != nil {
+			return nil, fmt.Errorf("quarry serve at %s: embedding index %d out of order", c.base, d.Index)
+		}
+		vecs[d.Index] = d.Embedding
+	}
+	return vecs, nil
+}
+
+// remoteAgentRequest is the body of POST /v1/collections/{c}/agent
+// (internal/server's agentRequest).
+type remoteAgentRequest struct {
+	Task      string       `json:"task"`
+	Pipeline  string       `json:"pipeline,omitempty"`
+	SessionID string       `json:"session_id,omitempty"`
+	Stream    bool         `json:"stream"`
+	Budget    remoteBudget `json:"budget"`
+}
+
+type remoteBudget struct {
+	Steps       int     `json:"steps,omitempty"`
+	ToolCalls   int     `json:"tool_calls,omitempty"`
+	Tokens      int     `json:"tokens,omitempty"`
+	WallSeconds float64 `json:"wall_seconds,omitempty"`
+}
+
+// agent runs an agent on the server. With req.Stream, emit receives each
+// step as the server streams it (Server-Sent Events); the result comes
+// from the final event.
+func (c *client) agent(ctx context.Context, collection string, req remoteAgentRequest, emit agent.Emit) (*agent.Result, error) {
+	path := colPath(collection) + "/agent"
+	if !req.Stream {
+		var res agent.Result
+		if err := c.postJSON(ctx, path, req, &res); err != nil {
+			return nil, err
+		}
+		return &res, nil
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	var res *agent.Result
+	err = c.stream(ctx, path, body, func(event string, data []byte) error {
+		switch event {
+		case "final", "done":
+			res = new(agent.Result)
+			return json.Unmarshal(data, res)
+		case "error":
+			var eb struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			if json.Unmarshal(data, &eb) != nil || eb.Error.Message == "" {
+				eb.Error.Message = strings.TrimSpace(string(data))
+			}
+			return &remoteError{status: http.StatusOK, code: eb.Error.Code, message: eb.Error.Message, server: c.base}
+		}
+		var ev agent.Event
+		if json.Unmarshal(data, &ev) != nil || emit == nil {
+			return nil // an event this client does not know: skip it
+		}
+		return emit(ev)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, fmt.Errorf("quarry serve at %s: the agent's stream ended without a result", c.base)
+	}
+	return res, nil
+}
+
 // uploadFile is one file of an upload: its name on the server and where
 // to read it.
 type uploadFile struct {
@@ -475,6 +611,22 @@ func (t *target) delete(ctx context.Context, id string) error {
 		return t.cl.delete(ctx, t.name, id)
 	}
 	return t.col.Delete(ctx, id)
+}
+
+// check verifies the collection; damage found is a result with
+// Consistent false, any other failure an error.
+func (t *target) check(ctx context.Context) (checkResult, error) {
+	if t.cl != nil {
+		return t.cl.check(ctx, t.name)
+	}
+	r := checkResult{Collection: t.name, Consistent: true}
+	if err := t.col.Verify(ctx); err != nil {
+		if !errors.Is(err, quarry.ErrCorrupt) {
+			return r, err
+		}
+		r.Consistent, r.Problem = false, err.Error()
+	}
+	return r, nil
 }
 
 func (t *target) stats(ctx context.Context) (quarry.Stats, error) {

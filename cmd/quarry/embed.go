@@ -26,7 +26,7 @@ var embedStdin = os.Stdin
 // per line.
 func setupEmbed(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	model := fs.String("model", "all-MiniLM-L6-v2",
-		"embedding model: a cached model name, a model folder, or openai:URL?model=M, ollama:URL?model=M, tei:URL")
+		"embedding model: a cached model name, a model folder, or openai:URL?model=M, ollama:URL?model=M, tei:URL; with --server, a model the server has cached or a collection (its model)")
 	query := fs.Bool("query", false, "embed the texts as queries (the model's query prefix), not passages")
 	keyEnv := fs.String("api-key-env", "QUARRY_EMBED_API_KEY", "environment variable holding the API key of an HTTP embedder")
 	return func(ctx context.Context, texts []string) error {
@@ -38,6 +38,23 @@ func setupEmbed(env *cliEnv, fs *pflag.FlagSet) runFunc {
 			if len(texts) == 0 {
 				return usagef("give TEXT arguments, or texts on stdin, one per line")
 			}
+		}
+		kind := embed.Passage
+		if *query {
+			kind = embed.Query
+		}
+		cl, err := remote(env)
+		if err != nil {
+			return err
+		}
+		if cl != nil {
+			// Client mode: POST /v1/embeddings with a model the server
+			// has cached, or a collection's name for its model.
+			vecs, err := cl.embed(ctx, *model, texts, *query)
+			if err != nil {
+				return err
+			}
+			return printVectors(env, *model, texts, vecs, kind)
 		}
 		var opts embed.ParseOptions
 		if *keyEnv != "" {
@@ -56,10 +73,6 @@ func setupEmbed(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		if c, ok := emb.(io.Closer); ok {
 			defer c.Close()
 		}
-		kind := embed.Passage
-		if *query {
-			kind = embed.Query
-		}
 		type statser interface{ Stats() embed.Stats }
 		var before embed.Stats
 		if s, ok := emb.(statser); ok {
@@ -75,29 +88,39 @@ func setupEmbed(env *cliEnv, fs *pflag.FlagSet) runFunc {
 					n, len(texts), emb.MaxTokens())
 			}
 		}
-		if env.json {
-			return writeVectorsJSON(env.stdout, vecs)
-		}
-		as := "passages"
-		if kind == embed.Query {
-			as = "queries"
-		}
-		fmt.Fprintf(env.stdout, "%s: %d dimensions, %d texts as %s\n", emb.Name(), emb.Dim(), len(texts), as)
-		for i, v := range vecs {
-			var b strings.Builder
-			for j, x := range v[:min(8, len(v))] {
-				if j > 0 {
-					b.WriteByte(' ')
-				}
-				fmt.Fprintf(&b, "%+.4f", x)
-			}
-			if len(v) > 8 {
-				b.WriteString(" …")
-			}
-			fmt.Fprintf(env.stdout, "%d\tnorm %.4f\t[%s]\t%s\n", i, l2norm(v), b.String(), preview(texts[i], 40))
-		}
-		return nil
+		return printVectors(env, emb.Name(), texts, vecs, kind)
 	}
+}
+
+// printVectors prints the vectors of texts embedded by model: JSON, or
+// one line per text with the first components.
+func printVectors(env *cliEnv, model string, texts []string, vecs [][]float32, kind embed.Kind) error {
+	if env.json {
+		return writeVectorsJSON(env.stdout, vecs)
+	}
+	dim := 0
+	if len(vecs) > 0 {
+		dim = len(vecs[0])
+	}
+	as := "passages"
+	if kind == embed.Query {
+		as = "queries"
+	}
+	fmt.Fprintf(env.stdout, "%s: %d dimensions, %d texts as %s\n", model, dim, len(texts), as)
+	for i, v := range vecs {
+		var b strings.Builder
+		for j, x := range v[:min(8, len(v))] {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%+.4f", x)
+		}
+		if len(v) > 8 {
+			b.WriteString(" …")
+		}
+		fmt.Fprintf(env.stdout, "%d\tnorm %.4f\t[%s]\t%s\n", i, l2norm(v), b.String(), preview(texts[i], 40))
+	}
+	return nil
 }
 
 // writeVectorsJSON prints a JSON array with one array of numbers per line;

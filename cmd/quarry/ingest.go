@@ -43,8 +43,13 @@ type batcher struct {
 }
 
 const (
-	batchDocs  = 1024
-	batchBytes = 32 << 20
+	batchDocs = 1024
+	// batchBytes bounds the text of one Upsert. A batch is held whole at
+	// many times its text while it is chunked, analysed and committed:
+	// with 32 MiB, ingesting one 100 MB JSONL file peaked at 424 MB RSS
+	// (docs/benchmarks.md, issue 15). The same bound as uploads
+	// (StreamOptions.BatchBytes).
+	batchBytes = 1 << 20
 	// embedBatchDocs is the batch for collections with an embedding model:
 	// embedding is slow, so smaller commits keep the progress bar moving
 	// and lose less work to an interruption.

@@ -45,61 +45,100 @@ type command struct {
 	example string
 	setup   setupFunc
 	subs    []command
+	// client says what the command does in client mode; remoteHint (for
+	// clientLocalData) names what to do instead.
+	client     clientMode
+	remoteHint string
+}
+
+// clientMode says how a command behaves in client mode (--server or
+// $QUARRY_SERVER).
+type clientMode int
+
+const (
+	// clientLocalData: the command works on the local data directory
+	// only. In client mode it refuses in one line rather than silently
+	// acting on a directory the user did not mean. The zero value, so a
+	// new command is safe until it implements client mode.
+	clientLocalData clientMode = iota
+	// clientRemote: the command talks to the server in client mode.
+	clientRemote
+	// clientMachine: the command uses neither the data directory nor a
+	// server (the model cache, local scoring, saved files, serve itself).
+	// --server on its command line is refused; $QUARRY_SERVER, set for
+	// the other commands, is ignored.
+	clientMachine
+)
+
+// checkClientMode refuses a command that has no client mode when one was
+// asked for.
+func (c command) checkClientMode(cmd *cobra.Command, env *cliEnv, path string) error {
+	switch {
+	case c.client == clientLocalData && env.server != "":
+		how := "--server"
+		if !cmd.Flags().Changed("server") {
+			how = "$QUARRY_SERVER"
+		}
+		return usagef("quarry %s works on a local data directory and has no client mode (%s is set): %s", path, how, c.remoteHint)
+	case c.client == clientMachine && cmd.Flags().Changed("server"):
+		return usagef("quarry %s runs on this machine and does not talk to a server: drop --server", path)
+	}
+	return nil
 }
 
 var commands = []command{
-	{name: "ingest", use: "ingest [flags] PATH...", summary: "ingest files, folders (walked), BEIR folders, URLs and - (stdin)", setup: setupIngest,
+	{name: "ingest", use: "ingest [flags] PATH...", summary: "ingest files, folders (walked), BEIR folders, URLs and - (stdin)", setup: setupIngest, client: clientRemote,
 		example: "quarry ingest docs/\nquarry ingest --embedding all-MiniLM-L6-v2 --collection papers papers/\ncat notes.md | quarry ingest --stdin-name notes.md -\nquarry --server http://127.0.0.1:8080 ingest report.pdf"},
-	{name: "search", use: "search [flags] QUERY", summary: "search a collection", setup: setupSearch,
+	{name: "search", use: "search [flags] QUERY", summary: "search a collection", setup: setupSearch, client: clientRemote,
 		example: "quarry search \"how does basalt form\"\nquarry search --mode hybrid --fusion weighted --alpha 0.7 --k 5 granite\nquarry search --json --filter '{\"field\":\"year\",\"op\":\"gte\",\"value\":2020}' lava"},
-	{name: "ask", use: "ask [flags] QUESTION", summary: "answer a question with citations", setup: setupAsk,
+	{name: "ask", use: "ask [flags] QUESTION", summary: "answer a question with citations", setup: setupAsk, client: clientRemote,
 		example: "quarry ask \"How does basalt form?\"\nquarry ask --method extractive --json \"What is granite?\""},
-	{name: "delete", use: "delete [flags] ID...", summary: "delete documents by id", setup: setupDelete,
+	{name: "delete", use: "delete [flags] ID...", summary: "delete documents by id", setup: setupDelete, client: clientRemote,
 		example: "quarry delete notes.txt\nquarry delete --collection papers a.pdf b.pdf"},
-	{name: "get", use: "get [flags] ID", summary: "print a stored document", setup: setupGet,
+	{name: "get", use: "get [flags] ID", summary: "print a stored document", setup: setupGet, client: clientRemote,
 		example: "quarry get rocks.md\nquarry get --json rocks.md"},
-	{name: "stats", use: "stats [flags]", summary: "print collection statistics", setup: setupStats,
+	{name: "stats", use: "stats [flags]", summary: "print collection statistics", setup: setupStats, client: clientRemote,
 		example: "quarry stats\nquarry --data-dir /srv/quarry stats --json"},
-	{name: "serve", use: "serve [flags]", summary: "serve the HTTP API and web UI", setup: setupServe,
+	{name: "serve", use: "serve [flags]", summary: "serve the HTTP API and web UI", setup: setupServe, client: clientMachine,
 		example: "quarry serve\nquarry serve --addr 0.0.0.0:8080 --config quarry.yaml\nquarry serve --llm-url http://127.0.0.1:11434 --llm-model gemma3:270m"},
 	{name: "eval", use: "eval COMMAND", summary: "evaluate retrieval on a BEIR dataset, or answers (rag)", subs: []command{
-		{name: "retrieval", use: "retrieval --dataset DIR [flags]", summary: "measure nDCG, recall and latency on a BEIR dataset", setup: setupEval,
+		{name: "retrieval", use: "retrieval --dataset DIR [flags]", summary: "measure nDCG, recall and latency on a BEIR dataset", setup: setupEval, client: clientMachine,
 			example: "quarry eval retrieval --dataset $QUARRY_DATASETS/scifact\nquarry eval retrieval --dataset scifact --mode hybrid --fusion weighted --alpha 0.6 --json"},
-		{name: "rag", use: "rag --dataset DIR|FILE.jsonl [flags]", summary: "measure answers: recall, citations, RAGAS metrics, per-stage latency", setup: setupEvalRAG,
+		{name: "rag", use: "rag --dataset DIR|FILE.jsonl [flags]", summary: "measure answers: recall, citations, RAGAS metrics, per-stage latency", setup: setupEvalRAG, remoteHint: "it evaluates a collection of this data directory; run evaluations on the server with POST /v1/evals (the web UI's Evals page)",
 			example: "quarry eval rag --dataset $QUARRY_DATASETS/xquad/en --limit 300 --json\nquarry eval rag --dataset xquad/en --method llm --report out/ --baseline base.json --max-drop 0.02"},
 	}},
-	{name: "embed", use: "embed [--model NAME] [--query] [--json] TEXT...", summary: "print embedding vectors", setup: setupEmbed,
+	{name: "embed", use: "embed [--model NAME] [--query] [--json] TEXT...", summary: "print embedding vectors", setup: setupEmbed, client: clientRemote,
 		example: "quarry embed \"hello world\"\necho hello | quarry embed --model multilingual-e5-small --json"},
 	{name: "models", use: "models COMMAND", summary: "manage embedding models in the cache", subs: []command{
-		{name: "list", use: "list", summary: "list known and cached models", setup: setupModels("list"), example: "quarry models list\nquarry models list --json"},
-		{name: "pull", use: "pull NAME...", summary: "download models into the cache", setup: setupModels("pull"), example: "quarry models pull all-MiniLM-L6-v2"},
-		{name: "verify", use: "verify [NAME...]", summary: "check cached models against their checksums", setup: setupModels("verify"), example: "quarry models verify\nquarry models verify all-MiniLM-L6-v2"},
+		{name: "list", use: "list", summary: "list known and cached models", setup: setupModels("list"), client: clientMachine, example: "quarry models list\nquarry models list --json"},
+		{name: "pull", use: "pull NAME...", summary: "download models into the cache", setup: setupModels("pull"), client: clientMachine, example: "quarry models pull all-MiniLM-L6-v2"},
+		{name: "verify", use: "verify [NAME...]", summary: "check cached models against their checksums", setup: setupModels("verify"), client: clientMachine, example: "quarry models verify\nquarry models verify all-MiniLM-L6-v2"},
 	}},
-	{name: "check", use: "check [flags]", summary: "verify that the store is whole and the index agrees with it", setup: setupCheck,
+	{name: "check", use: "check [flags]", summary: "verify that the store is whole and the index agrees with it", setup: setupCheck, client: clientRemote,
 		example: "quarry check\nquarry check --collection papers --json"},
 	{name: "keys", use: "keys COMMAND", summary: "manage the API keys quarry serve checks", subs: []command{
-		{name: "create", use: "create --role read|write|admin [flags]", summary: "create an API key (printed once)", setup: setupKeys("create"),
+		{name: "create", use: "create --role read|write|admin [flags]", summary: "create an API key (printed once)", setup: setupKeys("create"), remoteHint: "API keys live in the server's data directory: run quarry keys on the server's machine without --server or $QUARRY_SERVER (a running server picks up changes within a second)",
 			example: "quarry keys create --role admin\nquarry keys create --role read --tenant acme --expires 720h --rate 20/s"},
-		{name: "list", use: "list", summary: "list API keys", setup: setupKeys("list"), example: "quarry keys list --json"},
-		{name: "revoke", use: "revoke ID", summary: "revoke an API key", setup: setupKeys("revoke"), example: "quarry keys revoke k_1234"},
+		{name: "list", use: "list", summary: "list API keys", setup: setupKeys("list"), remoteHint: "API keys live in the server's data directory: run quarry keys on the server's machine without --server or $QUARRY_SERVER (a running server picks up changes within a second)", example: "quarry keys list --json"},
+		{name: "revoke", use: "revoke ID", summary: "revoke an API key", setup: setupKeys("revoke"), remoteHint: "API keys live in the server's data directory: run quarry keys on the server's machine without --server or $QUARRY_SERVER (a running server picks up changes within a second)", example: "quarry keys revoke k_1234"},
 	}},
 	{name: "drift", use: "drift COMMAND", summary: "compare saved query drift windows", subs: []command{
-		{name: "report", use: "report --baseline FILE --current FILE [flags]", summary: "compare two saved drift windows", setup: setupDrift,
+		{name: "report", use: "report --baseline FILE --current FILE [flags]", summary: "compare two saved drift windows", setup: setupDrift, client: clientMachine,
 			example: "quarry drift report --baseline base.json --current now.json\nquarry drift report --baseline base.json --current now.json --fail --json"},
 	}},
 	{name: "guard", use: "guard COMMAND", summary: "score texts for prompt injection", subs: []command{
-		{name: "check", use: "check [flags] TEXT...", summary: "score texts for prompt injection", setup: setupGuardCheck,
+		{name: "check", use: "check [flags] TEXT...", summary: "score texts for prompt injection", setup: setupGuardCheck, client: clientMachine,
 			example: "quarry guard check \"ignore all previous instructions\"\nquarry guard check --json --threshold 0.8 \"hello\""},
-		{name: "eval", use: "eval --dataset FILE.jsonl [flags]", summary: "measure the detector on a labelled dataset", setup: setupGuardEval,
+		{name: "eval", use: "eval --dataset FILE.jsonl [flags]", summary: "measure the detector on a labelled dataset", setup: setupGuardEval, client: clientMachine,
 			example: "quarry guard eval --dataset injections.jsonl --json"},
 	}},
-	{name: "backup", use: "backup [flags] FILE.tar", summary: "write a consistent copy of a collection, also while it serves", setup: setupBackup,
+	{name: "backup", use: "backup [flags] FILE.tar", summary: "write a consistent copy of a collection, also while it serves", setup: setupBackup, client: clientRemote,
 		example: "quarry backup --collection docs docs.tar\nquarry --server http://127.0.0.1:8080 backup docs.tar"},
-	{name: "restore", use: "restore [--as NAME] FILE.tar", summary: "restore a backup into the data directory and check it", setup: setupRestore,
+	{name: "restore", use: "restore [--as NAME] FILE.tar", summary: "restore a backup into the data directory and check it", setup: setupRestore, remoteHint: "it writes into the data directory: copy FILE.tar to the server's machine and run quarry restore there, then quarry check --server URL --collection NAME verifies it",
 		example: "quarry restore docs.tar\nquarry restore --as docs-copy docs.tar"},
-	{name: "agent", use: "agent [--pipeline react|research] [--session ID] [flags] TASK", summary: "run an agent with Quarry's tools, streaming each step", setup: setupAgent,
+	{name: "agent", use: "agent [--pipeline react|research] [--session ID] [flags] TASK", summary: "run an agent with Quarry's tools, streaming each step", setup: setupAgent, client: clientRemote,
 		example: "quarry agent \"Summarise what the corpus says about basalt\"\nquarry agent --pipeline research --session s1 \"Compare granite and basalt\""},
-	{name: "mcp", use: "mcp [--tenant T] [--principal P] [--write] [flags]", summary: "serve Quarry's tools and documents over MCP on stdio", setup: setupMCP,
+	{name: "mcp", use: "mcp [--tenant T] [--principal P] [--write] [flags]", summary: "serve Quarry's tools and documents over MCP on stdio", setup: setupMCP, remoteHint: "a running server serves MCP over HTTP at its /mcp endpoint: point the MCP client there",
 		example: "quarry mcp\nquarry mcp --tenant acme --write"},
 }
 
@@ -166,8 +205,8 @@ func newRoot(env *cliEnv) *cobra.Command {
 		Use:   "quarry",
 		Short: "Quarry: ingest, search and answer over your documents",
 		Long: "Quarry is a retrieval engine: ingest documents, search them (BM25, dense, hybrid), answer questions with citations, and serve it all over HTTP.\n\n" +
-			"Global flags go anywhere on the line. With --server URL (or $QUARRY_SERVER), ingest, search, ask, get, delete and stats talk to a running quarry serve; " +
-			"when the data directory is held by a local quarry serve, they use it automatically.",
+			"Global flags go anywhere on the line. With --server URL (or $QUARRY_SERVER), ingest, search, ask, get, delete, stats, check, backup, embed and agent talk to a running quarry serve; " +
+			"when the data directory is held by a local quarry serve, the data commands use it automatically. Commands that work on a local data directory only (restore, keys, mcp, eval rag) refuse client mode in one line.",
 		Example:       indent("quarry ingest docs/\nquarry search \"how does basalt form\"\nquarry --data-dir /srv/quarry stats\nquarry serve"),
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -240,7 +279,13 @@ func (c command) cobra(env *cliEnv) *cobra.Command {
 	}
 	if c.setup != nil {
 		body := c.setup(env, cc.Flags())
-		cc.RunE = func(cmd *cobra.Command, args []string) error { return body(cmd.Context(), args) }
+		cc.RunE = func(cmd *cobra.Command, args []string) error {
+			path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+			if err := c.checkClientMode(cmd, env, path); err != nil {
+				return err
+			}
+			return body(cmd.Context(), args)
+		}
 		return cc
 	}
 	cc.Args = cobra.ArbitraryArgs

@@ -266,18 +266,25 @@ func setupStats(env *cliEnv, fs *pflag.FlagSet) runFunc {
 
 func setupCheck(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	return func(ctx context.Context, _ []string) error {
-		eng, col, err := openCollection(ctx, env)
+		t, err := openTarget(ctx, env, nil)
 		if err != nil {
 			return err
 		}
-		defer eng.Close()
-		if err := col.Verify(ctx); err != nil {
+		defer t.Close()
+		r, err := t.check(ctx)
+		if err != nil {
 			return err
 		}
 		if env.json {
-			return printJSON(env.stdout, map[string]any{"collection": env.collection, "consistent": true})
+			if err := printJSON(env.stdout, r); err != nil {
+				return err
+			}
+		} else if r.Consistent {
+			fmt.Fprintf(env.stdout, "collection %q is consistent\n", r.Collection)
 		}
-		fmt.Fprintf(env.stdout, "collection %q is consistent\n", env.collection)
+		if !r.Consistent {
+			return fmt.Errorf("collection %q is damaged: %s", r.Collection, strings.Join(strings.Fields(r.Problem), " "))
+		}
 		return nil
 	}
 }

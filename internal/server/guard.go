@@ -65,6 +65,7 @@ var routeRoles = map[string]auth.Role{
 	"GET /v1/collections/{c}/documents":            auth.RoleRead,  // listed within the key's scope
 	"GET /v1/collections/{c}/export":               auth.RoleAdmin, // every tenant's documents
 	"GET /v1/collections/{c}/backup":               auth.RoleAdmin, // every tenant's documents
+	"POST /v1/collections/{c}/check":               auth.RoleAdmin, // holds the writer while it reads everything
 	"POST /v1/embeddings":                          auth.RoleRead,
 	// Agents and MCP: a read key runs them; the tools check the key's own
 	// role (write tools need write) and scope on every call.

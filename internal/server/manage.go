@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -18,6 +19,7 @@ func (s *Server) registerManage() {
 	s.handle("GET /v1/collections/{c}/documents", s.listDocuments)
 	s.handle("GET /v1/collections/{c}/export", s.exportCollection)
 	s.handle("GET /v1/collections/{c}/backup", s.backupCollection)
+	s.handle("POST /v1/collections/{c}/check", s.checkCollection)
 	s.handle("POST /v1/collections/{c}/files", s.uploadFiles)
 	s.handle("POST /v1/embeddings", s.embeddings) // openai_compat.go
 }
@@ -242,6 +244,34 @@ func (s *Server) backupCollection(w http.ResponseWriter, r *http.Request) error 
 		s.log.Error("backup failed mid-stream", "collection", col.Name(), "err", err)
 	}
 	return nil
+}
+
+// checkOut is the outcome of a consistency check.
+type checkOut struct {
+	Collection string `json:"collection"`
+	Consistent bool   `json:"consistent"`
+	// Problem says what is inconsistent; empty when Consistent.
+	Problem string `json:"problem,omitempty"`
+}
+
+// checkCollection verifies that the collection's store is whole and its
+// index agrees with it (`quarry check` against a server). Damage found is
+// a 200 with consistent false and the problem, which an admin may read;
+// any other failure is an error response.
+func (s *Server) checkCollection(w http.ResponseWriter, r *http.Request) error {
+	col, err := s.collection(r)
+	if err != nil {
+		return err
+	}
+	out := checkOut{Collection: col.Name(), Consistent: true}
+	if err := col.Verify(r.Context()); err != nil {
+		if !errors.Is(err, quarry.ErrCorrupt) {
+			return err
+		}
+		s.log.Error("check found damage", "collection", col.Name(), "err", err)
+		out.Consistent, out.Problem = false, err.Error()
+	}
+	return s.writeJSON(w, http.StatusOK, out)
 }
 
 // lazyWriter sets the headers on the first write.

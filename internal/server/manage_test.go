@@ -136,6 +136,27 @@ func TestUploadBadInput(t *testing.T) {
 	}
 	h.do("GET", "/v1/collections/c/documents/first.txt", nil).mustStatus(t, http.StatusOK)
 	h.do("GET", "/v1/collections/c/documents/second.txt", nil).mustStatus(t, http.StatusNotFound)
+	// A JSONL file of several batches (~3 MB) with a bad last record is
+	// that file's error and writes none of it; the good file beside it is
+	// written.
+	var big strings.Builder
+	for i := range 150 {
+		fmt.Fprintf(&big, `{"id":"r%03d","text":"%s"}`+"\n", i, strings.Repeat("granite basalt quartz feldspar magma lava ", 500))
+	}
+	big.WriteString(`{"id":"broken","text":` + "\n")
+	ct, body = multipartBody(t, nil, uploadPart{"big.jsonl", big.String()}, uploadPart{"good.txt", "obsidian is volcanic glass"})
+	r = h.upload("d", ct, body).mustStatus(t, http.StatusOK)
+	res := r.list("results")
+	if len(res) != 2 {
+		t.Fatalf("upload with a bad JSONL record: %s", r.body)
+	}
+	bad, good := res[0].(map[string]any), res[1].(map[string]any)
+	if e, _ := bad["error"].(map[string]any); e == nil || e["code"] != "invalid_argument" || bad["documents"].(float64) != 0 || good["error"] != nil {
+		t.Fatalf("upload with a bad JSONL record: %s", r.body)
+	}
+	if st := h.do("GET", "/v1/collections/d", nil).mustStatus(t, http.StatusOK); st.get("stats.documents").(float64) != 1 {
+		t.Fatalf("after the bad JSONL file: %s", st.body)
+	}
 	if ents, _ := filepath.Glob(filepath.Join(os.TempDir(), "quarry-upload-*")); len(ents) > 0 {
 		t.Logf("note: temp dirs present (maybe other tests): %v", ents)
 	}
@@ -245,4 +266,17 @@ func TestListAndExport(t *testing.T) {
 	if g.str("text") != "rock number 7" || g.get("metadata.odd") != true {
 		t.Errorf("round trip: %s", g.body)
 	}
+}
+
+// TestCheckCollection: POST /v1/collections/{c}/check verifies a served
+// collection (the body conforms to the spec); a missing collection is a
+// 404.
+func TestCheckCollection(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.upsert("docs", map[string]any{"id": "a", "text": "Granite forms from magma."}, map[string]any{"id": "b", "text": "Basalt forms from lava."})
+	r := h.do("POST", "/v1/collections/docs/check", nil).mustStatus(t, http.StatusOK)
+	if r.get("consistent") != true || r.str("collection") != "docs" || r.get("problem") != nil {
+		t.Fatalf("check: %s", r.body)
+	}
+	h.do("POST", "/v1/collections/missing/check", nil).mustStatus(t, http.StatusNotFound)
 }

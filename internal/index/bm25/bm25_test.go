@@ -338,3 +338,33 @@ func TestConcurrentSearch(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestForwardIndexOnlyAfterDelete: an index that only grows holds no
+// forward index (the memory of uploads); the first Delete builds it, and
+// Adds after it keep it current, so df stays exact.
+func TestForwardIndexOnlyAfterDelete(t *testing.T) {
+	ix := New(DefaultParams())
+	for i, body := range [][]string{{"granite", "magma"}, {"basalt", "lava", "magma"}, {"granite"}} {
+		if _, err := ix.Add(fmt.Sprint("d", i), nil, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ix.fwd != nil || ix.fwdStart != nil || ix.fwdOK {
+		t.Fatalf("a new index built a forward index: %d entries", len(ix.fwd))
+	}
+	ix.Delete("d0")
+	if !ix.fwdOK || len(ix.fwd) != 6 {
+		t.Fatalf("after Delete: fwdOK %v, %d entries, want 6", ix.fwdOK, len(ix.fwd))
+	}
+	if _, err := ix.Add("d3", nil, []string{"granite", "lava"}); err != nil {
+		t.Fatal(err)
+	}
+	ix.Delete("d2")
+	ix.Delete("d3")
+	if id, ok := ix.termIDs["granite"]; !ok || ix.df[id] != 0 {
+		t.Fatalf("df(granite) = %d after deleting every document with it", ix.df[id])
+	}
+	if id := ix.termIDs["magma"]; ix.df[id] != 1 {
+		t.Fatalf("df(magma) = %d, want 1", ix.df[id])
+	}
+}

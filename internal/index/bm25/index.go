@@ -100,8 +100,10 @@ type Index struct {
 
 	// Forward index: the term ids of document d are
 	// fwd[fwdStart[d]:fwdStart[d+1]]. It lets Delete decrement df exactly.
-	// It is built lazily (after Read or Compact) by the first Delete and
-	// then kept up to date by Add; fwdOK says whether it is current.
+	// It is built lazily (for a new index too, and after Read or Compact)
+	// by the first Delete and then kept up to date by Add; fwdOK says
+	// whether it is current. An index that only grows never holds it (4
+	// bytes per posting: 7 MB of a 27 MB index in an upload of 100 MB).
 	fwd      []uint32
 	fwdStart []int
 	fwdOK    bool
@@ -118,11 +120,9 @@ func New(p Params) *Index {
 		panic(err)
 	}
 	return &Index{
-		p:        p,
-		termIDs:  make(map[string]uint32),
-		byKey:    make(map[string]uint32),
-		fwdStart: []int{0},
-		fwdOK:    true,
+		p:       p,
+		termIDs: make(map[string]uint32),
+		byKey:   make(map[string]uint32),
 	}
 }
 

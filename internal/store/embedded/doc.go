@@ -32,6 +32,11 @@
 // document (the change log), commits (fsync), and only then applies the
 // change to the in-memory index. A document is therefore acknowledged only
 // once it is durable, and the index never holds what the store does not.
+// After each write (and after Versions, which decodes whole stored
+// documents) the pages bbolt read through its memory map are dropped from
+// the process (MADV_DONTNEED on Linux, release_linux.go): they stay in the
+// page cache, and RSS stays the heap's rather than growing to the store's
+// size as an ingest touches it.
 //
 // Open path: load the snapshot if it is valid, then replay the log records
 // written after it (each record names a document; replay makes the index

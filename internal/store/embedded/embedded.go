@@ -195,6 +195,11 @@ func (b *Backend) Versions(ctx context.Context, ids []string) (map[string]store.
 		}
 		return nil
 	})
+	// Decoding a stored document reads all of it through the map; an
+	// unchanged re-ingest writes nothing, so release here too.
+	b.writeMu.Lock()
+	b.releaseMappedLocked()
+	b.writeMu.Unlock()
 	return out, err
 }
 

@@ -163,7 +163,9 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	b.mu.Unlock()
 	b.flushVectors(&vb)
 	b.seq.Store(seq)
-	return b.maybeSnapshotLocked()
+	err = b.maybeSnapshotLocked()
+	b.releaseMappedLocked()
+	return err
 }
 
 // applyPutLocked replaces a document's chunks in the index and catalog; its
@@ -240,7 +242,9 @@ func (b *Backend) Delete(ctx context.Context, id string) (bool, error) {
 	b.applyDeleteLocked(id)
 	b.mu.Unlock()
 	b.seq.Store(seq)
-	return true, b.maybeSnapshotLocked()
+	err = b.maybeSnapshotLocked()
+	b.releaseMappedLocked() // the delete decoded the whole stored document
+	return true, err
 }
 
 func (b *Backend) maybeSnapshotLocked() error {

@@ -1,0 +1,105 @@
+package quarry_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/quarry-rag/quarry"
+)
+
+// bigJSONL returns n records of ~21 KB, then a broken one when broken.
+func bigJSONL(n int, broken string) string {
+	var b strings.Builder
+	text := strings.Repeat("granite basalt quartz feldspar magma lava ", 500)
+	for i := range n {
+		line, _ := json.Marshal(map[string]string{"id": fmt.Sprintf("r%03d", i), "text": text})
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	b.WriteString(broken)
+	return b.String()
+}
+
+// TestIngestStreamBadRecordWritesNothing: a seekable stream (an upload
+// spooled to disk) of several batches is checked whole before it is
+// written, so a broken record — or a document the collection refuses —
+// after ~3 MB leaves nothing; a good one is written whole.
+func TestIngestStreamBadRecordWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	eng, err := quarry.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	col, err := eng.EnsureCollection(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	longID := "{\"id\": \"" + strings.Repeat("x", 600) + "\", \"text\": \"granite\"}\n" // the collection refuses it
+	for _, bad := range []string{"{\"id\": \"broken\", \"text\": \n", longID} {
+		res, err := col.IngestStream(ctx, strings.NewReader(bigJSONL(150, bad)), "big.jsonl", nil)
+		if err == nil {
+			t.Fatalf("%q was accepted", bad)
+		}
+		if res.Documents != 0 {
+			t.Fatalf("%q: %+v written", bad, res)
+		}
+		if st, err := col.Stats(ctx); err != nil || st.Documents != 0 {
+			t.Fatalf("%q: the collection holds %d documents (%v)", bad, st.Documents, err)
+		}
+	}
+	var fe *quarry.FieldError
+	_, err = col.IngestStream(ctx, strings.NewReader(bigJSONL(150, longID)), "big.jsonl", nil)
+	if !errors.As(err, &fe) || fe.Field != "documents[150].id" {
+		t.Fatalf("the refused record is not named: %v", err)
+	}
+	res, err := col.IngestStream(ctx, strings.NewReader(bigJSONL(150, "")), "big.jsonl", nil)
+	if err != nil || res.Created != 150 {
+		t.Fatalf("good stream: %+v, %v", res, err)
+	}
+	if err := col.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIngestStreamCommitsBoundedBatches: a stream that cannot be read
+// twice is committed in batches of about BatchBytes of text (the default
+// bounds the memory of an ingest), each atomic: a broken record after ~3 MB
+// leaves exactly the batches before it, all of them counted.
+func TestIngestStreamCommitsBoundedBatches(t *testing.T) {
+	ctx := context.Background()
+	eng, err := quarry.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	col, err := eng.EnsureCollection(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	once := struct{ io.Reader }{strings.NewReader(bigJSONL(150, "{\"id\": \"broken\", \"text\": \n"))}
+	res, err := col.IngestStream(ctx, once, "big.jsonl", nil)
+	if err == nil {
+		t.Fatal("a broken record was accepted")
+	}
+	// 1 MiB batches hold 50 records: 100 or more were committed before
+	// the broken one (a 32 MiB batch would have committed none).
+	if res.Documents < 100 || res.Documents > 150 || res.Created != res.Documents {
+		t.Fatalf("committed %+v before the broken record, want 100–150 created", res)
+	}
+	st, err := col.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Documents != res.Documents {
+		t.Fatalf("the collection holds %d documents, the result counts %d", st.Documents, res.Documents)
+	}
+	if err := col.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
