@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/quarry-rag/quarry/internal/store"
@@ -190,6 +191,47 @@ func TestChurnKeepsTheIndexesBounded(t *testing.T) {
 		checkScopes(stage + " reopened")
 	}
 
+	// Readers run concurrently with the writes (and their compactions)
+	// until the crash: every hit must be its own document's — the title
+	// comes from the catalog, the chunk id from the BM25 keys — and visible
+	// in the reader's scope.
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for r := range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			rr := rand.New(rand.NewPCG(uint64(r), 7))
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k := rr.IntN(pool)
+				sc := churnScope(k)
+				hits, err := b.Lexical(ctx, store.LexicalQuery{Text: "granite glacier volcano", K: 10, Language: "en", Scope: sc, NoText: true})
+				if err == nil && n%2 == 0 {
+					_, v := churnDocChunks(rr, k, 0)
+					hits, err = b.Dense(ctx, store.DenseQuery{Vector: v.vec, K: 10, Scope: sc, NoText: true})
+				}
+				if err != nil {
+					t.Errorf("concurrent search: %v", err)
+					return
+				}
+				for _, h := range hits {
+					var hk int
+					fmt.Sscanf(h.DocID, "doc-%d", &hk)
+					if !strings.HasPrefix(h.Title, h.DocID+" v") || churnTenant(hk) != sc.Tenant || (hk%5 == 0 && len(sc.Principals) == 0) {
+						t.Errorf("concurrent search in scope %+v: hit %s titled %q", sc, h.ChunkID, h.Title)
+						return
+					}
+				}
+			}
+		}()
+	}
+	stopReaders := sync.OnceFunc(func() { close(stop); readers.Wait() })
+	defer stopReaders()
 	for i := 0; i < writes; {
 		// A batch of up to 8 upserts in one transaction, or one delete.
 		if rng.IntN(5) == 0 {
@@ -241,6 +283,7 @@ func TestChurnKeepsTheIndexesBounded(t *testing.T) {
 			heapWarm = liveHeap()
 		}
 		if !crashed && i >= writes/2 {
+			stopReaders()
 			reopen(fmt.Sprintf("crash at write %d", i), true)
 			crashed = true
 		}
