@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/quarry-rag/quarry/internal/index/vector"
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
@@ -81,14 +82,41 @@ func churnDocChunks(rng *rand.Rand, k, version int) (store.DocChunks, churnDoc) 
 //     loads an older snapshot and replays the log) and a clean reopen both
 //     give the same results as before.
 func TestChurnKeepsTheIndexesBounded(t *testing.T) {
-	const pool = 500
 	writes := 50000
 	if testing.Short() {
 		writes = 10000
 	}
+	churn(t, Config{SnapshotEvery: 7000}, 500, writes)
+}
+
+// TestChurnOtherVectorIndexes runs the churn with each other kind of
+// vector index: the float32 flat table (keyed by the BM25 ids directly, so
+// renumbered in place), the binary table and int8 HNSW (behind the Mapped
+// id table), and the IVF, with a pool large enough for it to train.
+func TestChurnOtherVectorIndexes(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		vc   VectorConfig
+		pool int
+	}{
+		{"flat", VectorConfig{Index: IndexFlat}, 500},
+		{"binary", VectorConfig{Index: IndexFlat, Quantization: vector.QuantBinary}, 500},
+		{"hnsw-int8", VectorConfig{Quantization: vector.QuantInt8}, 500},
+		{"ivf", VectorConfig{Index: IndexIVF, NList: 8}, 1200},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			writes := 4000
+			if testing.Short() {
+				writes = 1500
+			}
+			churn(t, Config{SnapshotEvery: 1500, Vector: c.vc}, c.pool, writes)
+		})
+	}
+}
+
+func churn(t *testing.T, cfg Config, pool, writes int) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := Config{SnapshotEvery: 7000}
 	b, err := Open(ctx, dir, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +301,7 @@ func TestChurnKeepsTheIndexesBounded(t *testing.T) {
 		b.mu.RUnlock()
 		maxSlots, maxNodes = max(maxSlots, slots), max(maxNodes, vs.Vectors+vs.Deleted)
 		if byID > slots || slots > chunks*5/4+compactMin+16 || vs.Vectors+vs.Deleted > 2*chunks+3*compactMin {
-			t.Fatalf("write %d: %d live chunks, %d BM25 id slots, %d catalog ids, %d HNSW nodes", i, chunks, slots, byID, vs.Vectors+vs.Deleted)
+			t.Fatalf("write %d: %d live chunks, %d BM25 id slots, %d catalog ids, %d vector index entries", i, chunks, slots, byID, vs.Vectors+vs.Deleted)
 		}
 		if i >= nextCheck {
 			checkScopes(fmt.Sprintf("write %d", i))
@@ -290,7 +318,7 @@ func TestChurnKeepsTheIndexesBounded(t *testing.T) {
 	}
 	checkScopes("end")
 	heapEnd := liveHeap()
-	t.Logf("%d writes over %d documents: at most %d BM25 id slots and %d HNSW nodes for ≤ %d live documents; live heap %.1f MB after %d writes, %.1f MB at the end",
+	t.Logf("%d writes over %d documents: at most %d BM25 id slots and %d vector index entries (live and tombstoned) for ≤ %d live documents; live heap %.1f MB after %d writes, %.1f MB at the end",
 		writes, pool, maxSlots, maxNodes, pool, float64(heapWarm)/(1<<20), writes/5, float64(heapEnd)/(1<<20))
 	if heapEnd > heapWarm+4<<20 {
 		t.Fatalf("live heap grew from %.1f MB to %.1f MB under churn", float64(heapWarm)/(1<<20), float64(heapEnd)/(1<<20))
