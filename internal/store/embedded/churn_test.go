@@ -261,7 +261,8 @@ func churn(t *testing.T, cfg Config, pool, writes int) {
 	stopReaders := sync.OnceFunc(func() { close(stop); readers.Wait() })
 	defer stopReaders()
 	for i := 0; i < writes; {
-		// A batch of up to 8 upserts in one transaction, or one delete.
+		// A batch of up to 32 upserts in one transaction (one fsync), or one
+		// delete.
 		if rng.IntN(5) == 0 {
 			k := rng.IntN(pool)
 			ok, err := b.Delete(ctx, fmt.Sprintf("doc-%d", k))
@@ -276,7 +277,7 @@ func churn(t *testing.T, cfg Config, pool, writes int) {
 		} else {
 			var batch []store.DocChunks
 			seen := map[int]bool{}
-			for n := 1 + rng.IntN(8); n > 0 && i < writes; n-- {
+			for n := 1 + rng.IntN(32); n > 0 && i < writes; n-- {
 				k := rng.IntN(pool)
 				if seen[k] {
 					continue
