@@ -1,10 +1,12 @@
 // Command soak drives a running Quarry server on loopback with a steady mix
 // of reads and writes for a fixed time and checks that it does not leak:
-// every -sample it records the server's resident memory, live heap,
-// goroutines and open files (from its /metrics:
+// every -sample it records the server's resident memory, heap, live heap
+// at the last collection, goroutines and open files (from its /metrics:
 // process_resident_memory_bytes, go_memstats_heap_inuse_bytes,
-// go_goroutines, process_open_fds) and the interval's latency percentiles
-// and errors; at the end it fits a line to each resource series after the
+// go_memstats_next_gc_bytes ÷ (1 + go_gc_gogc_percent/100),
+// go_goroutines, process_open_fds; also go_memstats_heap_sys_bytes and
+// go_memstats_heap_released_bytes for the CSV) and the interval's latency
+// percentiles and errors; at the end it fits a line to each resource series after the
 // warm-up and tests whether the slope is distinguishable from zero.
 //
 // Traffic, at -rate requests per second spread over the run: BM25 and
@@ -13,6 +15,17 @@
 // bounded: a soak measures leaks, not growth of the data) and deletes of
 // ids from the same pool. Only 127.0.0.1, ::1 or localhost targets are
 // accepted; the run is bounded by -duration ≤ 2h.
+//
+// Live heap. Heap in use, sampled at an arbitrary point of the garbage
+// collector's cycle, is a sawtooth between the live heap and twice it; the
+// collector's next goal is set at the end of each cycle from the heap it
+// found live (goal = live × (1 + GOGC/100), plus a small share of stacks
+// and globals), so goal ÷ (1 + GOGC/100) tracks what survived the last
+// collection, which is what a leak makes grow. RSS follows the goal more
+// than the live heap: the runtime keeps freed pages up to about 10 % above
+// the goal before returning them, so after a drop (the startup's model
+// loading released) RSS climbs back towards that level without a leak —
+// heap_sys_mb and heap_released_mb in the CSV show it.
 //
 // Slope test. Samples are autocorrelated (garbage-collector sawtooth,
 // caches warming), so the standard error of the least-squares slope is the
@@ -142,7 +155,10 @@ func loopback(s string) (*url.URL, error) {
 type sample struct {
 	T          float64 // seconds since the start
 	RSSMB      float64
-	HeapMB     float64 // live heap in use (go_memstats_heap_inuse_bytes)
+	HeapMB     float64 // heap in use (go_memstats_heap_inuse_bytes)
+	LiveMB     float64 // live heap at the last collection (next GC goal ÷ (1 + GOGC/100))
+	SysMB      float64 // heap obtained from the OS (go_memstats_heap_sys_bytes)
+	ReleasedMB float64 // of which returned to it (go_memstats_heap_released_bytes)
 	Goroutines float64
 	OpenFDs    float64
 	P50ms      float64
@@ -285,11 +301,14 @@ loop:
 		lat, n, errs, shed := rec.take()
 		samples = append(samples, sample{T: time.Since(start).Seconds(), RSSMB: m["process_resident_memory_bytes"] / (1 << 20),
 			HeapMB:     m["go_memstats_heap_inuse_bytes"] / (1 << 20),
+			LiveMB:     liveHeap(m) / (1 << 20),
+			SysMB:      m["go_memstats_heap_sys_bytes"] / (1 << 20),
+			ReleasedMB: m["go_memstats_heap_released_bytes"] / (1 << 20),
 			Goroutines: m["go_goroutines"], OpenFDs: m["process_open_fds"], P50ms: pct(lat, 50), P99ms: pct(lat, 99),
 			Requests: n, Errors: errs, Shed: shed})
 		s := samples[len(samples)-1]
-		fmt.Fprintf(os.Stderr, "soak: %6.0fs rss %.1f MB heap %.1f MB goroutines %.0f fds %.0f p50 %.1f ms p99 %.1f ms req %d err %d shed %d\n",
-			s.T, s.RSSMB, s.HeapMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
+		fmt.Fprintf(os.Stderr, "soak: %6.0fs rss %.1f MB heap %.1f MB live %.1f MB goroutines %.0f fds %.0f p50 %.1f ms p99 %.1f ms req %d err %d shed %d\n",
+			s.T, s.RSSMB, s.HeapMB, s.LiveMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
 	}
 	tick.Stop()
 	close(stop)
@@ -360,7 +379,8 @@ func scrape(c *http.Client, base *url.URL) (map[string]float64, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	want := map[string]bool{"process_resident_memory_bytes": true, "go_memstats_heap_inuse_bytes": true, "go_goroutines": true, "process_open_fds": true}
+	want := map[string]bool{"process_resident_memory_bytes": true, "go_memstats_heap_inuse_bytes": true, "go_goroutines": true, "process_open_fds": true,
+		"go_memstats_next_gc_bytes": true, "go_gc_gogc_percent": true, "go_memstats_heap_sys_bytes": true, "go_memstats_heap_released_bytes": true}
 	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
@@ -379,6 +399,17 @@ func scrape(c *http.Client, base *url.URL) (map[string]float64, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// liveHeap estimates the heap that survived the last collection from the
+// collector's goal (see the package documentation); with the collector
+// off (GOGC < 0) it falls back to the heap in use.
+func liveHeap(m map[string]float64) float64 {
+	gogc := m["go_gc_gogc_percent"]
+	if gogc < 0 {
+		return m["go_memstats_heap_inuse_bytes"]
+	}
+	return m["go_memstats_next_gc_bytes"] / (1 + gogc/100)
 }
 
 func pct(xs []float64, p float64) float64 {
@@ -416,6 +447,7 @@ func summarize(o options, samples []sample, rec *recorder) (*summary, error) {
 	}{
 		{"rss_mb", func(s sample) float64 { return s.RSSMB }},
 		{"heap_inuse_mb", func(s sample) float64 { return s.HeapMB }},
+		{"live_heap_mb", func(s sample) float64 { return s.LiveMB }},
 		{"goroutines", func(s sample) float64 { return s.Goroutines }},
 		{"open_fds", func(s sample) float64 { return s.OpenFDs }},
 		{"p99_ms", func(s sample) float64 { return s.P99ms }},
@@ -511,14 +543,14 @@ func Slope(t, y []float64, tol float64) Fit {
 
 func writeCSV(path string, samples []sample) error {
 	var b strings.Builder
-	b.WriteString("t_s,rss_mb,heap_inuse_mb,goroutines,open_fds,p50_ms,p99_ms,requests,errors,shed\n")
+	b.WriteString("t_s,rss_mb,heap_inuse_mb,live_heap_mb,heap_sys_mb,heap_released_mb,goroutines,open_fds,p50_ms,p99_ms,requests,errors,shed\n")
 	for _, s := range samples {
-		fmt.Fprintf(&b, "%.1f,%.2f,%.2f,%.0f,%.0f,%.2f,%.2f,%d,%d,%d\n", s.T, s.RSSMB, s.HeapMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
+		fmt.Fprintf(&b, "%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%.0f,%.0f,%.2f,%.2f,%d,%d,%d\n", s.T, s.RSSMB, s.HeapMB, s.LiveMB, s.SysMB, s.ReleasedMB, s.Goroutines, s.OpenFDs, s.P50ms, s.P99ms, s.Requests, s.Errors, s.Shed)
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
-// writeSVG draws the four series in stacked panels against time, the
+// writeSVG draws the series in stacked panels against time, the
 // warm-up shaded.
 func writeSVG(path string, samples []sample, skip int) error {
 	const w, ph, left, gap = 720, 120, 70, 30
@@ -528,6 +560,7 @@ func writeSVG(path string, samples []sample, skip int) error {
 	}{
 		{"RSS (MB)", func(s sample) float64 { return s.RSSMB }},
 		{"heap in use (MB)", func(s sample) float64 { return s.HeapMB }},
+		{"live heap at last GC (MB)", func(s sample) float64 { return s.LiveMB }},
 		{"goroutines", func(s sample) float64 { return s.Goroutines }},
 		{"open files", func(s sample) float64 { return s.OpenFDs }},
 		{"p99 latency (ms)", func(s sample) float64 { return s.P99ms }},

@@ -71,3 +71,16 @@ func TestLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveHeap: the live heap is the collector's goal divided by
+// 1 + GOGC/100, and the heap in use when the collector is off.
+func TestLiveHeap(t *testing.T) {
+	m := map[string]float64{"go_memstats_next_gc_bytes": 300, "go_gc_gogc_percent": 50, "go_memstats_heap_inuse_bytes": 70}
+	if got := liveHeap(m); got != 200 {
+		t.Fatalf("GOGC 50, goal 300: live %v, want 200", got)
+	}
+	m["go_gc_gogc_percent"] = -1
+	if got := liveHeap(m); got != 70 {
+		t.Fatalf("GOGC off: live %v, want the heap in use 70", got)
+	}
+}

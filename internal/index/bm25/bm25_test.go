@@ -193,7 +193,7 @@ func TestAddErrorsAndAccessors(t *testing.T) {
 	if st.Docs != 4 || st.Deleted != 1 || st.Terms != 5 || st.Postings != 11 || st.Bytes <= 0 {
 		t.Fatalf("Stats = %+v", st)
 	}
-	ix.Compact()
+	remap := ix.Compact()
 	st = ix.Stats()
 	if st.Deleted != 0 || st.Terms != 4 || st.Postings != 6 {
 		t.Fatalf("Stats after Compact = %+v", st)
@@ -201,8 +201,16 @@ func TestAddErrorsAndAccessors(t *testing.T) {
 	if err := ix.check(); err != nil {
 		t.Fatal(err)
 	}
-	if id, _ := ix.ID("d2"); id != 4 {
-		t.Fatal("Compact changed an id")
+	// Live documents are renumbered densely in id order: d1 0, d3 2→1,
+	// d4 3→2, d2 4→3; the deleted id 1 maps to NoID.
+	if want := []uint32{0, NoID, 1, 2, 3}; !slices.Equal(remap, want) {
+		t.Fatalf("Compact remap = %v, want %v", remap, want)
+	}
+	if id, _ := ix.ID("d2"); id != 3 || ix.Key(3) != "d2" || ix.Key(4) != "" {
+		t.Fatalf("after Compact d2 has id %d", id)
+	}
+	if ix.Compact() != nil {
+		t.Fatal("Compact with nothing deleted returned a remap")
 	}
 }
 

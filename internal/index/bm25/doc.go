@@ -42,13 +42,30 @@
 // document's term ids), decrements every df it contributed, and N and
 // avgdl, at once: statistics are exact immediately, not only after
 // Compact. Postings of deleted documents stay in the lists, skipped at
-// query time, until Compact rewrites the lists. Ids are never reused and
-// Compact keeps them, so ids held by a caller stay valid; WriteTo writes
-// live documents only, and Read renumbers them densely (0..Len()-1) in
-// their original order, so a caller keying data by id must rebuild that
-// mapping with ID(key) after Read. The forward index costs 4 bytes per
-// posting; it is not persisted and is rebuilt lazily by the first Delete
-// after Read or Compact.
+// query time, until Compact rewrites the lists.
+//
+// # Ids under churn
+//
+// Internal ids are dense and handed out in increasing order; a deleted id
+// is never handed out again by Add, so a posting list stays sorted by
+// appending and a search never finds a freed id's stale postings attached
+// to another document. Compact is what bounds them: it drops deleted
+// documents and renumbers the live ones densely (0..Len()-1, in id order,
+// the numbering Read gives) and returns the old → new table, so the
+// per-document arrays, the key map and the posting lists shrink back to
+// the live set. Without it every upsert or delete would grow them for the
+// index's life (about 500 bytes per upserted document, and ErrFull after
+// 2^32−1 adds). Renumbering in place, rather than a free list of ids, was
+// chosen because reusing an id below the largest one would need sorted
+// inserts into every posting list it touches and a purge of its old
+// postings first, and because renumbering keeps ids dense, which the
+// doc-id windows of the traversal rely on. The price is that ids held by a
+// caller change at Compact: a caller that keys data by id (the embedded
+// store's catalog and vector index) must hold Compact exclusive of every
+// reader and apply the table before releasing it, as it must with Read.
+// WriteTo writes live documents only, so Read returns a compacted index.
+// The forward index costs 4 bytes per posting; it is not persisted and is
+// rebuilt lazily by the first Delete after Read or Compact.
 //
 // # Search
 //
@@ -77,10 +94,9 @@
 //
 // Memory is about 8 bytes per posting (doc id and tf) plus 4 for the
 // forward index, plus the dictionary and keys; Stats reports an estimate.
-// Deleted documents cost query time until Compact; the store should
-// compact when Stats().Deleted is a sizeable fraction of Stats().Docs.
-// Up to 2^32−1 documents may be added over an index's life (ErrFull
-// after). Everything here is hand-written rather than borrowed (bleve,
+// Deleted documents cost memory and query time until Compact; the store
+// compacts when Deleted() is a sizeable fraction of Len(). Up to 2^32−1
+// ids may be handed out between two compactions (ErrFull after). Everything here is hand-written rather than borrowed (bleve,
 // bluge) because those own their analysis, storage and segment merging,
 // while Quarry needs a small index it can snapshot with its own catalog,
 // exact in-traversal filtering, and exact statistics under deletion.

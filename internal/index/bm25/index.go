@@ -24,7 +24,8 @@ var (
 	ErrDuplicateKey = errors.New("bm25: duplicate key")
 	// ErrEmptyKey is returned by Add for an empty key.
 	ErrEmptyKey = errors.New("bm25: empty key")
-	// ErrFull is returned by Add once 2³²−1 ids have been handed out.
+	// ErrFull is returned by Add once 2³²−1 ids have been handed out since
+	// the last Compact.
 	ErrFull = errors.New("bm25: id space exhausted")
 )
 
@@ -85,8 +86,8 @@ type Index struct {
 	post    []postings
 	df      []uint32 // live documents containing the term
 
-	// Documents, by internal id. Deleted ids keep their slot (so ids stay
-	// stable) with key "" and the dead bit set.
+	// Documents, by internal id. Deleted ids keep their slot with key ""
+	// and the dead bit set until Compact renumbers the live ones.
 	keys     []string
 	byKey    map[string]uint32
 	dl       []float32 // combined length: body + TitleBoost·title
@@ -150,8 +151,8 @@ func (ix *Index) isDead(id uint32) bool { return ix.dead[id>>6]&(1<<(id&63)) != 
 
 // Add indexes a document under key and returns its internal id. title and
 // body are analysed terms; they are not retained. Ids are dense and
-// increase with each Add. A key may be added again after Delete (it gets a
-// new id).
+// increase with each Add until Compact renumbers them. A key may be added
+// again after Delete (it gets a new id).
 func (ix *Index) Add(key string, title, body []string) (uint32, error) {
 	if key == "" {
 		return 0, ErrEmptyKey
@@ -279,14 +280,46 @@ func (ix *Index) ensureForward() {
 	ix.fwd, ix.fwdStart, ix.fwdOK = fwd, start, true
 }
 
-// Compact rewrites the posting lists without the postings of deleted
-// documents and drops terms no live document contains. Internal ids of
-// live documents do not change (deleted ids are never reused), so ids held
-// by the caller stay valid; Read renumbers densely instead. Scores are
-// unchanged; queries get faster and memory is returned.
-func (ix *Index) Compact() {
+// Deleted returns the number of deleted documents that still hold an id
+// (and postings) until Compact: the store's measure of when compacting is
+// worth it.
+func (ix *Index) Deleted() int { return ix.deleted }
+
+// Compact rewrites the index without its deleted documents: their postings
+// go, terms no live document contains are dropped, and the live documents
+// are renumbered densely, 0..Len()-1 in their id order — the numbering Read
+// gives. Because the order is kept, every posting list stays sorted and
+// scores and rankings are unchanged; memory and query time return to those
+// of an index built from the live documents alone, so an index under churn
+// stays bounded and never reaches ErrFull.
+//
+// It returns the renumbering: remap[old] is the new id of old id, NoID for
+// a deleted one. Callers keying data by id must apply it before the next
+// call (the store does so under the same lock). It returns nil, and changes
+// nothing, when no document was deleted.
+func (ix *Index) Compact() (remap []uint32) {
 	if ix.deleted == 0 {
-		return
+		return nil
+	}
+	n := len(ix.keys)
+	remap = make([]uint32, n)
+	keys := make([]string, 0, ix.live)
+	byKey := make(map[string]uint32, ix.live)
+	dl := make([]float32, 0, ix.live)
+	lenBody := make([]uint32, 0, ix.live)
+	lenTitle := make([]uint32, 0, ix.live)
+	for d := range n {
+		if ix.isDead(uint32(d)) {
+			remap[d] = NoID
+			continue
+		}
+		id := uint32(len(keys))
+		remap[d] = id
+		keys = append(keys, ix.keys[d])
+		byKey[ix.keys[d]] = id
+		dl = append(dl, ix.dl[d])
+		lenBody = append(lenBody, ix.lenBody[d])
+		lenTitle = append(lenTitle, ix.lenTitle[d])
 	}
 	var total int
 	nt := 0
@@ -309,18 +342,18 @@ func (ix *Index) Compact() {
 			continue
 		}
 		p := &ix.post[t]
-		n := int(ix.df[t])
-		nd, ntf := docs[off:off:off+n], tfs[off:off:off+n]
+		k := int(ix.df[t])
+		nd, ntf := docs[off:off:off+k], tfs[off:off:off+k]
 		for i, d := range p.docs {
-			if !ix.isDead(d) {
-				nd = append(nd, d)
+			if r := remap[d]; r != NoID {
+				nd = append(nd, r)
 				ntf = append(ntf, p.tfs[i])
 			}
 		}
-		off += n
+		off += k
 		np := postings{docs: nd, tfs: ntf}
 		b0 := len(blocks)
-		blocks = np.buildBlocks(blocks, ix.dl)
+		blocks = np.buildBlocks(blocks, dl)
 		np.blocks = blocks[b0:len(blocks):len(blocks)]
 		termIDs[ix.terms[t]] = uint32(len(terms))
 		terms = append(terms, ix.terms[t])
@@ -328,9 +361,12 @@ func (ix *Index) Compact() {
 		df = append(df, ix.df[t])
 	}
 	ix.termIDs, ix.terms, ix.post, ix.df = termIDs, terms, post, df
-	ix.cntBody, ix.cntTitle = make([]uint32, nt), make([]uint32, nt)
+	ix.keys, ix.byKey, ix.dl, ix.lenBody, ix.lenTitle = keys, byKey, dl, lenBody, lenTitle
+	ix.dead = make([]uint64, (len(keys)+63)/64)
+	ix.cntBody, ix.cntTitle, ix.touched = make([]uint32, nt), make([]uint32, nt), nil
 	ix.fwd, ix.fwdStart, ix.fwdOK = nil, nil, false
 	ix.deleted = 0
+	return remap
 }
 
 // Stats describes an index.

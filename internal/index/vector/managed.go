@@ -20,6 +20,28 @@ type Managed interface {
 	AddBatch(ids []uint32, vecs [][]float32) error
 	// Compact drops deleted entries if they are worth dropping.
 	Compact()
+	// Renumber moves every vector from caller id old to remap[old] (and
+	// drops those whose new id is NoID), for an owner whose ids were
+	// renumbered, as the embedded store's are when its BM25 index compacts.
+	// remap must be injective on the ids that hold vectors.
+	Renumber(remap []uint32)
+	// Snapshotted reports whether the index is worth a snapshot file: all
+	// but the float32 flat table, which loads from the store as fast as
+	// from a file.
+	Snapshotted() bool
+	// Kind is the index kind it was built as (a binary table is IndexFlat
+	// with QuantBinary).
+	Kind() Kind
+}
+
+// keyed is a Managed index without Renumber: what a Mapped table wraps
+// (it renumbers in its own tables, so the index behind it never has to).
+type keyed interface {
+	Index
+	// AddBatch adds vecs[i] under ids[i] (on several cores when it can).
+	AddBatch(ids []uint32, vecs [][]float32) error
+	// Compact drops deleted entries if they are worth dropping.
+	Compact()
 	// Snapshotted reports whether the index is worth a snapshot file: all
 	// but the float32 flat table, which loads from the store as fast as
 	// from a file.
@@ -36,7 +58,7 @@ func NewManaged(s Settings, dim int, full FullFunc) (Managed, error) {
 	switch s.Kind() {
 	case IndexFlat:
 		if s.Quantization == QuantBinary {
-			return newMapped(full, func(full FullFunc) (Managed, error) {
+			return newMapped(full, func(full FullFunc) (keyed, error) {
 				x, err := NewBinary(BinaryConfig{Dim: dim, Metric: Dot, Full: full})
 				if err != nil {
 					return nil, err
@@ -46,7 +68,7 @@ func NewManaged(s Settings, dim int, full FullFunc) (Managed, error) {
 		}
 		return managedFlat{NewFlat(dim)}, nil
 	case IndexHNSW:
-		return newMapped(full, func(full FullFunc) (Managed, error) {
+		return newMapped(full, func(full FullFunc) (keyed, error) {
 			c := s.HNSWConfig(dim, Dot)
 			if c.Quantize != "" {
 				c.Full = full
@@ -58,7 +80,7 @@ func NewManaged(s Settings, dim int, full FullFunc) (Managed, error) {
 			return managedHNSW{h}, nil
 		})
 	case IndexIVF:
-		return newMapped(full, func(full FullFunc) (Managed, error) {
+		return newMapped(full, func(full FullFunc) (keyed, error) {
 			return managedIVF{NewAutoIVF(s.IVFConfig(dim, Dot), full)}, nil
 		})
 	}
@@ -71,7 +93,7 @@ func NewManaged(s Settings, dim int, full FullFunc) (Managed, error) {
 func ReadManaged(s Settings, dim int, r io.Reader, full FullFunc) (Managed, error) {
 	switch s.Kind() {
 	case IndexIVF:
-		return readMapped(r, full, func(r io.Reader, full FullFunc) (Managed, error) {
+		return readMapped(r, full, func(r io.Reader, full FullFunc) (keyed, error) {
 			x, err := ReadAutoIVF(s.IVFConfig(dim, Dot), r, full)
 			if err != nil {
 				return nil, err
@@ -80,7 +102,7 @@ func ReadManaged(s Settings, dim int, r io.Reader, full FullFunc) (Managed, erro
 		})
 	case IndexFlat:
 		if s.Quantization == QuantBinary {
-			return readMapped(r, full, func(r io.Reader, full FullFunc) (Managed, error) {
+			return readMapped(r, full, func(r io.Reader, full FullFunc) (keyed, error) {
 				x, err := ReadBinary(r)
 				if err != nil {
 					return nil, err
@@ -90,7 +112,7 @@ func ReadManaged(s Settings, dim int, r io.Reader, full FullFunc) (Managed, erro
 			})
 		}
 	case IndexHNSW:
-		return readMapped(r, full, func(r io.Reader, full FullFunc) (Managed, error) {
+		return readMapped(r, full, func(r io.Reader, full FullFunc) (keyed, error) {
 			h, err := Read(r)
 			if err != nil {
 				return nil, err
@@ -177,6 +199,27 @@ func (x managedIVF) AddBatch(ids []uint32, vecs [][]float32) error {
 
 // managedFlat adapts Flat, the exact scan of the float32 vectors.
 type managedFlat struct{ *Flat }
+
+// Renumber rebuilds the table under the new ids; it is keyed by the
+// caller's ids directly (no Mapped table), so it shrinks with them.
+func (f managedFlat) Renumber(remap []uint32) {
+	n := 0
+	for _, nid := range remap {
+		if nid != NoID {
+			n = max(n, int(nid)+1)
+		}
+	}
+	vecs := make([][]float32, n)
+	f.n = 0
+	for id, v := range f.vecs {
+		if v == nil || id >= len(remap) || remap[id] == NoID {
+			continue
+		}
+		vecs[remap[id]] = v
+		f.n++
+	}
+	f.vecs = vecs
+}
 
 func (f managedFlat) Kind() Kind        { return IndexFlat }
 func (f managedFlat) Snapshotted() bool { return false }

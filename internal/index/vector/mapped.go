@@ -13,13 +13,18 @@ import (
 // index renumbers the live chunks densely in id order when it loads. The
 // snapshot therefore stores, with the index, which index id each
 // renumbered caller id maps to (WriteSnapshot), and loading it needs no
-// change to the index. Released index ids are reused first, so the inner
-// index stays dense under churn.
+// change to the index. The same holds while running: when the store's
+// BM25 index compacts and renumbers its ids, Renumber rewrites the tables
+// and the inner index never notices. Released index ids are reused first,
+// so the tables and the inner index's id space stay as large as the peak
+// number of vectors under churn (an HNSW still keeps a tombstoned node per
+// replaced vector until its own Compact, which the store runs with the
+// BM25 index's).
 //
 // Like every Managed index it does no locking: the caller serialises
 // writes; searches only read the tables.
 type Mapped struct {
-	inner   Managed
+	inner   keyed
 	toOuter []uint32 // index id → caller id (noID when free)
 	toInner []uint32 // caller id → index id (noID when none)
 	free    []uint32 // released index ids, reused first
@@ -33,7 +38,7 @@ const noID = NoID
 
 // newMapped wraps a new index built by mk, which receives the callback
 // reading a full-precision vector by index id.
-func newMapped(full FullFunc, mk func(full FullFunc) (Managed, error)) (*Mapped, error) {
+func newMapped(full FullFunc, mk func(full FullFunc) (keyed, error)) (*Mapped, error) {
 	m := &Mapped{}
 	inner, err := mk(m.fullByIndex(full))
 	if err != nil {
@@ -141,7 +146,34 @@ func (m *Mapped) Stats() Stats {
 	return st
 }
 
-func (m *Mapped) Compact()          { m.inner.Compact() }
+func (m *Mapped) Compact() { m.inner.Compact() }
+
+// Renumber implements Managed: only the id tables change, the inner index
+// and its ids stay as they are. A caller id that held a vector but has no
+// new number loses its vector.
+func (m *Mapped) Renumber(remap []uint32) {
+	n := 0
+	for _, nid := range remap {
+		if nid != noID {
+			n = max(n, int(nid)+1)
+		}
+	}
+	toInner := grow(make([]uint32, 0, n), n)
+	for id, iid := range m.toInner {
+		if iid == noID {
+			continue
+		}
+		if id >= len(remap) || remap[id] == noID {
+			m.toOuter[iid] = noID
+			m.free = append(m.free, iid)
+			m.inner.Delete(iid)
+			continue
+		}
+		toInner[remap[id]] = iid
+		m.toOuter[iid] = remap[id]
+	}
+	m.toInner = toInner
+}
 func (m *Mapped) Kind() Kind        { return m.inner.Kind() }
 func (m *Mapped) Snapshotted() bool { return m.inner.Snapshotted() }
 
@@ -192,7 +224,7 @@ func (m *Mapped) WriteTo(io.Writer) (int64, error) {
 
 // readMapped reads what WriteSnapshot wrote; read loads the inner index.
 // Errors wrap ErrCorrupt.
-func readMapped(r io.Reader, full FullFunc, read func(r io.Reader, full FullFunc) (Managed, error)) (*Mapped, error) {
+func readMapped(r io.Reader, full FullFunc, read func(r io.Reader, full FullFunc) (keyed, error)) (*Mapped, error) {
 	crc := crc32.New(castagnoli)
 	tr := io.TeeReader(r, crc)
 	var b [8]byte

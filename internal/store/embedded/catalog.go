@@ -1,9 +1,11 @@
 package embedded
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/index/bm25"
 	"github.com/quarry-rag/quarry/internal/store"
 )
 
@@ -149,6 +151,41 @@ func (c *catalog) remove(docID string) []uint32 {
 	delete(c.slots, docID)
 	c.free = append(c.free, s)
 	return ids
+}
+
+// renumber applies a BM25 compaction's old → new id table (n live ids
+// after it) to every document's chunk ids and rebuilds byID at the new
+// size. The slot map is rebuilt too, so that a run of distinct document
+// ids written and deleted cannot keep a map grown for all of them.
+func (c *catalog) renumber(remap []uint32, n int) {
+	byID := make([]int32, n)
+	for i := range byID {
+		byID[i] = -1
+	}
+	for s := range c.docs {
+		e := &c.docs[s]
+		if !e.live {
+			continue
+		}
+		for j, id := range e.ids {
+			nid := uint32(bm25.NoID)
+			if int(id) < len(remap) {
+				nid = remap[id]
+			}
+			if nid == bm25.NoID || int(nid) >= n {
+				// The catalog holds only live chunks: a bug, not bad input.
+				panic(fmt.Sprintf("store: chunk %d of %q has no id after compaction", j, e.attrs.ID))
+			}
+			e.ids[j] = nid
+			byID[nid] = int32(s)
+		}
+	}
+	c.byID = byID
+	slots := make(map[string]int32, len(c.slots))
+	for k, s := range c.slots {
+		slots[k] = s
+	}
+	c.slots = slots
 }
 
 func (c *catalog) languages() map[string]int {

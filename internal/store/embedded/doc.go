@@ -43,6 +43,16 @@
 // agree with the document's current stored state, so it is idempotent). A
 // missing or corrupt snapshot triggers a full rebuild from the store.
 //
+// Churn: every replaced or deleted chunk leaves a deleted id in the BM25
+// index, the catalog's id table and the vector index (an HNSW tombstone)
+// until compaction. The write path compacts once deleted ids are a quarter
+// of the live ones (and at least 256): the BM25 index drops them and
+// renumbers the live chunks densely, and the same old → new table is
+// applied to the catalog and the vector index's id table in the same hold
+// of the index lock, so memory stays proportional to the live collection
+// however many writes it has seen (compact.go says why readers stay
+// correct). A snapshot compacts too, at a fifth.
+//
 // Concurrency: writers are serialised by writeMu; searches take the index
 // read lock and run concurrently with each other and with the bbolt part of
 // a write. A write applies its text and catalog changes in one hold of the

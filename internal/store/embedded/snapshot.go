@@ -36,12 +36,12 @@ var errSnapshot = errors.New("unusable snapshot")
 // number, then trims the log up to it. b.writeMu must be held.
 func (b *Backend) snapshotLocked() error {
 	seq := b.seq.Load()
-	// Deleted postings stay in the lists until compaction; a snapshot is the
-	// moment to drop them once they are a fifth of the index. Internal ids
-	// survive compaction, so the catalog stays valid.
+	// Deleted ids stay in the indexes until compaction (compact.go); a
+	// snapshot is also the moment to drop them once they are a fifth of the
+	// index, whatever their number.
 	b.mu.Lock()
-	if st := b.mu.ix.Stats(); st.Deleted > 0 && st.Deleted*5 > st.Docs {
-		b.mu.ix.Compact()
+	if d := b.mu.ix.Deleted(); d > 0 && d*5 > b.mu.ix.Len() {
+		b.compactLocked()
 	}
 	if b.mu.vix != nil {
 		b.mu.vix.Compact()
@@ -306,6 +306,7 @@ func (b *Backend) resync(ctx context.Context, ids []string) error {
 			b.applyPutLocked(&docs[i], terms[i], &vb)
 		}
 		b.flushVectorsLocked(&vb)
+		b.maybeCompactLocked()
 		b.mu.Unlock()
 	}
 	return nil

@@ -162,6 +162,9 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	}
 	b.mu.Unlock()
 	b.flushVectors(&vb)
+	b.mu.Lock()
+	b.maybeCompactLocked() // every id of this write is in; see compact.go
+	b.mu.Unlock()
 	b.seq.Store(seq)
 	err = b.maybeSnapshotLocked()
 	b.releaseMappedLocked()
@@ -240,6 +243,7 @@ func (b *Backend) Delete(ctx context.Context, id string) (bool, error) {
 	}
 	b.mu.Lock()
 	b.applyDeleteLocked(id)
+	b.maybeCompactLocked()
 	b.mu.Unlock()
 	b.seq.Store(seq)
 	err = b.maybeSnapshotLocked()
