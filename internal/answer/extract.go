@@ -71,7 +71,7 @@ type weights struct {
 
 var defaultWeights = weights{
 	near: 0.4, rankDecay: 1.0, idfPow: 2.0, numBonus: 1.4, numPen: 0.6, personBonus: 1.3, personPen: 0.8,
-	subject: 1.3, prefix: 0.7, embed: 0.3, lengthNorm: 0, embedTop: 24,
+	subject: 1.3, prefix: 0.7, embed: 0.5, lengthNorm: 0, embedTop: 24,
 }
 
 // ws is the weights in use: defaultWeights except in the tuning harness.
@@ -153,9 +153,16 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 	}
 	chunkStart[len(hits)] = len(cands)
 	n := float64(len(cands))
+	// Question terms in a fixed order: float sums in map order differ in
+	// the last bits from run to run and flip exact ties between sentences.
+	qlist := make([]string, 0, len(qterms))
+	for t := range qterms {
+		qlist = append(qlist, t)
+	}
+	sort.Strings(qlist)
 	weight := map[string]float64{}
 	total := 0.0
-	for t := range qterms {
+	for _, t := range qlist {
 		// A question term no sentence has still counts in the total: an
 		// answer that covers the question partly scores partly.
 		wt := math.Pow(math.Log(1+n/float64(max(df[t], 1))), ws.idfPow)
@@ -178,7 +185,8 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		c := &cands[i]
 		own, near := 0.0, 0.0
 		matched := 0
-		for t, wt := range weight {
+		for _, t := range qlist {
+			wt := weight[t]
 			switch {
 			case c.terms[t] > 0:
 				own += wt
