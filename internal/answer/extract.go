@@ -67,11 +67,16 @@ type weights struct {
 	embed       float64 // share of the embedding similarity when an embedder is set
 	lengthNorm  float64 // BM25's b for sentence length
 	embedTop    int     // the best lexical candidates compared by embedding
+	// With an embedder the semantic evidence takes over part of what the
+	// chunk's rank and the neighbours' terms told: these replace near,
+	// rankDecay and idfPow then.
+	embNear, embRankDecay, embIdfPow float64
 }
 
 var defaultWeights = weights{
 	near: 0.4, rankDecay: 1.0, idfPow: 2.0, numBonus: 1.4, numPen: 0.6, personBonus: 1.3, personPen: 0.8,
 	subject: 1.3, prefix: 0.7, embed: 0.5, lengthNorm: 0, embedTop: 24,
+	embNear: 0.2, embRankDecay: 0.6, embIdfPow: 3,
 }
 
 // ws is the weights in use: defaultWeights except in the tuning harness.
@@ -93,6 +98,10 @@ func Extract(question string, hits []base.Hit, opts Options) Result {
 func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts Options) (Result, error) {
 	if opts.MaxSentences <= 0 {
 		opts.MaxSentences = 3
+	}
+	nearW, rankDecay, idfPow := ws.near, ws.rankDecay, ws.idfPow
+	if opts.Embedder != nil {
+		nearW, rankDecay, idfPow = ws.embNear, ws.embRankDecay, ws.embIdfPow
 	}
 	lang := opts.Language
 	if lang == "" {
@@ -165,7 +174,7 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 	for _, t := range qlist {
 		// A question term no sentence has still counts in the total: an
 		// answer that covers the question partly scores partly.
-		wt := math.Pow(math.Log(1+n/float64(max(df[t], 1))), ws.idfPow)
+		wt := math.Pow(math.Log(1+n/float64(max(df[t], 1))), idfPow)
 		weight[t] = wt
 		total += wt
 	}
@@ -201,7 +210,7 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		if matched == 0 {
 			continue
 		}
-		score := (own + ws.near*near) / total
+		score := (own + nearW*near) / total
 		// A sentence whose first word is a question word is about it
 		// ("Deleting a document removes …" for "how are deletes handled").
 		if qterms[c.first] {
@@ -247,7 +256,7 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		}
 		// Prefer sentences from better-ranked chunks, and penalise fragments
 		// and very long sentences a little.
-		score *= 1 / (1 + ws.rankDecay*float64(c.Hit))
+		score *= 1 / (1 + rankDecay*float64(c.Hit))
 		// Length normalisation as in BM25: a long sentence matches more
 		// question words by chance.
 		score /= 1 - ws.lengthNorm + ws.lengthNorm*float64(c.length)/avgLen

@@ -214,6 +214,9 @@ func TestTune(t *testing.T) {
 		{"prefix", &ws.prefix, []float64{0, 0.5, 0.7, 1}},
 		{"embed", &ws.embed, []float64{0, 0.1, 0.2, 0.3, 0.5, 0.8}},
 		{"lengthNorm", &ws.lengthNorm, []float64{0, 0.2, 0.4}},
+		{"embNear", &ws.embNear, []float64{0, 0.2, 0.4, 0.6}},
+		{"embRankDecay", &ws.embRankDecay, []float64{0.3, 0.6, 1, 1.5}},
+		{"embIdfPow", &ws.embIdfPow, []float64{1, 2, 3, 4}},
 	}
 	if only := os.Getenv("QUARRY_ANSWER_TUNE_KNOBS"); only != "" {
 		var keep []knob
