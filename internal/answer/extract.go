@@ -326,7 +326,7 @@ func neighbourHas(cands []candidate, chunkStart []int, i int, t string) bool {
 // addSimilarity weighs the best lexical candidates (at most
 // ws.embedTop) by the cosine between the question's embedding and theirs.
 // Embedding models' cosines sit in narrow, model-specific bands (e5's
-// between 0.7 and 0.9), so the cosine enters standardised over the
+// around 0.7–1.0 for any pair), so the cosine enters standardised over the
 // question's candidates: the score is multiplied by exp(ws.embed·z). The
 // candidates left out get the smallest factor, so that they never pass one
 // that was compared. On error the scores are left lexical.
