@@ -33,7 +33,7 @@ func setupEvalRAG(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	dataset := fs.String("dataset", "", "XQuAD-style folder (corpus.jsonl, queries.jsonl, answers.jsonl), or a JSONL of {\"question\",\"reference\",\"reference_contexts\"?} asked of --collection")
 	method := fs.String("method", quarry.MethodExtractive, "answer method: extractive or llm")
 	mode := fs.String("mode", quarry.ModeBM25, "retrieval mode: bm25, dense or hybrid")
-	model := fs.String("model", "", "embedding model of the evaluation collection (dense and hybrid modes; default all-MiniLM-L6-v2 there)")
+	model := fs.String("model", "", "embedding model of the evaluation collection (dense and hybrid modes, default all-MiniLM-L6-v2 there; with bm25 it gives the extractive answerer an embedder and retrieval stays lexical)")
 	k := fs.Int("k", 5, "chunks retrieved as context per question")
 	limit := fs.Int("limit", 0, "ask only the first N questions (0: all)")
 	maxSent := fs.Int("max-sentences", 1, "sentences in an extractive answer")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/quarry-rag/quarry"
 	"github.com/quarry-rag/quarry/internal/answer"
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/embed"
@@ -44,5 +45,52 @@ func TestExtractWithEmbedder(t *testing.T) {
 	}
 	if lex.Sentences[0].Text == sem.Sentences[0].Text {
 		t.Errorf("the lexical choice already answers; the test does not exercise the embedder")
+	}
+}
+
+// TestAskUsesCollectionEmbedder: the query pipeline hands the collection's
+// embedding model to the extractive answerer. The same one-document
+// collection answers the volcano question right with all-MiniLM-L6-v2 and
+// with the lexical tie's first sentence without a model; both retrieve by
+// BM25, so only the answerer differs.
+func TestAskUsesCollectionEmbedder(t *testing.T) {
+	if _, err := embed.ParseWith("all-MiniLM-L6-v2", nil); err != nil {
+		t.Skipf("all-MiniLM-L6-v2 is not available (run make models): %v", err)
+	}
+	ctx := context.Background()
+	eng, err := quarry.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	doc := quarry.Document{ID: "volcano", Text: "The volcano is popular with hikers in summer. The volcano erupted violently, burying the town in ash."}
+	first := map[string]string{}
+	for _, model := range []string{"", "all-MiniLM-L6-v2"} {
+		name := "lexical"
+		if model != "" {
+			name = "embedded"
+		}
+		col, _, err := eng.CreateCollection(ctx, name, &quarry.CollectionConfig{Embedding: model})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := col.Upsert(ctx, []quarry.Document{doc}, nil); err != nil {
+			t.Fatal(err)
+		}
+		ans, err := col.Ask(ctx, quarry.AskRequest{Question: "What disaster did the volcano cause?", Mode: quarry.ModeBM25,
+			Method: quarry.MethodExtractive, MaxSentences: 1, NoCache: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ans.Citations) != 1 {
+			t.Fatalf("%s: citations %+v", name, ans.Citations)
+		}
+		first[name] = ans.Citations[0].Text
+	}
+	if want := "The volcano erupted violently, burying the town in ash."; first["embedded"] != want {
+		t.Errorf("with the collection's embedder the answer cites %q, want %q", first["embedded"], want)
+	}
+	if first["lexical"] == first["embedded"] {
+		t.Errorf("without an embedder the answer is the same (%q): the test does not show the wiring", first["lexical"])
 	}
 }

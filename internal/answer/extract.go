@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -50,23 +51,38 @@ type candidate struct {
 	first  string // the sentence's first term
 }
 
-// Weights of the score (see doc.go), chosen on the first 300 XQuAD
-// questions of all seven languages together (mean answer recall), never on
-// one language.
-const (
-	nearWeight    = 0.4 // question terms found only in a neighbouring sentence
-	rankDecay     = 1.0 // 1/(1 + rankDecay·rank) for the chunk's rank
-	idfPow        = 2.0 // question-term weight idf^idfPow: rare words decide
-	numBonus      = 1.4 // number questions: a sentence with a new number
-	numPen        = 0.6 // … and without one
-	personBonus   = 1.3 // who questions: a sentence naming someone new
-	personPen     = 0.8 // … and without one
-	subjectBonus  = 1.3 // the sentence starts with a question term
-	prefixWeight  = 0.7 // a question term matched only by a shared prefix
-	embedWeight   = 0.3 // share of the embedding similarity when an embedder is set
-	maxCandidates = 400 // sentences considered (the first chunks' first)
-	lengthNorm    = 0.0 // BM25's b for sentence length
-)
+// weights of the score (see doc.go). One value, defaultWeights; a struct
+// rather than constants so that the tuning harness (tune_test.go) can vary
+// them on its dev slice.
+type weights struct {
+	near        float64 // question terms found only in a neighbouring sentence
+	rankDecay   float64 // 1/(1 + rankDecay·rank) for the chunk's rank
+	idfPow      float64 // question-term weight idf^idfPow: rare words decide
+	numBonus    float64 // number questions: a sentence with a new number
+	numPen      float64 // … and without one
+	personBonus float64 // who questions: a sentence naming someone new
+	personPen   float64 // … and without one
+	subject     float64 // the sentence starts with a question term
+	prefix      float64 // a question term matched only by a shared prefix
+	embed       float64 // share of the embedding similarity when an embedder is set
+	lengthNorm  float64 // BM25's b for sentence length
+	embedTop    int     // the best lexical candidates compared by embedding
+	// With an embedder the semantic evidence takes over part of what the
+	// chunk's rank and the neighbours' terms told: these replace near,
+	// rankDecay and idfPow then.
+	embNear, embRankDecay, embIdfPow float64
+}
+
+var defaultWeights = weights{
+	near: 0.4, rankDecay: 1.0, idfPow: 2.0, numBonus: 1.4, numPen: 0.6, personBonus: 1.3, personPen: 0.8,
+	subject: 1.3, prefix: 0.7, embed: 0.5, lengthNorm: 0, embedTop: 24,
+	embNear: 0.2, embRankDecay: 0.6, embIdfPow: 3,
+}
+
+// ws is the weights in use: defaultWeights except in the tuning harness.
+var ws = defaultWeights
+
+const maxCandidates = 400 // sentences considered (the first chunks' first)
 
 // Extract selects the sentences of hits that best answer question, by
 // lexical evidence only (Options.Embedder is ignored; see ExtractContext).
@@ -82,6 +98,10 @@ func Extract(question string, hits []base.Hit, opts Options) Result {
 func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts Options) (Result, error) {
 	if opts.MaxSentences <= 0 {
 		opts.MaxSentences = 3
+	}
+	nearW, rankDecay, idfPow := ws.near, ws.rankDecay, ws.idfPow
+	if opts.Embedder != nil {
+		nearW, rankDecay, idfPow = ws.embNear, ws.embRankDecay, ws.embIdfPow
 	}
 	lang := opts.Language
 	if lang == "" {
@@ -142,14 +162,21 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 	}
 	chunkStart[len(hits)] = len(cands)
 	n := float64(len(cands))
+	// Question terms in a fixed order: float sums in map order differ in
+	// the last bits from run to run and flip exact ties between sentences.
+	qlist := make([]string, 0, len(qterms))
+	for t := range qterms {
+		qlist = append(qlist, t)
+	}
+	sort.Strings(qlist)
 	weight := map[string]float64{}
 	total := 0.0
-	for t := range qterms {
+	for _, t := range qlist {
 		// A question term no sentence has still counts in the total: an
 		// answer that covers the question partly scores partly.
-		w := math.Pow(math.Log(1+n/float64(max(df[t], 1))), idfPow)
-		weight[t] = w
-		total += w
+		wt := math.Pow(math.Log(1+n/float64(max(df[t], 1))), idfPow)
+		weight[t] = wt
+		total += wt
 	}
 	avgLen := 0.0
 	for _, c := range cands {
@@ -167,26 +194,27 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		c := &cands[i]
 		own, near := 0.0, 0.0
 		matched := 0
-		for t, w := range weight {
+		for _, t := range qlist {
+			wt := weight[t]
 			switch {
 			case c.terms[t] > 0:
-				own += w
+				own += wt
 				matched++
 			case neighbourHas(cands, chunkStart, i, t) || heading[c.Hit][t]:
-				near += w
+				near += wt
 			case prefixMatch(c.terms, t):
-				own += prefixWeight * w
+				own += ws.prefix * wt
 				matched++
 			}
 		}
 		if matched == 0 {
 			continue
 		}
-		score := (own + nearWeight*near) / total
+		score := (own + nearW*near) / total
 		// A sentence whose first word is a question word is about it
 		// ("Deleting a document removes …" for "how are deletes handled").
 		if qterms[c.first] {
-			score *= subjectBonus
+			score *= ws.subject
 		}
 		// A sentence that only restates the question (a heading, a quoted
 		// example of it) answers nothing: weigh by what it adds.
@@ -206,18 +234,18 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		// sentence with a number the question does not have.
 		if numeric {
 			if hasNewNumber(c.Text, qdigits, lang) {
-				score *= numBonus
+				score *= ws.numBonus
 			} else {
-				score *= numPen
+				score *= ws.numPen
 			}
 		}
 		// A question asking who is answered by a sentence naming someone
 		// the question does not (a capitalised word past the first).
 		if person {
 			if hasNewName(c.Text, qwords) {
-				score *= personBonus
+				score *= ws.personBonus
 			} else {
-				score *= personPen
+				score *= ws.personPen
 			}
 		}
 		// Code, JSON and command lines read badly as answers, and a
@@ -231,7 +259,7 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		score *= 1 / (1 + rankDecay*float64(c.Hit))
 		// Length normalisation as in BM25: a long sentence matches more
 		// question words by chance.
-		score /= 1 - lengthNorm + lengthNorm*float64(c.length)/avgLen
+		score /= 1 - ws.lengthNorm + ws.lengthNorm*float64(c.length)/avgLen
 		if c.length < 3 {
 			score *= 0.6
 		}
@@ -295,31 +323,67 @@ func neighbourHas(cands []candidate, chunkStart []int, i int, t string) bool {
 	return (i-1 >= lo && cands[i-1].terms[t] > 0) || (i+1 < hi && cands[i+1].terms[t] > 0)
 }
 
-// addSimilarity mixes the cosine between the question's embedding and each
-// scored sentence's into its score. On error the scores are left lexical.
+// addSimilarity weighs the best lexical candidates (at most
+// ws.embedTop) by the cosine between the question's embedding and theirs.
+// Embedding models' cosines sit in narrow, model-specific bands (e5's
+// around 0.7–1.0 for any pair), so the cosine enters standardised over the
+// question's candidates: the score is multiplied by exp(ws.embed·z). The
+// candidates left out get the smallest factor, so that they never pass one
+// that was compared. On error the scores are left lexical.
 func addSimilarity(ctx context.Context, e Embedder, question string, cands []candidate) error {
 	var idx []int
-	texts := []string{}
 	for i, c := range cands {
 		if c.Score > 0 {
 			idx = append(idx, i)
-			texts = append(texts, c.Text)
 		}
 	}
-	if len(idx) == 0 {
+	if len(idx) < 2 {
 		return nil
 	}
+	sort.SliceStable(idx, func(a, b int) bool { return cands[idx[a]].Score > cands[idx[b]].Score })
+	rest := idx[min(len(idx), ws.embedTop):]
+	idx = idx[:min(len(idx), ws.embedTop)]
+	texts := make([]string, len(idx))
+	for k, i := range idx {
+		texts[k] = cands[i].Text
+	}
 	qv, err := e.Embed(ctx, []string{question}, true)
-	if err != nil || len(qv) != 1 {
+	if err != nil {
 		return err
+	}
+	if len(qv) != 1 {
+		return fmt.Errorf("answer: the embedder returned %d vectors for the question", len(qv))
 	}
 	sv, err := e.Embed(ctx, texts, false)
-	if err != nil || len(sv) != len(texts) {
+	if err != nil {
 		return err
 	}
+	if len(sv) != len(texts) {
+		return fmt.Errorf("answer: the embedder returned %d vectors for %d sentences", len(sv), len(texts))
+	}
+	sims := make([]float64, len(idx))
+	mean := 0.0
+	for k := range idx {
+		sims[k] = cosine(qv[0], sv[k])
+		mean += sims[k]
+	}
+	mean /= float64(len(sims))
+	sd := 0.0
+	for _, s := range sims {
+		sd += (s - mean) * (s - mean)
+	}
+	sd = math.Sqrt(sd / float64(len(sims)))
+	if sd < 1e-6 {
+		return nil
+	}
+	low := math.Inf(1)
 	for k, i := range idx {
-		sim := max(cosine(qv[0], sv[k]), 0)
-		cands[i].Score *= (1 - embedWeight) + embedWeight*2*sim
+		f := math.Exp(ws.embed * (sims[k] - mean) / sd)
+		low = min(low, f)
+		cands[i].Score *= f
+	}
+	for _, i := range rest {
+		cands[i].Score *= low
 	}
 	return nil
 }

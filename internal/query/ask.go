@@ -106,7 +106,7 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 			return ans, err
 		}
 	default:
-		p.extract(plan, question, ans)
+		p.extract(gctx, plan, question, queries, ans)
 		if ans.Answer != "" {
 			if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
 				p.Hooks.trace(gctx, StageEvent{Stage: StageGenerate, Took: time.Since(t), Err: err})
@@ -154,9 +154,12 @@ func replay(ans *Answer, emit func(AskEvent) error) error {
 }
 
 // extract writes the extractive answer: the sentences of the sources that
-// best match the question, each cited.
-func (p *Pipeline) extract(plan *Plan, question string, ans *Answer) {
-	ex := answer.Extract(question, ans.Sources, answer.Options{MaxSentences: plan.MaxSentences, Language: p.Language})
+// best answer the question, each cited. With the collection's embedding
+// model the question ↔ sentence similarity counts too; should embedding
+// fail, the answer is the lexical one (the failure is traced).
+func (p *Pipeline) extract(ctx context.Context, plan *Plan, question string, queries []Query, ans *Answer) {
+	opts := answer.Options{MaxSentences: plan.MaxSentences, Language: p.Language, Embedder: p.answerEmbedder(question, queries)}
+	ex, _ := answer.ExtractContext(ctx, question, ans.Sources, opts)
 	if len(ex.Sentences) == 0 {
 		ans.Answer, ans.Method, ans.Abstained = NoAnswer, string(MethodNone), true
 		return

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/cache"
 	"github.com/quarry-rag/quarry/internal/embed"
 	"github.com/quarry-rag/quarry/internal/llm"
 	"github.com/quarry-rag/quarry/internal/obs"
@@ -57,6 +59,9 @@ type Pipeline struct {
 
 	// Hooks are the stages others plug in; the zero value runs none.
 	Hooks Hooks
+
+	sentOnce sync.Once
+	sentVecs *cache.Exact[[]float32] // extractive answers' sentence vectors (sentenceVectors)
 }
 
 // Query is one query of a plan: the text searched lexically and, when

@@ -1,0 +1,307 @@
+package answer
+
+import (
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/embed"
+	"github.com/quarry-rag/quarry/internal/eval"
+	"github.com/quarry-rag/quarry/internal/text"
+)
+
+// The tuning harness: it replays `quarry eval rag --json` reports (each
+// question's retrieved contexts and gold answers) through Extract with
+// varied weights, so the weights can be chosen on a dev slice in seconds
+// instead of re-running retrieval. It runs only when QUARRY_ANSWER_TUNE
+// names a folder of reports named LANG.json:
+//
+//	for l in en de es zh ar hi ru; do
+//	  bin/quarry eval rag --dataset $QUARRY_DATASETS/xquad/$l --json > /tmp/xq/$l.json
+//	done
+//	QUARRY_ANSWER_TUNE=/tmp/xq QUARRY_ANSWER_TUNE_N=200 go test -run TestTune -v ./internal/answer
+//
+// QUARRY_ANSWER_TUNE_N (default 200) is the dev slice: the first N
+// questions of each language, the only ones the weights were chosen on.
+// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity.
+
+type tuneReport struct {
+	Lang    string `json:"lang"`
+	Results []struct {
+		Question string   `json:"question"`
+		Golds    []string `json:"golds"`
+		Contexts []struct {
+			DocID string `json:"doc_id"`
+			Text  string `json:"text"`
+		} `json:"contexts"`
+	} `json:"results"`
+}
+
+type tuneCase struct {
+	lang, question string
+	golds          []string
+	hits           []base.Hit
+}
+
+var tuneLangs = []string{"en", "de", "es", "zh", "ar", "hi", "ru"}
+
+func loadTune(t *testing.T, dir string, n int) map[string][]tuneCase {
+	out := map[string][]tuneCase{}
+	for _, l := range tuneLangs {
+		b, err := os.ReadFile(filepath.Join(dir, l+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r tuneReport
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		for i, q := range r.Results {
+			if n > 0 && i == n {
+				break
+			}
+			c := tuneCase{lang: r.Lang, question: q.Question, golds: q.Golds}
+			for _, h := range q.Contexts {
+				c.hits = append(c.hits, base.Hit{DocID: h.DocID, Text: h.Text})
+			}
+			out[l] = append(out[l], c)
+		}
+	}
+	return out
+}
+
+// cachedEmbedder memoises a real embedder by text: the same paragraphs'
+// sentences come back for many questions.
+type cachedEmbedder struct {
+	e  embed.Embedder
+	mu sync.Mutex
+	m  map[string][]float32
+}
+
+func (c *cachedEmbedder) Embed(ctx context.Context, texts []string, query bool) ([][]float32, error) {
+	kind := embed.Passage
+	prefix := "p\x00"
+	if query {
+		kind, prefix = embed.Query, "q\x00"
+	}
+	out := make([][]float32, len(texts))
+	var miss []string
+	var missIdx []int
+	c.mu.Lock()
+	for i, s := range texts {
+		if v, ok := c.m[prefix+s]; ok {
+			out[i] = v
+		} else {
+			miss = append(miss, s)
+			missIdx = append(missIdx, i)
+		}
+	}
+	c.mu.Unlock()
+	if len(miss) > 0 {
+		vs, err := c.e.Embed(ctx, miss, kind)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		for k, v := range vs {
+			c.m[prefix+miss[k]] = v
+			out[missIdx[k]] = v
+		}
+		c.mu.Unlock()
+	}
+	return out, nil
+}
+
+// tuneScore is the mean answer recall over the languages, and each one's.
+func tuneScore(cases map[string][]tuneCase, maxSent int, emb Embedder) (float64, map[string]float64) {
+	per := map[string]float64{}
+	mean := 0.0
+	for _, l := range tuneLangs {
+		norm := eval.Normalizer{Mode: eval.NormMultilingual, Lang: l}
+		hit := 0
+		for _, c := range cases[l] {
+			r, _ := ExtractContext(context.Background(), c.question, c.hits, Options{MaxSentences: maxSent, Embedder: emb})
+			var parts []string
+			for _, s := range r.Sentences {
+				parts = append(parts, s.Text)
+			}
+			if norm.Contains(strings.Join(parts, " "), c.golds) {
+				hit++
+			}
+		}
+		per[l] = float64(hit) / float64(max(len(cases[l]), 1))
+		mean += per[l]
+	}
+	return mean / float64(len(tuneLangs)), per
+}
+
+func fmtScore(mean float64, per map[string]float64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "mean %.3f", mean)
+	for _, l := range tuneLangs {
+		fmt.Fprintf(&b, " %s %.3f", l, per[l])
+	}
+	return b.String()
+}
+
+func TestTune(t *testing.T) {
+	dir := os.Getenv("QUARRY_ANSWER_TUNE")
+	if dir == "" {
+		t.Skip("QUARRY_ANSWER_TUNE is not set (see tune_test.go)")
+	}
+	n := 200
+	if s := os.Getenv("QUARRY_ANSWER_TUNE_N"); s != "" {
+		fmt.Sscan(s, &n)
+	}
+	cases := loadTune(t, dir, n)
+	var emb Embedder
+	if m := os.Getenv("QUARRY_ANSWER_TUNE_EMBED"); m != "" {
+		e, err := embed.ParseWith(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ce := &cachedEmbedder{e: e, m: map[string][]float32{}}
+		cache := filepath.Join(dir, "emb-"+m+".gob")
+		if f, err := os.Open(cache); err == nil {
+			if err := gob.NewDecoder(f).Decode(&ce.m); err != nil {
+				t.Logf("embedding cache %s: %v", cache, err)
+			}
+			f.Close()
+		}
+		defer func() {
+			if f, err := os.Create(cache); err == nil {
+				gob.NewEncoder(f).Encode(ce.m)
+				f.Close()
+			}
+		}()
+		emb = ce
+		warm(t, ce, cases)
+	}
+	if l := os.Getenv("QUARRY_ANSWER_TUNE_SHOW"); l != "" {
+		showFailures(t, cases[l], l, emb)
+		return
+	}
+	defer func() { ws = defaultWeights }()
+	m, per := tuneScore(cases, 1, emb)
+	t.Logf("default, 1 sentence:  %s", fmtScore(m, per))
+	m3, per3 := tuneScore(cases, 3, emb)
+	t.Logf("default, 3 sentences: %s", fmtScore(m3, per3))
+	if os.Getenv("QUARRY_ANSWER_TUNE_SWEEP") == "" {
+		return
+	}
+	// Coordinate ascent on the dev slice, one weight at a time.
+	type knob struct {
+		name string
+		p    *float64
+		vals []float64
+	}
+	knobs := []knob{
+		{"near", &ws.near, []float64{0, 0.2, 0.4, 0.6}},
+		{"rankDecay", &ws.rankDecay, []float64{0.3, 0.6, 1, 1.5, 2.5}},
+		{"idfPow", &ws.idfPow, []float64{1, 1.5, 2, 3}},
+		{"numBonus", &ws.numBonus, []float64{1, 1.4, 2}},
+		{"numPen", &ws.numPen, []float64{0.4, 0.6, 0.8, 1}},
+		{"personBonus", &ws.personBonus, []float64{1, 1.3, 1.6}},
+		{"personPen", &ws.personPen, []float64{0.6, 0.8, 1}},
+		{"subject", &ws.subject, []float64{1, 1.3, 1.6}},
+		{"prefix", &ws.prefix, []float64{0, 0.5, 0.7, 1}},
+		{"embed", &ws.embed, []float64{0, 0.1, 0.2, 0.3, 0.5, 0.8}},
+		{"lengthNorm", &ws.lengthNorm, []float64{0, 0.2, 0.4}},
+		{"embNear", &ws.embNear, []float64{0, 0.2, 0.4, 0.6}},
+		{"embRankDecay", &ws.embRankDecay, []float64{0.3, 0.6, 1, 1.5}},
+		{"embIdfPow", &ws.embIdfPow, []float64{1, 2, 3, 4}},
+	}
+	if only := os.Getenv("QUARRY_ANSWER_TUNE_KNOBS"); only != "" {
+		var keep []knob
+		for _, k := range knobs {
+			if strings.Contains(","+only+",", ","+k.name+",") {
+				keep = append(keep, k)
+			}
+		}
+		knobs = keep
+	}
+	best := m
+	for round := 0; round < 2; round++ {
+		for _, k := range knobs {
+			keep := *k.p
+			for _, v := range k.vals {
+				*k.p = v
+				s, _ := tuneScore(cases, 1, emb)
+				if s > best+1e-9 {
+					best, keep = s, v
+				}
+			}
+			*k.p = keep
+			t.Logf("round %d %s = %v → %.4f", round, k.name, keep, best)
+		}
+	}
+	m, per = tuneScore(cases, 1, emb)
+	t.Logf("tuned %+v\n1 sentence: %s", ws, fmtScore(m, per))
+}
+
+// showFailures logs the dev questions of lang whose first sentence misses
+// the answer, with the chosen sentence and the best-ranked one that has it.
+func showFailures(t *testing.T, cases []tuneCase, lang string, emb Embedder) {
+	norm := eval.Normalizer{Mode: eval.NormMultilingual, Lang: lang}
+	for _, c := range cases {
+		r, _ := ExtractContext(context.Background(), c.question, c.hits, Options{MaxSentences: 400, Embedder: emb})
+		if len(r.Sentences) == 0 {
+			t.Logf("Q %s | gold %v | NO ANSWER", c.question, c.golds)
+			continue
+		}
+		if norm.Contains(r.Sentences[0].Text, c.golds) {
+			continue
+		}
+		good := "none"
+		for k, s := range r.Sentences {
+			if norm.Contains(s.Text, c.golds) {
+				good = fmt.Sprintf("#%d hit%d %.3f %q", k, s.Hit, s.Score, s.Text)
+				break
+			}
+		}
+		t.Logf("\nQ %s | gold %v\n  got hit%d %.3f %q\n  want %s", c.question, c.golds, r.Sentences[0].Hit, r.Sentences[0].Score, r.Sentences[0].Text, good)
+	}
+}
+
+// warm embeds every question and every sentence of every context once, in
+// batches, into the cache (saved beside the reports for the next run).
+func warm(t *testing.T, ce *cachedEmbedder, cases map[string][]tuneCase) {
+	ctx := context.Background()
+	seen := map[string]bool{}
+	var qs, ps []string
+	for _, l := range tuneLangs {
+		for _, c := range cases[l] {
+			if !seen["q\x00"+c.question] {
+				seen["q\x00"+c.question] = true
+				qs = append(qs, c.question)
+			}
+			for _, h := range c.hits {
+				for _, sp := range text.Sentences(h.Text) {
+					s := h.Text[sp.Start:sp.End]
+					if !seen["p\x00"+s] {
+						seen["p\x00"+s] = true
+						ps = append(ps, s)
+					}
+				}
+			}
+		}
+	}
+	for _, batch := range []struct {
+		texts []string
+		query bool
+	}{{qs, true}, {ps, false}} {
+		for i := 0; i < len(batch.texts); i += 64 {
+			if _, err := ce.Embed(ctx, batch.texts[i:min(i+64, len(batch.texts))], batch.query); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Logf("embedded %d questions, %d sentences", len(qs), len(ps))
+}

@@ -1,0 +1,89 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/quarry-rag/quarry/internal/answer"
+	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/cache"
+	"github.com/quarry-rag/quarry/internal/embed"
+)
+
+// sentenceCacheSize bounds the sentence vectors a pipeline keeps for
+// extractive answers: 8,192 × 384 float32s ≈ 12 MiB with a small model.
+const sentenceCacheSize = 8192
+
+// sentenceEmbedder is answer.Embedder over the collection's embedding
+// model: the question's vector is the one retrieval already computed when
+// there is one, and sentence vectors are cached by model and text (a
+// chunk's sentences come back for many questions about it).
+type sentenceEmbedder struct {
+	p    *Pipeline
+	emb  embed.Embedder
+	qvec []float32 // the question's vector, nil when not yet computed
+}
+
+func (s sentenceEmbedder) Embed(ctx context.Context, texts []string, query bool) ([][]float32, error) {
+	if query && len(texts) == 1 && s.qvec != nil {
+		return [][]float32{s.qvec}, nil
+	}
+	kind, role := embed.Passage, "p\x00"
+	if query {
+		kind, role = embed.Query, "q\x00"
+	}
+	c := s.p.sentenceVectors()
+	out := make([][]float32, len(texts))
+	var miss []string
+	var missAt []int
+	for i, t := range texts {
+		if v, ok := c.Get(s.emb.Name()+"\x00"+role+t, 0); ok {
+			out[i] = v
+			continue
+		}
+		miss, missAt = append(miss, t), append(missAt, i)
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
+	t, sctx := time.Now(), s.p.Hooks.start(ctx, StageEmbed)
+	vecs, err := s.emb.Embed(sctx, miss, kind)
+	s.p.Hooks.trace(sctx, StageEvent{Stage: StageEmbed, Took: time.Since(t), Queries: miss, Err: err})
+	if err != nil {
+		return nil, fmt.Errorf("%w: embedding the answer's candidate sentences: %w", base.ErrUpstream, err)
+	}
+	if len(vecs) != len(miss) {
+		return nil, fmt.Errorf("quarry: embedder returned %d vectors for %d sentences", len(vecs), len(miss))
+	}
+	s.p.Metrics.Embedded("query", len(miss))
+	for k, v := range vecs {
+		c.Put(s.emb.Name()+"\x00"+role+miss[k], 0, v)
+		out[missAt[k]] = v
+	}
+	return out, nil
+}
+
+// sentenceVectors returns the pipeline's sentence-vector cache.
+func (p *Pipeline) sentenceVectors() *cache.Exact[[]float32] {
+	p.sentOnce.Do(func() { p.sentVecs = cache.NewExact[[]float32](sentenceCacheSize, 0) })
+	return p.sentVecs
+}
+
+// answerEmbedder returns the extractive answerer's embedder: the
+// collection's model, or nil when it has none (or it cannot be loaded:
+// the answer is then lexical only, never an error).
+func (p *Pipeline) answerEmbedder(question string, queries []Query) answer.Embedder {
+	if p.Embedder == nil {
+		return nil
+	}
+	emb, err := p.Embedder()
+	if err != nil || emb == nil {
+		return nil
+	}
+	s := sentenceEmbedder{p: p, emb: emb}
+	if len(queries) > 0 && queries[0].Text == question {
+		s.qvec = queries[0].Vector // retrieval's, when it embedded the question
+	}
+	return s
+}
