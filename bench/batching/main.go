@@ -38,7 +38,7 @@ func main() {
 	dur := flag.Duration("duration", 2*time.Second, "length of one measurement")
 	window := flag.Duration("window", 2*time.Millisecond, "batch collection window")
 	maxBatch := flag.Int("max-batch", 8, "batch size bound")
-	workers := flag.Int("workers", 1, "batches run at once")
+	workers := flag.Int("workers", 0, "batches run at once (0: the Batcher's default, GOMAXPROCS)")
 	sizes := flag.String("batch-sizes", "", "instead: time one direct call of each of these batch sizes (comma-separated), per text")
 	flag.Parse()
 	if *sizes != "" {

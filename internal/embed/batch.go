@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,10 +49,12 @@ type BatchOptions struct {
 	MaxQueue int
 	// RetryAfter is the hint returned with an *OverloadedError. Default 1s.
 	RetryAfter time.Duration
-	// Workers is how many batches may run at once. Default 1: with the
-	// local encoder, whose cost per text does not fall with the batch
-	// size, the gain comes from running one batch at a time instead of
-	// many concurrent calls that contend for the cores; 2 measured worse.
+	// Workers is how many batches may run at once. Default GOMAXPROCS:
+	// the local encoder's cost per text does not fall with the batch size
+	// and a 16-token query now runs at full speed on one core, so one
+	// batch at a time left a core idle (0.58× the unbatched throughput at
+	// 32 clients); one batch per core keeps both busy and halves p99
+	// (docs/benchmarks.md, "Dynamic batching after the 16-row kernel").
 	Workers int
 }
 
@@ -69,7 +72,7 @@ func (o *BatchOptions) ensureDefaults() {
 		o.RetryAfter = time.Second
 	}
 	if o.Workers <= 0 {
-		o.Workers = 1
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 }
 
