@@ -106,7 +106,14 @@ func (p *Pipeline) Ask(ctx context.Context, plan *Plan, emit func(AskEvent) erro
 			return ans, err
 		}
 	default:
-		p.extract(gctx, plan, question, queries, ans)
+		qvec := queries[0].Vector
+		if queries[0].Text != question {
+			qvec = nil // HyDE: retrieval's vector is the passage's
+		}
+		if qvec == nil && question == plan.Query {
+			qvec = pr.vec // the semantic cache's probe embedded the question
+		}
+		p.extract(gctx, plan, question, qvec, ans)
 		if ans.Answer != "" {
 			if err := emit(AskEvent{Type: EventToken, Token: ans.Answer}); err != nil {
 				p.Hooks.trace(gctx, StageEvent{Stage: StageGenerate, Took: time.Since(t), Err: err})
@@ -157,8 +164,8 @@ func replay(ans *Answer, emit func(AskEvent) error) error {
 // best answer the question, each cited. With the collection's embedding
 // model the question ↔ sentence similarity counts too; should embedding
 // fail, the answer is the lexical one (the failure is traced).
-func (p *Pipeline) extract(ctx context.Context, plan *Plan, question string, queries []Query, ans *Answer) {
-	opts := answer.Options{MaxSentences: plan.MaxSentences, Language: p.Language, Embedder: p.answerEmbedder(question, queries)}
+func (p *Pipeline) extract(ctx context.Context, plan *Plan, question string, qvec []float32, ans *Answer) {
+	opts := answer.Options{MaxSentences: plan.MaxSentences, Language: p.Language, Embedder: p.answerEmbedder(qvec)}
 	ex, _ := answer.ExtractContext(ctx, question, ans.Sources, opts)
 	if len(ex.Sentences) == 0 {
 		ans.Answer, ans.Method, ans.Abstained = NoAnswer, string(MethodNone), true

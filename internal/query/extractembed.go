@@ -73,7 +73,7 @@ func (p *Pipeline) sentenceVectors() *cache.Exact[[]float32] {
 // answerEmbedder returns the extractive answerer's embedder: the
 // collection's model, or nil when it has none (or it cannot be loaded:
 // the answer is then lexical only, never an error).
-func (p *Pipeline) answerEmbedder(question string, queries []Query) answer.Embedder {
+func (p *Pipeline) answerEmbedder(qvec []float32) answer.Embedder {
 	if p.Embedder == nil {
 		return nil
 	}
@@ -81,9 +81,5 @@ func (p *Pipeline) answerEmbedder(question string, queries []Query) answer.Embed
 	if err != nil || emb == nil {
 		return nil
 	}
-	s := sentenceEmbedder{p: p, emb: emb}
-	if len(queries) > 0 && queries[0].Text == question {
-		s.qvec = queries[0].Vector // retrieval's, when it embedded the question
-	}
-	return s
+	return sentenceEmbedder{p: p, emb: emb, qvec: qvec}
 }
