@@ -124,6 +124,7 @@ func TestLeakMatrix(t *testing.T) {
 	}{
 		{"search", "POST", "/v1/collections/c/search", with(claim, map[string]any{"query": q})},
 		{"search-no-claim", "POST", "/v1/collections/c/search", map[string]any{"query": q}},
+		{"search-batch", "POST", "/v1/collections/c/search", with(claim, map[string]any{"queries": []string{"sightings in spring", q}})},
 		{"ask-extractive", "POST", "/v1/collections/c/ask", with(claim, map[string]any{"question": q, "method": "extractive"})},
 		{"ask-llm", "POST", "/v1/collections/c/ask", with(claim, map[string]any{"question": q, "method": "llm"})},
 		{"ask-stream", "POST", "/v1/collections/c/ask", with(claim, map[string]any{"question": q, "method": "llm", "stream": true})},
