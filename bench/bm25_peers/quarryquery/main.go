@@ -45,10 +45,14 @@ func run() error {
 	depth := flag.Int("k", 100, "documents per query (chunks: k + chunks − documents, as quarry eval retrieval asks)")
 	dir := flag.String("index-dir", "", "engine folder, kept (default: a temporary folder)")
 	cpuprofile := flag.String("cpuprofile", "", "CPU profile of the timed passes")
+	memprofile := flag.String("memprofile", "", "allocation profile (every allocation sampled, from the start)")
 	guardQ := flag.String("guard", "", "question guard policy: \"\" (the engine default, flag), block or off")
 	flag.Parse()
 	if *dataset == "" || *passes < 1 {
 		return fmt.Errorf("--dataset is required and --passes must be ≥ 1")
+	}
+	if *memprofile != "" {
+		runtime.MemProfileRate = 1
 	}
 	ctx := context.Background()
 	qrels, err := ingest.LoadQrels(ingest.QrelsPath(*dataset, *split))
@@ -133,14 +137,29 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memprofile != "" {
+		defer func() {
+			if err := writeHeapProfile(*memprofile); err != nil {
+				fmt.Fprintln(os.Stderr, "quarryquery:", err)
+			}
+		}()
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	// Wall-clock QPS, and QPS per second of the process's CPU time (user +
 	// system): on a shared machine the second is the time the work took on
 	// its core, the first also whose turn it was.
 	qps := make([]float64, 0, *passes)
 	cpuQPS := make([]float64, 0, *passes)
 	lat := make([]time.Duration, 0, *passes*len(qs))
-	for range *passes {
-		runtime.GC()
+	runtime.GC()
+	for i := range *passes {
+		if i > 0 && *cpuprofile == "" {
+			// Each pass starts from a collected heap. Not while profiling:
+			// the forced collections would be in the profile, which is to
+			// show the queries' own cost, their garbage's included.
+			runtime.GC()
+		}
 		start, c0 := time.Now(), cpuTime()
 		for _, q := range qs {
 			t := time.Now()
@@ -152,11 +171,15 @@ func run() error {
 		qps = append(qps, float64(len(qs))/time.Since(start).Seconds())
 		cpuQPS = append(cpuQPS, float64(len(qs))/(cpuTime()-c0).Seconds())
 	}
+	runtime.ReadMemStats(&ms1)
+	n := float64(*passes * len(qs))
 	slices.Sort(lat)
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"queries": len(qs), "k": k, "docs": st.Documents, "chunks": st.Chunks, "gomaxprocs": runtime.GOMAXPROCS(0),
 		"guard": *guardQ, "qps_passes": qps, "qps_median": median(qps), "cpu_qps_passes": cpuQPS, "cpu_qps_median": median(cpuQPS),
 		"p50_ms": lat[len(lat)/2].Seconds() * 1e3, "p99_ms": lat[len(lat)*99/100].Seconds() * 1e3,
+		"allocs_per_query": float64(ms1.Mallocs-ms0.Mallocs) / n, "bytes_per_query": float64(ms1.TotalAlloc-ms0.TotalAlloc) / n,
+		"gc_cycles": ms1.NumGC - ms0.NumGC, "heap_live_mb": float64(ms1.HeapAlloc) / (1 << 20),
 	})
 }
 
@@ -164,6 +187,21 @@ func median(x []float64) float64 {
 	s := slices.Clone(x)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// writeHeapProfile writes the allocation profile (alloc_space and
+// alloc_objects cover every allocation since MemProfileRate was set).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile reflects allocations up to the last GC
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // cpuTime is the process's user + system CPU time.
