@@ -239,4 +239,3 @@ func BenchmarkProductPath(b *testing.B) {
 		})
 	}
 }
-
