@@ -74,13 +74,21 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // index. The results equal those of scoring every matching document.
 func (ix *Index) Search(terms []string, k int, accept func(id uint32) bool) []Result {
 	var st SearchStats
-	return ix.search(terms, k, accept, &st)
+	return ix.search(nil, terms, k, accept, &st)
+}
+
+// AppendSearch is Search that appends the results to dst and returns the
+// extended slice, so that a caller who only reads them (and copies what it
+// keeps) can reuse one buffer across searches.
+func (ix *Index) AppendSearch(dst []Result, terms []string, k int, accept func(id uint32) bool) []Result {
+	var st SearchStats
+	return ix.search(dst, terms, k, accept, &st)
 }
 
 // SearchWithStats is Search that also reports how much work it did.
 func (ix *Index) SearchWithStats(terms []string, k int, accept func(id uint32) bool) ([]Result, SearchStats) {
 	var st SearchStats
-	res := ix.search(terms, k, accept, &st)
+	res := ix.search(nil, terms, k, accept, &st)
 	return res, st
 }
 
@@ -350,18 +358,20 @@ func (t *topk) sort(n int, tmp []hit, cnt []int32) ([]hit, []int32) {
 	return tmp, cnt
 }
 
-// results returns the k best hits, best first. tmp and cnt are scratch
-// for sort, returned for reuse.
-func (t *topk) results(scale float64, tmp []hit, cnt []int32) ([]Result, []hit, []int32) {
+// results appends the k best hits to dst, best first. tmp and cnt are
+// scratch for sort, returned for reuse.
+func (t *topk) results(dst []Result, scale float64, tmp []hit, cnt []int32) ([]Result, []hit, []int32) {
 	t.shrink() // leaves about k hits, often a few more: sorting them all is cheaper than selecting
 	tmp, cnt = t.sort(t.k, tmp, cnt)
 	t.h = t.h[:min(len(t.h), t.k)]
 	inv := 1 / scale
-	res := make([]Result, len(t.h))
+	n := len(dst)
+	dst = slices.Grow(dst, len(t.h))[:n+len(t.h)]
+	res := dst[n:]
 	for i, h := range t.h {
 		res[i] = Result{ID: h.id, Key: t.keys[h.id], Score: float64(h.s) * inv}
 	}
-	return res, tmp, cnt
+	return dst, tmp, cnt
 }
 
 // search is a document-at-a-time traversal in doc-id windows with
@@ -381,15 +391,15 @@ func (t *topk) results(scale float64, tmp []hit, cnt []int32) ([]Result, []hit, 
 //
 // Skipping only happens when a bound is strictly below θ, so documents
 // that would tie with the k-th hit are still scored (ties break by key).
-func (ix *Index) search(terms []string, k int, accept func(id uint32) bool, st *SearchStats) []Result {
+func (ix *Index) search(dst []Result, terms []string, k int, accept func(id uint32) bool, st *SearchStats) []Result {
 	if k <= 0 || ix.live == 0 {
-		return nil
+		return dst
 	}
 	sc := scratchPool.Get().(*scratch)
 	qs, scale := ix.prepare(sc, terms)
 	if len(qs) == 0 {
 		scratchPool.Put(sc)
-		return nil
+		return dst
 	}
 	st.Terms = len(qs)
 	for i := range qs {
@@ -540,7 +550,7 @@ func (ix *Index) search(terms []string, k int, accept func(id uint32) bool, st *
 	}
 	st.Candidates += candidates
 	st.Postings += seeks
-	res, tmp, cnt := top.results(scale, sc.tmp, sc.cnt)
+	res, tmp, cnt := top.results(dst, scale, sc.tmp, sc.cnt)
 	sc.heap, sc.tmp, sc.cnt = top.h, tmp, cnt
 	scratchPool.Put(sc)
 	return res
@@ -589,6 +599,6 @@ func (ix *Index) searchExhaustive(terms []string, k int, accept func(id uint32) 
 			top.offer(s, uint32(d))
 		}
 	}
-	res, _, _ := top.results(scale, nil, nil)
+	res, _, _ := top.results(nil, scale, nil, nil)
 	return res
 }

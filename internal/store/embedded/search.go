@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/quarry-rag/quarry/internal/base"
+	"github.com/quarry-rag/quarry/internal/index/bm25"
 	"github.com/quarry-rag/quarry/internal/store"
 	"github.com/quarry-rag/quarry/internal/text"
 )
@@ -39,18 +41,31 @@ func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit
 			lang = b.mu.cat.dominantLanguage(q.Scope.Tenant)
 		}
 	}
-	terms := b.an.Get(lang).AppendTerms(nil, q.Text)
-	res := b.mu.ix.Search(terms, q.K, b.mu.cat.acceptFunc(q.Scope))
-	hits := make([]base.Hit, len(res))
-	for i, r := range res {
-		s := b.mu.cat.byID[r.ID]
-		a := &b.mu.cat.docs[s].attrs
+	sc := lexicalPool.Get().(*lexicalScratch)
+	sc.terms = b.an.Get(lang).AppendTerms(sc.terms[:0], q.Text)
+	sc.res = b.mu.ix.AppendSearch(sc.res[:0], sc.terms, q.K, b.mu.cat.acceptFunc(q.Scope))
+	hits := make([]base.Hit, len(sc.res))
+	titles := b.mu.cat.titles
+	for i, r := range sc.res {
 		docID, ord, _ := base.ParseChunkID(r.Key)
-		hits[i] = base.Hit{ChunkID: r.Key, DocID: docID, Ordinal: ord, Score: r.Score, Title: a.Title}
+		hits[i] = base.Hit{ChunkID: r.Key, DocID: docID, Ordinal: ord, Score: r.Score, Title: titles[b.mu.cat.byID[r.ID]]}
 	}
 	b.mu.RUnlock()
+	clear(sc.terms)
+	clear(sc.res) // pin no keys of documents deleted later
+	lexicalPool.Put(sc)
 	return hits, b.fillHits(hits, !q.NoText, q.WithVectors)
 }
+
+// lexicalScratch are a lexical search's buffers, reused across searches:
+// the query's terms and the index's results, which Lexical copies into
+// the hits it returns.
+type lexicalScratch struct {
+	terms []string
+	res   []bm25.Result
+}
+
+var lexicalPool = sync.Pool{New: func() any { return new(lexicalScratch) }}
 
 // fillHits reads, for each hit's chunk, its text, section and offsets (when
 // text is set) and its vector (when vecs is set) from the store.
