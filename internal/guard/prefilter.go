@@ -7,8 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// A prefilter is the set of literals one of which every match of a rule
-// pattern contains ("ignore", "disregard", …): a text holding none of them
+// A prefilter is a conjunction of literal sets: every match of a rule
+// pattern contains one literal of each set ("ignore", "disregard", … and
+// "instruction", "rule", …), so a text missing every literal of some set
 // cannot match, and the pattern is not run. Benign text — nearly every
 // question and chunk — holds few of them, so the ~55 patterns cost a few
 // substring scans instead of ~55 backtracking runs (260 µs → tens of µs
@@ -16,10 +17,16 @@ import (
 // codesearch's required-literal idea reduced to what the rule patterns
 // use; no maintained Go package exposes it for the standard regexp.
 //
+// A pattern contributes one set per required piece of its top-level
+// concatenation (`\bnew\s+(instructions?|task)\s*[:!]` needs "new", one of
+// "instruction"/"task", and one of ":"/"!"): with every piece required
+// rather than only the most selective one, a benign question that holds
+// one common piece ("with", "act") no longer runs the pattern.
+//
 // Literals are lower-case; the text is matched lower-cased, as the
 // patterns are case-insensitive. A pattern whose requirement cannot be
 // stated as literals gets no prefilter (nil) and always runs.
-type prefilter []string
+type prefilter [][]string
 
 // maxPrefilterSet bounds a set: past it, the scans would cost more than
 // the pattern.
@@ -31,11 +38,36 @@ func newPrefilter(re *regexp.Regexp) prefilter {
 	if err != nil {
 		return nil
 	}
-	set, ok := required(t.Simplify())
-	if !ok || len(set) == 0 {
+	sets := requiredAll(t.Simplify())
+	if len(sets) == 0 {
 		return nil
 	}
-	return set
+	return sets
+}
+
+// requiredAll returns literal sets such that every match of t contains
+// one literal of each (none: t can match without any literal).
+func requiredAll(t *syntax.Regexp) [][]string {
+	switch t.Op {
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredAll(t.Sub[0])
+	case syntax.OpRepeat:
+		if t.Min >= 1 {
+			return requiredAll(t.Sub[0])
+		}
+		return nil
+	case syntax.OpConcat:
+		// Every match contains a match of each child.
+		var out [][]string
+		for _, s := range t.Sub {
+			out = append(out, requiredAll(s)...)
+		}
+		return out
+	}
+	if set, ok := required(t); ok && len(set) > 0 {
+		return [][]string{set}
+	}
+	return nil
 }
 
 // required returns literals one of which every match of t contains; ok is
@@ -130,17 +162,18 @@ func dedupe(ss []string) []string {
 }
 
 // admits reports whether lower (a lower-cased text) may match: it holds
-// one of the literals, or there is no prefilter.
+// a literal of every set, or there is no prefilter.
 func (p prefilter) admits(lower string) bool {
-	if p == nil {
-		return true
-	}
-	for _, s := range p {
-		if strings.Contains(lower, s) {
-			return true
+sets:
+	for _, set := range p {
+		for _, s := range set {
+			if strings.Contains(lower, s) {
+				continue sets
+			}
 		}
+		return false
 	}
-	return false
+	return true
 }
 
 // literalScan finds, in one pass over a text, which prefilter literals it
@@ -156,8 +189,9 @@ type literalScan struct {
 	pair    [1 << 16 / 64]uint64 // bit k: some literal starts with the bytes k>>8, k&255
 	bucket  [1 << 16]uint16      // 1 + the index in buckets of the literals starting with two bytes; 0: none
 	buckets [][]int              // literal ids by their first two bytes
-	// ids[f][i] are the literal ids of prefilters[f][i]; nil: no prefilter.
-	ids [numRules][][]int
+	// ids[f][i][j] are the literal ids of set j of prefilters[f][i]; nil:
+	// no prefilter.
+	ids [numRules][][][]int
 }
 
 // maxLiterals bounds the literals a literalScan holds (present is a fixed
@@ -173,40 +207,44 @@ func newLiteralScan(pfs *[numRules][]prefilter) *literalScan {
 	ls := &literalScan{buckets: [][]int{nil}}
 	id := map[string]int{}
 	for f := range pfs {
-		ls.ids[f] = make([][]int, len(pfs[f]))
+		ls.ids[f] = make([][][]int, len(pfs[f]))
 		for i, pf := range pfs[f] {
-			if pf == nil {
-				continue
+			for _, set := range pf {
+				ls.ids[f][i] = append(ls.ids[f][i], ls.add(id, set))
 			}
-			ids := make([]int, 0, len(pf))
-			for _, s := range pf {
-				k, ok := id[s]
-				if !ok {
-					k = len(ls.lits)
-					if k == maxLiterals {
-						panic("guard: more than maxLiterals prefilter literals")
-					}
-					id[s] = k
-					ls.lits = append(ls.lits, s)
-					if len(s) == 1 {
-						ls.first[s[0]] = true
-						ls.single[s[0]] = append(ls.single[s[0]], k)
-					} else {
-						key := uint16(s[0])<<8 | uint16(s[1])
-						ls.pair[key>>6] |= 1 << (key & 63)
-						if ls.bucket[key] == 0 {
-							ls.bucket[key] = uint16(len(ls.buckets))
-							ls.buckets = append(ls.buckets, nil)
-						}
-						ls.buckets[ls.bucket[key]] = append(ls.buckets[ls.bucket[key]], k)
-					}
-				}
-				ids = append(ids, k)
-			}
-			ls.ids[f][i] = ids
 		}
 	}
 	return ls
+}
+
+// add gives the literals of set ids (new ones are added) and returns them.
+func (ls *literalScan) add(id map[string]int, set []string) []int {
+	ids := make([]int, 0, len(set))
+	for _, s := range set {
+		k, ok := id[s]
+		if !ok {
+			k = len(ls.lits)
+			if k == maxLiterals {
+				panic("guard: more than maxLiterals prefilter literals")
+			}
+			id[s] = k
+			ls.lits = append(ls.lits, s)
+			if len(s) == 1 {
+				ls.first[s[0]] = true
+				ls.single[s[0]] = append(ls.single[s[0]], k)
+			} else {
+				key := uint16(s[0])<<8 | uint16(s[1])
+				ls.pair[key>>6] |= 1 << (key & 63)
+				if ls.bucket[key] == 0 {
+					ls.bucket[key] = uint16(len(ls.buckets))
+					ls.buckets = append(ls.buckets, nil)
+				}
+				ls.buckets[ls.bucket[key]] = append(ls.buckets[ls.bucket[key]], k)
+			}
+		}
+		ids = append(ids, k)
+	}
+	return ids
 }
 
 // scan returns the literals lower holds.
@@ -238,14 +276,14 @@ func (ls *literalScan) scan(lower string) *literalSet {
 // admits is prefilters[f][i].admits(lower) for the text set was scanned
 // from.
 func (ls *literalScan) admits(set *literalSet, f, i int) bool {
-	ids := ls.ids[f][i]
-	if ids == nil {
-		return true
-	}
-	for _, k := range ids {
-		if set.has(k) {
-			return true
+sets:
+	for _, ids := range ls.ids[f][i] {
+		for _, k := range ids {
+			if set.has(k) {
+				continue sets
+			}
 		}
+		return false
 	}
-	return false
+	return true
 }

@@ -18,9 +18,14 @@ func TestPrefiltersCoverRules(t *testing.T) {
 			n++
 			if pf := prefilters[f][i]; pf != nil {
 				with++
-				for _, s := range pf {
-					if s != strings.ToLower(s) || s == "" {
-						t.Errorf("rule %d/%d: literal %q", f, i, s)
+				for _, set := range pf {
+					if len(set) == 0 {
+						t.Errorf("rule %d/%d: an empty literal set", f, i)
+					}
+					for _, s := range set {
+						if s != strings.ToLower(s) || s == "" {
+							t.Errorf("rule %d/%d: literal %q", f, i, s)
+						}
 					}
 				}
 			}
