@@ -189,6 +189,10 @@ type literalScan struct {
 	pair    [1 << 16 / 64]uint64 // bit k: some literal starts with the bytes k>>8, k&255
 	bucket  [1 << 16]uint16      // 1 + the index in buckets of the literals starting with two bytes; 0: none
 	buckets [][]int              // literal ids by their first two bytes
+	// head[k] and mask[k] are literal k's first (up to) 8 bytes as a
+	// little-endian word and the mask of those bytes: where 8 bytes of
+	// text remain, one load and compare decides the literal's head.
+	head, mask []uint64
 	// ids[f][i][j] are the literal ids of set j of prefilters[f][i]; nil:
 	// no prefilter.
 	ids [numRules][][][]int
@@ -229,6 +233,9 @@ func (ls *literalScan) add(id map[string]int, set []string) []int {
 			}
 			id[s] = k
 			ls.lits = append(ls.lits, s)
+			n := min(len(s), 8)
+			ls.head = append(ls.head, le64(s[:n]+"\x00\x00\x00\x00\x00\x00\x00\x00"))
+			ls.mask = append(ls.mask, ^uint64(0)>>(64-8*n))
 			if len(s) == 1 {
 				ls.first[s[0]] = true
 				ls.single[s[0]] = append(ls.single[s[0]], k)
@@ -264,13 +271,29 @@ func (ls *literalScan) scan(lower string) *literalSet {
 		if ls.pair[key>>6]&(1<<(key&63)) == 0 {
 			continue
 		}
+		if i+8 > len(lower) {
+			for _, k := range ls.buckets[ls.bucket[key]] {
+				if strings.HasPrefix(lower[i:], ls.lits[k]) {
+					set[k>>6] |= 1 << (k & 63)
+				}
+			}
+			continue
+		}
+		w := le64(lower[i:])
 		for _, k := range ls.buckets[ls.bucket[key]] {
-			if strings.HasPrefix(lower[i:], ls.lits[k]) {
+			if w&ls.mask[k] == ls.head[k] && (len(ls.lits[k]) <= 8 || strings.HasPrefix(lower[i+8:], ls.lits[k][8:])) {
 				set[k>>6] |= 1 << (k & 63)
 			}
 		}
 	}
 	return &set
+}
+
+// le64 is the first 8 bytes of s (len(s) ≥ 8) as a little-endian word.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // admits is prefilters[f][i].admits(lower) for the text set was scanned

@@ -47,8 +47,13 @@ func (b *Backend) Lexical(ctx context.Context, q store.LexicalQuery) ([]base.Hit
 	hits := make([]base.Hit, len(sc.res))
 	titles := b.mu.cat.titles
 	for i, r := range sc.res {
-		docID, ord, _ := base.ParseChunkID(r.Key)
-		hits[i] = base.Hit{ChunkID: r.Key, DocID: docID, Ordinal: ord, Score: r.Score, Title: titles[b.mu.cat.byID[r.ID]]}
+		// Field by field into the zeroed slice: assigning a whole Hit
+		// would copy it with a bulk write barrier while the GC runs.
+		h := &hits[i]
+		h.ChunkID = r.Key
+		h.DocID, h.Ordinal, _ = base.ParseChunkID(r.Key)
+		h.Score = r.Score
+		h.Title = titles[b.mu.cat.byID[r.ID]]
 	}
 	b.mu.RUnlock()
 	clear(sc.terms)
