@@ -471,17 +471,7 @@ func (ix *Index) search(dst []Result, terms []string, k int, accept func(id uint
 				pos++
 			}
 			from := pos
-			ws := q.ws
-			for ; pos < len(docs); pos++ {
-				d := docs[pos]
-				if d >= end {
-					break
-				}
-				x := termScore(ws, float64(tfs[pos]), c0, c1, float64(dls[d]))
-				off := (d - start) & (winSize - 1)
-				acc[off] += x
-				bm[off>>6] |= 1 << (off & 63)
-			}
+			pos = scoreRun(acc, bm, docs, tfs, dls, pos, start, end, q.ws, c0, c1)
 			st.Postings += int64(pos - from)
 			q.pos = pos
 		}
@@ -492,60 +482,13 @@ func (ix *Index) search(dst []Result, terms []string, k int, accept func(id uint
 			// Every term is essential and nothing is filtered: the
 			// accumulated scores are final. Keep those reaching θ without
 			// branching on the score.
-			h, j, theta := top.h[:cap(top.h)], len(top.h), top.theta
-			for w := range words {
-				m := bm[w]
-				bm[w] = 0
-				candidates += int64(bits.OnesCount64(m))
-				for ; m != 0; m &= m - 1 {
-					off := w<<6 | bits.TrailingZeros64(m)
-					s := acc[off]
-					acc[off] = 0
-					h[j] = hit{s, start + uint32(off)}
-					if s >= theta {
-						j++
-					}
-				}
-				if j >= top.limit { // at most 64 past it: within cap
-					top.h = h[:j]
-					top.shrink()
-					h, j, theta = top.h[:cap(top.h)], len(top.h), top.theta
-				}
-			}
-			top.h = h[:j]
+			candidates += top.collect(acc, bm, words, start)
 			next = end
 			continue
 		}
-		for w := range words {
-		candidates:
-			for m := bm[w]; m != 0; m &= m - 1 {
-				off := w<<6 | bits.TrailingZeros64(m)
-				s := acc[off]
-				acc[off] = 0
-				if s+nonEss < top.theta {
-					continue
-				}
-				d := start + uint32(off)
-				candidates++
-				if (ix.deleted > 0 && ix.isDead(d)) || (accept != nil && !accept(d)) {
-					continue
-				}
-				rem := nonEss
-				for j := p - 1; j >= 0; j-- {
-					q := &qs[order[j]]
-					rem -= q.ub
-					if pos, ok := q.seek(d); ok {
-						s += termScore(q.ws, float64(q.tfs[pos]), c0, c1, float64(dls[d]))
-						seeks++
-					}
-					if s+rem < top.theta {
-						continue candidates
-					}
-				}
-				top.offer(s, d)
-			}
-			bm[w] = 0
-		}
+		c, n := ix.complete(&top, qs, order[:p], nonEss, acc, bm, words, start, accept, c0, c1)
+		candidates += c
+		seeks += n
 		next = end
 	}
 	st.Candidates += candidates
@@ -554,6 +497,104 @@ func (ix *Index) search(dst []Result, terms []string, k int, accept func(id uint
 	sc.heap, sc.tmp, sc.cnt = top.h, tmp, cnt
 	scratchPool.Put(sc)
 	return res
+}
+
+// complete filters the window's documents whose partial score (of the
+// essential terms) plus the non-essential bounds nonEss can reach θ, adds
+// the non-essential terms ne (ascending bound order: seeked from the last)
+// and offers those still reaching θ; it clears the accumulator and the
+// bitmap. It returns the documents filtered and the postings seeked.
+//
+//go:noinline
+func (ix *Index) complete(top *topk, qs []qterm, ne []int, nonEss int64, acc *[winSize]int64, bm *[winSize / 64]uint64,
+	words int, start uint32, accept func(id uint32) bool, c0, c1 float64) (candidates, seeks int64) {
+	dls := ix.dl
+	for w := range bm[:words] {
+	candidates:
+		for m := bm[w]; m != 0; m &= m - 1 {
+			off := w<<6 | bits.TrailingZeros64(m)
+			s := acc[off]
+			acc[off] = 0
+			if s+nonEss < top.theta {
+				continue
+			}
+			d := start + uint32(off)
+			candidates++
+			if (ix.deleted > 0 && ix.isDead(d)) || (accept != nil && !accept(d)) {
+				continue
+			}
+			rem := nonEss
+			for j := len(ne) - 1; j >= 0; j-- {
+				q := &qs[ne[j]]
+				rem -= q.ub
+				if pos, ok := q.seek(d); ok {
+					s += termScore(q.ws, float64(q.tfs[pos]), c0, c1, float64(dls[d]))
+					seeks++
+				}
+				if s+rem < top.theta {
+					continue candidates
+				}
+			}
+			top.offer(s, d)
+		}
+		bm[w] = 0
+	}
+	return candidates, seeks
+}
+
+// collect offers every document the window's bitmap marks, with its
+// accumulated score, and clears both: the window's scores are final (every
+// term essential, nothing filtered). Hits reaching θ are kept without
+// branching on the score. It returns how many documents were marked.
+//
+//go:noinline
+func (t *topk) collect(acc *[winSize]int64, bm *[winSize / 64]uint64, words int, start uint32) int64 {
+	var candidates int64
+	h, j, theta := t.h[:cap(t.h)], len(t.h), t.theta
+	for w := range bm[:words] {
+		m := bm[w]
+		bm[w] = 0
+		candidates += int64(bits.OnesCount64(m))
+		for ; m != 0; m &= m - 1 {
+			off := w<<6 | bits.TrailingZeros64(m)
+			s := acc[off]
+			acc[off] = 0
+			h[j] = hit{s, start + uint32(off)}
+			if s >= theta {
+				j++
+			}
+		}
+		if j >= t.limit { // at most 64 past it: within cap
+			t.h = h[:j]
+			t.shrink()
+			h, j, theta = t.h[:cap(t.h)], len(t.h), t.theta
+		}
+	}
+	t.h = h[:j]
+	return candidates
+}
+
+// scoreRun adds the scores of a term's postings from pos on with documents
+// below end into the window's accumulator and marks them touched; it
+// returns the position of the first posting at or past end. It is its own
+// function so that the loop keeps its state in registers (inside search
+// they were spilled to the stack).
+//
+//go:noinline
+func scoreRun(acc *[winSize]int64, bm *[winSize / 64]uint64, docs []uint32, tfs []float32, dls []float32,
+	pos int, start, end uint32, ws, c0, c1 float64) int {
+	tfs = tfs[:len(docs)]
+	for ; pos < len(docs); pos++ {
+		d := docs[pos]
+		if d >= end {
+			break
+		}
+		x := termScore(ws, float64(tfs[pos]), c0, c1, float64(dls[d]))
+		off := (d - start) & (winSize - 1)
+		acc[off] += x
+		bm[off>>6] |= 1 << (off & 63)
+	}
+	return pos
 }
 
 // seek moves q to its first posting ≥ d and reports whether that posting
