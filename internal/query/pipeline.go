@@ -186,31 +186,15 @@ func (p *Pipeline) Retrieve(ctx context.Context, plan *Plan, queries []Query, re
 // fused (or fused by the backend).
 func (p *Pipeline) retrieveOne(ctx context.Context, plan *Plan, q *Query) ([]base.Hit, error) {
 	withVectors := plan.MMRDepth > 0
-	lexical := func() ([]base.Hit, error) {
-		t, sctx := time.Now(), p.Hooks.start(ctx, StageLexical)
-		hits, err := p.Store.Lexical(sctx, store.LexicalQuery{Text: q.Text, Language: plan.Language, K: plan.Depth,
-			NoText: plan.NoText, Scope: plan.Scope, WithVectors: withVectors})
-		p.Hooks.trace(sctx, StageEvent{Stage: StageLexical, Took: time.Since(t), Queries: []string{q.Text}, Hits: hits, Err: err})
-		return hits, err
-	}
-	dense := func() ([]base.Hit, error) {
-		t, sctx := time.Now(), p.Hooks.start(ctx, StageDense)
-		vec, err := p.vectorOf(sctx, q)
-		var hits []base.Hit
-		if err == nil {
-			hits, err = p.Store.Dense(sctx, store.DenseQuery{Vector: vec, K: plan.Depth, NoText: plan.NoText, Scope: plan.Scope,
-				WithVectors: withVectors, Ef: plan.Ef, Exact: plan.Exact})
-		}
-		p.Hooks.trace(sctx, StageEvent{Stage: StageDense, Took: time.Since(t), Queries: []string{q.Text}, Hits: hits, Err: err})
-		return hits, err
-	}
+	// Methods rather than closures: a closure the hybrid branch hands to a
+	// goroutine escapes, and was allocated for every BM25 query too.
 	var hits []base.Hit
 	var err error
 	switch plan.Mode {
 	case ModeBM25:
-		hits, err = lexical()
+		hits, err = p.lexicalOne(ctx, plan, q)
 	case ModeDense:
-		hits, err = dense()
+		hits, err = p.denseOne(ctx, plan, q)
 	case ModeHybrid:
 		if h, ok := p.Store.(store.Hybrider); ok && plan.Fusion == FusionBackend {
 			var vec []float32
@@ -225,9 +209,9 @@ func (p *Pipeline) retrieveOne(ctx context.Context, plan *Plan, q *Query) ([]bas
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			lex, lexErr = lexical()
+			lex, lexErr = p.lexicalOne(ctx, plan, q)
 		}()
-		den, denErr := dense()
+		den, denErr := p.denseOne(ctx, plan, q)
 		<-done
 		if err = errors.Join(lexErr, denErr); err == nil {
 			wl, wd := plan.hybridWeights()
@@ -237,4 +221,30 @@ func (p *Pipeline) retrieveOne(ctx context.Context, plan *Plan, q *Query) ([]bas
 		}
 	}
 	return hits, store.MapErr(err)
+}
+
+// lexicalOne is one query's BM25 list.
+func (p *Pipeline) lexicalOne(ctx context.Context, plan *Plan, q *Query) ([]base.Hit, error) {
+	t, sctx := time.Now(), p.Hooks.start(ctx, StageLexical)
+	hits, err := p.Store.Lexical(sctx, store.LexicalQuery{Text: q.Text, Language: plan.Language, K: plan.Depth,
+		NoText: plan.NoText, Scope: plan.Scope, WithVectors: plan.MMRDepth > 0})
+	if p.Hooks.Tracer != nil {
+		p.Hooks.trace(sctx, StageEvent{Stage: StageLexical, Took: time.Since(t), Queries: []string{q.Text}, Hits: hits, Err: err})
+	}
+	return hits, err
+}
+
+// denseOne is one query's vector list.
+func (p *Pipeline) denseOne(ctx context.Context, plan *Plan, q *Query) ([]base.Hit, error) {
+	t, sctx := time.Now(), p.Hooks.start(ctx, StageDense)
+	vec, err := p.vectorOf(sctx, q)
+	var hits []base.Hit
+	if err == nil {
+		hits, err = p.Store.Dense(sctx, store.DenseQuery{Vector: vec, K: plan.Depth, NoText: plan.NoText, Scope: plan.Scope,
+			WithVectors: plan.MMRDepth > 0, Ef: plan.Ef, Exact: plan.Exact})
+	}
+	if p.Hooks.Tracer != nil {
+		p.Hooks.trace(sctx, StageEvent{Stage: StageDense, Took: time.Since(t), Queries: []string{q.Text}, Hits: hits, Err: err})
+	}
+	return hits, err
 }

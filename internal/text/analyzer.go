@@ -175,10 +175,19 @@ func (a *Analyzer) Analyze(text string) []Token {
 // slice. It is Analyze without offsets or positions, and for words already
 // seen allocates nothing but the growth of dst.
 func (a *Analyzer) AppendTerms(dst []string, text string) []string {
-	st := analysis{a: a, text: text, terms: &dst}
+	// The state points into itself (buf into scratch), so it cannot live
+	// on the stack; a pooled one saves a query an allocation of ~500 bytes.
+	st := analysisPool.Get().(*analysis)
+	*st = analysis{a: a, text: text, out: dst}
+	st.terms = &st.out
 	st.run()
+	dst = st.out
+	*st = analysis{} // pin neither the text nor dst
+	analysisPool.Put(st)
 	return dst
 }
+
+var analysisPool = sync.Pool{New: func() any { return new(analysis) }}
 
 // analysis is the state of one Analyze or AppendTerms call. Exactly one of
 // toks and terms is set.
@@ -187,6 +196,7 @@ type analysis struct {
 	text  string
 	toks  *[]Token
 	terms *[]string
+	out   []string // AppendTerms' dst; terms points to it
 	pos   int
 
 	// The word being assembled from a non-ASCII segment.
