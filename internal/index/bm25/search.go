@@ -45,6 +45,7 @@ type qterm struct {
 	pos    int     // cursor into docs
 	blk    int     // cursor into blocks; blocks before it end before the traversal point
 	ub     int64   // score bound within the current window
+	wn     int     // postings of the blocks overlapping the current window
 }
 
 type hit struct {
@@ -437,9 +438,11 @@ func (ix *Index) search(dst []Result, terms []string, k int, accept func(id uint
 		for i := range qs {
 			q := &qs[i]
 			q.ub = 0
-			for b := q.blk; b < len(q.blocks) && q.docs[b<<blockShift] < end; b++ {
+			b := q.blk
+			for ; b < len(q.blocks) && q.docs[b<<blockShift] < end; b++ {
 				q.ub = max(q.ub, blockBound(q.ws, q.blocks[b], c0, c1))
 			}
+			q.wn = min(b<<blockShift, len(q.docs)) - q.blk<<blockShift
 		}
 		if n <= 32 { // insertion sort by bound: the order barely changes between windows
 			for i := 1; i < n; i++ {
@@ -455,6 +458,24 @@ func (ix *Index) search(dst []Result, terms []string, k int, accept func(id uint
 		for p < n && nonEss+qs[order[p]].ub < top.theta {
 			nonEss += qs[order[p]].ub
 			p++
+		}
+		if p > 0 && p < n {
+			// Completing a candidate seeks each non-essential term; when
+			// those terms hold no more postings in the window (counted by
+			// whole blocks) than the essential ones, scoring them all is
+			// cheaper than seeking them for up to as many candidates.
+			// Either way the scores are exact: only the work differs.
+			ne, es := 0, 0
+			for j, i := range order {
+				if j < p {
+					ne += qs[i].wn
+				} else {
+					es += qs[i].wn
+				}
+			}
+			if ne <= es {
+				p, nonEss = 0, 0
+			}
 		}
 		if p == n {
 			st.Skipped++
