@@ -1,7 +1,6 @@
 package text
 
 import (
-	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -78,7 +77,7 @@ func splitCompound(d *wordDict, w string, dst []string) []string {
 		if cur.parts == inf {
 			continue
 		}
-		lo, hi := 0, len(d.words)
+		lo, hi := 0, d.len()
 		for i := j + 1; i <= n; i++ {
 			var word, prefix bool
 			lo, hi, word, prefix = d.narrow(lo, hi, w[offs[j]:offs[i]])
@@ -113,12 +112,20 @@ func splitCompound(d *wordDict, w string, dst []string) []string {
 // word's prefixes this way costs two binary searches over ever smaller
 // ranges per letter instead of one over the whole list.
 func (d *wordDict) narrow(lo, hi int, p string) (int, int, bool, bool) {
-	ws := d.words[lo:hi]
-	a := sort.SearchStrings(ws, p)
-	b := a + sort.Search(len(ws)-a, func(k int) bool { return !strings.HasPrefix(ws[a+k], p) })
-	word := a < b && ws[a] == p
+	a := d.search(lo, hi, p)
+	// The words from a on that start with p: those below p's successor.
+	b, e := a, hi
+	for b < e {
+		m := int(uint(b+e) >> 1)
+		if strings.HasPrefix(d.word(m), p) {
+			b = m + 1
+		} else {
+			e = m
+		}
+	}
+	word := a < b && d.word(a) == p
 	prefix := b-a > 1 || b-a == 1 && !word
-	return lo + a, lo + b, word, prefix
+	return a, b, word, prefix
 }
 
 // termSep separates the compound's term from its parts' terms in a cached
