@@ -40,13 +40,13 @@ const (
 )
 
 // decompounders maps a language to its compound dictionary.
-var decompounders = map[string]func() *wordDict{
-	"de": sync.OnceValue(func() *wordDict { return loadDict("data/dict/de-nouns.txt.gz") }),
+var decompounders = map[string]func() *frontDict{
+	"de": sync.OnceValue(func() *frontDict { return loadFrontDict("data/dict/de-nouns.txt.gz") }),
 }
 
 // splitCompound returns the parts of the folded word w, or nil when w is
 // not a compound of dictionary words. dst is reused for the result.
-func splitCompound(d *wordDict, w string, dst []string) []string {
+func splitCompound(d *frontDict, w string, dst []string) []string {
 	n := utf8.RuneCountInString(w)
 	if n < 2*minCompoundPart || n > maxCompoundWord {
 		return nil
@@ -104,28 +104,6 @@ func splitCompound(d *wordDict, w string, dst []string) []string {
 		dst[a], dst[b] = dst[b], dst[a]
 	}
 	return dst
-}
-
-// narrow returns the range [lo', hi') of the words in [lo, hi) that start
-// with p, where every word in [lo, hi) starts with all of p but its last
-// rune; and whether p is a word and a proper prefix of one. Walking a
-// word's prefixes this way costs two binary searches over ever smaller
-// ranges per letter instead of one over the whole list.
-func (d *wordDict) narrow(lo, hi int, p string) (int, int, bool, bool) {
-	a := d.search(lo, hi, p)
-	// The words from a on that start with p: those below p's successor.
-	b, e := a, hi
-	for b < e {
-		m := int(uint(b+e) >> 1)
-		if strings.HasPrefix(d.word(m), p) {
-			b = m + 1
-		} else {
-			e = m
-		}
-	}
-	word := a < b && d.word(a) == p
-	prefix := b-a > 1 || b-a == 1 && !word
-	return a, b, word, prefix
 }
 
 // termSep separates the compound's term from its parts' terms in a cached

@@ -64,20 +64,49 @@ func (r refDict) narrow(lo, hi int, p string) (int, int, bool, bool) {
 	return lo + a, lo + b, word, prefix
 }
 
+// testDict is what checkDictEqual needs of a dictionary layout.
+type testDict struct {
+	n      int
+	maxLen int
+	words  func(yield func(string) bool)
+	lookup func(s string) (word, prefix bool)
+	// narrow is nil for a layout without it (wordDict).
+	narrow func(lo, hi int, p string) (int, int, bool, bool)
+}
+
+func flatDict(d *wordDict) testDict {
+	return testDict{n: d.len(), maxLen: d.maxLen, lookup: d.lookup, words: func(yield func(string) bool) {
+		for i := range d.len() {
+			if !yield(d.word(i)) {
+				return
+			}
+		}
+	}}
+}
+
+func frontCoded(d *frontDict) testDict {
+	return testDict{n: d.len(), maxLen: d.maxLen, lookup: d.lookup, narrow: d.narrow, words: d.words}
+}
+
 // checkDictEqual compares d with ref on every word, on every prefix of
 // every word (walked with narrow as splitCompound walks them, and with
 // lookup as segment does), and on every word with one letter changed.
-func checkDictEqual(t *testing.T, d *wordDict, ref refDict) {
+func checkDictEqual(t *testing.T, d testDict, ref refDict) {
 	t.Helper()
-	if d.len() != len(ref) {
-		t.Fatalf("%d words, want %d", d.len(), len(ref))
+	if d.n != len(ref) {
+		t.Fatalf("%d words, want %d", d.n, len(ref))
 	}
 	maxLen := 0
-	for i, w := range ref {
-		if got := d.word(i); got != w {
-			t.Fatalf("word %d = %q, want %q", i, got, w)
+	i := 0
+	for got := range d.words {
+		if i >= len(ref) || got != ref[i] {
+			t.Fatalf("word %d = %q, want the list's", i, got)
 		}
-		maxLen = max(maxLen, len(w))
+		maxLen = max(maxLen, len(got))
+		i++
+	}
+	if i != len(ref) {
+		t.Fatalf("%d words decoded, want %d", i, len(ref))
 	}
 	if d.maxLen != maxLen {
 		t.Fatalf("maxLen %d, want %d", d.maxLen, maxLen)
@@ -90,18 +119,20 @@ func checkDictEqual(t *testing.T, d *wordDict, ref refDict) {
 	}
 	for k := 0; k < len(ref); k += step {
 		w := ref[k]
-		lo, hi, rlo, rhi := 0, d.len(), 0, len(ref)
+		lo, hi, rlo, rhi := 0, d.n, 0, len(ref)
 		for i := range w {
 			if i == 0 {
 				continue
 			}
 			p := w[:i]
 			var word, prefix, rword, rprefix bool
-			lo, hi, word, prefix = d.narrow(lo, hi, p)
-			rlo, rhi, rword, rprefix = ref.narrow(rlo, rhi, p)
-			if lo != rlo || hi != rhi || word != rword || prefix != rprefix {
-				t.Errorf("narrow(%q) = %d %d %v %v, want %d %d %v %v", p, lo, hi, word, prefix, rlo, rhi, rword, rprefix)
-				fails++
+			if d.narrow != nil {
+				lo, hi, word, prefix = d.narrow(lo, hi, p)
+				rlo, rhi, rword, rprefix = ref.narrow(rlo, rhi, p)
+				if lo != rlo || hi != rhi || word != rword || prefix != rprefix {
+					t.Errorf("narrow(%q) = %d %d %v %v, want %d %d %v %v", p, lo, hi, word, prefix, rlo, rhi, rword, rprefix)
+					fails++
+				}
 			}
 			word, prefix = d.lookup(p)
 			rword, rprefix = ref.lookup(p)
@@ -131,12 +162,17 @@ func mutate(rng *rand.Rand, w string) string {
 	return string(b)
 }
 
-// TestPackedDictEqualsWordList checks every embedded dictionary, and the
-// Arabic lexicon built from one, against the list of strings it replaced.
+// TestPackedDictEqualsWordList checks every embedded dictionary, in both
+// layouts, and the Arabic lexicon built from one, against the list of
+// strings they replaced.
 func TestPackedDictEqualsWordList(t *testing.T) {
 	for _, name := range []string{"data/dict/de-nouns.txt.gz", "data/dict/th.txt.gz", "data/dict/lo.txt.gz", "data/dict/ar.txt.gz"} {
 		t.Run(strings.TrimPrefix(name, "data/dict/"), func(t *testing.T) {
-			checkDictEqual(t, loadDict(name), refWords(t, name))
+			ref := refWords(t, name)
+			checkDictEqual(t, frontCoded(loadFrontDict(name)), ref)
+			if name != "data/dict/de-nouns.txt.gz" || !testing.Short() {
+				checkDictEqual(t, flatDict(loadDict(name)), ref)
+			}
 		})
 	}
 	t.Run("arabic lexicon", func(t *testing.T) {
@@ -150,7 +186,7 @@ func TestPackedDictEqualsWordList(t *testing.T) {
 			}
 		}
 		slices.Sort(ws)
-		checkDictEqual(t, loadArabicLexicon(), slices.Compact(ws))
+		checkDictEqual(t, flatDict(loadArabicLexicon()), slices.Compact(ws))
 	})
 }
 
@@ -162,34 +198,40 @@ func TestParseDictUnsorted(t *testing.T) {
 		"baum\nhaus\nhaus\nkuh",             // sorted with a duplicate
 		"  haus \nzwei worte\nbaum\n\xff\n", // trimmed; skipped lines
 		"a\nab\nabc\nb\n",
+		strings.Repeat("z\ny\n", 40), // several blocks, out of order
 		"",
 	} {
-		checkDictEqual(t, parseDict([]byte(in)), refParse([]byte(in)))
+		checkDictEqual(t, flatDict(parseDict([]byte(in))), refParse([]byte(in)))
+		checkDictEqual(t, frontCoded(parseFrontDict([]byte(in))), refParse([]byte(in)))
 	}
 	if d := parseDict(nil); d.len() != 0 {
 		t.Fatalf("empty list: %d words", d.len())
 	}
-	if w, p := parseDict(nil).lookup("a"); w || p {
+	if w, p := parseFrontDict(nil).lookup("a"); w || p {
 		t.Fatal("empty list finds a word")
 	}
 }
 
-// TestGermanDictFootprint bounds the heap the German noun list holds:
-// packed it is its text plus 4 bytes a word (4.1 MB); as one string per
-// word it was 7.4 MB.
-func TestGermanDictFootprint(t *testing.T) {
-	var before, after runtime.MemStats
+// TestDictFootprint bounds the heap the German noun list holds:
+// front-coded (the decompounder's) 1.4 MB, packed flat 4.1 MB; as one
+// string per word it was 7.4 MB.
+func TestDictFootprint(t *testing.T) {
+	var before, mid, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	fd := loadFrontDict("data/dict/de-nouns.txt.gz")
+	runtime.GC()
+	runtime.ReadMemStats(&mid)
 	d := loadDict("data/dict/de-nouns.txt.gz")
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	want := int64(len(d.blob) + 4*len(d.offs))
-	t.Logf("%d words, %d bytes of text; heap grew %.2f MB", d.len(), len(d.blob), float64(grew)/1e6)
-	if grew > want+want/10 {
-		t.Fatalf("the dictionary holds %.2f MB, want about %.2f MB", float64(grew)/1e6, float64(want)/1e6)
+	front := int64(mid.HeapAlloc) - int64(before.HeapAlloc)
+	flat := int64(after.HeapAlloc) - int64(mid.HeapAlloc)
+	t.Logf("%d words; front-coded %.2f MB, flat %.2f MB", d.len(), float64(front)/1e6, float64(flat)/1e6)
+	if front > 1_500_000 || flat > 4_500_000 {
+		t.Fatalf("the German list holds %.2f MB front-coded, %.2f MB flat; want under 1.5 and 4.5", float64(front)/1e6, float64(flat)/1e6)
 	}
+	runtime.KeepAlive(fd)
 	runtime.KeepAlive(d)
 }
 
@@ -197,8 +239,8 @@ func FuzzParseDict(f *testing.F) {
 	f.Add([]byte("kuh\nhaus\nbaum\n"), "ha")
 	f.Add([]byte("a\nab\nb\n"), "a")
 	f.Fuzz(func(t *testing.T, list []byte, q string) {
-		d, ref := parseDict(list), refParse(list)
-		if d.len() != len(ref) {
+		d, fd, ref := parseDict(list), parseFrontDict(list), refParse(list)
+		if d.len() != len(ref) || fd.len() != len(ref) {
 			t.Fatalf("%d words, want %d", d.len(), len(ref))
 		}
 		w, p := d.lookup(q)
@@ -206,7 +248,10 @@ func FuzzParseDict(f *testing.F) {
 		if w != rw || p != rp {
 			t.Fatalf("lookup(%q) = %v %v, want %v %v", q, w, p, rw, rp)
 		}
-		lo, hi, w, p := d.narrow(0, d.len(), q)
+		if w, p := fd.lookup(q); w != rw || p != rp {
+			t.Fatalf("front-coded lookup(%q) = %v %v, want %v %v", q, w, p, rw, rp)
+		}
+		lo, hi, w, p := fd.narrow(0, fd.len(), q)
 		rlo, rhi, rw, rp := ref.narrow(0, len(ref), q)
 		if lo != rlo || hi != rhi || w != rw || p != rp {
 			t.Fatalf("narrow(%q) differs", q)
