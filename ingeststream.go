@@ -101,6 +101,9 @@ func (c *Collection) IngestStream(ctx context.Context, r io.Reader, name string,
 				res.Unchanged++
 			}
 		}
+		// Drop the committed documents: the slice is reused, and its old
+		// entries would keep their text alive while the next batch is read.
+		clear(batch)
 		batch, size = batch[:0], 0
 		return nil
 	}

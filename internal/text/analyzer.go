@@ -91,7 +91,7 @@ type Analyzer struct {
 	elisions []string
 	// decompound returns the compound dictionary; nil when the language
 	// has none or splitting is off.
-	decompound func() *wordDict
+	decompound func() *frontDict
 	turkish    bool // Turkish lower-casing (I → ı, İ → i)
 	romanian   bool // ș ț (comma below) → ş ţ (cedilla), as the stemmer expects
 	folders    sync.Pool

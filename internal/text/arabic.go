@@ -100,17 +100,15 @@ var arabicLexicon = sync.OnceValue(loadArabicLexicon)
 
 func loadArabicLexicon() *wordDict {
 	d := loadDict("data/dict/ar.txt.gz")
-	words := make([]string, 0, 2*len(d.words))
-	for _, w := range d.words {
-		w = normalizeArabic(w)
+	words := make([]string, 0, 2*d.len())
+	for i := range d.len() {
+		w := normalizeArabic(d.word(i))
 		words = append(words, w)
 		if s := arabicSuffixStem(w); s != w {
 			words = append(words, s)
 		}
 	}
-	slices.Sort(words)
-	d.words = slices.Compact(words)
-	return d
+	return packWords(words)
 }
 
 // arabicEnclitics are the endings removed when what precedes them is a

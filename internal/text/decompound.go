@@ -1,7 +1,6 @@
 package text
 
 import (
-	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -41,13 +40,13 @@ const (
 )
 
 // decompounders maps a language to its compound dictionary.
-var decompounders = map[string]func() *wordDict{
-	"de": sync.OnceValue(func() *wordDict { return loadDict("data/dict/de-nouns.txt.gz") }),
+var decompounders = map[string]func() *frontDict{
+	"de": sync.OnceValue(func() *frontDict { return loadFrontDict("data/dict/de-nouns.txt.gz") }),
 }
 
 // splitCompound returns the parts of the folded word w, or nil when w is
 // not a compound of dictionary words. dst is reused for the result.
-func splitCompound(d *wordDict, w string, dst []string) []string {
+func splitCompound(d *frontDict, w string, dst []string) []string {
 	n := utf8.RuneCountInString(w)
 	if n < 2*minCompoundPart || n > maxCompoundWord {
 		return nil
@@ -78,7 +77,7 @@ func splitCompound(d *wordDict, w string, dst []string) []string {
 		if cur.parts == inf {
 			continue
 		}
-		lo, hi := 0, len(d.words)
+		lo, hi := 0, d.len()
 		for i := j + 1; i <= n; i++ {
 			var word, prefix bool
 			lo, hi, word, prefix = d.narrow(lo, hi, w[offs[j]:offs[i]])
@@ -105,20 +104,6 @@ func splitCompound(d *wordDict, w string, dst []string) []string {
 		dst[a], dst[b] = dst[b], dst[a]
 	}
 	return dst
-}
-
-// narrow returns the range [lo', hi') of the words in [lo, hi) that start
-// with p, where every word in [lo, hi) starts with all of p but its last
-// rune; and whether p is a word and a proper prefix of one. Walking a
-// word's prefixes this way costs two binary searches over ever smaller
-// ranges per letter instead of one over the whole list.
-func (d *wordDict) narrow(lo, hi int, p string) (int, int, bool, bool) {
-	ws := d.words[lo:hi]
-	a := sort.SearchStrings(ws, p)
-	b := a + sort.Search(len(ws)-a, func(k int) bool { return !strings.HasPrefix(ws[a+k], p) })
-	word := a < b && ws[a] == p
-	prefix := b-a > 1 || b-a == 1 && !word
-	return lo + a, lo + b, word, prefix
 }
 
 // termSep separates the compound's term from its parts' terms in a cached

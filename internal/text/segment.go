@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"embed"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -67,10 +68,17 @@ func killedConsonant(sc seaScript, seg string) bool {
 //go:embed data/dict/*.txt.gz
 var dictFiles embed.FS
 
-// wordDict is a sorted word list with exact and prefix lookup.
+// wordDict is a sorted word list without duplicates, with exact and
+// prefix lookup: the Thai and Lao segmenter's and the Arabic lexicon. The
+// words are packed into one string, blob, and word i is
+// blob[offs[i]:offs[i+1]]: two allocations, neither holding a pointer per
+// word, instead of a string header per word (16 bytes each, and a pointer
+// the collector scans on every cycle). The German decompounder's list,
+// larger and looked up less often, is front-coded (frontDict).
 type wordDict struct {
-	words  []string
-	maxLen int // longest word in bytes
+	blob   string
+	offs   []uint32 // len(offs) = words + 1; offs[0] = 0
+	maxLen int      // longest word in bytes
 }
 
 var dicts = map[seaScript]func() *wordDict{
@@ -78,7 +86,15 @@ var dicts = map[seaScript]func() *wordDict{
 	seaLao:  sync.OnceValue(func() *wordDict { return loadDict("data/dict/lo.txt.gz") }),
 }
 
+// loadDict reads an embedded word list: one word a line; blank lines,
+// lines with inner blanks and invalid UTF-8 are skipped, and the words are
+// sorted and deduplicated.
 func loadDict(name string) *wordDict {
+	return parseDict(readWordList(name))
+}
+
+// readWordList returns an embedded word list's text.
+func readWordList(name string) []byte {
 	raw, err := dictFiles.ReadFile(name)
 	if err != nil {
 		panic("text: embedded word list missing: " + name)
@@ -87,36 +103,132 @@ func loadDict(name string) *wordDict {
 	if err != nil {
 		panic("text: embedded word list corrupt: " + name)
 	}
-	// One string for the whole list, the words slices of it: one
-	// allocation instead of one per word.
 	all, err := io.ReadAll(zr)
 	if err != nil {
 		panic("text: embedded word list corrupt: " + name)
 	}
-	d := &wordDict{}
+	return all
+}
+
+// parseDict packs a word list, one word a line.
+func parseDict(all []byte) *wordDict {
+	// The lists are stored sorted: pack them in one pass. Only a list out
+	// of order is collected as strings and sorted first.
+	var b strings.Builder
+	b.Grow(len(all))
+	offs := make([]uint32, 1, bytes.Count(all, []byte{'\n'})+2)
+	if !sortedWords(all, func(w string) {
+		b.WriteString(w)
+		offs = append(offs, uint32(b.Len()))
+	}) {
+		return packWords(dictWords(all))
+	}
+	blob := b.String()
+	if b.Cap()-b.Len() > b.Len()/32 {
+		blob = strings.Clone(blob) // blanks and skipped lines left room
+	}
+	return newWordDict(blob, offs)
+}
+
+// listWords calls add with each word of a list in the order given.
+func listWords(all []byte, add func(w string) bool) {
 	for line := range strings.Lines(string(all)) {
 		w := strings.TrimSpace(line)
 		if w == "" || strings.ContainsAny(w, " \t") || !utf8.ValidString(w) {
 			continue
 		}
-		d.words = append(d.words, w)
-		d.maxLen = max(d.maxLen, len(w))
+		if !add(w) {
+			return
+		}
 	}
-	if !slices.IsSorted(d.words) {
-		slices.Sort(d.words)
+}
+
+// sortedWords calls add with each word of a list while they increase
+// strictly; it reports false, having stopped, at the first that does not.
+func sortedWords(all []byte, add func(w string)) bool {
+	ok, prev, n := true, "", 0
+	listWords(all, func(w string) bool {
+		if n > 0 && w <= prev {
+			ok = false
+			return false
+		}
+		add(w)
+		prev, n = w, n+1
+		return true
+	})
+	return ok
+}
+
+// dictWords returns the words of a list in the order given.
+func dictWords(all []byte) []string {
+	var words []string
+	listWords(all, func(w string) bool {
+		words = append(words, w)
+		return true
+	})
+	return words
+}
+
+// packWords packs words, sorting them and dropping duplicates first; it
+// may reorder words.
+func packWords(words []string) *wordDict {
+	slices.Sort(words)
+	words = slices.Compact(words)
+	n := 0
+	for _, w := range words {
+		n += len(w)
 	}
-	d.words = slices.Compact(d.words)
+	var b strings.Builder
+	b.Grow(n)
+	offs := make([]uint32, 1, len(words)+1)
+	for _, w := range words {
+		b.WriteString(w)
+		offs = append(offs, uint32(b.Len()))
+	}
+	return newWordDict(b.String(), offs)
+}
+
+func newWordDict(blob string, offs []uint32) *wordDict {
+	if len(blob) > math.MaxUint32 {
+		panic("text: word list over 4 GiB")
+	}
+	d := &wordDict{blob: blob, offs: slices.Clip(offs)}
+	for i := range d.len() {
+		d.maxLen = max(d.maxLen, int(offs[i+1]-offs[i]))
+	}
 	return d
+}
+
+// len returns the number of words.
+func (d *wordDict) len() int { return len(d.offs) - 1 }
+
+// word returns word i, 0 <= i < d.len().
+func (d *wordDict) word(i int) string { return d.blob[d.offs[i]:d.offs[i+1]] }
+
+// search returns the index of the first word in [lo, hi) that is >= s,
+// or hi.
+func (d *wordDict) search(lo, hi int, s string) int {
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if d.word(m) < s {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // lookup reports whether s is a word and whether it is a proper prefix of
 // one.
 func (d *wordDict) lookup(s string) (word, prefix bool) {
-	i, found := slices.BinarySearch(d.words, s)
-	if found {
+	n := d.len()
+	i := d.search(0, n, s)
+	if i < n && d.word(i) == s {
+		word = true
 		i++
 	}
-	return found, i < len(d.words) && strings.HasPrefix(d.words[i], s)
+	return word, i < n && strings.HasPrefix(d.word(i), s)
 }
 
 // piece is one word found by segment: [start, end) of the run; known is

@@ -93,7 +93,9 @@
 // # Caveats
 //
 // Memory is about 8 bytes per posting (doc id and tf) plus 4 for the
-// forward index, plus the dictionary and keys; Stats reports an estimate.
+// forward index (built on the first delete), plus the dictionary and the
+// keys (each key's bytes and string header, and 4 to 8 bytes in the
+// pointer-free key → id table, keys.go); Stats reports an estimate.
 // Deleted documents cost memory and query time until Compact; the store
 // compacts when Deleted() is a sizeable fraction of Len(). Up to 2^32−1
 // ids may be handed out between two compactions (ErrFull after). Everything here is hand-written rather than borrowed (bleve,

@@ -89,7 +89,7 @@ type Index struct {
 	// Documents, by internal id. Deleted ids keep their slot with key ""
 	// and the dead bit set until Compact renumbers the live ones.
 	keys     []string
-	byKey    map[string]uint32
+	byKey    keyTable  // key → id of the live documents (keys.go)
 	dl       []float32 // combined length: body + TitleBoost·title
 	lenBody  []uint32
 	lenTitle []uint32
@@ -123,7 +123,7 @@ func New(p Params) *Index {
 	return &Index{
 		p:       p,
 		termIDs: make(map[string]uint32),
-		byKey:   make(map[string]uint32),
+		byKey:   newKeyTable(0),
 	}
 }
 
@@ -143,8 +143,7 @@ func (ix *Index) Key(id uint32) string {
 
 // ID returns the internal id of a live key.
 func (ix *Index) ID(key string) (uint32, bool) {
-	id, ok := ix.byKey[key]
-	return id, ok
+	return ix.byKey.get(ix.keys, key)
 }
 
 func (ix *Index) isDead(id uint32) bool { return ix.dead[id>>6]&(1<<(id&63)) != 0 }
@@ -157,7 +156,7 @@ func (ix *Index) Add(key string, title, body []string) (uint32, error) {
 	if key == "" {
 		return 0, ErrEmptyKey
 	}
-	if _, ok := ix.byKey[key]; ok {
+	if _, ok := ix.byKey.get(ix.keys, key); ok {
 		return 0, fmt.Errorf("%w: %q", ErrDuplicateKey, key)
 	}
 	if len(ix.keys) >= NoID {
@@ -195,7 +194,7 @@ func (ix *Index) Add(key string, title, body []string) (uint32, error) {
 		ix.fwdStart = append(ix.fwdStart, len(ix.fwd))
 	}
 	ix.keys = append(ix.keys, strings.Clone(key))
-	ix.byKey[ix.keys[id]] = id
+	ix.byKey.insert(ix.keys, id)
 	ix.dl = append(ix.dl, dl)
 	ix.lenBody = append(ix.lenBody, nb)
 	ix.lenTitle = append(ix.lenTitle, nt)
@@ -234,7 +233,7 @@ func (ix *Index) intern(s string) uint32 {
 // updated at once, so scores equal those of an index built without it.
 // Its postings stay in place (skipped at query time) until Compact.
 func (ix *Index) Delete(key string) bool {
-	id, ok := ix.byKey[key]
+	id, ok := ix.byKey.remove(ix.keys, key)
 	if !ok {
 		return false
 	}
@@ -242,7 +241,6 @@ func (ix *Index) Delete(key string) bool {
 	for _, t := range ix.fwd[ix.fwdStart[id]:ix.fwdStart[id+1]] {
 		ix.df[t]--
 	}
-	delete(ix.byKey, key)
 	ix.keys[id] = ""
 	ix.dead[id>>6] |= 1 << (id & 63)
 	ix.live--
@@ -304,7 +302,7 @@ func (ix *Index) Compact() (remap []uint32) {
 	n := len(ix.keys)
 	remap = make([]uint32, n)
 	keys := make([]string, 0, ix.live)
-	byKey := make(map[string]uint32, ix.live)
+	byKey := newKeyTable(ix.live)
 	dl := make([]float32, 0, ix.live)
 	lenBody := make([]uint32, 0, ix.live)
 	lenTitle := make([]uint32, 0, ix.live)
@@ -316,7 +314,7 @@ func (ix *Index) Compact() (remap []uint32) {
 		id := uint32(len(keys))
 		remap[d] = id
 		keys = append(keys, ix.keys[d])
-		byKey[ix.keys[d]] = id
+		byKey.insert(keys, id)
 		dl = append(dl, ix.dl[d])
 		lenBody = append(lenBody, ix.lenBody[d])
 		lenTitle = append(lenTitle, ix.lenTitle[d])
@@ -390,8 +388,9 @@ func (ix *Index) Stats() Stats {
 		b += 48                                          // map entry, roughly
 	}
 	for _, k := range ix.keys {
-		b += int64(len(k)) + 16 + 48
+		b += int64(len(k)) + 16
 	}
+	b += ix.byKey.bytes()
 	b += int64(cap(ix.dl))*4 + int64(cap(ix.lenBody)+cap(ix.lenTitle))*4 + int64(cap(ix.dead))*8
 	b += int64(cap(ix.fwd))*4 + int64(cap(ix.fwdStart))*8
 	st.Bytes = b
@@ -429,15 +428,15 @@ func (ix *Index) check() error {
 		live++
 		sb += uint64(ix.lenBody[d])
 		st += uint64(ix.lenTitle[d])
-		if id, ok := ix.byKey[ix.keys[d]]; !ok || id != uint32(d) {
+		if id, ok := ix.byKey.get(ix.keys, ix.keys[d]); !ok || id != uint32(d) {
 			return fmt.Errorf("doc %d key %q not mapped", d, ix.keys[d])
 		}
 		if want := combine(ix.lenBody[d], ix.lenTitle[d], ix.p.TitleBoost); ix.dl[d] != want {
 			return fmt.Errorf("doc %d dl %v, want %v", d, ix.dl[d], want)
 		}
 	}
-	if live != ix.live || len(ix.byKey) != live || sb != ix.sumBody || st != ix.sumTitle {
-		return fmt.Errorf("live %d/%d/%d or length sums disagree", live, ix.live, len(ix.byKey))
+	if live != ix.live || ix.byKey.len() != live || sb != ix.sumBody || st != ix.sumTitle {
+		return fmt.Errorf("live %d/%d/%d or length sums disagree", live, ix.live, ix.byKey.len())
 	}
 	if len(ix.terms) != len(ix.post) || len(ix.df) != len(ix.post) || len(ix.termIDs) != len(ix.post) {
 		return errors.New("term arrays disagree in length")

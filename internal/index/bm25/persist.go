@@ -309,17 +309,17 @@ func decode(params, docs, terms []byte) (*Index, error) {
 	}
 	allKeys := string(keyBuf)
 	ix.keys = make([]string, n)
-	ix.byKey = make(map[string]uint32, n)
+	ix.byKey = newKeyTable(int(n))
 	ix.dl = make([]float32, n)
 	prev := 0
 	for i := range n {
 		k := allKeys[prev:keyEnd[i]]
 		prev = keyEnd[i]
-		if _, dup := ix.byKey[k]; dup {
+		if _, dup := ix.byKey.get(ix.keys, k); dup {
 			return nil, fmt.Errorf("docs: duplicate key %q", k)
 		}
 		ix.keys[i] = k
-		ix.byKey[k] = uint32(i)
+		ix.byKey.insert(ix.keys, uint32(i))
 		ix.dl[i] = combine(ix.lenBody[i], ix.lenTitle[i], p.TitleBoost)
 		ix.sumBody += uint64(ix.lenBody[i])
 		ix.sumTitle += uint64(ix.lenTitle[i])

@@ -139,3 +139,32 @@ func TestSecondProcessCannotOpen(t *testing.T) {
 		t.Fatalf("second open: %v", err)
 	}
 }
+
+// TestUpsertCancelled: a write whose ctx is already cancelled writes
+// nothing; the text of a committed write is analysed after the commit, so
+// it is searchable at once and the index agrees with the store.
+func TestUpsertCancelled(t *testing.T) {
+	b := open(t, t.TempDir())
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.Upsert(ctx, []store.DocChunks{doc("a", nil, "granite quarry")}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled upsert: %v", err)
+	}
+	if b.Generation() != 0 || b.mu.ix.Len() != 0 {
+		t.Fatalf("a cancelled upsert wrote: generation %d, %d chunks indexed", b.Generation(), b.mu.ix.Len())
+	}
+	bg := context.Background()
+	if err := b.Upsert(bg, []store.DocChunks{doc("a", nil, "granite quarry"), doc("b", nil, "marble", "slate quarry")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.mu.ix.Len(); n != 3 {
+		t.Fatalf("%d chunks indexed, want 3", n)
+	}
+	if _, ok := b.mu.ix.ID(base.ChunkID("b", 1)); !ok {
+		t.Fatal("chunk b#1 not indexed")
+	}
+	if err := b.Verify(bg); err != nil {
+		t.Fatal(err)
+	}
+}

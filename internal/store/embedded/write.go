@@ -80,8 +80,7 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 			return err
 		}
 	}
-	terms, err := b.analyzeAll(ctx, docs)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	b.writeMu.Lock()
@@ -152,13 +151,19 @@ func (b *Backend) Upsert(ctx context.Context, docs []store.DocChunks) error {
 	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	// Durable; now make it searchable: text and catalog at once, vectors
-	// in slices (see flushVectors).
+	// Durable; now analyse the text, without b.mu so searches go on, and
+	// make it searchable: text and catalog at once, vectors in slices (see
+	// flushVectors). Analysing after the commit rather than before keeps
+	// the batch's terms (16 bytes a token) and the commit's encoded
+	// records from being held at once. The write is acknowledged, so a
+	// cancelled ctx no longer stops it.
+	terms, _ := b.analyzeAll(context.WithoutCancel(ctx), docs)
 	b.mu.Lock()
 	b.dim = dim
 	var vb vecBatch
 	for i := range docs {
 		b.applyPutLocked(&docs[i], terms[i], &vb)
+		terms[i] = nil // the index holds what it needs
 	}
 	b.mu.Unlock()
 	b.flushVectors(&vb)
