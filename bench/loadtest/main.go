@@ -6,16 +6,23 @@
 // it. Every attack is bounded in time (-duration ≤ 60s) and count
 // (rate × duration ≤ 20000 requests), and only 127.0.0.1, ::1 or
 // localhost are accepted as targets. bench/loadtest/run.sh starts a
-// server on the sample corpus and runs this against it.
+// server on the sample corpus or on BEIR SciFact and runs this against it.
+//
+// Queries: ten questions about the sample corpus, or with -queries the
+// "text" of each line of a BEIR queries.jsonl (SciFact's 300 test claims),
+// rotated per request so consecutive requests differ.
 //
 //	go run ./bench/loadtest -url http://127.0.0.1:18080 -collection samples
+//	go run ./bench/loadtest -collection scifact -queries $QUARRY_DATASETS/beir/scifact/queries.jsonl
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -31,6 +38,9 @@ import (
 const (
 	maxDuration = time.Minute
 	maxRequests = 20000
+	// maxQueries and maxQueryBytes bound a -queries file.
+	maxQueries    = 100000
+	maxQueryBytes = 4096
 )
 
 // defaultQueries are questions about the sample corpus (samples/).
@@ -57,6 +67,7 @@ type options struct {
 	workers    uint64
 	method     string
 	json       bool
+	queries    []string
 }
 
 func main() {
@@ -70,6 +81,7 @@ func main() {
 	workers := flag.Uint64("workers", 16, "concurrent clients when measuring the maximum rate; upper bound on workers otherwise")
 	flag.StringVar(&o.method, "ask-method", "extractive", "ask method: extractive or llm")
 	flag.BoolVar(&o.json, "json", false, "print one JSON object per attack")
+	queries := flag.String("queries", "", "BEIR queries.jsonl whose texts are rotated per request (default: questions about samples/)")
 	flag.Parse()
 	err := func() error {
 		var err error
@@ -97,6 +109,12 @@ func main() {
 		}
 		if o.fractions, err = floats(*fractions, 1); err != nil {
 			return fmt.Errorf("-fractions: %w", err)
+		}
+		o.queries = defaultQueries
+		if *queries != "" {
+			if o.queries, err = loadQueries(*queries); err != nil {
+				return fmt.Errorf("-queries: %w", err)
+			}
 		}
 		return run(o)
 	}()
@@ -134,6 +152,51 @@ func floats(s string, maxV float64) ([]float64, error) {
 	return out, nil
 }
 
+// loadQueries reads the "text" field of each line of a BEIR queries.jsonl
+// (at most maxQueries lines of maxQueryBytes of text each).
+func loadQueries(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseQueries(f, path)
+}
+
+func parseQueries(r io.Reader, name string) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var q struct {
+			Text *string `json:"text"`
+		}
+		if err := json.Unmarshal(b, &q); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		switch {
+		case q.Text == nil || strings.TrimSpace(*q.Text) == "":
+			return nil, fmt.Errorf("%s:%d: no \"text\"", name, line)
+		case len(*q.Text) > maxQueryBytes:
+			return nil, fmt.Errorf("%s:%d: text longer than %d bytes", name, line, maxQueryBytes)
+		case len(out) == maxQueries:
+			return nil, fmt.Errorf("%s: more than %d queries", name, maxQueries)
+		}
+		out = append(out, *q.Text)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no queries", name)
+	}
+	return out, nil
+}
+
 // targeter cycles through the queries for one route.
 func targeter(o options, route string) vegeta.Targeter {
 	var n atomic.Int64
@@ -143,7 +206,7 @@ func targeter(o options, route string) vegeta.Targeter {
 	}
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	return func(t *vegeta.Target) error {
-		q := defaultQueries[int(n.Add(1)-1)%len(defaultQueries)]
+		q := o.queries[int(n.Add(1)-1)%len(o.queries)]
 		var body any
 		switch route {
 		case "ask":
