@@ -26,6 +26,6 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 status=0
-"$data/soak" -url "http://127.0.0.1:$port" -collection samples -csv "$out/soak.csv" -svg "$out/soak.svg" "$@" | tee "$out/summary.json" || status=$?
+"$data/soak" -url "http://127.0.0.1:$port" -pid "$pid" -collection samples -csv "$out/soak.csv" -svg "$out/soak.svg" "$@" | tee "$out/summary.json" || status=$?
 echo "soak: samples and plot in $out" >&2
 exit "$status"
