@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 func TestParseQueriesReadsBEIRTexts(t *testing.T) {
@@ -72,4 +76,40 @@ func FuzzParseQueries(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTargeterContinuesAcrossAttacks: a route's attacks share one counter,
+// so a later attack asks the next questions, not the first ones again
+// (a repeated ask would measure the sentence-vector cache).
+func TestTargeterContinuesAcrossAttacks(t *testing.T) {
+	base, err := loopback("http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := options{base: base, collection: "c", method: "extractive", queries: []string{"q0", "q1", "q2", "q3"}}
+	var n atomic.Int64
+	var got []string
+	for attack := range 2 {
+		tr := targeter(o, "ask", &n)
+		for range 2 {
+			var tg vegeta.Target
+			if err := tr(&tg); err != nil {
+				t.Fatal(err)
+			}
+			var body struct {
+				Question string `json:"question"`
+				NoCache  bool   `json:"no_cache"`
+			}
+			if err := json.Unmarshal(tg.Body, &body); err != nil {
+				t.Fatal(err)
+			}
+			if !body.NoCache || !strings.HasSuffix(tg.URL, "/v1/collections/c/ask") {
+				t.Fatalf("attack %d: %s %s", attack, tg.URL, tg.Body)
+			}
+			got = append(got, body.Question)
+		}
+	}
+	if strings.Join(got, ",") != "q0,q1,q2,q3" {
+		t.Fatalf("questions %v, want q0..q3 across the two attacks", got)
+	}
 }
