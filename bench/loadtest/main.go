@@ -4,18 +4,27 @@
 // -rates it first measures each route's maximum rate (as many requests as
 // -workers concurrent clients complete) and then runs at -fractions of
 // it. Every attack is bounded in time (-duration ≤ 60s) and count
-// (rate × duration ≤ 20000 requests), and only 127.0.0.1, ::1 or
-// localhost are accepted as targets. bench/loadtest/run.sh starts a
-// server on the sample corpus and runs this against it.
+// (rate × duration ≤ 20000 requests; a slow route's fixed-rate attack is
+// stretched to at least 10 requests, still ≤ 60 s), and only 127.0.0.1,
+// ::1 or localhost are accepted as targets. bench/loadtest/run.sh starts a
+// server on the sample corpus or on BEIR SciFact and runs this against it.
+//
+// Queries: ten questions about the sample corpus, or with -queries the
+// "text" of each line of a BEIR queries.jsonl (SciFact's 300 test claims),
+// rotated per request so consecutive requests differ.
 //
 //	go run ./bench/loadtest -url http://127.0.0.1:18080 -collection samples
+//	go run ./bench/loadtest -collection scifact -queries $QUARRY_DATASETS/beir/scifact/queries.jsonl
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -31,6 +40,13 @@ import (
 const (
 	maxDuration = time.Minute
 	maxRequests = 20000
+	// maxQueries and maxQueryBytes bound a -queries file.
+	maxQueries    = 100000
+	maxQueryBytes = 4096
+	// minRequests is the fewest requests a fixed-rate attack sends: a
+	// slow route (ask on SciFact runs at under 1/s on two loaded cores)
+	// gets a longer attack, up to maxDuration, rather than two requests.
+	minRequests = 10
 )
 
 // defaultQueries are questions about the sample corpus (samples/).
@@ -57,6 +73,7 @@ type options struct {
 	workers    uint64
 	method     string
 	json       bool
+	queries    []string
 }
 
 func main() {
@@ -70,6 +87,7 @@ func main() {
 	workers := flag.Uint64("workers", 16, "concurrent clients when measuring the maximum rate; upper bound on workers otherwise")
 	flag.StringVar(&o.method, "ask-method", "extractive", "ask method: extractive or llm")
 	flag.BoolVar(&o.json, "json", false, "print one JSON object per attack")
+	queries := flag.String("queries", "", "BEIR queries.jsonl whose texts are rotated per request (default: questions about samples/)")
 	flag.Parse()
 	err := func() error {
 		var err error
@@ -97,6 +115,12 @@ func main() {
 		}
 		if o.fractions, err = floats(*fractions, 1); err != nil {
 			return fmt.Errorf("-fractions: %w", err)
+		}
+		o.queries = defaultQueries
+		if *queries != "" {
+			if o.queries, err = loadQueries(*queries); err != nil {
+				return fmt.Errorf("-queries: %w", err)
+			}
 		}
 		return run(o)
 	}()
@@ -134,16 +158,64 @@ func floats(s string, maxV float64) ([]float64, error) {
 	return out, nil
 }
 
-// targeter cycles through the queries for one route.
-func targeter(o options, route string) vegeta.Targeter {
-	var n atomic.Int64
+// loadQueries reads the "text" field of each line of a BEIR queries.jsonl
+// (at most maxQueries lines of maxQueryBytes of text each).
+func loadQueries(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseQueries(f, path)
+}
+
+func parseQueries(r io.Reader, name string) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var q struct {
+			Text *string `json:"text"`
+		}
+		if err := json.Unmarshal(b, &q); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		switch {
+		case q.Text == nil || strings.TrimSpace(*q.Text) == "":
+			return nil, fmt.Errorf("%s:%d: no \"text\"", name, line)
+		case len(*q.Text) > maxQueryBytes:
+			return nil, fmt.Errorf("%s:%d: text longer than %d bytes", name, line, maxQueryBytes)
+		case len(out) == maxQueries:
+			return nil, fmt.Errorf("%s: more than %d queries", name, maxQueries)
+		}
+		out = append(out, *q.Text)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no queries", name)
+	}
+	return out, nil
+}
+
+// targeter cycles through the queries for one route from *n on. One
+// counter serves all of a route's attacks, so the 50/80/100 % levels ask
+// questions the maximum-rate attack did not (until the list wraps): the
+// extractive answerer caches sentence vectors, and a repeated question
+// would measure that cache, not the pipeline.
+func targeter(o options, route string, n *atomic.Int64) vegeta.Targeter {
 	path := o.base.JoinPath("v1", "collections", o.collection, "search").String()
 	if route == "ask" {
 		path = o.base.JoinPath("v1", "collections", o.collection, "ask").String()
 	}
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	return func(t *vegeta.Target) error {
-		q := defaultQueries[int(n.Add(1)-1)%len(defaultQueries)]
+		q := o.queries[int(n.Add(1)-1)%len(o.queries)]
 		var body any
 		switch route {
 		case "ask":
@@ -172,13 +244,17 @@ type report struct {
 	Status     map[string]int `json:"status_codes"`
 }
 
-func attack(o options, route string, rate float64, d time.Duration) report {
+func attack(o options, route string, n *atomic.Int64, rate float64, d time.Duration) report {
 	opts := []func(*vegeta.Attacker){vegeta.Timeout(30 * time.Second), vegeta.KeepAlive(true), vegeta.MaxWorkers(o.workers)}
 	var pacer vegeta.Pacer = vegeta.Rate{Freq: 0, Per: time.Second}
 	kind := "max"
 	if rate > 0 {
 		kind = "fixed"
-		pacer = vegeta.Rate{Freq: int(rate + 0.5), Per: time.Second}
+		// Rates in hundredths per second: fractions of a slow maximum.
+		pacer = vegeta.Rate{Freq: int(math.Round(rate * 100)), Per: 100 * time.Second}
+		if rate*d.Seconds() < minRequests {
+			d = min(time.Duration(minRequests/rate*float64(time.Second)), maxDuration)
+		}
 		if rate*d.Seconds() > maxRequests {
 			d = time.Duration(maxRequests / rate * float64(time.Second))
 		}
@@ -187,7 +263,7 @@ func attack(o options, route string, rate float64, d time.Duration) report {
 	}
 	a := vegeta.NewAttacker(opts...)
 	var m vegeta.Metrics
-	for res := range a.Attack(targeter(o, route), pacer, d, route) {
+	for res := range a.Attack(targeter(o, route, n), pacer, d, route) {
 		m.Add(res)
 		if m.Requests >= maxRequests {
 			a.Stop()
@@ -205,7 +281,9 @@ func run(o options) error {
 	// One request first: the route works and the collection exists.
 	for _, route := range o.targets {
 		var t vegeta.Target
-		if err := targeter(o, route)(&t); err != nil {
+		var probe atomic.Int64
+		probe.Store(int64(len(o.queries) - 1)) // the last query: the attacks start at the first
+		if err := targeter(o, route, &probe)(&t); err != nil {
 			return err
 		}
 		resp, err := http.Post(t.URL, "application/json", bytes.NewReader(t.Body))
@@ -228,22 +306,23 @@ func run(o options) error {
 			codes = append(codes, fmt.Sprintf("%s×%d", c, n))
 		}
 		sort.Strings(codes)
-		fmt.Printf("%-7s %-5s rate %7.1f/s  requests %6d  throughput %7.1f/s  success %5.1f%%  p50 %8.2f ms  p99 %8.2f ms  %s\n",
+		fmt.Printf("%-7s %-5s rate %7.2f/s  requests %6d  throughput %7.2f/s  success %5.1f%%  p50 %8.2f ms  p99 %8.2f ms  %s\n",
 			r.Target, r.Kind, r.Rate, r.Requests, r.Throughput, 100*r.Success, r.P50ms, r.P99ms, strings.Join(codes, " "))
 	}
 	for _, route := range o.targets {
+		var n atomic.Int64
 		rates := o.rates
 		if len(rates) == 0 {
-			mx := attack(o, route, 0, o.duration)
+			mx := attack(o, route, &n, 0, o.duration)
 			print(mx)
 			for _, f := range o.fractions {
-				if r := f * mx.Throughput; r >= 1 {
+				if r := f * mx.Throughput; r >= 0.01 {
 					rates = append(rates, r)
 				}
 			}
 		}
 		for _, r := range rates {
-			print(attack(o, route, r, o.duration))
+			print(attack(o, route, &n, r, o.duration))
 		}
 	}
 	return nil

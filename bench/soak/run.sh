@@ -4,10 +4,13 @@
 # embed), serves it on 127.0.0.1:$PORT and runs bench/soak against it;
 # extra arguments go to the soak driver (default -duration 30m -rate 10).
 # The samples land in $OUT (default $QUARRY_HOME/artifacts/soak): soak.csv,
-# soak.svg, summary.json. The server is stopped at the end.
+# soak.svg, summary.json. The server is stopped at the end. GOMEMLIMIT in
+# the environment reaches the server (the Go runtime reads it); the
+# summary names the limit it ran with (docs/benchmarks.md, soak run 4).
 #
 #   bench/soak/run.sh                   # 30 minutes at 10 requests/s
 #   bench/soak/run.sh -duration 3m -sample 5s
+#   GOMEMLIMIT=320MiB PORT=18464 OUT=/tmp/soak-lim bench/soak/run.sh -duration 10m
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 port="${PORT:-18090}"
@@ -26,6 +29,6 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 status=0
-"$data/soak" -url "http://127.0.0.1:$port" -collection samples -csv "$out/soak.csv" -svg "$out/soak.svg" "$@" | tee "$out/summary.json" || status=$?
+"$data/soak" -url "http://127.0.0.1:$port" -pid "$pid" -collection samples -csv "$out/soak.csv" -svg "$out/soak.svg" "$@" | tee "$out/summary.json" || status=$?
 echo "soak: samples and plot in $out" >&2
 exit "$status"

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -82,5 +83,31 @@ func TestLiveHeap(t *testing.T) {
 	m["go_gc_gogc_percent"] = -1
 	if got := liveHeap(m); got != 70 {
 		t.Fatalf("GOGC off: live %v, want the heap in use 70", got)
+	}
+}
+
+func TestParseStatusReadsRSSKinds(t *testing.T) {
+	in := "Name:\tquarry\nVmRSS:\t  425092 kB\nRssAnon:\t  396488 kB\nRssFile:\t   28604 kB\nRssShmem:\t       0 kB\nThreads:\t9\n"
+	r, err := parseStatus([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(r.anon-396488.0/1024) > 1e-9 || math.Abs(r.file-28604.0/1024) > 1e-9 || r.shmem != 0 {
+		t.Fatalf("got %+v", r)
+	}
+	for _, bad := range []string{"VmRSS:\t1 kB\n", "RssAnon:\tx kB\nRssFile:\t1 kB\nRssShmem:\t0 kB\n", "RssAnon:\t1 MB\nRssFile:\t1 kB\nRssShmem:\t0 kB\n"} {
+		if _, err := parseStatus([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestProcRSSOfThisProcess(t *testing.T) {
+	r, err := procRSS(os.Getpid())
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	if r.anon <= 0 || r.file <= 0 {
+		t.Fatalf("this process has RssAnon %.1f MB, RssFile %.1f MB", r.anon, r.file)
 	}
 }
