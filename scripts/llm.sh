@@ -89,7 +89,7 @@ PARAMETER stop "<|im_end|>"
 PARAMETER stop "<|im_start|>"
 MF
   fi
-  OLLAMA_HOST="127.0.0.1:$PORT" "$QUARRY_HOME/bin/ollama" create "$MODEL" -f "$mf" >&2
+  OLLAMA_HOST="127.0.0.1:$PORT" "$(bash scripts/ollama.sh bin)" create "$MODEL" -f "$mf" >&2
 fi
 echo "QUARRY_LLM_URL=$url"
 echo "QUARRY_LLM_MODEL=$MODEL"
