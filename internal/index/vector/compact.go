@@ -190,7 +190,9 @@ func (h *HNSW) renumberLocked(n, live int) {
 		if h.sq.ready {
 			p := h.sq.pad
 			copy(nh.sq.codes[int(j)*p:int(j+1)*p], h.sq.codes[int(i)*p:int(i+1)*p])
-			nh.sq.nn[j] = h.sq.nn[i]
+			if h.l2 {
+				nh.sq.nn[j] = h.sq.nn[i]
+			}
 		}
 		nh.ids[j], nh.levels[j] = h.ids[i], h.levels[i]
 		nh.live[j>>5] |= 1 << (j & 31)

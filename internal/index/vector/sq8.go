@@ -55,7 +55,9 @@ func (h *HNSW) sqResizeLocked(n, nc int) {
 	codes := makeHuge[uint8](nc * h.sq.pad)
 	copy(codes, h.sq.codes[:min(len(h.sq.codes), n*h.sq.pad)])
 	h.sq.codes = codes
-	h.sq.nn = resize(h.sq.nn, min(len(h.sq.nn), n), nc)
+	if h.l2 {
+		h.sq.nn = resize(h.sq.nn, min(len(h.sq.nn), n), nc)
+	}
 }
 
 // sqEncode writes slot's code for its float32 vector v.
