@@ -45,6 +45,7 @@ QUARRY, HNSWLIB, FAISS = "Quarry HNSW", "hnswlib", "FAISS IndexHNSWFlat"
 QUARRY_INT8, QUARRY_IVF, FAISS_IVF = "Quarry HNSW int8", "Quarry IVF-Flat", "FAISS IndexIVFFlat"
 QUARRY_BIN = "Quarry binary flat"
 QUARRY_SQ8 = "Quarry HNSW sq8"  # float32 index walked over 8-bit codes, ef list re-ranked in float32
+FAISS_SQ8 = "FAISS IndexHNSWSQ 8-bit"  # HNSW over 8-bit codes only, no re-rank (approximate scores)
 TEXT_SETS = {"scifact": "BEIR SciFact, all-MiniLM-L6-v2", "xquad": "XQuAD 7 languages, multilingual-e5-small",
              "wordnet": "WordNet 3.0 glosses, all-MiniLM-L6-v2"}
 
@@ -216,10 +217,15 @@ def worker(system, d, mode, nlist):
     elif system == "faiss":
         import faiss
         faiss.omp_set_num_threads(1)
-        if mode == "hnsw":
-            idx = faiss.IndexHNSWFlat(dim, M, faiss.METRIC_INNER_PRODUCT)
+        if mode in ("hnsw", "hnswsq"):
+            if mode == "hnsw":
+                idx = faiss.IndexHNSWFlat(dim, M, faiss.METRIC_INNER_PRODUCT)
+            else:  # per-dimension 8-bit codes (ranges trained on the base), built and searched on codes
+                idx = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, M, faiss.METRIC_INNER_PRODUCT)
             idx.hnsw.efConstruction = EFC
             t0, c0 = time.perf_counter(), time.process_time()
+            if mode == "hnswsq":
+                idx.train(base)
             idx.add(base)
             rep["build_s"], rep["build_wall_s"] = time.process_time() - c0, time.perf_counter() - t0
             rep["params"] = {"M": M, "efConstruction": EFC}
@@ -280,7 +286,8 @@ def systems(d, modes, qbin):
                 (FAISS, py + ["faiss", "--dir", str(d)])]
     if "sq8" in modes:
         out += [(QUARRY_SQ8, [qbin, "-dir", str(d), "-mode", "hnsw-sq8", "-m", str(M), "-efc", str(EFC),
-                              "-k", str(K), "-ef", ",".join(map(str, EFS))])]
+                              "-k", str(K), "-ef", ",".join(map(str, EFS))]),
+                (FAISS_SQ8, py + ["faiss", "--dir", str(d), "--mode", "hnswsq"])]
     if "int8" in modes:
         out += [(QUARRY_INT8, [qbin, "-dir", str(d), "-mode", "hnsw-int8", "-m", str(M), "-efc", str(EFC),
                                "-k", str(K), "-ef", ",".join(map(str, EFS))])]
@@ -596,7 +603,7 @@ def run_set(name, args, modes, qbin, env_q, unsupported):
             log(f"{name} round {i + 1}: {label}")
             rep = run_one(label, cmd, env_q)
             if rep is None:
-                if label in (QUARRY_INT8, QUARRY_IVF, QUARRY_BIN, QUARRY_SQ8):
+                if label in (QUARRY_INT8, QUARRY_IVF, QUARRY_BIN, QUARRY_SQ8, FAISS_SQ8):
                     unsupported.add(label)
                 continue
             rnd[label] = rep
