@@ -29,3 +29,19 @@ func TestDotU8I8Asm(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDotU8I8AVX2 times the AVX2 kernel that CPUs without VNNI use.
+func BenchmarkDotU8I8AVX2(b *testing.B) {
+	if !hasAVX2 {
+		b.Skip("no AVX2")
+	}
+	x, q := make([]uint8, 384), make([]int8, 384)
+	for i := range x {
+		x[i], q[i] = uint8(i), int8(i)
+	}
+	var s int32
+	for b.Loop() {
+		s += dotU8I8AVX2(&x[0], &q[0], len(x))
+	}
+	_ = s
+}
