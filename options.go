@@ -175,7 +175,9 @@ type VectorConfig struct {
 	EfSearch int `json:"ef_search,omitempty"`
 	// Quantization is "" (float32 vectors in memory), "int8" (hnsw or ivf:
 	// one byte per component in memory, full vectors read from disk to
-	// rescore the best candidates) or "binary" (flat: one bit per component,
+	// rescore the best candidates), "sq8" (hnsw: float32 vectors plus one
+	// byte per component that the search walks, its candidates re-ranked
+	// in float32, so scores are exact) or "binary" (flat: one bit per component,
 	// a Hamming scan of every code, then the best candidates — a request's
 	// ef, default max(10k, 100) — rescored from disk).
 	Quantization string `json:"quantization,omitempty"`

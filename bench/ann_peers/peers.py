@@ -44,6 +44,8 @@ TARGET = 0.95
 QUARRY, HNSWLIB, FAISS = "Quarry HNSW", "hnswlib", "FAISS IndexHNSWFlat"
 QUARRY_INT8, QUARRY_IVF, FAISS_IVF = "Quarry HNSW int8", "Quarry IVF-Flat", "FAISS IndexIVFFlat"
 QUARRY_BIN = "Quarry binary flat"
+QUARRY_SQ8 = "Quarry HNSW sq8"  # float32 index walked over 8-bit codes, ef list re-ranked in float32
+FAISS_SQ8 = "FAISS IndexHNSWSQ 8-bit"  # HNSW over 8-bit codes only, no re-rank (approximate scores)
 TEXT_SETS = {"scifact": "BEIR SciFact, all-MiniLM-L6-v2", "xquad": "XQuAD 7 languages, multilingual-e5-small",
              "wordnet": "WordNet 3.0 glosses, all-MiniLM-L6-v2"}
 
@@ -215,10 +217,15 @@ def worker(system, d, mode, nlist):
     elif system == "faiss":
         import faiss
         faiss.omp_set_num_threads(1)
-        if mode == "hnsw":
-            idx = faiss.IndexHNSWFlat(dim, M, faiss.METRIC_INNER_PRODUCT)
+        if mode in ("hnsw", "hnswsq"):
+            if mode == "hnsw":
+                idx = faiss.IndexHNSWFlat(dim, M, faiss.METRIC_INNER_PRODUCT)
+            else:  # per-dimension 8-bit codes (ranges trained on the base), built and searched on codes
+                idx = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, M, faiss.METRIC_INNER_PRODUCT)
             idx.hnsw.efConstruction = EFC
             t0, c0 = time.perf_counter(), time.process_time()
+            if mode == "hnswsq":
+                idx.train(base)
             idx.add(base)
             rep["build_s"], rep["build_wall_s"] = time.process_time() - c0, time.perf_counter() - t0
             rep["params"] = {"M": M, "efConstruction": EFC}
@@ -277,6 +284,10 @@ def systems(d, modes, qbin):
                           "-ef", ",".join(map(str, EFS))]),
                 (HNSWLIB, py + ["hnswlib", "--dir", str(d)]),
                 (FAISS, py + ["faiss", "--dir", str(d)])]
+    if "sq8" in modes:
+        out += [(QUARRY_SQ8, [qbin, "-dir", str(d), "-mode", "hnsw-sq8", "-m", str(M), "-efc", str(EFC),
+                              "-k", str(K), "-ef", ",".join(map(str, EFS))]),
+                (FAISS_SQ8, py + ["faiss", "--dir", str(d), "--mode", "hnswsq"])]
     if "int8" in modes:
         out += [(QUARRY_INT8, [qbin, "-dir", str(d), "-mode", "hnsw-int8", "-m", str(M), "-efc", str(EFC),
                                "-k", str(K), "-ef", ",".join(map(str, EFS))])]
@@ -303,8 +314,14 @@ def ratios(rnd):
     if not q or not h:
         return None
     pq, ph = at_target(q), at_target(h)
-    return {"qps": pq["qps"] / ph["qps"] if pq and ph else None, "ef_q": pq and pq["value"],
-            "ef_h": ph and ph["value"], "build": q["build_s"] / h["build_s"]}
+    out = {"qps": pq["qps"] / ph["qps"] if pq and ph else None, "ef_q": pq and pq["value"],
+           "ef_h": ph and ph["value"], "build": q["build_s"] / h["build_s"]}
+    if rnd.get(QUARRY_SQ8):
+        ps = at_target(rnd[QUARRY_SQ8])
+        out["qps_sq8"] = ps["qps"] / ph["qps"] if ps and ph else None
+        out["ef_sq8"] = ps and ps["value"]
+        out["recall_sq8"] = ps and ps["recall"]
+    return out
 
 
 # ---------------------------------------------------------------- report
@@ -542,7 +559,7 @@ def main():
                     "instead of measured again (to redraw docs, or to finish a run that was cut short)")
     ap.add_argument("--update", action="store_true", help="measure only --modes and replace those systems in the "
                     "set's latest results (the other systems keep their figures and date, which the doc states)")
-    ap.add_argument("--modes", default="hnsw,int8,ivf,binary", help="hnsw (Quarry, hnswlib, FAISS), int8, ivf, binary; "
+    ap.add_argument("--modes", default="hnsw,int8,ivf,binary", help="hnsw (Quarry, hnswlib, FAISS), sq8, int8, ivf, binary; "
                     "int8/ivf are skipped when the vector package lacks them")
     args = ap.parse_args()
     qbin = os.environ.get("QUARRY_ANN_BIN", str(HOME / "bench" / "quarryann"))
@@ -586,7 +603,7 @@ def run_set(name, args, modes, qbin, env_q, unsupported):
             log(f"{name} round {i + 1}: {label}")
             rep = run_one(label, cmd, env_q)
             if rep is None:
-                if label in (QUARRY_INT8, QUARRY_IVF, QUARRY_BIN):
+                if label in (QUARRY_INT8, QUARRY_IVF, QUARRY_BIN, QUARRY_SQ8, FAISS_SQ8):
                     unsupported.add(label)
                 continue
             rnd[label] = rep
@@ -595,6 +612,9 @@ def run_set(name, args, modes, qbin, env_q, unsupported):
         if r:
             log(f"{name} round {i + 1}: Quarry/hnswlib QPS@0.95 {fmt_ratio(r['qps'])} "
                 f"(ef {r['ef_q']}/{r['ef_h']}), build {fmt_ratio(r['build'])}")
+            if "qps_sq8" in r:
+                log(f"{name} round {i + 1}: Quarry sq8/hnswlib QPS@0.95 {fmt_ratio(r['qps_sq8'])} "
+                    f"(ef {r['ef_sq8']}, recall {r['recall_sq8']})")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
     res = {"meta": meta, "rounds": rounds, "stamp": stamp}
     (ANN / f"results-{stamp}-{name}.json").write_text(json.dumps(res))

@@ -2,11 +2,12 @@
 # Quarry's ANN index (internal/index/vector) against hnswlib and FAISS
 # IndexHNSWFlat on the same vectors, single-threaded, in one run.
 #
-#   bench/ann_peers/run.sh [--write] [--sets scifact,xquad,wordnet,synth1m] [--rounds N] [--modes hnsw,int8,ivf]
+#   bench/ann_peers/run.sh [--write] [--sets scifact,xquad,wordnet,synth1m] [--rounds N] [--modes hnsw,sq8,int8,ivf]
 #
 # Environment: QUARRY_HOME (default ~/.cache/quarry; venv $QUARRY_HOME/venv-bench,
-# vectors and ground truth $QUARRY_HOME/ann/<set>/, Go drivers $QUARRY_HOME/bench/),
-# QUARRY_DATASETS. See README.md.
+# vectors and ground truth $QUARRY_HOME/ann/<set>/, Go drivers $QUARRY_HOME/bench/
+# or QUARRY_ANN_BINDIR, so that two worktrees benchmarking at once do not
+# overwrite each other's driver), QUARRY_DATASETS. See README.md.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,15 +39,16 @@ fi
 
 # The Go drivers. quarryann gets the build tag annivf when the vector
 # package has an IVF index (vector.NewIVF), so it compiles either way.
-mkdir -p "$home/bench"
+bindir="${QUARRY_ANN_BINDIR:-$home/bench}"
+mkdir -p "$bindir"
 tags=()
 if grep -qs '^func NewIVF(' "$repo"/internal/index/vector/*.go; then
 	tags=(-tags annivf)
 fi
-echo "# building quarryann ${tags[*]} and annprep into $home/bench" >&2
-(cd "$repo" && go build "${tags[@]}" -o "$home/bench/quarryann" ./bench/ann_peers/quarryann &&
-	go build -o "$home/bench/annprep" ./bench/ann_peers/annprep)
-export QUARRY_ANN_BIN="$home/bench/quarryann" QUARRY_ANNPREP="$home/bench/annprep"
+echo "# building quarryann ${tags[*]} and annprep into $bindir" >&2
+(cd "$repo" && go build "${tags[@]}" -o "$bindir/quarryann" ./bench/ann_peers/quarryann &&
+	go build -o "$bindir/annprep" ./bench/ann_peers/annprep)
+export QUARRY_ANN_BIN="$bindir/quarryann" QUARRY_ANNPREP="$bindir/annprep"
 
 # One thread for every pool a peer might start (annprep, which embeds once
 # and is not timed, sets nothing and uses every core).

@@ -34,7 +34,7 @@ func setupEval(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	exact := fs.Bool("exact", false, "dense retrieval by exhaustive scan instead of the vector index (baseline for --ef)")
 	mmr := fs.Float64("mmr", 0, "diversify results by maximal marginal relevance with this lambda in (0, 1]; 0 = off")
 	vecIndex := fs.String("vector-index", "", "vector index of the evaluation collection: hnsw (default), flat or ivf")
-	quant := fs.String("quantization", "", "vector quantization of the evaluation collection: \"\", int8 (hnsw, ivf) or binary (flat)")
+	quant := fs.String("quantization", "", "vector quantization of the evaluation collection: \"\", int8 (hnsw, ivf), sq8 (hnsw) or binary (flat)")
 	return func(ctx context.Context, _ []string) error {
 		if *dataset == "" {
 			return usagef("--dataset is required")

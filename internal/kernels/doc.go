@@ -55,6 +55,12 @@
 // accumulators, so results differ from a float64 reference by ~1e-6
 // relative, well inside the encoder's parity budget.
 //
+// Vector-index kernels (distance.go, dotu8.go, hamming.go): L2Sq, DotF32,
+// DotI8 (float32 query · int8 code), DotU8I8 (u8 code · s8 query, exact
+// int32: one VPDPBUSD per 64 bytes with AVX-512 VNNI, VPMADDWD on AVX2,
+// the Go loop otherwise; the sq8 graph walk of internal/index/vector),
+// Hamming and Prefetch.
+//
 // Concurrency. The kernels are pure functions of their arguments and safe for
 // concurrent use on disjoint outputs. A Pool is owned by its creator, who
 // must Close it; ParallelFor may be called concurrently and nested (the

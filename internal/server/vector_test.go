@@ -51,6 +51,8 @@ func TestVectorConfigRoundTrip(t *testing.T) {
 	}{
 		{"q8", map[string]any{"quantization": "int8"},
 			map[string]any{"index": "hnsw", "m": 16.0, "ef_construction": 200.0, "ef_search": 64.0, "quantization": "int8"}},
+		{"sq8", map[string]any{"quantization": "sq8"},
+			map[string]any{"index": "hnsw", "m": 16.0, "ef_construction": 200.0, "ef_search": 64.0, "quantization": "sq8"}},
 		{"flat", map[string]any{"index": "flat"}, map[string]any{"index": "flat"}},
 		{"bin", map[string]any{"index": "flat", "quantization": "binary"}, map[string]any{"index": "flat", "quantization": "binary"}},
 		{"ivf", map[string]any{"index": "ivf", "nlist": 4, "nprobe": 2},
@@ -302,6 +304,8 @@ func TestVectorValidation(t *testing.T) {
 		{`{"vector":{"index":"flat","quantization":"int8"}}`, "vector.quantization"},
 		{`{"vector":{"quantization":"binary"}}`, "vector.quantization"},
 		{`{"vector":{"index":"ivf","quantization":"binary"}}`, "vector.quantization"},
+		{`{"vector":{"index":"ivf","quantization":"sq8"}}`, "vector.quantization"},
+		{`{"vector":{"index":"flat","quantization":"sq8"}}`, "vector.quantization"},
 		{`{"vector":{"index":"ivf","nlist":70000}}`, "vector.nlist"},
 		{`{"vector":{"index":"ivf","nlist":4,"nprobe":5}}`, "vector.nprobe"},
 		{`{"vector":{"nprobe":2}}`, "vector.nlist"},

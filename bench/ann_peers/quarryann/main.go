@@ -3,7 +3,7 @@
 // search effort and prints one JSON object on stdout with build time, peak
 // RSS and, per effort, recall@k against gt.ivecs and queries per second.
 //
-//	quarryann -dir $QUARRY_HOME/ann/scifact [-mode hnsw|hnsw-int8|ivf|binary]
+//	quarryann -dir $QUARRY_HOME/ann/scifact [-mode hnsw|hnsw-int8|hnsw-sq8|ivf|binary]
 //	          [-m 16] [-efc 200] [-k 10] [-ef 10,16,...] [-nlist 0] [-nprobe 1,2,...]
 //	          [-candidates 10,20,...]
 //
@@ -29,7 +29,9 @@
 // Modes: hnsw is vector.New with Metric Dot; hnsw-int8 adds
 // Config.Quantize "int8" with Config.Full serving the float32 vectors for
 // rescoring from the driver's copy (so the index holds codes and links
-// only, as in Quarry, where the store holds the vectors); ivf is vector.NewIVF (compiled in only with the
+// only, as in Quarry, where the store holds the vectors); hnsw-sq8 adds
+// Config.Traverse TraverseSQ8 (the float32 index plus 8-bit per-dimension
+// codes that Search walks, the ef candidates re-ranked in float32); ivf is vector.NewIVF (compiled in only with the
 // build tag annivf, which run.sh sets when the package has NewIVF).
 // A benchmark driver, not part of Quarry's API.
 package main
@@ -98,7 +100,7 @@ type searcher func(q []float32, k, e int) ([]uint32, error)
 
 func main() {
 	dir := flag.String("dir", "", "folder with base.fvecs, query.fvecs, gt.ivecs")
-	mode := flag.String("mode", "hnsw", "hnsw, hnsw-int8, ivf or binary")
+	mode := flag.String("mode", "hnsw", "hnsw, hnsw-int8, hnsw-sq8, ivf or binary")
 	cands := flag.String("candidates", "10,20,50,100,200,400,800", "binary: candidates rescored per query")
 	m := flag.Int("m", 16, "HNSW M")
 	efc := flag.Int("efc", 200, "HNSW efConstruction")
@@ -142,8 +144,12 @@ func run(dir, mode string, m, efc, k int, efs string, nlist int, nprobes, cands 
 	var s searcher
 	param, values := "ef", efs
 	switch mode {
-	case "hnsw", "hnsw-int8":
+	case "hnsw", "hnsw-int8", "hnsw-sq8":
 		cfg := vector.Config{Dim: dim, Metric: vector.Dot, M: m, EfConstruction: efc}
+		if mode == "hnsw-sq8" {
+			cfg.Traverse = vector.TraverseSQ8
+			r.Params["traverse"] = cfg.Traverse.String()
+		}
 		if mode == "hnsw-int8" {
 			// The index keeps int8 codes only; rescoring reads float32
 			// vectors from the driver's copy, as Quarry's store serves them.
@@ -217,7 +223,7 @@ func run(dir, mode string, m, efc, k int, efs string, nlist int, nprobes, cands 
 			return ids(res), err
 		}
 	default:
-		return fmt.Errorf("-mode %q: want hnsw, hnsw-int8, ivf or binary", mode)
+		return fmt.Errorf("-mode %q: want hnsw, hnsw-int8, hnsw-sq8, ivf or binary", mode)
 	}
 	vals, err := parseInts(values)
 	if err != nil {

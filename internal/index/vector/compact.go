@@ -172,6 +172,7 @@ func (h *HNSW) renumberLocked(n, live int) {
 		epSlot = old
 	}
 	nh := &HNSW{dim: h.dim, m: h.m, m0: h.m0, quant: h.quant, l2: h.l2}
+	nh.sq.on, nh.sq.pad = h.sq.on, h.sq.pad
 	nh.setKeepFull(h.keepFull)
 	nh.resizeLocked(live)
 	for i := range uint32(n) {
@@ -185,6 +186,13 @@ func (h *HNSW) renumberLocked(n, live int) {
 		if h.quant {
 			copy(nh.codes[int(j)*h.dim:int(j+1)*h.dim], h.codes[int(i)*h.dim:int(i+1)*h.dim])
 			copy(nh.meta[int(j)*metaStride:int(j+1)*metaStride], h.meta[int(i)*metaStride:int(i+1)*metaStride])
+		}
+		if h.sq.ready {
+			p := h.sq.pad
+			copy(nh.sq.codes[int(j)*p:int(j+1)*p], h.sq.codes[int(i)*p:int(i+1)*p])
+			if h.l2 {
+				nh.sq.nn[j] = h.sq.nn[i]
+			}
 		}
 		nh.ids[j], nh.levels[j] = h.ids[i], h.levels[i]
 		nh.live[j>>5] |= 1 << (j & 31)
@@ -204,6 +212,7 @@ func (h *HNSW) renumberLocked(n, live int) {
 		}
 	}
 	h.blk, h.codes, h.meta, h.upper = nh.blk, nh.codes, nh.meta, nh.upper
+	h.sq.codes, h.sq.nn = nh.sq.codes, nh.sq.nn
 	h.levels, h.ids, h.live, h.capN = nh.levels, nh.ids, nh.live, nh.capN
 	h.alloc.Lock()
 	h.alloc.n = live
@@ -227,7 +236,7 @@ func (h *HNSW) Stats() Stats {
 	h.alloc.Lock()
 	defer h.alloc.Unlock()
 	n := h.alloc.n
-	b := 4*cap(h.blk) + cap(h.codes) + 4*cap(h.meta) + 24*cap(h.upper) +
+	b := 4*cap(h.blk) + cap(h.codes) + 4*cap(h.meta) + cap(h.sq.codes) + 4*cap(h.sq.nn) + 24*cap(h.upper) +
 		cap(h.levels) + 4*cap(h.ids) + 4*cap(h.live) + 16*len(h.alloc.byID) + 8*lockStripes
 	for _, u := range h.upper[:n] {
 		b += 4 * cap(u)

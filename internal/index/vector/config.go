@@ -76,6 +76,30 @@ type Config struct {
 	// KeepPruned fills a node's link list up to its capacity with candidates
 	// the neighbour heuristic discarded (hnswlib's keepPrunedConnections).
 	KeepPruned bool
+	// Traverse selects what Search's level-0 walk scores (float32 indexes
+	// only): TraverseFloat32 (default) the float32 vectors, TraverseSQ8
+	// per-dimension 8-bit codes with the ef list re-ranked in float32 (see
+	// the package doc, "Quantized traversal"). Persisted.
+	Traverse Traversal
+}
+
+// Traversal is what the graph walk of Search scores; see Config.Traverse.
+type Traversal uint8
+
+const (
+	TraverseFloat32 Traversal = iota // float32 vectors, exact distances
+	TraverseSQ8                      // 8-bit per-dimension codes, exact re-rank of the ef list
+)
+
+// String names the traversal.
+func (t Traversal) String() string {
+	switch t {
+	case TraverseFloat32:
+		return "float32"
+	case TraverseSQ8:
+		return "sq8"
+	}
+	return fmt.Sprintf("traversal(%d)", uint8(t))
 }
 
 func (c *Config) ensureDefaults() {
@@ -106,6 +130,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: EfSearch %d out of range 1..%d", ErrConfig, c.EfSearch, maxEf)
 	case c.Quantize != QuantNone && c.Quantize != QuantInt8:
 		return fmt.Errorf("%w: Quantize %q not supported (want \"\" or \"int8\")", ErrConfig, c.Quantize)
+	case c.Traverse > TraverseSQ8:
+		return fmt.Errorf("%w: unknown Traverse %d", ErrConfig, c.Traverse)
+	case c.Traverse == TraverseSQ8 && c.Quantize != QuantNone:
+		return fmt.Errorf("%w: Traverse sq8 needs float32 vectors (Quantize \"\")", ErrConfig)
 	case c.Rescore > maxEf:
 		return fmt.Errorf("%w: Rescore %d above %d", ErrConfig, c.Rescore, maxEf)
 	}

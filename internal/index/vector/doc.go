@@ -80,6 +80,21 @@
 // keeps floats on disk), in which case the index holds only codes. Stats
 // reports which.
 //
+// # Quantized traversal
+//
+// With Config.Traverse = TraverseSQ8 (Settings.Quantization "sq8") a float32
+// index also keeps one unsigned byte per component, x[i] ≈ lo[i] +
+// step[i]·code[i], with lo and step per dimension from the minimum and
+// maximum over the index's vectors (trained at 1,024 slots, retrained at
+// each doubling up to 65,536, later vectors clamped). The graph is built
+// with float32 distances, as without codes. A search folds the query into
+// code space once (q[i]·step[i] rounded to int8 with one scale), walks the
+// graph with integer dot products of Dim bytes (kernels.DotU8I8: VPDPBUSD
+// on AVX-512 VNNI) instead of float32 ones of 4·Dim bytes, then re-ranks
+// its ef candidates with float32 distances, so scores and order are exact
+// and only the set of candidates can differ from the float32 walk. The
+// file keeps a flag and Read retrains the codes (sq8.go).
+//
 // # Filters
 //
 // Search estimates the fraction of live vectors a filter admits from 512

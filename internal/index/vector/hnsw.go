@@ -25,6 +25,7 @@ type HNSW struct {
 	l2       bool    // Metric == L2
 	keepFull bool    // the index holds float32 vectors
 	full     atomic.Pointer[FullFunc]
+	sq       sqState // codes of TraverseSQ8 (sq8.go)
 
 	// mu is held shared by every operation that reads or links nodes, and
 	// exclusively to grow the arrays below and by Compact, WriteTo. The
@@ -97,6 +98,9 @@ func New(cfg Config) (*HNSW, error) {
 		h.full.Store(&f)
 	}
 	h.cfg.Full = nil
+	if cfg.Traverse == TraverseSQ8 {
+		h.sqInit()
+	}
 	h.alloc.byID = map[uint32]uint32{}
 	h.alloc.rng = rand.New(rand.NewSource(cfg.Seed))
 	h.ep.Store(emptyEP)
@@ -171,6 +175,9 @@ func (h *HNSW) vec(i uint32) []float32 {
 
 // dist is the distance from q to node i (int8 codes when quantized).
 func (h *HNSW) dist(q *query, i uint32) float32 {
+	if q.sq {
+		return h.distS(q, i)
+	}
 	if h.quant {
 		return h.distQ(q, i)
 	}
@@ -219,6 +226,7 @@ type searcher struct {
 	qbuf  []float32
 	nbuf  []float32
 	nbuf2 []float32
+	cq    []int8 // the query's sq8 code (TraverseSQ8)
 }
 
 // getSearcher takes an idle searcher or makes one.
@@ -298,6 +306,9 @@ func (h *HNSW) resizeLocked(nc int) {
 		h.codes = codes
 		h.meta = resize(h.meta, n*metaStride, nc*metaStride)
 	}
+	if h.sq.on {
+		h.sqResizeLocked(n, nc)
+	}
 	h.upper = resize(h.upper, n, nc)
 	h.levels = resize(h.levels, n, nc)
 	h.ids = resize(h.ids, n, nc)
@@ -307,7 +318,7 @@ func (h *HNSW) resizeLocked(nc int) {
 
 // makeHuge allocates a slice of n items, hinted to huge pages before it is
 // first touched (the big arrays that searches read at random).
-func makeHuge[T uint32 | int8](n int) []T {
+func makeHuge[T uint32 | int8 | uint8](n int) []T {
 	s := make([]T, n)
 	if n > 0 {
 		adviseHuge(unsafe.Pointer(&s[0]), uintptr(n)*unsafe.Sizeof(s[0]))

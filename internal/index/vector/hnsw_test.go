@@ -913,18 +913,25 @@ func abs32(x float32) float32 {
 // (5,000 × 384, Dot, M 16, efConstruction 200, ef 24, k 10): the regime of
 // bench/ann_peers' scifact and xquad sets, where a query scores a few
 // hundred vectors and the set fits in the last-level cache.
+//
+// Sub-benchmarks: float32 walks the float32 vectors, sq8 the 8-bit codes
+// (Config.Traverse) with the exact re-rank.
 func BenchmarkSearchSmall(b *testing.B) {
 	r := rand.New(rand.NewSource(19))
 	all := lowRank(r, 5300, 384, 48)
 	data, qs := all[:5000], all[5000:]
-	h := buildWith(b, Config{Dim: 384, Metric: Dot, M: 16, EfConstruction: 200, Seed: 1}, data, 1)
-	i := 0
-	c0 := cpuNanos()
-	for b.Loop() {
-		h.Search(qs[i%len(qs)], 10, 24, nil)
-		i++
+	for _, tr := range []Traversal{TraverseFloat32, TraverseSQ8} {
+		h := buildWith(b, Config{Dim: 384, Metric: Dot, M: 16, EfConstruction: 200, Seed: 1, Traverse: tr}, data, 1)
+		b.Run(tr.String(), func(b *testing.B) {
+			i := 0
+			c0 := cpuNanos()
+			for b.Loop() {
+				h.Search(qs[i%len(qs)], 10, 24, nil)
+				i++
+			}
+			// CPU time per query: on a shared machine wall time also
+			// counts other jobs' turns.
+			b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
+		})
 	}
-	// CPU time per query: on a shared machine wall time also counts other
-	// jobs' turns.
-	b.ReportMetric(float64(cpuNanos()-c0)/float64(b.N), "cpu-ns/op")
 }

@@ -15,6 +15,7 @@ import (
 // Add inserts v under id, replacing an existing id (the old vector is
 // tombstoned). v is copied.
 func (h *HNSW) Add(id uint32, v []float32) error {
+	defer h.maybeTrainSQ() // after the shared lock below is released
 	s := h.getSearcher()
 	defer h.putSearcher(s)
 	vec, err := prep(s.qbuf, v, h.dim, h.cfg.Metric)
@@ -51,6 +52,7 @@ func (h *HNSW) AddBatch(ids []uint32, vecs [][]float32, workers int) error {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, len(ids))
+	defer h.maybeTrainSQ() // after the shared lock below is released
 	first := h.allocate(ids)
 	defer h.mu.RUnlock()
 	var next atomic.Int64
@@ -121,6 +123,9 @@ func (h *HNSW) store(slot uint32, vec []float32) {
 	if h.quant {
 		quantize(h.codes[o:o+h.dim], h.meta[int(slot)*metaStride:int(slot)*metaStride+metaStride], vec)
 	}
+	if h.sq.ready {
+		h.sqEncode(slot, vec)
+	}
 }
 
 // finish makes slot live unless id was deleted or replaced meanwhile.
@@ -135,6 +140,7 @@ func (h *HNSW) finish(id, slot uint32) {
 
 // setQuery prepares q for v; sum and norm only matter for int8 codes.
 func (h *HNSW) setQuery(q *query, v []float32) {
+	q.sq = false
 	if h.quant {
 		q.set(v)
 		return
@@ -368,18 +374,26 @@ func (h *HNSW) searchLayer(s *searcher, q *query, ep uint32, epD float32, l, ef 
 				continue
 			}
 			batch = append(batch, nb)
-			h.prefetch(nb)
+			if q.sq {
+				h.prefetchS(nb) // a whole code is a few lines
+			} else {
+				h.prefetch(nb)
+			}
 		}
 		s.batch = batch
-		for j := 0; j < lookahead && j < len(batch); j++ {
-			h.prefetchRest(batch[j])
+		if !q.sq {
+			for j := 0; j < lookahead && j < len(batch); j++ {
+				h.prefetchRest(batch[j])
+			}
 		}
 		for j, nb := range batch {
-			if j+lookahead < len(batch) {
+			if !q.sq && j+lookahead < len(batch) {
 				h.prefetchRest(batch[j+lookahead])
 			}
 			var d float32
-			if h.quant {
+			if q.sq {
+				d = h.distS(q, nb)
+			} else if h.quant {
 				d = h.distQ(q, nb)
 			} else {
 				d = h.distF(q, nb)

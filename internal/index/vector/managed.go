@@ -117,7 +117,7 @@ func ReadManaged(s Settings, dim int, r io.Reader, full FullFunc) (Managed, erro
 			if err != nil {
 				return nil, err
 			}
-			if s.Quantization != "" {
+			if s.Quantization == QuantInt8 {
 				h.SetFull(full)
 			}
 			return managedHNSW{h}, nil

@@ -18,6 +18,7 @@ func TestManagedSnapshotRenumbers(t *testing.T) {
 	for _, s := range []Settings{
 		{Index: IndexHNSW},
 		{Index: IndexHNSW, Quantization: QuantInt8},
+		{Index: IndexHNSW, Quantization: QuantSQ8},
 		{Index: IndexIVF, NList: 4, NProbe: 4},
 		{Index: IndexFlat, Quantization: QuantBinary},
 	} {

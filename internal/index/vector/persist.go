@@ -30,6 +30,7 @@ const (
 	flagInt8       = 1 << 0
 	flagFloats     = 1 << 1
 	flagKeepPruned = 1 << 2
+	flagSQ8        = 1 << 3 // Config.Traverse = TraverseSQ8; the codes are retrained on Read
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -158,6 +159,9 @@ func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
 	}
 	if h.cfg.KeepPruned {
 		flags |= flagKeepPruned
+	}
+	if h.sq.on {
+		flags |= flagSQ8
 	}
 	e := h.ep.Load()
 	epSlot, epLvl := uint32(e), uint32(e>>32)
@@ -298,7 +302,10 @@ func Read(r io.Reader) (*HNSW, error) {
 	if flags&flagInt8 != 0 {
 		cfg.Quantize = QuantInt8
 	}
-	if flags&^(flagInt8|flagFloats|flagKeepPruned) != 0 || cfg.Dim == 0 || cfg.M == 0 || cfg.EfConstruction == 0 || cfg.EfSearch == 0 {
+	if flags&flagSQ8 != 0 {
+		cfg.Traverse = TraverseSQ8
+	}
+	if flags&^(flagInt8|flagFloats|flagKeepPruned|flagSQ8) != 0 || cfg.Dim == 0 || cfg.M == 0 || cfg.EfConstruction == 0 || cfg.EfSearch == 0 {
 		return nil, fmt.Errorf("%w: bad header fields", ErrCorrupt)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -311,6 +318,9 @@ func Read(r io.Reader) (*HNSW, error) {
 	}
 	if err := h.readBody(r, int(u(48)), u(52), u(56), int(u(60))); err != nil {
 		return nil, err
+	}
+	if h.sq.on {
+		h.trainSQLocked() // h is not shared yet
 	}
 	return h, nil
 }

@@ -44,6 +44,7 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(id uint32) bool) ([]Re
 		return nil, nil
 	}
 	h.setQuery(&s.q, qv)
+	sq := h.sq.ready
 	frac := float64(live) / float64(n)
 	if accept != nil {
 		frac = h.selectivity(accept, int(n))
@@ -54,6 +55,11 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(id uint32) bool) ([]Re
 		}
 		ef = min(maxEf, int(math.Ceil(float64(ef)/frac)))
 	}
+	if sq {
+		// Walk the graph over sq8 codes (sq8.go); the ef candidates are
+		// re-ranked with float32 distances below.
+		h.setSQQuery(s, &s.q, qv)
+	}
 	e := h.ep.Load()
 	cur := uint32(e)
 	curD := h.dist(&s.q, cur)
@@ -61,6 +67,25 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(id uint32) bool) ([]Re
 		cur, curD = h.greedy(&s.q, cur, curD, l)
 	}
 	h.searchLayer(s, &s.q, cur, curD, 0, ef, true, accept)
+	if sq {
+		s.q.sq = false
+		c := append(s.tmp[:0], s.res...)
+		s.res = s.res[:0]
+		for j := 0; j < lookahead && j < len(c); j++ {
+			h.prefetch(c[j].i)
+			h.prefetchRest(c[j].i)
+		}
+		for j, x := range c {
+			if j+lookahead < len(c) {
+				h.prefetch(c[j+lookahead].i)
+				h.prefetchRest(c[j+lookahead].i)
+			}
+			c[j].d = h.distF(&s.q, x.i)
+		}
+		sortAsc(c)
+		s.tmp = c
+		return h.finalize(c, qv, k), nil
+	}
 	s.tmp = drainAsc(&s.res, s.tmp[:0])
 	return h.finalize(s.tmp, qv, k), nil
 }

@@ -23,6 +23,10 @@ const (
 	QuantNone   Quantization = ""       // float32 vectors
 	QuantInt8   Quantization = "int8"   // per-vector affine int8 codes, rescored in float32 (hnsw, ivf)
 	QuantBinary Quantization = "binary" // one bit per component, rescored in float32 (flat)
+	// QuantSQ8 keeps the float32 vectors and adds 8-bit per-dimension codes
+	// that the HNSW search walks; the candidates are re-ranked in float32,
+	// so scores are exact (hnsw; Config.Traverse = TraverseSQ8).
+	QuantSQ8 Quantization = "sq8"
 )
 
 // Defaults of Settings (and of Config and IVFConfig, whose zero fields
@@ -44,7 +48,8 @@ type Settings struct {
 	// M (2..128), EfConstruction (M..4096) and EfSearch (1..4096) tune
 	// the HNSW: links per node, insertion and search candidate lists.
 	M, EfConstruction, EfSearch int
-	// Quantization is QuantNone, QuantInt8 (hnsw, ivf) or QuantBinary (flat).
+	// Quantization is QuantNone, QuantInt8 (hnsw, ivf), QuantSQ8 (hnsw) or
+	// QuantBinary (flat).
 	Quantization Quantization
 	// NList (1..65536) and NProbe (1..NList) tune the IVF index: cells, and
 	// cells searched by default.
@@ -139,8 +144,12 @@ func (s Settings) Validate() error {
 		if s.Index != IndexFlat {
 			return invalid("quantization", "binary needs the flat index (set \"index\": \"flat\")")
 		}
+	case QuantSQ8:
+		if s.Kind() != IndexHNSW {
+			return invalid("quantization", "sq8 needs the hnsw index")
+		}
 	default:
-		return invalid("quantization", "unknown quantization %q (want \"\", int8 or binary)", s.Quantization)
+		return invalid("quantization", "unknown quantization %q (want \"\", int8, sq8 or binary)", s.Quantization)
 	}
 	return nil
 }
@@ -148,8 +157,12 @@ func (s Settings) Validate() error {
 // HNSWConfig is the Config of an HNSW index with these settings for
 // dim-dimensional vectors under metric m (zero fields: Config's defaults).
 func (s Settings) HNSWConfig(dim int, m Metric) Config {
+	q, tr := s.Quantization, TraverseFloat32
+	if q == QuantSQ8 {
+		q, tr = QuantNone, TraverseSQ8
+	}
 	return Config{Dim: dim, Metric: m, M: s.M, EfConstruction: s.EfConstruction,
-		EfSearch: s.EfSearch, Quantize: s.Quantization, Seed: 1}
+		EfSearch: s.EfSearch, Quantize: q, Traverse: tr, Seed: 1}
 }
 
 // IVFConfig is the IVFConfig of an IVF index with these settings, its

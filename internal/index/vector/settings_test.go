@@ -26,6 +26,8 @@ func TestSettingsValidateNamesTheField(t *testing.T) {
 		{Settings{Quantization: QuantBinary}, "quantization"},
 		{Settings{Index: IndexIVF, Quantization: QuantBinary}, "quantization"},
 		{Settings{Quantization: "pq"}, "quantization"},
+		{Settings{Index: IndexIVF, Quantization: QuantSQ8}, "quantization"},
+		{Settings{Index: IndexFlat, Quantization: QuantSQ8}, "quantization"},
 	} {
 		err := c.s.Validate()
 		var fe *FieldError
@@ -34,7 +36,7 @@ func TestSettingsValidateNamesTheField(t *testing.T) {
 		}
 	}
 	for _, s := range []Settings{{}, {Index: IndexFlat}, {Index: IndexFlat, Quantization: QuantBinary}, {Index: IndexIVF},
-		{Quantization: QuantInt8}, {Index: IndexIVF, NList: 4}} {
+		{Quantization: QuantInt8}, {Quantization: QuantSQ8}, {Index: IndexIVF, NList: 4}} {
 		d := s
 		d.EnsureDefaults()
 		if err := s.Validate(); err != nil {
@@ -50,6 +52,9 @@ func TestSettingsValidateNamesTheField(t *testing.T) {
 			}
 			if _, err := New(d.HNSWConfig(8, Dot)); err != nil {
 				t.Error(err)
+			}
+			if c := d.HNSWConfig(8, Dot); (c.Traverse == TraverseSQ8) != (s.Quantization == QuantSQ8) || c.Quantize == QuantSQ8 {
+				t.Errorf("%+v: config %+v", s, c)
 			}
 		case IndexIVF:
 			if d.NList == 0 || d.NProbe != min(DefaultNProbe, d.NList) {

@@ -73,6 +73,11 @@ func fdist(m Metric, a, b []float32) float32 {
 type query struct {
 	v       []float32
 	sum, nn float32
+	// With sq, the walk scores sq8 codes: cq is the query in code space
+	// and cs its scale (see sq8.go).
+	cq []int8
+	cs float32
+	sq bool
 }
 
 func (q *query) set(v []float32) {

@@ -92,7 +92,7 @@ func TestChurnKeepsTheIndexesBounded(t *testing.T) {
 // TestChurnOtherVectorIndexes runs the churn with each other kind of
 // vector index: the float32 flat table (keyed by the BM25 ids directly, so
 // renumbered in place), the binary table and int8 HNSW (behind the Mapped
-// id table), and the IVF, with a pool large enough for it to train.
+// id table), sq8 HNSW and the IVF, with pools large enough for them to train.
 func TestChurnOtherVectorIndexes(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -102,6 +102,7 @@ func TestChurnOtherVectorIndexes(t *testing.T) {
 		{"flat", VectorConfig{Index: IndexFlat}, 500},
 		{"binary", VectorConfig{Index: IndexFlat, Quantization: vector.QuantBinary}, 500},
 		{"hnsw-int8", VectorConfig{Quantization: vector.QuantInt8}, 500},
+		{"hnsw-sq8", VectorConfig{Quantization: vector.QuantSQ8}, 1200}, // pool above sqMinTrain: the codes train
 		{"ivf", VectorConfig{Index: IndexIVF, NList: 8}, 1200},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -128,7 +128,7 @@ func (b *Backend) spotCheckVectorsLocked(tx *bolt.Tx, chunks int) error {
 			if len(res) != 1 || res[0].ID != id {
 				return fmt.Errorf("store: vector index does not find chunk %q by its own vector", base.ChunkID(e.attrs.ID, j))
 			}
-			if b.cfg.Vector.Quantization == "" {
+			if q := b.cfg.Vector.Quantization; q == "" || q == vector.QuantSQ8 { // exact scores
 				want := kernels.Dot(v, v)
 				if d := res[0].Score - want; d > 1e-3*want+1e-6 || d < -1e-3*want-1e-6 {
 					return fmt.Errorf("store: chunk %q: the vector index holds another vector than the store (self-similarity %v, want %v)", base.ChunkID(e.attrs.ID, j), res[0].Score, want)

@@ -62,7 +62,7 @@ func TestQuantizedClasses(t *testing.T) {
 			t.Errorf("%+v reopened as %+v: %v, want a quantizer drift error", c.cfg, other, err)
 		}
 	}
-	for _, cfg := range []Config{{Quantization: "binary"}, {Flat: true, Quantization: "int8"}, {Quantization: "pq"}} {
+	for _, cfg := range []Config{{Quantization: "binary"}, {Flat: true, Quantization: "int8"}, {Quantization: "pq"}, {Quantization: "sq8"}} {
 		cfg.URL = url
 		if _, err := Open(ctx, uniqueName("q"), cfg); err == nil || !strings.Contains(err.Error(), "quantization") {
 			t.Errorf("Open(%+v) = %v, want a quantization error", cfg, err)

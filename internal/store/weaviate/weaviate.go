@@ -105,6 +105,8 @@ func (c *Config) ensureDefaults() error {
 	}
 	switch {
 	case c.Quantization == "" || c.Quantization == "int8" && !c.Flat || c.Quantization == "binary" && c.Flat:
+	case c.Quantization == "sq8":
+		return fmt.Errorf("weaviate: quantization sq8 is Quarry's embedded HNSW only (Weaviate offers int8 and binary)")
 	case c.Quantization == "int8" || c.Quantization == "binary":
 		return fmt.Errorf("weaviate: quantization %q is not available with the %s index (int8: hnsw; binary: flat)", c.Quantization, map[bool]string{true: "flat", false: "hnsw"}[c.Flat])
 	default:
