@@ -7,9 +7,10 @@
 //   - lexical evidence: the question's terms (the analyzer of the question's
 //     language: stemmed, stopwords removed) found in the sentence, each
 //     weighted by idf² over the candidate sentences, so rare focus words
-//     decide; terms found only in a neighbouring sentence or in the chunk's
-//     title or section heading count 0.4 (pronouns leave the subject
-//     there: "The Nile …. It flows north …");
+//     decide; terms found only in the sentence before, or in the chunk's
+//     title or section heading, count 0.4, only in the sentence after 0.1
+//     (an answer follows the sentence that sets its scene, and pronouns
+//     leave the subject there: "The Nile …. It flows north …");
 //   - answer type: a question asking for a quantity or a date ("how many",
 //     "wie viele", "сколько", "多少", "كم", "कितने", …) prefers sentences
 //     with a number, digits or number words, that the question lacks; a
@@ -26,7 +27,12 @@
 //     narrow, model-specific bands, so only their order among the
 //     question's candidates is comparable. With an embedder the lexical
 //     part leans less on the chunk's rank and neighbours and more on rare
-//     words (rank decay 0.6, neighbours 0.2, idf³ instead of 1, 0.4, idf²).
+//     words (rank decay 0.6, heading 0.2, idf³ instead of 1, 0.4, idf²)
+//     and counts a term of the sentence before fully (1, the sentence
+//     after 0): the two sentences are read as one window;
+//   - with more than one sentence, the best sentence's successor in its
+//     chunk comes second (the dev slice's misses were most often the
+//     sentence right after the chosen one).
 //
 // The lexical weights were chosen on the first 300 XQuAD questions of
 // seven languages at once (en de es zh ar hi ru), never on one language;
@@ -35,7 +41,10 @@
 // coordinate search over every weight on that slice (tune_test.go replays
 // `quarry eval rag --json` reports) found no lexical change worth more than
 // 0.003 mean answer recall, nor did term proximity, question-order term
-// pairs, idf-weighted novelty or a place cue for "where" questions; see
+// pairs, idf-weighted novelty or a place cue for "where" questions; the
+// third pass's error analysis (analyse_test.go) found most misses in the
+// chosen sentence's chunk, most often in the next sentence, hence the
+// asymmetric neighbour weights; see
 // docs/benchmarks.md for the figures. Every returned sentence is an exact
 // byte range of its chunk's text, so a citation built from it always points
 // at text that really contains the quoted words.

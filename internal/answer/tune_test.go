@@ -184,6 +184,10 @@ func TestTune(t *testing.T) {
 		emb = ce
 		warm(t, ce, cases)
 	}
+	if os.Getenv("QUARRY_ANSWER_TUNE_ANALYSE") != "" {
+		analyse(t, cases, emb)
+		return
+	}
 	if l := os.Getenv("QUARRY_ANSWER_TUNE_SHOW"); l != "" {
 		showFailures(t, cases[l], l, emb)
 		return
@@ -217,6 +221,10 @@ func TestTune(t *testing.T) {
 		{"embNear", &ws.embNear, []float64{0, 0.2, 0.4, 0.6}},
 		{"embRankDecay", &ws.embRankDecay, []float64{0.3, 0.6, 1, 1.5}},
 		{"embIdfPow", &ws.embIdfPow, []float64{1, 2, 3, 4}},
+		{"prev", &ws.prev, []float64{0.2, 0.4, 0.6, 0.8}},
+		{"next", &ws.next, []float64{0, 0.1, 0.2, 0.4}},
+		{"embPrev", &ws.embPrev, []float64{0.4, 0.6, 0.8, 1, 1.2}},
+		{"embNext", &ws.embNext, []float64{0, 0.1, 0.2}},
 	}
 	if only := os.Getenv("QUARRY_ANSWER_TUNE_KNOBS"); only != "" {
 		var keep []knob
@@ -243,7 +251,8 @@ func TestTune(t *testing.T) {
 		}
 	}
 	m, per = tuneScore(cases, 1, emb)
-	t.Logf("tuned %+v\n1 sentence: %s", ws, fmtScore(m, per))
+	m3, per3 = tuneScore(cases, 3, emb)
+	t.Logf("tuned %+v\n1 sentence: %s\n3 sentences: %s", ws, fmtScore(m, per), fmtScore(m3, per3))
 }
 
 // showFailures logs the dev questions of lang whose first sentence misses
