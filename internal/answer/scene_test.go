@@ -47,10 +47,10 @@ func TestExtractAnswerAfterScene(t *testing.T) {
 }
 
 // TestExtractSceneWithEmbedder (multilingual-e5-small): with the
-// collection's embedder a question term in the sentence before counts as
-// much as one in the sentence itself, which lifts the answering sentence
-// from well below the scene's score (its cosine to the question is low) to
-// near it; with three sentences the best one's successor comes second,
+// collection's embedder a question term in the sentence before counts 0.4
+// of its weight and one in the sentence after nothing (0.2 each in the
+// second pass), which lifts the answering sentence (its cosine to the
+// question is low) closer to the scene's score; with three sentences the best one's successor comes second,
 // ahead of a sentence that repeats more of the question.
 func TestExtractSceneWithEmbedder(t *testing.T) {
 	e, err := embed.ParseWith("multilingual-e5-small", nil)
@@ -86,7 +86,7 @@ func TestExtractSceneWithEmbedder(t *testing.T) {
 	defer func() { ws = defaultWeights }()
 	ws.embPrev, ws.embNext = ws.embNear, ws.embNear // the second pass's weights
 	before, _ := ratio()
-	if now < 0.6 || before > 0.6 {
-		t.Errorf("the answer's score relative to the best: %.2f now, %.2f with the second pass's weights; want ≥ 0.6 now and < 0.6 before", now, before)
+	if now < 0.46 || before >= 0.46 {
+		t.Errorf("the answer's score relative to the best: %.2f now, %.2f with the second pass's weights; want ≥ 0.46 now and < 0.46 before", now, before)
 	}
 }

@@ -30,7 +30,9 @@ import (
 //
 // QUARRY_ANSWER_TUNE_N (default 200) is the dev slice: the first N
 // questions of each language, the only ones the weights were chosen on.
-// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity.
+// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity;
+// QUARRY_ANSWER_TUNE_N=0 QUARRY_ANSWER_TUNE_SKIP=200 replays the rest, the
+// held-out questions; QUARRY_ANSWER_TUNE_LANGS=en,zh replays a subset.
 
 type tuneReport struct {
 	Lang    string `json:"lang"`
@@ -53,7 +55,14 @@ type tuneCase struct {
 var tuneLangs = []string{"en", "de", "es", "zh", "ar", "hi", "ru"}
 
 func loadTune(t *testing.T, dir string, n int) map[string][]tuneCase {
+	skip := 0 // QUARRY_ANSWER_TUNE_SKIP: leave out the first questions (a held-out slice)
+	if s := os.Getenv("QUARRY_ANSWER_TUNE_SKIP"); s != "" {
+		fmt.Sscan(s, &skip)
+	}
 	out := map[string][]tuneCase{}
+	if ls := os.Getenv("QUARRY_ANSWER_TUNE_LANGS"); ls != "" {
+		tuneLangs = strings.Split(ls, ",") // a subset, e.g. to embed fewer sentences
+	}
 	for _, l := range tuneLangs {
 		b, err := os.ReadFile(filepath.Join(dir, l+".json"))
 		if err != nil {
@@ -66,6 +75,9 @@ func loadTune(t *testing.T, dir string, n int) map[string][]tuneCase {
 		for i, q := range r.Results {
 			if n > 0 && i == n {
 				break
+			}
+			if i < skip {
+				continue
 			}
 			c := tuneCase{lang: r.Lang, question: q.Question, golds: q.Golds}
 			for _, h := range q.Contexts {
