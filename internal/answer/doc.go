@@ -29,10 +29,7 @@
 //     part leans less on the chunk's rank and neighbours and more on rare
 //     words (rank decay 0.6, heading 0.2, idf³ instead of 1, 0.4, idf²)
 //     and counts a term of the sentence before 0.4, the sentence after 0
-//     (0.2 and 0.2 before the third pass);
-//   - with more than one sentence, the best sentence's successor in its
-//     chunk comes second (the dev slice's misses were most often the
-//     sentence right after the chosen one).
+//     (0.2 and 0.2 before the third pass).
 //
 // The lexical weights were chosen on the first 300 XQuAD questions of
 // seven languages at once (en de es zh ar hi ru), never on one language;

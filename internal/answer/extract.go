@@ -279,45 +279,21 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 	if opts.Embedder != nil {
 		embErr = addSimilarity(ctx, opts.Embedder, question, cands)
 	}
-	// The best sentence's successor in its chunk comes second: an answer
-	// often follows the sentence that sets its scene (XQuAD's misses are
-	// most often the next sentence; docs/benchmarks.md).
-	var next *candidate
-	if b := best(cands); b >= 0 && b+1 < len(cands) && cands[b+1].Hit == cands[b].Hit && cands[b+1].Score > 0 {
-		next = &candidate{Sentence: cands[b+1].Sentence}
-	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
 	var out []Sentence
 	seen := map[string]bool{}
-	add := func(c Sentence) {
-		key := strings.ToLower(strings.Join(strings.Fields(c.Text), " "))
-		if !seen[key] && len(out) < opts.MaxSentences {
-			seen[key] = true
-			out = append(out, c)
-		}
-	}
 	for _, c := range cands {
 		if c.Score <= 0 || len(out) == opts.MaxSentences {
 			break
 		}
-		add(c.Sentence)
-		if len(out) == 1 && next != nil {
-			add(next.Sentence)
+		key := strings.ToLower(strings.Join(strings.Fields(c.Text), " "))
+		if seen[key] {
+			continue
 		}
+		seen[key] = true
+		out = append(out, c.Sentence)
 	}
 	return Result{Sentences: out}, embErr
-}
-
-// best returns the index of the highest-scoring candidate with a positive
-// score (the first of equals), or -1.
-func best(cands []candidate) int {
-	b := -1
-	for i, c := range cands {
-		if c.Score > 0 && (b < 0 || c.Score > cands[b].Score) {
-			b = i
-		}
-	}
-	return b
 }
 
 // prefixMatch reports a sentence term sharing a long prefix with the
