@@ -23,7 +23,7 @@
 //     ExtractContext; the query pipeline passes it whenever the collection
 //     has one, whatever the retrieval mode), the cosine between question
 //     and sentence for the 24 best lexical candidates, standardised over
-//     them (z) and applied as exp(0.5·z): embedding models' cosines sit in
+//     them (z) and applied as exp(0.7·z) (0.5 before the third pass): embedding models' cosines sit in
 //     narrow, model-specific bands, so only their order among the
 //     question's candidates is comparable. With an embedder the lexical
 //     part leans less on the chunk's rank and neighbours and more on rare

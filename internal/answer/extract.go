@@ -77,7 +77,7 @@ type weights struct {
 
 var defaultWeights = weights{
 	near: 0.4, prev: 0.4, next: 0.1, rankDecay: 1.0, idfPow: 2.0, numBonus: 1.4, numPen: 0.6, personBonus: 1.3, personPen: 0.8,
-	subject: 1.3, prefix: 0.7, embed: 0.5, lengthNorm: 0, embedTop: 24,
+	subject: 1.3, prefix: 0.7, embed: 0.7, lengthNorm: 0, embedTop: 24,
 	embNear: 0.2, embPrev: 0.4, embNext: 0, embRankDecay: 0.6, embIdfPow: 3,
 }
 

@@ -79,7 +79,7 @@ func TestExtractSceneWithEmbedder(t *testing.T) {
 	defer func() { ws = defaultWeights }()
 	ws.embPrev, ws.embNext = ws.embNear, ws.embNear // the second pass's weights
 	before, _ := ratio()
-	if now < 0.46 || before >= 0.46 {
-		t.Errorf("the answer's score relative to the best: %.2f now, %.2f with the second pass's weights; want ≥ 0.46 now and < 0.46 before", now, before)
+	if now < 0.3 || before >= 0.3 {
+		t.Errorf("the answer's score relative to the best: %.2f now, %.2f with the second pass's weights; want ≥ 0.3 now and < 0.3 before", now, before)
 	}
 }
