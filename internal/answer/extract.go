@@ -55,7 +55,9 @@ type candidate struct {
 // rather than constants so that the tuning harness (tune_test.go) can vary
 // them on its dev slice.
 type weights struct {
-	near        float64 // question terms found only in a neighbouring sentence
+	near        float64 // question terms found only in the chunk's title or section
+	prev        float64 // … only in the sentence before (it sets the scene the answer follows)
+	next        float64 // … only in the sentence after
 	rankDecay   float64 // 1/(1 + rankDecay·rank) for the chunk's rank
 	idfPow      float64 // question-term weight idf^idfPow: rare words decide
 	numBonus    float64 // number questions: a sentence with a new number
@@ -70,13 +72,13 @@ type weights struct {
 	// With an embedder the semantic evidence takes over part of what the
 	// chunk's rank and the neighbours' terms told: these replace near,
 	// rankDecay and idfPow then.
-	embNear, embRankDecay, embIdfPow float64
+	embNear, embPrev, embNext, embRankDecay, embIdfPow float64
 }
 
 var defaultWeights = weights{
-	near: 0.4, rankDecay: 1.0, idfPow: 2.0, numBonus: 1.4, numPen: 0.6, personBonus: 1.3, personPen: 0.8,
-	subject: 1.3, prefix: 0.7, embed: 0.5, lengthNorm: 0, embedTop: 24,
-	embNear: 0.2, embRankDecay: 0.6, embIdfPow: 3,
+	near: 0.4, prev: 0.4, next: 0.1, rankDecay: 1.0, idfPow: 2.0, numBonus: 1.4, numPen: 0.6, personBonus: 1.3, personPen: 0.8,
+	subject: 1.3, prefix: 0.7, embed: 0.7, lengthNorm: 0, embedTop: 24,
+	embNear: 0.2, embPrev: 0.4, embNext: 0, embRankDecay: 0.6, embIdfPow: 3,
 }
 
 // ws is the weights in use: defaultWeights except in the tuning harness.
@@ -99,9 +101,9 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 	if opts.MaxSentences <= 0 {
 		opts.MaxSentences = 3
 	}
-	nearW, rankDecay, idfPow := ws.near, ws.rankDecay, ws.idfPow
+	nearW, prevW, nextW, rankDecay, idfPow := ws.near, ws.prev, ws.next, ws.rankDecay, ws.idfPow
 	if opts.Embedder != nil {
-		nearW, rankDecay, idfPow = ws.embNear, ws.embRankDecay, ws.embIdfPow
+		nearW, prevW, nextW, rankDecay, idfPow = ws.embNear, ws.embPrev, ws.embNext, ws.embRankDecay, ws.embIdfPow
 	}
 	lang := opts.Language
 	if lang == "" {
@@ -192,16 +194,21 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 	}
 	for i := range cands {
 		c := &cands[i]
-		own, near := 0.0, 0.0
+		own, ctx := 0.0, 0.0
 		matched := 0
+		lo, hi := chunkStart[c.Hit], chunkStart[c.Hit+1]
 		for _, t := range qlist {
 			wt := weight[t]
 			switch {
 			case c.terms[t] > 0:
 				own += wt
 				matched++
-			case neighbourHas(cands, chunkStart, i, t) || heading[c.Hit][t]:
-				near += wt
+			case i-1 >= lo && cands[i-1].terms[t] > 0:
+				ctx += prevW * wt
+			case i+1 < hi && cands[i+1].terms[t] > 0:
+				ctx += nextW * wt
+			case heading[c.Hit][t]:
+				ctx += nearW * wt
 			case prefixMatch(c.terms, t):
 				own += ws.prefix * wt
 				matched++
@@ -210,7 +217,7 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		if matched == 0 {
 			continue
 		}
-		score := (own + nearW*near) / total
+		score := (own + ctx) / total
 		// A sentence whose first word is a question word is about it
 		// ("Deleting a document removes …" for "how are deletes handled").
 		if qterms[c.first] {
@@ -312,15 +319,6 @@ func prefixMatch(terms map[string]int, t string) bool {
 		}
 	}
 	return false
-}
-
-// neighbourHas reports whether the sentence before or after candidate i in
-// the same chunk has term t: pronouns and ellipsis leave the subject of a
-// sentence in its neighbour ("The Nile … . It flows north …").
-func neighbourHas(cands []candidate, chunkStart []int, i int, t string) bool {
-	h := cands[i].Hit
-	lo, hi := chunkStart[h], chunkStart[h+1]
-	return (i-1 >= lo && cands[i-1].terms[t] > 0) || (i+1 < hi && cands[i+1].terms[t] > 0)
 }
 
 // addSimilarity weighs the best lexical candidates (at most

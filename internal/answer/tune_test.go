@@ -30,7 +30,9 @@ import (
 //
 // QUARRY_ANSWER_TUNE_N (default 200) is the dev slice: the first N
 // questions of each language, the only ones the weights were chosen on.
-// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity.
+// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity;
+// QUARRY_ANSWER_TUNE_N=0 QUARRY_ANSWER_TUNE_SKIP=200 replays the rest, the
+// held-out questions; QUARRY_ANSWER_TUNE_LANGS=en,zh replays a subset.
 
 type tuneReport struct {
 	Lang    string `json:"lang"`
@@ -53,7 +55,14 @@ type tuneCase struct {
 var tuneLangs = []string{"en", "de", "es", "zh", "ar", "hi", "ru"}
 
 func loadTune(t *testing.T, dir string, n int) map[string][]tuneCase {
+	skip := 0 // QUARRY_ANSWER_TUNE_SKIP: leave out the first questions (a held-out slice)
+	if s := os.Getenv("QUARRY_ANSWER_TUNE_SKIP"); s != "" {
+		fmt.Sscan(s, &skip)
+	}
 	out := map[string][]tuneCase{}
+	if ls := os.Getenv("QUARRY_ANSWER_TUNE_LANGS"); ls != "" {
+		tuneLangs = strings.Split(ls, ",") // a subset, e.g. to embed fewer sentences
+	}
 	for _, l := range tuneLangs {
 		b, err := os.ReadFile(filepath.Join(dir, l+".json"))
 		if err != nil {
@@ -66,6 +75,9 @@ func loadTune(t *testing.T, dir string, n int) map[string][]tuneCase {
 		for i, q := range r.Results {
 			if n > 0 && i == n {
 				break
+			}
+			if i < skip {
+				continue
 			}
 			c := tuneCase{lang: r.Lang, question: q.Question, golds: q.Golds}
 			for _, h := range q.Contexts {
@@ -184,6 +196,10 @@ func TestTune(t *testing.T) {
 		emb = ce
 		warm(t, ce, cases)
 	}
+	if os.Getenv("QUARRY_ANSWER_TUNE_ANALYSE") != "" {
+		analyse(t, cases, emb)
+		return
+	}
 	if l := os.Getenv("QUARRY_ANSWER_TUNE_SHOW"); l != "" {
 		showFailures(t, cases[l], l, emb)
 		return
@@ -217,6 +233,10 @@ func TestTune(t *testing.T) {
 		{"embNear", &ws.embNear, []float64{0, 0.2, 0.4, 0.6}},
 		{"embRankDecay", &ws.embRankDecay, []float64{0.3, 0.6, 1, 1.5}},
 		{"embIdfPow", &ws.embIdfPow, []float64{1, 2, 3, 4}},
+		{"prev", &ws.prev, []float64{0.2, 0.4, 0.6, 0.8}},
+		{"next", &ws.next, []float64{0, 0.1, 0.2, 0.4}},
+		{"embPrev", &ws.embPrev, []float64{0.4, 0.6, 0.8, 1, 1.2}},
+		{"embNext", &ws.embNext, []float64{0, 0.1, 0.2}},
 	}
 	if only := os.Getenv("QUARRY_ANSWER_TUNE_KNOBS"); only != "" {
 		var keep []knob
@@ -243,7 +263,8 @@ func TestTune(t *testing.T) {
 		}
 	}
 	m, per = tuneScore(cases, 1, emb)
-	t.Logf("tuned %+v\n1 sentence: %s", ws, fmtScore(m, per))
+	m3, per3 = tuneScore(cases, 3, emb)
+	t.Logf("tuned %+v\n1 sentence: %s\n3 sentences: %s", ws, fmtScore(m, per), fmtScore(m3, per3))
 }
 
 // showFailures logs the dev questions of lang whose first sentence misses
