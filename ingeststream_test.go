@@ -103,3 +103,70 @@ func TestIngestStreamCommitsBoundedBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIngesterSharesBatches: files added to one Ingester share write
+// batches (an upload of many small files is one commit per batch, not per
+// file), each file still gets its own result, and a bad file queues
+// nothing while the files around it are written.
+func TestIngesterSharesBatches(t *testing.T) {
+	ctx := context.Background()
+	eng, err := quarry.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	col, err := eng.EnsureCollection(ctx, "files")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func(id string) bool {
+		_, err := col.Get(ctx, id)
+		return err == nil
+	}
+	g := col.NewIngester(&quarry.StreamOptions{BatchDocs: 3})
+	add := func(name, text string) error { return g.Add(ctx, strings.NewReader(text), name) }
+	if err := add("a.txt", "granite is igneous"); err != nil {
+		t.Fatal(err)
+	}
+	if stored("a.txt") {
+		t.Fatal("a.txt was written alone: files do not share batches")
+	}
+	// A JSONL file with a broken record after a good one queues nothing,
+	// and leaves a.txt queued.
+	if err := add("bad.jsonl", "{\"id\":\"ok\",\"text\":\"fine\"}\n{\"id\": \n"); err == nil {
+		t.Fatal("bad.jsonl was accepted")
+	}
+	if err := add("photo.png", "\x89PNG"); !errors.Is(err, quarry.ErrUnsupportedFormat) {
+		t.Fatalf("photo.png: %v", err)
+	}
+	if err := add("b.txt", "basalt is volcanic"); err != nil {
+		t.Fatal(err)
+	}
+	if stored("a.txt") || stored("b.txt") {
+		t.Fatal("two documents of a 3-document batch were written before it filled")
+	}
+	if err := add("two.jsonl", "{\"id\":\"c\",\"text\":\"obsidian glass\"}\n{\"id\":\"d\",\"text\":\"pumice floats\"}\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The batch filled at c: a, b and c are written together, d is queued.
+	if !stored("a.txt") || !stored("b.txt") || !stored("c") || stored("d") {
+		t.Fatalf("after the batch filled: a %v b %v c %v d %v", stored("a.txt"), stored("b.txt"), stored("c"), stored("d"))
+	}
+	g.Flush(ctx)
+	if !stored("d") || stored("ok") {
+		t.Fatalf("after Flush: d %v, ok (from the bad file) %v", stored("d"), stored("ok"))
+	}
+	res, errs := g.Results()
+	want := []struct {
+		docs int
+		bad  bool
+	}{{1, false}, {0, true}, {0, true}, {1, false}, {2, false}}
+	if len(res) != len(want) {
+		t.Fatalf("%d results", len(res))
+	}
+	for i, w := range want {
+		if res[i].Documents != w.docs || res[i].Created != w.docs || (errs[i] != nil) != w.bad {
+			t.Errorf("file %d: %+v, %v; want %d documents, error %v", i, res[i], errs[i], w.docs, w.bad)
+		}
+	}
+}

@@ -18,6 +18,14 @@ import (
 // is smaller: uploads carry whole files.
 const defaultMaxUploadBytes = 1 << 30
 
+// uploadBatchBytes bounds the text of one write batch of an upload. The
+// files of a request share batches (one commit each instead of one per
+// file: 1,118 files of ~90 KB went from 1.26–1.41× the CLI's time to
+// 0.89×), and a batch is held at many times its text while it is chunked,
+// analysed and committed, so smaller batches than the CLI's 1 MiB keep the
+// server's growth down (issue 15: < 64 MB for 100 MB of files).
+const uploadBatchBytes = 256 << 10
+
 // fileResult is the outcome of one uploaded file.
 type fileResult struct {
 	File string `json:"file"`
@@ -68,9 +76,29 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request) error {
 	defer os.RemoveAll(tmp)
 	var opts quarry.StreamOptions
 	opts.TempDir = tmp
+	opts.BatchBytes = uploadBatchBytes
 	opts.Write = writeOptions(r) // a scoped key's documents take its tenant; others are refused
 	resp := uploadResponse{Results: []fileResult{}}
 	status := http.StatusOK
+	// The files share write batches (quarry.Ingester); their results are
+	// complete once the ingester is flushed. A form field after a file
+	// starts a new ingester, so it applies to the files after it only.
+	var g *quarry.Ingester
+	var added []int // resp.Results index of each file added to g
+	finish := func() {
+		if g == nil {
+			return
+		}
+		g.Flush(r.Context())
+		srs, errs := g.Results()
+		for j, k := range added {
+			resp.Results[k].StreamResult = srs[j]
+			if errs[j] != nil {
+				resp.Results[k].Error = s.fileError(resp.Results[k].File, errs[j])
+			}
+		}
+		g, added = nil, added[:0]
+	}
 	for i := 0; ; i++ {
 		part, err := mr.NextPart()
 		if err == io.EOF {
@@ -83,6 +111,7 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request) error {
 		}
 		name := part.FileName()
 		if name == "" {
+			finish()
 			if err := readFormField(part, &opts); err != nil {
 				part.Close()
 				return err
@@ -90,8 +119,14 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request) error {
 			part.Close()
 			continue
 		}
-		res, bodyErr := s.uploadFile(r, col, part, name, tmp, &opts)
+		if g == nil {
+			g = col.NewIngester(&opts)
+		}
+		res, queued, bodyErr := s.uploadFile(r, g, part, name, tmp)
 		part.Close()
+		if queued {
+			added = append(added, len(resp.Results))
+		}
 		resp.Results = append(resp.Results, res)
 		if bodyErr != nil {
 			e := bodyError(bodyErr, false)
@@ -99,6 +134,7 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 	}
+	finish()
 	if len(resp.Results) == 0 && resp.Error == nil {
 		return invalid("", "the upload holds no file parts (parts need a filename)")
 	}
@@ -128,41 +164,41 @@ func readFormField(part *multipart.Part, opts *quarry.StreamOptions) error {
 	return nil
 }
 
-// uploadFile copies one part to disk, then ingests it. A failure reading
-// the body is returned as bodyErr (the request is broken); any other
-// failure is the file's own, in res.Error.
-func (s *Server) uploadFile(r *http.Request, col *quarry.Collection, part io.Reader, name, tmp string, opts *quarry.StreamOptions) (res fileResult, bodyErr error) {
+// uploadFile copies one part to disk, then loads it into g. A failure
+// reading the body is returned as bodyErr (the request is broken); any
+// other failure is the file's own, in res.Error. queued reports whether the
+// file went to g, whose flush completes res.
+func (s *Server) uploadFile(r *http.Request, g *quarry.Ingester, part io.Reader, name, tmp string) (res fileResult, queued bool, bodyErr error) {
 	res.File = name
-	fail := func(err error) (fileResult, error) {
-		e, internal := toAPIError(err)
-		if errors.Is(err, quarry.ErrUnsupportedFormat) {
-			e = &apiError{Code: codeUnsupportedMedia, Message: fmt.Sprintf("%s: no loader reads %q files", name, strings.ToLower(filepath.Ext(name)))}
-		}
-		if internal {
-			s.log.Error("upload failed", "file", name, "err", err)
-		}
-		res.Error = &errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
-		return res, nil
-	}
 	f, err := os.CreateTemp(tmp, "part-")
 	if err != nil {
-		return fail(err)
+		res.Error = s.fileError(name, err)
+		return res, false, nil
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
 	if _, err := io.Copy(f, part); err != nil {
 		res.Error = &errorDetail{Code: codeInvalid, Message: fmt.Sprintf("the upload of %s broke off: %v", name, err)}
-		return res, err
+		return res, false, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fail(err)
+		res.Error = s.fileError(name, err)
+		return res, false, nil
 	}
-	sr, err := col.IngestStream(r.Context(), f, name, opts)
-	res.StreamResult = sr
-	if err != nil {
-		return fail(err)
+	g.Add(r.Context(), f, name) // its error is in g.Results
+	return res, true, nil
+}
+
+// fileError is the result error of one uploaded file.
+func (s *Server) fileError(name string, err error) *errorDetail {
+	e, internal := toAPIError(err)
+	if errors.Is(err, quarry.ErrUnsupportedFormat) {
+		e = &apiError{Code: codeUnsupportedMedia, Message: fmt.Sprintf("%s: no loader reads %q files", name, strings.ToLower(filepath.Ext(name)))}
 	}
-	return res, nil
+	if internal {
+		s.log.Error("upload failed", "file", name, "err", err)
+	}
+	return &errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
 }
 
 // bodyError describes a broken multipart body.
