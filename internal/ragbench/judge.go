@@ -131,7 +131,11 @@ func (j *Judge) ask(ctx context.Context, prompt string, v any, check func() erro
 	for range j.attempts {
 		resp, err := j.chat.Complete(ctx, llm.Request{Model: j.Model,
 			Messages: []llm.Message{{Role: "system", Content: judgeSystem}, {Role: "user", Content: prompt}},
-			Params:   llm.Params{Temperature: new(0.0), MaxTokens: 512}}) // verdicts are short JSON
+			// Verdicts are short JSON; JSON mode (Ollama's format, OpenAI's
+			// json_object) makes the server constrain the reply to it, which
+			// small local judges otherwise ignore (SmolLM2-135M replied in
+			// prose to all 20 judge prompts of a 5-question run without it).
+			Params: llm.Params{Temperature: new(0.0), MaxTokens: 512, Format: json.RawMessage(`"json"`)}})
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrJudge, err) // transport errors were retried by the client
 		}

@@ -23,10 +23,15 @@ func fakeJudge(t *testing.T, reply func(prompt string, call int) string) (string
 	var calls atomic.Int32
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
-			Messages []struct{ Content string } `json:"messages"`
+			Messages       []struct{ Content string } `json:"messages"`
+			ResponseFormat struct{ Type string }      `json:"response_format"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
 			http.Error(w, "bad request", 400)
+			return
+		}
+		if req.ResponseFormat.Type != "json_object" { // the judge asks for JSON mode
+			http.Error(w, "judge call without response_format json_object", 400)
 			return
 		}
 		n := int(calls.Add(1))
