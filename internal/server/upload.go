@@ -19,12 +19,14 @@ import (
 const defaultMaxUploadBytes = 1 << 30
 
 // uploadBatchBytes bounds the text of one write batch of an upload. The
-// files of a request share batches (one commit each instead of one per
-// file: 1,118 files of ~90 KB went from 1.26–1.41× the CLI's time to
-// 0.89×), and a batch is held at many times its text while it is chunked,
-// analysed and committed, so smaller batches than the CLI's 1 MiB keep the
-// server's growth down (issue 15: < 64 MB for 100 MB of files).
-const uploadBatchBytes = 256 << 10
+// files of a request share batches (one commit, one fsync, per batch
+// instead of per file: 1,118 files of ~90 KB took 1.26–1.41× the CLI's
+// time with a commit each), and a batch is held at many times its text
+// while it is chunked, analysed and committed. Measured on a quiet machine
+// (scripts/bench_upload.sh 100): 256 KiB 1.23× the CLI, growth 61 MB;
+// 384 KiB 1.12–1.19×, 65–66 MB; 512 KiB 1.08–1.12×, 66–67 MB; the CLI's
+// 1 MiB 0.89×, 80 MB (loaded).
+const uploadBatchBytes = 512 << 10
 
 // fileResult is the outcome of one uploaded file.
 type fileResult struct {
