@@ -80,7 +80,7 @@ func (c *CrossEncoder) Close() error { return c.enc.Close() }
 func (c *CrossEncoder) Logits(ctx context.Context, pairs []Input) ([][]float32, error) {
 	H := c.enc.cfg.HiddenSize
 	return c.enc.run(ctx, pairs, c.labels, func(ws *workspace, bt *batch, b int, out []float32) {
-		h := ws.x[b*bt.T*H : b*bt.T*H+H]
+		h := ws.x[bt.start[b]*H : bt.start[b]*H+H]
 		pooled := make([]float32, H)
 		for j := range pooled {
 			v := kernels.Dot(c.denseW[j*H:(j+1)*H], h) + c.denseB[j]

@@ -18,8 +18,12 @@
 // pad_token_id+1. Inputs are complete token id sequences (special tokens and
 // prompt prefix included); sequences longer than MaxLen keep their first
 // MaxLen-1 ids and their last. Embed sorts sequences by length and runs
-// batches of similar length (BatchSize, MaxBatchTokens) padded to a [B, T]
-// grid with per-sequence attention masks.
+// batches of similar length (BatchSize, MaxBatchTokens), packed without
+// padding: the linear layers and element-wise passes see only the batch's
+// real tokens, one sequence after another, and attention runs per sequence
+// over its own tokens, so no mask is needed and a batch of mixed lengths
+// (queries gathered by embed.Batcher) costs no more per text than its
+// sequences alone.
 //
 // Parity: TestParity embeds the committed fixtures (testdata/*_ref.jsonl.gz,
 // made by tools/embref/make_fixture.py with sentence-transformers) and

@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"sync"
 
@@ -313,7 +312,7 @@ func (e *Encoder) Embed(ctx context.Context, ids [][]int32) ([][]float32, error)
 // pool1 writes the pooled (and normalised) sentence vector of sequence b.
 func (e *Encoder) pool1(ws *workspace, bt *batch, b int, out []float32) {
 	H := e.cfg.HiddenSize
-	base := b * bt.T * H
+	base := bt.start[b] * H
 	switch e.pooling {
 	case PoolCLS:
 		copy(out, ws.x[base:base+H])
@@ -351,7 +350,8 @@ func (e *Encoder) run(ctx context.Context, in []Input, dim int, head func(ws *wo
 			seqs[i].TypeIDs = truncate(s.TypeIDs, e.maxLen)
 		}
 	}
-	// Length bucketing: longest first, so each batch pads little.
+	// Length bucketing, longest first: a batch holds at most
+	// MaxBatchTokens/T sequences of at most T tokens (packed, not padded).
 	order := make([]int, len(seqs))
 	for i := range order {
 		order[i] = i
@@ -377,27 +377,11 @@ func (e *Encoder) run(ctx context.Context, in []Input, dim int, head func(ws *wo
 		B := min(e.opts.BatchSize, max(1, e.opts.MaxBatchTokens/T), len(order)-start)
 		members := order[start : start+B]
 		start += B
-		bt.B, bt.T = B, T
-		bt.ids = slices.Grow(bt.ids[:0], B*T)[:B*T]
-		bt.lens = slices.Grow(bt.lens[:0], B)[:B]
-		bt.types = nil
-		for _, i := range members {
-			if seqs[i].TypeIDs != nil {
-				bt.types = make([]int32, B*T)
-				break
-			}
-		}
+		ids, types := make([][]int32, B), make([][]int32, B)
 		for b, i := range members {
-			s := seqs[i]
-			copy(bt.ids[b*T:], s.IDs)
-			for t := len(s.IDs); t < T; t++ {
-				bt.ids[b*T+t] = int32(e.cfg.PadTokenID)
-			}
-			if bt.types != nil && s.TypeIDs != nil {
-				copy(bt.types[b*T:], s.TypeIDs)
-			}
-			bt.lens[b] = len(s.IDs)
+			ids[b], types[b] = seqs[i].IDs, seqs[i].TypeIDs
 		}
+		bt.pack(ids, types)
 		if err := e.m.forward(ctx, e.pool, &bt, ws); err != nil {
 			if ctx.Err() == nil {
 				err = fmt.Errorf("%w: %v", ErrInput, err)

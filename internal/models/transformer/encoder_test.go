@@ -112,11 +112,12 @@ func TestAttentionDoesNotAllocate(t *testing.T) {
 	}
 	ctx := context.Background()
 	measure := func(B int) float64 {
-		bt := &batch{B: B, T: 256, lens: make([]int, B)}
-		for b := 0; b < B; b++ {
-			bt.ids = append(bt.ids, long...)
-			bt.lens[b] = 256
+		bt := new(batch)
+		seqs := make([][]int32, B)
+		for b := range seqs {
+			seqs[b] = long
 		}
+		bt.pack(seqs, nil)
 		ws := new(workspace)
 		if err := enc.m.forward(ctx, enc.pool, bt, ws); err != nil {
 			t.Fatal(err)
@@ -228,7 +229,7 @@ func TestCrossEncoderSyntheticHead(t *testing.T) {
 		t.Fatal(err)
 	}
 	cls, err := base.run(context.Background(), pairs, H, func(ws *workspace, bt *batch, b int, out []float32) {
-		copy(out, ws.x[b*bt.T*H:b*bt.T*H+H])
+		copy(out, ws.x[bt.start[b]*H:bt.start[b]*H+H])
 	})
 	if err != nil {
 		t.Fatal(err)

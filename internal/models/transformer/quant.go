@@ -135,23 +135,7 @@ func (m *model) quantize(ctx context.Context, p *kernels.Pool, calib [][]int32, 
 	}
 	defer func() { m.probe = nil }()
 	var bt batch
-	T := 0
-	for _, s := range calib {
-		T = max(T, len(s))
-	}
-	bt.B, bt.T = len(calib), T
-	bt.ids = make([]int32, bt.B*T)
-	bt.lens = make([]int, bt.B)
-	for b, s := range calib {
-		for t := range T {
-			if t < len(s) {
-				bt.ids[b*T+t] = s[t]
-			} else {
-				bt.ids[b*T+t] = int32(m.cfg.PadTokenID)
-			}
-		}
-		bt.lens[b] = len(s)
-	}
+	bt.pack(calib, nil)
 	// One forward pass: every layer's input is the float32 activation.
 	if err := m.forward(ctx, p, &bt, new(workspace)); err != nil {
 		return fmt.Errorf("transformer: int8 calibration: %w", err)
