@@ -292,6 +292,12 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 	if emb != nil {
 		init[fZ] = ws.embed
 	}
+	if h := os.Getenv("QUARRY_ANSWER_LEARN_MLP"); h != "" {
+		var hidden int
+		fmt.Sscan(h, &hidden)
+		mlpExperiment(t, qs, init, hidden)
+		return
+	}
 	all := func(learnQ) bool { return true }
 	// The hand score, the same questions.
 	setModel(nil)
@@ -339,4 +345,233 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		name = "embWeights"
 	}
 	t.Logf("fitted on all:\n%s", goWeights(name, w))
+}
+
+// An experiment, not shipped (QUARRY_ANSWER_LEARN_MLP=H): does a model
+// with more capacity than the linear one find more in the same features?
+// A one-hidden-layer network (H tanh units plus the linear part) fitted
+// the same way, by mini-batches, compared under the same article folds by
+// the first candidate's answer recall computed on the dumped features (the
+// linear model is scored the same way for comparison).
+type mlp struct {
+	mean, sd features
+	lin      features
+	w        [][nFeatures]float64
+	b, v     []float64
+}
+
+func (m *mlp) score(x *[nFeatures]float64, h []float64) float64 {
+	var z [nFeatures]float64
+	for j := range x {
+		z[j] = (x[j] - m.mean[j]) / m.sd[j]
+	}
+	s := 0.0
+	for j := range z {
+		s += m.lin[j] * z[j]
+	}
+	for k := range m.w {
+		a := m.b[k]
+		for j := range z {
+			a += m.w[k][j] * z[j]
+		}
+		h[k] = math.Tanh(a)
+		s += m.v[k] * h[k]
+	}
+	return s
+}
+
+func fitMLP(qs []learnQ, lin features, hidden int, seed uint64) *mlp {
+	m := &mlp{w: make([][nFeatures]float64, hidden), b: make([]float64, hidden), v: make([]float64, hidden)}
+	n := 0.0
+	for _, q := range qs {
+		for _, x := range q.x {
+			for j := range x {
+				m.mean[j] += x[j]
+			}
+			n++
+		}
+	}
+	for j := range m.mean {
+		m.mean[j] /= n
+	}
+	for _, q := range qs {
+		for _, x := range q.x {
+			for j := range x {
+				m.sd[j] += (x[j] - m.mean[j]) * (x[j] - m.mean[j])
+			}
+		}
+	}
+	for j := range m.sd {
+		m.sd[j] = math.Sqrt(m.sd[j] / n)
+		if m.sd[j] < 1e-9 {
+			m.sd[j] = 1
+		}
+		m.lin[j] = lin[j] * m.sd[j]
+	}
+	r := newRand(seed)
+	for k := range m.w {
+		for j := range m.w[k] {
+			m.w[k][j] = r() * 0.3
+		}
+		m.v[k] = r() * 0.1
+	}
+	// Parameters flattened for Adam: lin, w, b, v.
+	np := nFeatures + hidden*nFeatures + 2*hidden
+	m1, m2 := make([]float64, np), make([]float64, np)
+	g := make([]float64, np)
+	params := func(i int) *float64 {
+		switch {
+		case i < nFeatures:
+			return &m.lin[i]
+		case i < nFeatures+hidden*nFeatures:
+			i -= nFeatures
+			return &m.w[i/nFeatures][i%nFeatures]
+		case i < nFeatures+hidden*nFeatures+hidden:
+			return &m.b[i-nFeatures-hidden*nFeatures]
+		default:
+			return &m.v[i-nFeatures-hidden*nFeatures-hidden]
+		}
+	}
+	var train []int
+	for i, q := range qs {
+		if q.anyY {
+			train = append(train, i)
+		}
+	}
+	const batch, epochs, lr, l2 = 128, 25, 0.01, 1e-4
+	step := 0
+	h := make([][]float64, 64)
+	for ep := 0; ep < epochs; ep++ {
+		for i := len(train) - 1; i > 0; i-- { // shuffle
+			j := int((r()*0.5 + 0.5) * float64(i+1))
+			j = min(max(j, 0), i)
+			train[i], train[j] = train[j], train[i]
+		}
+		for lo := 0; lo < len(train); lo += batch {
+			clear(g)
+			for _, qi := range train[lo:min(lo+batch, len(train))] {
+				q := &qs[qi]
+				for len(h) < len(q.x) {
+					h = append(h, nil)
+				}
+				s := make([]float64, len(q.x))
+				top := math.Inf(-1)
+				for k := range q.x {
+					if len(h[k]) != hidden {
+						h[k] = make([]float64, hidden)
+					}
+					s[k] = m.score(&q.x[k], h[k])
+					top = max(top, s[k])
+				}
+				za, zp := 0.0, 0.0
+				for k := range s {
+					e := math.Exp(s[k] - top)
+					za += e
+					if q.y[k] {
+						zp += e
+					}
+				}
+				for k := range q.x {
+					e := math.Exp(s[k] - top)
+					d := e / za
+					if q.y[k] {
+						d -= e / zp
+					}
+					if d == 0 {
+						continue
+					}
+					var z [nFeatures]float64
+					for j := range z {
+						z[j] = (q.x[k][j] - m.mean[j]) / m.sd[j]
+						g[j] += d * z[j]
+					}
+					for u := range hidden {
+						g[nFeatures+hidden*nFeatures+hidden+u] += d * h[k][u]
+						da := d * m.v[u] * (1 - h[k][u]*h[k][u])
+						g[nFeatures+hidden*nFeatures+u] += da
+						base := nFeatures + u*nFeatures
+						for j := range z {
+							g[base+j] += da * z[j]
+						}
+					}
+				}
+			}
+			step++
+			for i := range g {
+				if i < nFeatures {
+					if _, ok := fixedWeights[i]; ok {
+						continue
+					}
+				}
+				p := params(i)
+				gi := g[i]/batch + l2**p
+				m1[i] = 0.9*m1[i] + 0.1*gi
+				m2[i] = 0.999*m2[i] + 0.001*gi*gi
+				mh := m1[i] / (1 - math.Pow(0.9, float64(step)))
+				vh := m2[i] / (1 - math.Pow(0.999, float64(step)))
+				*p -= lr * mh / (math.Sqrt(vh) + 1e-8)
+			}
+		}
+	}
+	return m
+}
+
+// newRand is a small deterministic generator of values in [-1, 1).
+func newRand(seed uint64) func() float64 {
+	x := seed*2654435761 + 1
+	return func() float64 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		return float64(x>>11)/float64(1<<53)*2 - 1
+	}
+}
+
+func top1On(qs []learnQ, keep func(learnQ) bool, score func(*[nFeatures]float64) float64, acc map[string]*recallCount) {
+	for _, q := range qs {
+		if !keep(q) {
+			continue
+		}
+		a := acc[q.lang]
+		if a == nil {
+			a = &recallCount{}
+			acc[q.lang] = a
+		}
+		a.n++
+		best, bs := -1, math.Inf(-1)
+		for k := range q.x {
+			if s := score(&q.x[k]); s > bs {
+				best, bs = k, s
+			}
+		}
+		if best >= 0 && q.y[best] {
+			a.hit1++
+		}
+	}
+}
+
+func mlpExperiment(t *testing.T, qs []learnQ, init features, hidden int) {
+	lin, net := map[string]*recallCount{}, map[string]*recallCount{}
+	for k := range learnFolds {
+		var train []learnQ
+		for _, q := range qs {
+			if q.fold != k {
+				train = append(train, q)
+			}
+		}
+		w := fitRanker(train, init)
+		keep := func(q learnQ) bool { return q.fold == k }
+		top1On(qs, keep, func(x *[nFeatures]float64) float64 {
+			s := 0.0
+			for j := range x {
+				s += w[j] * x[j]
+			}
+			return s
+		}, lin)
+		m := fitMLP(train, w, hidden, uint64(k+1))
+		h := make([]float64, hidden)
+		top1On(qs, keep, func(x *[nFeatures]float64) float64 { return m.score(x, h) }, net)
+	}
+	t.Logf("features only, CV, first candidate: linear %s", fmtRecall(lin))
+	t.Logf("features only, CV, first candidate: MLP %d %s", hidden, fmtRecall(net))
 }
