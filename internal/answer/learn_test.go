@@ -302,7 +302,19 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 	// The hand score, the same questions.
 	setModel(nil)
 	hand := map[string]*recallCount{}
-	recallOn(cases, qs, all, emb, hand)
+	handFold := make([]map[string]*recallCount, learnFolds)
+	for k := range learnFolds {
+		handFold[k] = map[string]*recallCount{}
+		recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, handFold[k])
+		for l, a := range handFold[k] {
+			if hand[l] == nil {
+				hand[l] = &recallCount{}
+			}
+			hand[l].n += a.n
+			hand[l].hit1 += a.hit1
+			hand[l].hit3 += a.hit3
+		}
+	}
 	t.Logf("hand score:           %s", fmtRecall(hand))
 	// Cross-validated by article folds over all languages.
 	cv := map[string]*recallCount{}
@@ -315,7 +327,18 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		}
 		w := fitRanker(train, init)
 		setModel(&w)
-		recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, cv)
+		fold := map[string]*recallCount{}
+		recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, fold)
+		for l, a := range fold {
+			if cv[l] == nil {
+				cv[l] = &recallCount{}
+			}
+			cv[l].n += a.n
+			cv[l].hit1 += a.hit1
+			cv[l].hit3 += a.hit3
+		}
+		t.Logf("fold %d: hand %s", k, fmtRecall(handFold[k]))
+		t.Logf("fold %d: CV   %s", k, fmtRecall(fold))
 	}
 	t.Logf("learned, %d-fold CV:   %s", learnFolds, fmtRecall(cv))
 	if os.Getenv("QUARRY_ANSWER_LEARN_LOLO") != "" {
