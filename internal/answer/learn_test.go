@@ -277,6 +277,10 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 			lexModel = w
 		}
 	}
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_SET"); v != "" { // "top neighbours", default "24 10"
+		defer func(a, b int) { rankTop, rankNeighbour = a, b }(rankTop, rankNeighbour)
+		fmt.Sscan(v, &rankTop, &rankNeighbour)
+	}
 	qs := dumpFeatures(t, cases, emb)
 	withGold := 0
 	rows := 0

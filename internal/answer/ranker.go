@@ -67,7 +67,8 @@ var featureNames = [nFeatures]string{"own", "prev", "next", "head", "logHand", "
 // a question) as log-weights.
 var fixedWeights = map[int]float64{fProse: 1, fHeading: math.Log(0.4), fQuestion: math.Log(0.2)}
 
-const (
+// The candidate set: a variable only for the fitting harness.
+var (
 	rankTop       = 24 // the best sentences by the hand score the ranker reorders …
 	rankNeighbour = 10 // … with the neighbours of the best rankNeighbour of them
 )
