@@ -11,7 +11,7 @@
 //     weighted by idf² over the candidate sentences, so rare focus words
 //     decide; terms found only in the sentence before, or in the chunk's
 //     title or section heading, count 0.4, only in the sentence after 0.1
-//     (with an embedder: idf³, 0.4, 0.2 and 0);
+//     (with an embedder: idf³; before 0.4, heading 0.2, after 0);
 //   - answer type: a question asking for a quantity or a date ("how many",
 //     "wie viele", "сколько", "多少", "كم", "कितने", …) prefers sentences
 //     with a number, digits or number words, that the question lacks; a
