@@ -46,9 +46,12 @@ type Result struct {
 type candidate struct {
 	Sentence
 	terms  map[string]int
-	length int    // analysed terms, stopwords excluded
-	pos    int    // sentence index within its chunk
-	first  string // the sentence's first term
+	length int      // analysed terms, stopwords excluded
+	pos    int      // sentence index within its chunk
+	first  string   // the sentence's first term
+	f      features // the learned ranker's features (ranker.go)
+	hand   float64  // the hand-weighted lexical score
+	inSet  bool     // scored by the learned ranker
 }
 
 // weights of the score (see doc.go). One value, defaultWeights; a struct
@@ -101,6 +104,25 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 	if opts.MaxSentences <= 0 {
 		opts.MaxSentences = 3
 	}
+	cands, embErr := rankCandidates(ctx, question, hits, opts)
+	var out []Sentence
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if c.Score <= 0 || len(out) == opts.MaxSentences {
+			break
+		}
+		key := strings.ToLower(strings.Join(strings.Fields(c.Text), " "))
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, c.Sentence)
+	}
+	return Result{Sentences: out}, embErr
+}
+
+// rankCandidates scores the sentences of hits, best first.
+func rankCandidates(ctx context.Context, question string, hits []base.Hit, opts Options) ([]candidate, error) {
 	nearW, prevW, nextW, rankDecay, idfPow := ws.near, ws.prev, ws.next, ws.rankDecay, ws.idfPow
 	if opts.Embedder != nil {
 		nearW, prevW, nextW, rankDecay, idfPow = ws.embNear, ws.embPrev, ws.embNext, ws.embRankDecay, ws.embIdfPow
@@ -126,7 +148,7 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		qterms[t] = true
 	}
 	if len(qterms) == 0 {
-		return Result{}, nil
+		return nil, nil
 	}
 	var cands []candidate
 	df := map[string]int{}
@@ -195,17 +217,31 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 	for i := range cands {
 		c := &cands[i]
 		own, ctx := 0.0, 0.0
+		prevOnly, nextOnly, headOnly := 0.0, 0.0, 0.0
 		matched := 0
 		lo, hi := chunkStart[c.Hit], chunkStart[c.Hit+1]
 		for _, t := range qlist {
 			wt := weight[t]
+			inPrev := i-1 >= lo && cands[i-1].terms[t] > 0
+			inNext := i+1 < hi && cands[i+1].terms[t] > 0
+			if c.terms[t] == 0 {
+				if inPrev {
+					prevOnly += wt
+				}
+				if inNext {
+					nextOnly += wt
+				}
+				if heading[c.Hit][t] {
+					headOnly += wt
+				}
+			}
 			switch {
 			case c.terms[t] > 0:
 				own += wt
 				matched++
-			case i-1 >= lo && cands[i-1].terms[t] > 0:
+			case inPrev:
 				ctx += prevW * wt
-			case i+1 < hi && cands[i+1].terms[t] > 0:
+			case inNext:
 				ctx += nextW * wt
 			case heading[c.Hit][t]:
 				ctx += nearW * wt
@@ -214,7 +250,65 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 				matched++
 			}
 		}
+		// The learned ranker's features of this sentence (ranker.go);
+		// the ones that depend on the other candidates come later.
+		f := &c.f
+		f[fOwn], f[fPrev], f[fNext], f[fHead] = own/total, prevOnly/total, nextOnly/total, headOnly/total
+		f[fChunkRank] = 1 / (1 + float64(c.Hit))
+		f[fPos] = math.Log1p(float64(c.pos))
+		if c.pos == 0 {
+			f[fFirst] = 1
+		}
+		if i+1 == hi {
+			f[fLast] = 1
+		}
+		f[fLen] = math.Log1p(float64(c.length))
+		f[fProse] = math.Log(max(prose(c.Text), 1e-4))
+		if strings.ContainsAny(c.Text, "?？؟") {
+			f[fQuestion] = 1
+		}
+		if isHeading(c.Text) {
+			f[fHeading] = 1
+		}
+		if qterms[c.first] {
+			f[fSubject] = 1
+		}
+		newNum := hasNewNumber(c.Text, qdigits, lang)
+		if newNum {
+			f[fNewNumber] = 1
+		}
+		if numeric {
+			if newNum {
+				f[fNumYes] = 1
+			} else {
+				f[fNumNo] = 1
+			}
+		}
+		newName := hasNewName(c.Text, qwords)
+		if newName {
+			f[fNewName] = 1
+		}
+		if person {
+			if newName {
+				f[fPersonYes] = 1
+			} else {
+				f[fPersonNo] = 1
+			}
+		}
+		{
+			novel := 0
+			for t, k := range c.terms {
+				if !qterms[t] {
+					novel += k
+				}
+			}
+			f[fNovel] = float64(novel) / float64(max(c.length, 1))
+			if novel == 0 {
+				f[fNoNovel] = 1
+			}
+		}
 		if matched == 0 {
+			f[fNoMatch] = 1
 			continue
 		}
 		score := (own + ctx) / total
@@ -249,7 +343,7 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 		// A question asking who is answered by a sentence naming someone
 		// the question does not (a capitalised word past the first).
 		if person {
-			if hasNewName(c.Text, qwords) {
+			if newName {
 				score *= ws.personBonus
 			} else {
 				score *= ws.personPen
@@ -274,26 +368,16 @@ func ExtractContext(ctx context.Context, question string, hits []base.Hit, opts 
 			score *= 0.4
 		}
 		c.Score = score
+		c.hand = score
 	}
 	var embErr error
-	if opts.Embedder != nil {
+	if m := modelFor(opts.Embedder != nil); m != nil {
+		embErr = rankLearned(ctx, opts.Embedder, question, cands, chunkStart, m)
+	} else if opts.Embedder != nil {
 		embErr = addSimilarity(ctx, opts.Embedder, question, cands)
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Score > cands[j].Score })
-	var out []Sentence
-	seen := map[string]bool{}
-	for _, c := range cands {
-		if c.Score <= 0 || len(out) == opts.MaxSentences {
-			break
-		}
-		key := strings.ToLower(strings.Join(strings.Fields(c.Text), " "))
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		out = append(out, c.Sentence)
-	}
-	return Result{Sentences: out}, embErr
+	return cands, embErr
 }
 
 // prefixMatch reports a sentence term sharing a long prefix with the

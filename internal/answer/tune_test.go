@@ -37,6 +37,7 @@ import (
 type tuneReport struct {
 	Lang    string `json:"lang"`
 	Results []struct {
+		ID       string   `json:"id"`
 		Question string   `json:"question"`
 		Golds    []string `json:"golds"`
 		Contexts []struct {
@@ -48,6 +49,7 @@ type tuneReport struct {
 
 type tuneCase struct {
 	lang, question string
+	id             string
 	golds          []string
 	hits           []base.Hit
 }
@@ -79,7 +81,7 @@ func loadTune(t *testing.T, dir string, n int) map[string][]tuneCase {
 			if i < skip {
 				continue
 			}
-			c := tuneCase{lang: r.Lang, question: q.Question, golds: q.Golds}
+			c := tuneCase{lang: r.Lang, question: q.Question, golds: q.Golds, id: q.ID}
 			for _, h := range q.Contexts {
 				c.hits = append(c.hits, base.Hit{DocID: h.DocID, Text: h.Text})
 			}
@@ -195,6 +197,10 @@ func TestTune(t *testing.T) {
 		}()
 		emb = ce
 		warm(t, ce, cases)
+	}
+	if os.Getenv("QUARRY_ANSWER_LEARN") != "" {
+		learn(t, cases, emb)
+		return
 	}
 	if os.Getenv("QUARRY_ANSWER_TUNE_ANALYSE") != "" {
 		analyse(t, cases, emb)

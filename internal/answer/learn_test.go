@@ -1,0 +1,604 @@
+package answer
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/quarry-rag/quarry/internal/eval"
+)
+
+// The learned ranker's fitting harness (ranker.go). With the tuning
+// harness's reports (tune_test.go) it dumps every question's candidate
+// sentences (their features, and whether each contains a normalised gold
+// answer, as eval's answer recall decides), fits the weights as a softmax
+// over each question's candidates, and reports answer recall measured
+// honestly:
+//
+//	QUARRY_ANSWER_TUNE=/tmp/xq5 QUARRY_ANSWER_TUNE_N=0 QUARRY_ANSWER_LEARN=1 \
+//	  [QUARRY_ANSWER_TUNE_EMBED=multilingual-e5-small] go test -run TestTune -v ./internal/answer
+//
+// XQuAD is parallel (the same questions in every language), so the folds
+// are by article across all languages at once: its 240 paragraphs come
+// from 48 articles of five paragraphs, in order; fold k holds the
+// articles [48k/5, 48(k+1)/5). Cross-validated: every question is
+// answered by weights fitted without its fold in any language.
+// Leave-one-language-out: weights fitted on the other six languages'
+// other folds answer the held-out language's fold. Then the weights
+// fitted on everything are printed as ranker_weights.go's source (these
+// are what ships; their in-sample figures are not a test).
+
+const learnFolds = 5
+
+type learnQ struct {
+	lang  string
+	fold  int
+	x     [][nFeatures]float64
+	y     []bool
+	anyY  bool
+	caseI int
+}
+
+// paragraphFolds maps each question id of lang to its article fold, from
+// the dataset's qrels.
+func paragraphFolds(t *testing.T, lang string) map[string]int {
+	dir := os.Getenv("QUARRY_DATASETS")
+	if dir == "" {
+		dir = "/work/shared/datasets"
+	}
+	f, err := os.Open(filepath.Join(dir, "xquad", lang, "qrels", "test.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		p := strings.Fields(sc.Text())
+		if len(p) < 2 || !strings.HasPrefix(p[1], "p") {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscan(p[1][1:], &n); err != nil {
+			continue
+		}
+		out[p[0]] = (n / 5) * learnFolds / 48
+	}
+	return out
+}
+
+// dumpFeatures runs the ranker with zero weights (features only) over
+// every case.
+func dumpFeatures(t *testing.T, cases map[string][]tuneCase, emb Embedder) []learnQ {
+	saveL, saveE := lexModel, embModel
+	defer func() { lexModel, embModel = saveL, saveE }()
+	lexModel, embModel = &features{}, &features{}
+	var out []learnQ
+	for _, l := range tuneLangs {
+		folds := paragraphFolds(t, l)
+		norm := eval.Normalizer{Mode: eval.NormMultilingual, Lang: l}
+		for ci, c := range cases[l] {
+			fold, ok := folds[c.id]
+			if !ok {
+				t.Fatalf("%s: question %s has no paragraph in qrels", l, c.id)
+			}
+			cands, _ := rankCandidates(context.Background(), c.question, c.hits, Options{Embedder: emb})
+			q := learnQ{lang: l, fold: fold, caseI: ci}
+			for _, cd := range cands {
+				if !cd.inSet {
+					continue
+				}
+				y := norm.Contains(cd.Text, c.golds)
+				q.x = append(q.x, cd.f)
+				q.y = append(q.y, y)
+				q.anyY = q.anyY || y
+			}
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// fitRanker fits w to maximise the mean log-probability of a question's
+// gold sentences under a softmax over its candidates (questions without
+// one among the candidates teach nothing), by Adam on standardised
+// features from the hand score's weights, with a small L2 penalty.
+func fitRanker(qs []learnQ, init features) features {
+	var mean, sd features
+	n := 0.0
+	for _, q := range qs {
+		for _, x := range q.x {
+			for j := range x {
+				mean[j] += x[j]
+			}
+			n++
+		}
+	}
+	for j := range mean {
+		mean[j] /= max(n, 1)
+	}
+	for _, q := range qs {
+		for _, x := range q.x {
+			for j := range x {
+				sd[j] += (x[j] - mean[j]) * (x[j] - mean[j])
+			}
+		}
+	}
+	for j := range sd {
+		sd[j] = math.Sqrt(sd[j] / max(n, 1))
+		if sd[j] < 1e-9 {
+			sd[j] = 1
+		}
+	}
+	var w features // on standardised features
+	for j := range w {
+		if v, ok := fixedWeights[j]; ok {
+			init[j] = v
+		}
+		w[j] = init[j] * sd[j]
+	}
+	epochs, lr, l2 := 300, 0.03, 1e-3 // QUARRY_ANSWER_LEARN_FIT="epochs lr l2" overrides
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_FIT"); v != "" {
+		fmt.Sscan(v, &epochs, &lr, &l2)
+	}
+	var m1, m2 features
+	s := make([]float64, 0, 64)
+	for ep := 1; ep <= epochs; ep++ {
+		var g features
+		nq := 0.0
+		for _, q := range qs {
+			if !q.anyY {
+				continue
+			}
+			nq++
+			s = s[:0]
+			top := math.Inf(-1)
+			for _, x := range q.x {
+				v := 0.0
+				for j := range x {
+					v += w[j] * (x[j] - mean[j]) / sd[j]
+				}
+				s = append(s, v)
+				top = max(top, v)
+			}
+			za, zp := 0.0, 0.0
+			for k := range s {
+				e := math.Exp(s[k] - top)
+				za += e
+				if q.y[k] {
+					zp += e
+				}
+			}
+			// ∂(−log P(gold))/∂s_k = p_k − p_k·[y_k]/P(gold)
+			for k, x := range q.x {
+				e := math.Exp(s[k] - top)
+				d := e / za
+				if q.y[k] {
+					d -= e / zp
+				}
+				for j := range x {
+					g[j] += d * (x[j] - mean[j]) / sd[j]
+				}
+			}
+		}
+		for j := range g {
+			if _, ok := fixedWeights[j]; ok {
+				continue
+			}
+			g[j] = g[j]/max(nq, 1) + l2*w[j]
+			m1[j] = 0.9*m1[j] + 0.1*g[j]
+			m2[j] = 0.999*m2[j] + 0.001*g[j]*g[j]
+			mh := m1[j] / (1 - math.Pow(0.9, float64(ep)))
+			vh := m2[j] / (1 - math.Pow(0.999, float64(ep)))
+			w[j] -= lr * mh / (math.Sqrt(vh) + 1e-8)
+		}
+	}
+	var raw features
+	for j := range w {
+		raw[j] = w[j] / sd[j]
+	}
+	return raw
+}
+
+// recallOn answers cases[l][i] for the selected questions with the
+// weights in use and counts hits at one and three sentences per language.
+type recallCount struct{ n, hit1, hit3 int }
+
+func recallOn(cases map[string][]tuneCase, qs []learnQ, keep func(learnQ) bool, emb Embedder, acc map[string]*recallCount) {
+	for _, q := range qs {
+		if !keep(q) {
+			continue
+		}
+		c := cases[q.lang][q.caseI]
+		norm := eval.Normalizer{Mode: eval.NormMultilingual, Lang: q.lang}
+		r, _ := ExtractContext(context.Background(), c.question, c.hits, Options{MaxSentences: 3, Embedder: emb})
+		a := acc[q.lang]
+		if a == nil {
+			a = &recallCount{}
+			acc[q.lang] = a
+		}
+		a.n++
+		var parts []string
+		for k, s := range r.Sentences {
+			parts = append(parts, s.Text)
+			if k == 0 && norm.Contains(s.Text, c.golds) {
+				a.hit1++
+			}
+		}
+		if norm.Contains(strings.Join(parts, " "), c.golds) {
+			a.hit3++
+		}
+	}
+}
+
+func fmtRecall(acc map[string]*recallCount) string {
+	var b strings.Builder
+	m1, m3 := 0.0, 0.0
+	for _, l := range tuneLangs {
+		a := acc[l]
+		if a == nil || a.n == 0 {
+			continue
+		}
+		r1, r3 := float64(a.hit1)/float64(a.n), float64(a.hit3)/float64(a.n)
+		m1 += r1
+		m3 += r3
+		fmt.Fprintf(&b, " %s %.3f/%.3f", l, r1, r3)
+	}
+	return fmt.Sprintf("mean %.3f/%.3f (1/3 sentences):%s", m1/float64(len(tuneLangs)), m3/float64(len(tuneLangs)), b.String())
+}
+
+func goWeights(name string, w features) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "var %s = features{", name)
+	for j, v := range w {
+		if v == 0 {
+			continue
+		}
+		n := featureNames[j]
+		fmt.Fprintf(&b, "\n\tf%c%s: %.4f,", unicode.ToUpper(rune(n[0])), n[1:], v)
+	}
+	b.WriteString("\n}\n")
+	return b.String()
+}
+
+func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
+	saveL, saveE := lexModel, embModel
+	defer func() { lexModel, embModel = saveL, saveE }()
+	setModel := func(w *features) {
+		if emb != nil {
+			embModel = w
+		} else {
+			lexModel = w
+		}
+	}
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_SET"); v != "" { // "top neighbours", default "24 10"
+		defer func(a, b int) { rankTop, rankNeighbour = a, b }(rankTop, rankNeighbour)
+		fmt.Sscan(v, &rankTop, &rankNeighbour)
+	}
+	qs := dumpFeatures(t, cases, emb)
+	withGold := 0
+	rows := 0
+	for _, q := range qs {
+		rows += len(q.x)
+		if q.anyY {
+			withGold++
+		}
+	}
+	t.Logf("%d questions, %d candidate rows, %d with a gold sentence among the candidates", len(qs), rows, withGold)
+	var init features
+	init[fLogHand] = 1
+	if emb != nil {
+		init[fZ] = ws.embed
+	}
+	if h := os.Getenv("QUARRY_ANSWER_LEARN_MLP"); h != "" {
+		var hidden int
+		fmt.Sscan(h, &hidden)
+		mlpExperiment(t, qs, init, hidden)
+		return
+	}
+	all := func(learnQ) bool { return true }
+	// The hand score, the same questions.
+	setModel(nil)
+	hand := map[string]*recallCount{}
+	handFold := make([]map[string]*recallCount, learnFolds)
+	for k := range learnFolds {
+		handFold[k] = map[string]*recallCount{}
+		recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, handFold[k])
+		for l, a := range handFold[k] {
+			if hand[l] == nil {
+				hand[l] = &recallCount{}
+			}
+			hand[l].n += a.n
+			hand[l].hit1 += a.hit1
+			hand[l].hit3 += a.hit3
+		}
+	}
+	t.Logf("hand score:           %s", fmtRecall(hand))
+	// Cross-validated by article folds over all languages.
+	cv := map[string]*recallCount{}
+	for k := range learnFolds {
+		var train []learnQ
+		for _, q := range qs {
+			if q.fold != k {
+				train = append(train, q)
+			}
+		}
+		w := fitRanker(train, init)
+		setModel(&w)
+		fold := map[string]*recallCount{}
+		recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, fold)
+		for l, a := range fold {
+			if cv[l] == nil {
+				cv[l] = &recallCount{}
+			}
+			cv[l].n += a.n
+			cv[l].hit1 += a.hit1
+			cv[l].hit3 += a.hit3
+		}
+		t.Logf("fold %d: hand %s", k, fmtRecall(handFold[k]))
+		t.Logf("fold %d: CV   %s", k, fmtRecall(fold))
+	}
+	t.Logf("learned, %d-fold CV:   %s", learnFolds, fmtRecall(cv))
+	if os.Getenv("QUARRY_ANSWER_LEARN_LOLO") != "" {
+		lolo := map[string]*recallCount{}
+		for _, l := range tuneLangs {
+			for k := range learnFolds {
+				var train []learnQ
+				for _, q := range qs {
+					if q.fold != k && q.lang != l {
+						train = append(train, q)
+					}
+				}
+				w := fitRanker(train, init)
+				setModel(&w)
+				recallOn(cases, qs, func(q learnQ) bool { return q.fold == k && q.lang == l }, emb, lolo)
+			}
+		}
+		t.Logf("learned, LOLO × folds: %s", fmtRecall(lolo))
+	}
+	w := fitRanker(qs, init)
+	setModel(&w)
+	in := map[string]*recallCount{}
+	recallOn(cases, qs, all, emb, in)
+	t.Logf("learned, IN-SAMPLE:   %s", fmtRecall(in))
+	name := "lexWeights"
+	if emb != nil {
+		name = "embWeights"
+	}
+	t.Logf("fitted on all:\n%s", goWeights(name, w))
+}
+
+// An experiment, not shipped (QUARRY_ANSWER_LEARN_MLP=H): does a model
+// with more capacity than the linear one find more in the same features?
+// A one-hidden-layer network (H tanh units plus the linear part) fitted
+// the same way, by mini-batches, compared under the same article folds by
+// the first candidate's answer recall computed on the dumped features (the
+// linear model is scored the same way for comparison).
+type mlp struct {
+	mean, sd features
+	lin      features
+	w        [][nFeatures]float64
+	b, v     []float64
+}
+
+func (m *mlp) score(x *[nFeatures]float64, h []float64) float64 {
+	var z [nFeatures]float64
+	for j := range x {
+		z[j] = (x[j] - m.mean[j]) / m.sd[j]
+	}
+	s := 0.0
+	for j := range z {
+		s += m.lin[j] * z[j]
+	}
+	for k := range m.w {
+		a := m.b[k]
+		for j := range z {
+			a += m.w[k][j] * z[j]
+		}
+		h[k] = math.Tanh(a)
+		s += m.v[k] * h[k]
+	}
+	return s
+}
+
+func fitMLP(qs []learnQ, lin features, hidden int, seed uint64) *mlp {
+	m := &mlp{w: make([][nFeatures]float64, hidden), b: make([]float64, hidden), v: make([]float64, hidden)}
+	n := 0.0
+	for _, q := range qs {
+		for _, x := range q.x {
+			for j := range x {
+				m.mean[j] += x[j]
+			}
+			n++
+		}
+	}
+	for j := range m.mean {
+		m.mean[j] /= n
+	}
+	for _, q := range qs {
+		for _, x := range q.x {
+			for j := range x {
+				m.sd[j] += (x[j] - m.mean[j]) * (x[j] - m.mean[j])
+			}
+		}
+	}
+	for j := range m.sd {
+		m.sd[j] = math.Sqrt(m.sd[j] / n)
+		if m.sd[j] < 1e-9 {
+			m.sd[j] = 1
+		}
+		m.lin[j] = lin[j] * m.sd[j]
+	}
+	r := newRand(seed)
+	for k := range m.w {
+		for j := range m.w[k] {
+			m.w[k][j] = r() * 0.3
+		}
+		m.v[k] = r() * 0.1
+	}
+	// Parameters flattened for Adam: lin, w, b, v.
+	np := nFeatures + hidden*nFeatures + 2*hidden
+	m1, m2 := make([]float64, np), make([]float64, np)
+	g := make([]float64, np)
+	params := func(i int) *float64 {
+		switch {
+		case i < nFeatures:
+			return &m.lin[i]
+		case i < nFeatures+hidden*nFeatures:
+			i -= nFeatures
+			return &m.w[i/nFeatures][i%nFeatures]
+		case i < nFeatures+hidden*nFeatures+hidden:
+			return &m.b[i-nFeatures-hidden*nFeatures]
+		default:
+			return &m.v[i-nFeatures-hidden*nFeatures-hidden]
+		}
+	}
+	var train []int
+	for i, q := range qs {
+		if q.anyY {
+			train = append(train, i)
+		}
+	}
+	const batch, epochs, lr, l2 = 128, 25, 0.01, 1e-4
+	step := 0
+	h := make([][]float64, 64)
+	for ep := 0; ep < epochs; ep++ {
+		for i := len(train) - 1; i > 0; i-- { // shuffle
+			j := int((r()*0.5 + 0.5) * float64(i+1))
+			j = min(max(j, 0), i)
+			train[i], train[j] = train[j], train[i]
+		}
+		for lo := 0; lo < len(train); lo += batch {
+			clear(g)
+			for _, qi := range train[lo:min(lo+batch, len(train))] {
+				q := &qs[qi]
+				for len(h) < len(q.x) {
+					h = append(h, nil)
+				}
+				s := make([]float64, len(q.x))
+				top := math.Inf(-1)
+				for k := range q.x {
+					if len(h[k]) != hidden {
+						h[k] = make([]float64, hidden)
+					}
+					s[k] = m.score(&q.x[k], h[k])
+					top = max(top, s[k])
+				}
+				za, zp := 0.0, 0.0
+				for k := range s {
+					e := math.Exp(s[k] - top)
+					za += e
+					if q.y[k] {
+						zp += e
+					}
+				}
+				for k := range q.x {
+					e := math.Exp(s[k] - top)
+					d := e / za
+					if q.y[k] {
+						d -= e / zp
+					}
+					if d == 0 {
+						continue
+					}
+					var z [nFeatures]float64
+					for j := range z {
+						z[j] = (q.x[k][j] - m.mean[j]) / m.sd[j]
+						g[j] += d * z[j]
+					}
+					for u := range hidden {
+						g[nFeatures+hidden*nFeatures+hidden+u] += d * h[k][u]
+						da := d * m.v[u] * (1 - h[k][u]*h[k][u])
+						g[nFeatures+hidden*nFeatures+u] += da
+						base := nFeatures + u*nFeatures
+						for j := range z {
+							g[base+j] += da * z[j]
+						}
+					}
+				}
+			}
+			step++
+			for i := range g {
+				if i < nFeatures {
+					if _, ok := fixedWeights[i]; ok {
+						continue
+					}
+				}
+				p := params(i)
+				gi := g[i]/batch + l2**p
+				m1[i] = 0.9*m1[i] + 0.1*gi
+				m2[i] = 0.999*m2[i] + 0.001*gi*gi
+				mh := m1[i] / (1 - math.Pow(0.9, float64(step)))
+				vh := m2[i] / (1 - math.Pow(0.999, float64(step)))
+				*p -= lr * mh / (math.Sqrt(vh) + 1e-8)
+			}
+		}
+	}
+	return m
+}
+
+// newRand is a small deterministic generator of values in [-1, 1).
+func newRand(seed uint64) func() float64 {
+	x := seed*2654435761 + 1
+	return func() float64 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		return float64(x>>11)/float64(1<<53)*2 - 1
+	}
+}
+
+func top1On(qs []learnQ, keep func(learnQ) bool, score func(*[nFeatures]float64) float64, acc map[string]*recallCount) {
+	for _, q := range qs {
+		if !keep(q) {
+			continue
+		}
+		a := acc[q.lang]
+		if a == nil {
+			a = &recallCount{}
+			acc[q.lang] = a
+		}
+		a.n++
+		best, bs := -1, math.Inf(-1)
+		for k := range q.x {
+			if s := score(&q.x[k]); s > bs {
+				best, bs = k, s
+			}
+		}
+		if best >= 0 && q.y[best] {
+			a.hit1++
+		}
+	}
+}
+
+func mlpExperiment(t *testing.T, qs []learnQ, init features, hidden int) {
+	lin, net := map[string]*recallCount{}, map[string]*recallCount{}
+	for k := range learnFolds {
+		var train []learnQ
+		for _, q := range qs {
+			if q.fold != k {
+				train = append(train, q)
+			}
+		}
+		w := fitRanker(train, init)
+		keep := func(q learnQ) bool { return q.fold == k }
+		top1On(qs, keep, func(x *[nFeatures]float64) float64 {
+			s := 0.0
+			for j := range x {
+				s += w[j] * x[j]
+			}
+			return s
+		}, lin)
+		m := fitMLP(train, w, hidden, uint64(k+1))
+		h := make([]float64, hidden)
+		top1On(qs, keep, func(x *[nFeatures]float64) float64 { return m.score(x, h) }, net)
+	}
+	t.Logf("features only, CV, first candidate: linear %s", fmtRecall(lin))
+	t.Logf("features only, CV, first candidate: MLP %d %s", hidden, fmtRecall(net))
+}

@@ -1,0 +1,255 @@
+package answer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// The learned sentence ranker (see doc.go): a linear score over the
+// features below, one weight vector with an embedder and one without,
+// fitted as a softmax over each question's candidates (learn_test.go).
+
+// Feature indices.
+const (
+	fOwn          = iota // question-term weight the sentence has, share of the question's
+	fPrev                // … that only the sentence before has
+	fNext                // … that only the sentence after has
+	fHead                // … that only the chunk's title or section has
+	fLogHand             // log of the hand-weighted lexical score (floor 1e-4)
+	fNoMatch             // the sentence has no question term
+	fRank                // log(1 + its rank by the hand score)
+	fChunkGap            // the best fOwn in its chunk minus its own
+	fAfterBest           // the sentence before is the hand score's best
+	fBeforeBest          // the sentence after is the hand score's best
+	fChunkRank           // 1/(1 + the chunk's rank)
+	fPos                 // log(1 + position in the chunk)
+	fFirst               // first sentence of its chunk
+	fLast                // last sentence of its chunk
+	fLen                 // log(1 + analysed terms)
+	fNovel               // share of its terms the question lacks
+	fNoNovel             // it has no term the question lacks
+	fNewNumber           // it writes a number the question does not
+	fNumYes              // a quantity or date question, and a new number
+	fNumNo               // … and none
+	fPersonYes           // a who question, and a new capitalised name
+	fPersonNo            // … and none
+	fQuestion            // it is a question (fixed weight, see fixedWeights)
+	fProse               // log prose(): 0 for prose, less for code (fixed)
+	fHeading             // a heading line (fixed)
+	fSubject             // its first term is a question term
+	fZ                   // the question ↔ sentence cosine, standardised over the candidates
+	fZPrev               // … of the sentence before (0 if not a candidate)
+	fZNext               // … of the sentence after
+	fZGap                // the best fZ in its chunk minus its own
+	fOwnZ                // fOwn × fZ
+	fAfterBestZ          // fAfterBest × fZ
+	fHandRel             // the hand score over the best one's
+	fPrevHand            // … of the sentence before (0 if none)
+	fNextHand            // … of the sentence after
+	fNewName             // it names someone (a capitalised word past the first) the question does not
+	fNoMatchAfter        // fNoMatch × fAfterBest: no question term, right after the best
+	fZPos                // max(fZ, 0)
+	nFeatures
+)
+
+type features [nFeatures]float64
+
+var featureNames = [nFeatures]string{"own", "prev", "next", "head", "logHand", "noMatch", "rank", "chunkGap",
+	"afterBest", "beforeBest", "chunkRank", "pos", "first", "last", "len", "novel", "noNovel", "newNumber",
+	"numYes", "numNo", "personYes", "personNo", "question", "prose", "heading", "subject", "z", "zPrev", "zNext",
+	"zGap", "ownZ", "afterBestZ", "handRel", "prevHand", "nextHand", "newName", "noMatchAfter", "zPos"}
+
+// fixedWeights are not fitted: XQuAD has no code, commands, headings or
+// questions among its sentences to learn their weights from, so these
+// keep the hand score's factors (×prose(), ×0.4 for a heading, ×0.2 for
+// a question) as log-weights.
+var fixedWeights = map[int]float64{fProse: 1, fHeading: math.Log(0.4), fQuestion: math.Log(0.2)}
+
+// The candidate set: a variable only for the fitting harness.
+var (
+	rankTop       = 24 // the best sentences by the hand score the ranker reorders …
+	rankNeighbour = 10 // … with the neighbours of the best rankNeighbour of them
+)
+
+// lexModel and embModel are the weights in use (nil: the hand score);
+// the fitting harness swaps them.
+var lexModel, embModel = &lexWeights, &embWeights
+
+func modelFor(embedder bool) *features {
+	if embedder {
+		return embModel
+	}
+	return lexModel
+}
+
+// rankLearned replaces the hand scores of cands (already set, 0 for a
+// sentence without a question term) by the learned ranker's: the
+// rankTop best by hand score and their neighbours are scored w·f and put
+// first, best first; the other sentences with a question term keep their
+// hand order below them. With e, the candidates are embedded; should that
+// fail, their similarity features stay 0 (the mean) and the error is
+// returned with the ranking.
+func rankLearned(ctx context.Context, e Embedder, question string, cands []candidate, chunkStart []int, w *features) error {
+	var order []int
+	for i, c := range cands {
+		if c.hand > 0 {
+			order = append(order, i)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].hand > cands[order[b]].hand })
+	rank := make([]int, len(cands))
+	for i := range rank {
+		rank[i] = rankTop
+	}
+	for r, i := range order {
+		rank[i] = min(r, rankTop)
+	}
+	best := order[0]
+	inSet := make([]bool, len(cands))
+	var set []int
+	add := func(i int) {
+		if i >= 0 && i < len(cands) && !inSet[i] {
+			inSet[i] = true
+			cands[i].inSet = true
+			set = append(set, i)
+		}
+	}
+	for r, i := range order[:min(len(order), rankTop)] {
+		add(i)
+		if r < rankNeighbour {
+			if i > 0 && cands[i-1].Hit == cands[i].Hit {
+				add(i - 1)
+			}
+			if i+1 < len(cands) && cands[i+1].Hit == cands[i].Hit {
+				add(i + 1)
+			}
+		}
+	}
+	sort.Ints(set)
+	// Relational features.
+	chunkOwn := map[int]float64{}
+	for i := range cands {
+		chunkOwn[cands[i].Hit] = max(chunkOwn[cands[i].Hit], cands[i].f[fOwn])
+	}
+	for _, i := range set {
+		f := &cands[i].f
+		f[fLogHand] = math.Log(max(cands[i].hand, 1e-4))
+		f[fRank] = math.Log1p(float64(rank[i]))
+		f[fChunkGap] = chunkOwn[cands[i].Hit] - f[fOwn]
+		same := func(j int) bool { return j >= 0 && j < len(cands) && cands[j].Hit == cands[i].Hit }
+		if same(i-1) && i-1 == best {
+			f[fAfterBest] = 1
+		}
+		if same(i+1) && i+1 == best {
+			f[fBeforeBest] = 1
+		}
+		f[fHandRel] = cands[i].hand / cands[best].hand
+		if same(i - 1) {
+			f[fPrevHand] = cands[i-1].hand / cands[best].hand
+		}
+		if same(i + 1) {
+			f[fNextHand] = cands[i+1].hand / cands[best].hand
+		}
+		f[fNoMatchAfter] = f[fNoMatch] * f[fAfterBest]
+	}
+	var embErr error
+	if e != nil {
+		embErr = similarityFeatures(ctx, e, question, cands, set, inSet)
+	}
+	for _, i := range set {
+		f := &cands[i].f
+		f[fOwnZ] = f[fOwn] * f[fZ]
+		f[fAfterBestZ] = f[fAfterBest] * f[fZ]
+		f[fZPos] = max(f[fZ], 0)
+	}
+	// Scores: exp(w·f − max) for the set, below the least of them (in hand
+	// order) for the rest, 0 for sentences without a question term.
+	s := make([]float64, len(set))
+	top := math.Inf(-1)
+	for k, i := range set {
+		for j, x := range cands[i].f {
+			s[k] += w[j] * x
+		}
+		top = max(top, s[k])
+	}
+	low := 1.0
+	for k, i := range set {
+		cands[i].Score = math.Exp(s[k] - top)
+		low = min(low, cands[i].Score)
+	}
+	handMax := cands[best].hand
+	for i := range cands {
+		if !inSet[i] {
+			cands[i].Score = 0.5 * low * cands[i].hand / handMax
+		}
+	}
+	return embErr
+}
+
+// similarityFeatures sets fZ, fZPrev, fZNext and fZGap of the set's
+// sentences: the cosine between the question's embedding and theirs,
+// standardised over the set (embedding models' cosines sit in narrow,
+// model-specific bands, so only their order among a question's
+// candidates is comparable).
+func similarityFeatures(ctx context.Context, e Embedder, question string, cands []candidate, set []int, inSet []bool) error {
+	if len(set) < 2 {
+		return nil
+	}
+	texts := make([]string, len(set))
+	for k, i := range set {
+		texts[k] = cands[i].Text
+	}
+	qv, err := e.Embed(ctx, []string{question}, true)
+	if err != nil {
+		return err
+	}
+	if len(qv) != 1 {
+		return fmt.Errorf("answer: the embedder returned %d vectors for the question", len(qv))
+	}
+	sv, err := e.Embed(ctx, texts, false)
+	if err != nil {
+		return err
+	}
+	if len(sv) != len(texts) {
+		return fmt.Errorf("answer: the embedder returned %d vectors for %d sentences", len(sv), len(texts))
+	}
+	sims := make([]float64, len(set))
+	mean := 0.0
+	for k := range set {
+		sims[k] = cosine(qv[0], sv[k])
+		mean += sims[k]
+	}
+	mean /= float64(len(sims))
+	sd := 0.0
+	for _, s := range sims {
+		sd += (s - mean) * (s - mean)
+	}
+	sd = math.Sqrt(sd / float64(len(sims)))
+	if sd < 1e-6 {
+		return nil
+	}
+	chunkZ := map[int]float64{}
+	for k, i := range set {
+		z := (sims[k] - mean) / sd
+		cands[i].f[fZ] = z
+		if v, ok := chunkZ[cands[i].Hit]; !ok || z > v {
+			chunkZ[cands[i].Hit] = z
+		}
+	}
+	for _, i := range set {
+		f := &cands[i].f
+		f[fZGap] = chunkZ[cands[i].Hit] - f[fZ]
+		if i > 0 && inSet[i-1] && cands[i-1].Hit == cands[i].Hit {
+			f[fZPrev] = cands[i-1].f[fZ]
+		}
+		if i+1 < len(cands) && inSet[i+1] && cands[i+1].Hit == cands[i].Hit {
+			f[fZNext] = cands[i+1].f[fZ]
+		}
+	}
+	return nil
+}
