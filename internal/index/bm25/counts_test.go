@@ -145,3 +145,39 @@ func sameIndex(a, b *Index) error {
 	}
 	return nil
 }
+
+// TestLongListsGrowApart: terms in every document have posting lists of
+// equal length; once they have grown past staggerAfter (which they reach
+// full together) they are reallocated at different adds, not all by the
+// same one (which held every old and new array at once).
+func TestLongListsGrowApart(t *testing.T) {
+	ix := New(DefaultParams())
+	body := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"}
+	caps := make([]int, len(body))
+	most := 0
+	for n := range 40_000 {
+		if _, err := ix.Add(fmt.Sprintf("d%d", n), nil, body); err != nil {
+			t.Fatal(err)
+		}
+		grown := 0
+		for i, term := range body {
+			id := ix.termIDs[term]
+			if c := cap(ix.post[id].docs); c != caps[i] {
+				caps[i] = c
+				if n >= 2*staggerAfter {
+					grown++
+				}
+			}
+		}
+		most = max(most, grown)
+	}
+	if most > len(body)/2 {
+		t.Errorf("%d of %d equal posting lists were reallocated by one Add", most, len(body))
+	}
+	for i, term := range body {
+		p := ix.post[ix.termIDs[term]]
+		if len(p.docs) != 40_000 || cap(p.docs) > 40_000*5/4+1024 || cap(p.tfs) < len(p.tfs) {
+			t.Errorf("term %s: %d postings, capacity %d", term, len(p.docs), caps[i])
+		}
+	}
+}
