@@ -53,7 +53,9 @@ type Engine struct {
 }
 
 // Open opens (creating it if needed) the data directory dir and every
-// collection in it. A nil opts means defaults.
+// collection in it. A nil opts means defaults. A collection whose store is
+// damaged (ErrCorrupt: bbolt cannot open it) does not fail Open: it
+// answers ErrUnavailable and is listed by Unavailable.
 func Open(dir string, opts *Options) (*Engine, error) {
 	if opts != nil {
 		o := *opts
