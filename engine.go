@@ -34,7 +34,10 @@ type Engine struct {
 		sync.Mutex
 		cols    map[string]*Collection
 		opening map[string]*openCall
-		closed  bool
+		// broken holds the collections whose store Open found damaged
+		// (ErrCorrupt): they answer ErrUnavailable until deleted.
+		broken map[string]error
+		closed bool
 	}
 	opens     sync.WaitGroup // opens in flight; Close waits for them
 	embedders embedderCache
@@ -50,7 +53,9 @@ type Engine struct {
 }
 
 // Open opens (creating it if needed) the data directory dir and every
-// collection in it. A nil opts means defaults.
+// collection in it. A nil opts means defaults. A collection whose store is
+// damaged (ErrCorrupt: bbolt cannot open it) does not fail Open: it
+// answers ErrUnavailable and is listed by Unavailable.
 func Open(dir string, opts *Options) (*Engine, error) {
 	if opts != nil {
 		o := *opts
@@ -78,6 +83,7 @@ func Open(dir string, opts *Options) (*Engine, error) {
 	e.embedders.urls = e.urls
 	e.mu.cols = make(map[string]*Collection)
 	e.mu.opening = make(map[string]*openCall)
+	e.mu.broken = make(map[string]error)
 	entries, err := os.ReadDir(filepath.Join(dir, "collections"))
 	if err != nil {
 		return nil, fmt.Errorf("quarry: open %s: %w", dir, err)
@@ -93,6 +99,11 @@ func Open(dir string, opts *Options) (*Engine, error) {
 			return nil, err
 		}
 		c, err := openCollection(ctx, e, ent.Name(), cfg)
+		if errors.Is(err, store.ErrCorrupt) || errors.Is(err, ErrCorrupt) {
+			// One damaged store does not keep the others from serving.
+			e.mu.broken[ent.Name()] = err
+			continue
+		}
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -199,6 +210,10 @@ func (e *Engine) acquire(ctx context.Context, name string, create bool, open ope
 			e.mu.Unlock()
 			return c, false, nil
 		}
+		if err, ok := e.mu.broken[name]; ok {
+			e.mu.Unlock()
+			return nil, false, e.unavailable(name, err)
+		}
 		call, inFlight := e.mu.opening[name]
 		mine := !inFlight
 		if mine {
@@ -256,6 +271,27 @@ func (e *Engine) Collection(ctx context.Context, name string) (*Collection, erro
 		return nil, fmt.Errorf("collection %q: %w", name, ErrNotFound)
 	}
 	return c, nil
+}
+
+// unavailable is the error of a collection whose store could not be
+// opened: ErrUnavailable, with the cause's message, the collection's
+// folder left out (the message reaches HTTP clients).
+func (e *Engine) unavailable(name string, cause error) error {
+	msg := strings.ReplaceAll(cause.Error(), e.collectionDir(name), "the collection's folder")
+	return fmt.Errorf("collection %q: %w: its store could not be opened (%s); delete the collection or restore it from a backup", name, ErrUnavailable, msg)
+}
+
+// Unavailable returns the collections that exist but could not be opened
+// (their stores are damaged), by name, each with its error (wrapping
+// ErrUnavailable). They are not in Collections.
+func (e *Engine) Unavailable() map[string]error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]error, len(e.mu.broken))
+	for n, err := range e.mu.broken {
+		out[n] = e.unavailable(n, err)
+	}
+	return out
 }
 
 // Collections returns the names of all collections, sorted.

@@ -27,6 +27,11 @@ var (
 	// ErrUpstream: a server the engine depends on (an HTTP embedding
 	// server) failed or could not be reached.
 	ErrUpstream = base.ErrUpstream
+	// ErrUnavailable: the collection exists but its store could not be
+	// opened (damaged on disk); the engine serves its other collections
+	// (Engine.Unavailable lists the broken ones, DeleteCollection removes
+	// one).
+	ErrUnavailable = errors.New("quarry: collection unavailable")
 )
 
 // FieldError names the field of a request or document that is invalid.

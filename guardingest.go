@@ -15,8 +15,23 @@ func (c *Collection) scoreChunks(ctx context.Context, writes []store.DocChunks) 
 	if c.guard == nil {
 		return nil
 	}
-	var texts []string
+	// ScoreIngest scores only with a vector for every chunk (the dense
+	// index's; it never runs an encoder itself) and returns nil otherwise:
+	// without them, the passage texts — a copy of the batch's text — are
+	// not built at all.
 	var vecs [][]float32
+	n := 0
+	for i := range writes {
+		w := &writes[i]
+		n += len(w.Chunks)
+		if len(w.Vectors) == len(w.Chunks) {
+			vecs = append(vecs, w.Vectors...)
+		}
+	}
+	if n == 0 || len(vecs) != n {
+		return nil
+	}
+	texts := make([]string, 0, n)
 	sizes := make([]int, len(writes))
 	for i := range writes {
 		w := &writes[i]
@@ -24,12 +39,6 @@ func (c *Collection) scoreChunks(ctx context.Context, writes []store.DocChunks) 
 		for j := range w.Chunks {
 			texts = append(texts, passageText(&w.Doc, &w.Chunks[j]))
 		}
-		if len(w.Vectors) == len(w.Chunks) {
-			vecs = append(vecs, w.Vectors...)
-		}
-	}
-	if len(vecs) != len(texts) {
-		vecs = nil
 	}
 	scores, err := c.guard.ScoreIngest(ctx, texts, vecs, sizes)
 	if err != nil {

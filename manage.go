@@ -24,6 +24,14 @@ func (e *Engine) DeleteCollection(ctx context.Context, name string) error {
 	if err := validateCollectionName(name); err != nil {
 		return err
 	}
+	e.mu.Lock()
+	if _, ok := e.mu.broken[name]; ok && !e.mu.closed {
+		// Its store never opened: nothing to close, only the folder to go.
+		delete(e.mu.broken, name)
+		e.mu.Unlock()
+		return e.removeCollectionDir(name)
+	}
+	e.mu.Unlock()
 	c, err := e.Collection(ctx, name) // opens or adopts it, outside the engine lock
 	if err != nil {
 		return err
@@ -47,14 +55,20 @@ func (e *Engine) DeleteCollection(ctx context.Context, name string) error {
 	}
 	errs = append(errs, c.close())
 	c.writeMu.Unlock()
+	return errors.Join(append(errs, e.removeCollectionDir(name))...)
+}
+
+// removeCollectionDir removes a closed collection's folder: renamed to a
+// tombstone first (atomic), then removed.
+func (e *Engine) removeCollectionDir(name string) error {
 	dir := e.collectionDir(name)
 	tomb := filepath.Join(e.dir, "collections", ".deleted-"+name+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	if err := os.Rename(dir, tomb); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return errors.Join(append(errs, fmt.Errorf("quarry: delete collection %q: %w", name, err))...)
+		return fmt.Errorf("quarry: delete collection %q: %w", name, err)
 	}
 	syncDir(filepath.Join(e.dir, "collections"))
 	e.removeTombstones()
-	return errors.Join(errs...)
+	return nil
 }
 
 // removeTombstones removes what deletes left behind.

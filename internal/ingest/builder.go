@@ -29,6 +29,10 @@ type textBuilder struct {
 	pending      bool
 }
 
+// grow makes room for n bytes of text, so that a builder whose size is
+// known roughly is not grown by doubling (a garbage series twice its size).
+func (t *textBuilder) grow(n int) { t.b.Grow(n) }
+
 func (t *textBuilder) lineBreak() {
 	if t.brk < 1 {
 		t.brk = 1
@@ -136,7 +140,31 @@ func (t *textBuilder) result() (string, []base.Section) {
 	return t.b.String(), t.sections
 }
 
-// collapseSpace trims s and collapses inner white space runs to one space.
+// collapseSpace trims s and collapses inner white space runs to one space:
+// strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ") in one pass
+// and one allocation, without the list of words.
 func collapseSpace(s string) string {
-	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	var b strings.Builder
+	start := -1 // of the current word
+	for i, r := range s {
+		switch space := unicode.IsSpace(r); {
+		case space && start >= 0:
+			if b.Len() == 0 {
+				b.Grow(len(s) - start)
+			} else {
+				b.WriteByte(' ')
+			}
+			b.WriteString(s[start:i])
+			start = -1
+		case !space && start < 0:
+			start = i
+		}
+	}
+	if start >= 0 {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s[start:])
+	}
+	return b.String()
 }

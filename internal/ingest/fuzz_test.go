@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/quarry-rag/quarry/internal/base"
@@ -136,6 +137,20 @@ func FuzzPDF(f *testing.F) {
 		checkFuzzDoc(t, d)
 		if d.Metadata["pages"].Num < 1 {
 			t.Fatalf("pages %v", d.Metadata["pages"])
+		}
+	})
+}
+
+// FuzzCollapseSpace checks collapseSpace against its definition: the words
+// of s (split on Unicode white space) joined by one space.
+func FuzzCollapseSpace(f *testing.F) {
+	for _, s := range []string{"", " ", "a", "  a  b\t\nc ", "x\u00a0y\u2003z", "\xff \xfe\u3000末", "a\u0085b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+		if got := collapseSpace(s); got != want {
+			t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
-	"io"
 	"math"
 	"slices"
 
@@ -79,6 +78,10 @@ func ContentHash(d *base.Document) string {
 type hashEncoder struct {
 	h   hash.Hash
 	buf [binary.MaxVarintLen64]byte
+	// piece carries strings into h a piece at a time: io.WriteString
+	// would copy each text whole to a new []byte (sha256 has no
+	// WriteString), garbage as large as everything ingested.
+	piece [512]byte
 }
 
 func (e *hashEncoder) uint(x uint64) {
@@ -95,5 +98,9 @@ func (e *hashEncoder) byte(b byte) { e.h.Write([]byte{b}) }
 
 func (e *hashEncoder) str(s string) {
 	e.uint(uint64(len(s)))
-	_, _ = io.WriteString(e.h, s)
+	for len(s) > 0 {
+		n := copy(e.piece[:], s)
+		e.h.Write(e.piece[:n])
+		s = s[n:]
+	}
 }

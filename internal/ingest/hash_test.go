@@ -1,7 +1,13 @@
 package ingest
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"math"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +90,39 @@ func TestContentHashSensitive(t *testing.T) {
 			t.Errorf("%s: same hash as %s", name, prev)
 		}
 		seen[h] = name
+	}
+}
+
+// TestContentHashLongText: a text longer than the encoder's piece buffer,
+// with multi-byte runes across its boundaries, hashes as the plain
+// encoding of the same bytes, and hashing it does not copy it.
+func TestContentHashLongText(t *testing.T) {
+	var sb strings.Builder
+	for i := 0; sb.Len() < 300_000; i++ {
+		fmt.Fprintf(&sb, "Zeile %d: Grüße, 東京, ", i)
+	}
+	d := base.Document{Title: "T", Text: sb.String(), Language: "de"}
+	ref := sha256.New()
+	str := func(s string) {
+		ref.Write(binary.AppendUvarint(nil, uint64(len(s))))
+		ref.Write([]byte(s))
+	}
+	str(hashVersion)
+	str(d.Title)
+	str(d.Text)
+	str(d.Language)
+	str(d.Tenant)
+	ref.Write([]byte{0, 0, 0}) // no ACL, no metadata, no sections
+	if got, want := ContentHash(&d), hex.EncodeToString(ref.Sum(nil)); got != want {
+		t.Fatalf("ContentHash of a long text = %s, want %s", got, want)
+	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for range 10 {
+		ContentHash(&d)
+	}
+	runtime.ReadMemStats(&m1)
+	if per := (m1.TotalAlloc - m0.TotalAlloc) / 10; per > 16<<10 {
+		t.Errorf("hashing a %d-byte text allocates %d bytes", len(d.Text), per)
 	}
 }

@@ -51,6 +51,7 @@ func markdownDoc(name string, raw []byte, o *Options) (base.Document, error) {
 	source := []byte(body)
 	root := newMarkdown().Parser().Parse(gtext.NewReader(source))
 	c := mdConv{src: source}
+	c.t.grow(len(source)) // the text is at most about the source's size
 	c.blocks(root)
 	d.Text, d.Sections = c.t.result()
 	if d.Title == "" {

@@ -114,7 +114,9 @@ func (z *zipArchive) read(ctx context.Context, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: part %q: %v", ErrCorrupt, name, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, z.budget+1))
+	// The declared size is checked against the budget above but may lie:
+	// it only sizes the first allocation, up to 4 MiB.
+	b, err := readAllHint(io.LimitReader(rc, z.budget+1), min(int64(f.UncompressedSize64), 4<<20))
 	if err != nil {
 		return nil, fmt.Errorf("%w: part %q: %v", ErrCorrupt, name, err)
 	}

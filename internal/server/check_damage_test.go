@@ -1,7 +1,10 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -167,22 +170,67 @@ func TestCheckCollectionDamaged(t *testing.T) {
 		})
 	}
 
-	// A store.db that is not a bbolt file: the engine opens its
-	// collections at start-up, so the server does not start, with an error
-	// naming the collection and the damage (there is nothing to check).
-	t.Run("store file overwritten", func(t *testing.T) {
-		dir := fresh(t)
-		p := storeFile(t, dir, "rocks", "store.db")
-		if err := os.WriteFile(p, []byte(strings.Repeat("not a store\n", 1000)), 0o644); err != nil {
-			t.Fatal(err)
+}
+
+// TestDamagedStoreUnavailable: a collection whose store.db bbolt cannot
+// open (overwritten while the server was stopped) does not keep the engine
+// from starting: the other collections serve, the damaged one answers 503
+// JSON naming it (and the damage, without server paths) on its routes, is
+// listed with its error by GET /v1/collections, and DELETE removes it so
+// that it can be created again.
+func TestDamagedStoreUnavailable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := damagedHarness(t, dir)
+	h.upsert("rocks", map[string]any{"id": "a", "text": "Granite forms from magma deep in the crust."})
+	h.upsert("maps", map[string]any{"id": "m", "text": "A map of the granite quarry."})
+	h.ts.Close()
+	if err := h.eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(storeFile(t, dir, "rocks", "store.db"), []byte(strings.Repeat("not a store\n", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	h = damagedHarness(t, dir)
+	r := h.do("POST", "/v1/collections/maps/search", map[string]any{"query": "granite"}).mustStatus(t, http.StatusOK)
+	if ids := hitIDs(r.list("results")); len(ids) != 1 || ids[0] != "m" {
+		t.Fatalf("the healthy collection found %v", ids)
+	}
+	for _, rq := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/v1/collections/rocks", nil},
+		{"POST", "/v1/collections/rocks/search", map[string]any{"query": "granite"}},
+		{"POST", "/v1/collections/rocks/documents", map[string]any{"documents": []map[string]any{{"id": "b", "text": "basalt"}}}},
+		{"PUT", "/v1/collections/rocks", nil},
+	} {
+		r := h.do(rq.method, rq.path, rq.body).mustStatus(t, http.StatusServiceUnavailable)
+		msg := r.str("error.message")
+		if r.str("error.code") != "unavailable" || !strings.Contains(msg, `collection "rocks"`) || !strings.Contains(msg, "invalid database") {
+			t.Errorf("%s %s: %s", rq.method, rq.path, r.body)
 		}
-		eng, err := quarry.Open(dir, nil)
-		if err == nil {
-			eng.Close()
-			t.Fatal("an engine with an unreadable store opened")
+		if strings.Contains(msg, dir) {
+			t.Errorf("%s %s: the message shows the server's path: %s", rq.method, rq.path, msg)
 		}
-		if msg := err.Error(); !strings.Contains(msg, `collection "rocks"`) || !strings.Contains(msg, "invalid database") {
-			t.Errorf("error %q does not name the collection and the damage", msg)
-		}
-	})
+	}
+	r = h.do("GET", "/v1/collections", nil).mustStatus(t, http.StatusOK)
+	if names := r.list("collections"); len(names) != 1 || names[0] != "maps" {
+		t.Errorf("collections %v", names)
+	}
+	un := r.list("unavailable")
+	if len(un) != 1 || un[0].(map[string]any)["name"] != "rocks" || !strings.Contains(fmt.Sprint(un[0].(map[string]any)["error"]), "invalid database") {
+		t.Errorf("unavailable %v", un)
+	}
+	if _, err := h.eng.Collection(ctx, "rocks"); !errors.Is(err, quarry.ErrUnavailable) {
+		t.Errorf("Engine.Collection of the damaged collection: %v", err)
+	}
+
+	h.do("DELETE", "/v1/collections/rocks", nil).mustStatus(t, http.StatusOK)
+	h.upsert("rocks", map[string]any{"id": "b", "text": "Basalt forms from lava."})
+	r = h.do("GET", "/v1/collections", nil).mustStatus(t, http.StatusOK)
+	if names := r.list("collections"); len(names) != 2 || r.get("unavailable") != nil {
+		t.Errorf("after delete and recreate: %s", r.body)
+	}
 }

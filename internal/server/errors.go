@@ -140,6 +140,8 @@ func toAPIError(err error) (e *apiError, internal bool) {
 		return &apiError{Code: codeInvalid, Message: msg, Field: field}, false
 	case errors.Is(err, quarry.ErrForbidden):
 		return &apiError{Code: codeForbidden, Message: msg, Field: field}, false
+	case errors.Is(err, quarry.ErrUnavailable):
+		return &apiError{Code: codeUnavailable, Message: msg}, false
 	case errors.Is(err, quarry.ErrNotFound):
 		return &apiError{Code: codeNotFound, Message: msg}, false
 	case errors.Is(err, quarry.ErrClosed):

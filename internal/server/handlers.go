@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +100,12 @@ func (s *Server) listCollections(w http.ResponseWriter, _ *http.Request) error {
 	if names == nil {
 		names = []string{}
 	}
-	return s.writeJSON(w, http.StatusOK, collectionsOut{Collections: names})
+	out := collectionsOut{Collections: names}
+	broken := s.eng.Unavailable()
+	for _, n := range slices.Sorted(maps.Keys(broken)) {
+		out.Unavailable = append(out.Unavailable, unavailableOut{Name: n, Error: broken[n].Error()})
+	}
+	return s.writeJSON(w, http.StatusOK, out)
 }
 
 // putCollection creates a collection with the given configuration (an empty

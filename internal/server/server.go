@@ -154,6 +154,9 @@ func New(eng *quarry.Engine, opts Options) *Server {
 	opts.ensureDefaults()
 	s := &Server{eng: eng, opts: opts, log: slog.New(trace.LogHandler(opts.Logger.Handler())), mux: http.NewServeMux()}
 	s.tracing = trace.NewHTTP(opts.TracerProvider, s.log)
+	for name, err := range eng.Unavailable() {
+		s.log.Error("collection unavailable", "collection", name, "err", err)
+	}
 	s.metrics = newMetrics(opts.Registry, &s.inFlight)
 	s.feedback.dir = opts.FeedbackDir
 	s.guard = newGuard(&s.opts, opts.Registry)

@@ -591,6 +591,13 @@ func fromStats(s quarry.Stats) statsOut {
 
 type collectionsOut struct {
 	Collections []string `json:"collections"`
+	// Unavailable are the collections whose store could not be opened.
+	Unavailable []unavailableOut `json:"unavailable,omitempty"`
+}
+
+type unavailableOut struct {
+	Name  string `json:"name"`
+	Error string `json:"error"`
 }
 
 type deletedOut struct {

@@ -47,8 +47,11 @@ type postings struct {
 	blocks []block
 }
 
-func (p *postings) add(d uint32, tf, dl float32) {
+func (p *postings) add(d uint32, tf, dl float32, t uint32) {
 	n := len(p.docs)
+	if n == cap(p.docs) && n >= staggerAfter {
+		p.grow(t)
+	}
 	p.docs = append(p.docs, d)
 	p.tfs = append(p.tfs, tf)
 	if n&(blockSize-1) == 0 {
@@ -59,6 +62,32 @@ func (p *postings) add(d uint32, tf, dl float32) {
 	b.last = d
 	b.maxTf = max(b.maxTf, tf)
 	b.minDl = min(b.minDl, dl)
+}
+
+// staggerAfter is the length from which posting lists grow by grow rather
+// than by append.
+const staggerAfter = 4096
+
+// grow makes room in the full posting list of term t. append grows a long
+// slice by a quarter, and lists of equal length, which terms that occur in
+// nearly every document have (stop words kept, a small vocabulary), then
+// reach capacity at the same Add: all of them are copied at once, and the
+// old and the new arrays are held together until the next collection —
+// 14 MB at once near the end of a 100 MB upload with a 20-word vocabulary,
+// over the whole index's size (docs/benchmarks.md, issue 15). Here the
+// extra room is an eighth of the list plus up to another eighth chosen by
+// the term id, so such lists are reallocated at different Adds. Capacity
+// never changes what the index holds.
+func (p *postings) grow(t uint32) {
+	n := len(p.docs)
+	share := uint64(t*0x9E3779B1) >> 29 // 0..7, spread over term ids
+	extra := n/8 + int(uint64(n/8)*share/8)
+	// Not slices.Grow: growslice would round extra up to its own quarter.
+	docs := make([]uint32, n, n+extra)
+	copy(docs, p.docs)
+	tfs := make([]float32, n, n+extra)
+	copy(tfs, p.tfs)
+	p.docs, p.tfs = docs, tfs
 }
 
 // buildBlocks recomputes p.blocks from p.docs and p.tfs into dst.
@@ -153,16 +182,10 @@ func (ix *Index) isDead(id uint32) bool { return ix.dead[id>>6]&(1<<(id&63)) != 
 // increase with each Add until Compact renumbers them. A key may be added
 // again after Delete (it gets a new id).
 func (ix *Index) Add(key string, title, body []string) (uint32, error) {
-	if key == "" {
-		return 0, ErrEmptyKey
+	id, err := ix.nextID(key)
+	if err != nil {
+		return 0, err
 	}
-	if _, ok := ix.byKey.get(ix.keys, key); ok {
-		return 0, fmt.Errorf("%w: %q", ErrDuplicateKey, key)
-	}
-	if len(ix.keys) >= NoID {
-		return 0, ErrFull
-	}
-	id := uint32(len(ix.keys))
 	boost := ix.p.TitleBoost
 	touched := ix.touched[:0]
 	for _, tok := range body {
@@ -182,9 +205,65 @@ func (ix *Index) Add(key string, title, body []string) (uint32, error) {
 		}
 	}
 	nb, nt := uint32(min(len(body), math.MaxUint32)), uint32(min(len(title), math.MaxUint32))
+	ix.addTouched(key, id, touched, nb, nt)
+	return id, nil
+}
+
+// AddCounts is Add with the terms already counted (Counter.Count): the
+// index it leaves is identical to Add's with the terms c was counted from,
+// term ids and forward index included. Terms whose counts are both zero
+// are skipped, and a term listed twice has its counts summed.
+func (ix *Index) AddCounts(key string, c *Counts) (uint32, error) {
+	if len(c.Body) != len(c.Terms) || len(c.Title) != len(c.Terms) {
+		return 0, fmt.Errorf("bm25: counts of %d terms have %d body and %d title frequencies", len(c.Terms), len(c.Body), len(c.Title))
+	}
+	id, err := ix.nextID(key)
+	if err != nil {
+		return 0, err
+	}
+	boost := ix.p.TitleBoost
+	touched := ix.touched[:0]
+	for i, tok := range c.Terms {
+		nb, nt := c.Body[i], c.Title[i]
+		if boost <= 0 {
+			nt = 0 // as Add: title terms are not even interned
+		}
+		if nb == 0 && nt == 0 {
+			continue
+		}
+		t := ix.intern(tok)
+		if ix.cntBody[t] == 0 && ix.cntTitle[t] == 0 {
+			touched = append(touched, t)
+		}
+		ix.cntBody[t] += nb
+		ix.cntTitle[t] += nt
+	}
+	ix.addTouched(key, id, touched, c.BodyLen, c.TitleLen)
+	return id, nil
+}
+
+// nextID checks that key can be added and returns the id it will get.
+func (ix *Index) nextID(key string) (uint32, error) {
+	if key == "" {
+		return 0, ErrEmptyKey
+	}
+	if _, ok := ix.byKey.get(ix.keys, key); ok {
+		return 0, fmt.Errorf("%w: %q", ErrDuplicateKey, key)
+	}
+	if len(ix.keys) >= NoID {
+		return 0, ErrFull
+	}
+	return uint32(len(ix.keys)), nil
+}
+
+// addTouched completes Add and AddCounts: document id gets a posting in
+// each touched term, whose counts are in cntBody and cntTitle (reset
+// here), and lengths nb and nt.
+func (ix *Index) addTouched(key string, id uint32, touched []uint32, nb, nt uint32) {
+	boost := ix.p.TitleBoost
 	dl := combine(nb, nt, boost)
 	for _, t := range touched {
-		ix.post[t].add(id, combine(ix.cntBody[t], ix.cntTitle[t], boost), dl)
+		ix.post[t].add(id, combine(ix.cntBody[t], ix.cntTitle[t], boost), dl, t)
 		ix.df[t]++
 		ix.cntBody[t], ix.cntTitle[t] = 0, 0
 	}
@@ -204,7 +283,6 @@ func (ix *Index) Add(key string, title, body []string) (uint32, error) {
 	ix.live++
 	ix.sumBody += uint64(nb)
 	ix.sumTitle += uint64(nt)
-	return id, nil
 }
 
 // combine returns the BM25F combined frequency body + boost·title.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/index/bm25"
@@ -75,6 +76,15 @@ type storedDoc struct {
 	NumChunks int `json:"num_chunks"`
 }
 
+// damagedError is a store.db that bbolt cannot open (no valid meta page, a
+// checksum or version mismatch): it is store.ErrCorrupt, and its message
+// is bbolt's.
+type damagedError struct{ err error }
+
+func (e *damagedError) Error() string        { return e.err.Error() }
+func (e *damagedError) Unwrap() error        { return e.err }
+func (e *damagedError) Is(target error) bool { return target == store.ErrCorrupt }
+
 // Backend is the embedded store. Create it with Open.
 type Backend struct {
 	dir string
@@ -131,6 +141,9 @@ func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("store: %s is in use by another process", dir)
+		}
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrChecksum) {
+			err = &damagedError{err}
 		}
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
