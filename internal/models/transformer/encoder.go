@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/quarry-rag/quarry/internal/kernels"
 	"github.com/quarry-rag/quarry/internal/models/weights"
@@ -35,7 +34,12 @@ type Options struct {
 	// BatchSize is the most sequences run through the model at once.
 	// Default 32.
 	BatchSize int
-	// MaxBatchTokens bounds B×T of one batch (padded tokens). Default 8192.
+	// MaxBatchTokens bounds B×T of one batch (padded tokens), and with it
+	// the activations a call holds: (6·hidden + intermediate) float32s per
+	// token, 15 KB for MiniLM, so 31 MB at the default 2048. Larger
+	// batches were not faster (256 passages of 30–256 tokens: 14.0, 16.8,
+	// 18.6 passages/s at 8192 against 14.1, 15.3, 22.4 at 2048, same run,
+	// loaded machine) and cost 126 MB per workspace kept.
 	MaxBatchTokens int
 	// Prompts overrides the query/passage prefixes the folder implies.
 	Prompts *Prompts
@@ -56,7 +60,7 @@ func (o *Options) EnsureDefaults() {
 		o.BatchSize = 32
 	}
 	if o.MaxBatchTokens <= 0 {
-		o.MaxBatchTokens = 8192
+		o.MaxBatchTokens = 2048
 	}
 }
 
@@ -76,7 +80,37 @@ type Encoder struct {
 	prompts   Prompts
 	source    string
 	quant     Quantization
-	work      sync.Pool // *workspace
+	// free holds at most keepWorkspaces idle workspaces, each grown to
+	// the largest batch it ran (≤ MaxBatchTokens rows). A fixed free
+	// list, not a sync.Pool: a pool keeps what calls happen to touch
+	// between two collections and drops it later, so a server's heap fell
+	// in steps long after start-up, whenever a big workspace sat out two
+	// cycles (docs/benchmarks.md, "issue 18: soak run 5"); here what is
+	// kept is bounded and stays.
+	free chan *workspace
+}
+
+// keepWorkspaces is the number of idle workspaces an Encoder keeps: one
+// for the query batcher and one for a concurrent passage or sentence
+// batch. A call beyond them allocates its own, freed after it.
+const keepWorkspaces = 2
+
+// takeWorkspace returns an idle workspace or a new one.
+func (e *Encoder) takeWorkspace() *workspace {
+	select {
+	case ws := <-e.free:
+		return ws
+	default:
+		return new(workspace)
+	}
+}
+
+// releaseWorkspace keeps ws for the next call unless keepWorkspaces are idle.
+func (e *Encoder) releaseWorkspace(ws *workspace) {
+	select {
+	case e.free <- ws:
+	default:
+	}
 }
 
 // Load reads a model folder: either a Hugging Face / sentence-transformers
@@ -101,7 +135,7 @@ func load(dir string, opts *Options, extra func(src tensorSource, m *model) erro
 		return nil, err
 	}
 	defer src.Close()
-	m, err := loadModel(cfg, src)
+	m, err := loadModel(cfg, src, o.Quantization == Int8)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -110,7 +144,8 @@ func load(dir string, opts *Options, extra func(src tensorSource, m *model) erro
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
-	e := &Encoder{cfg: m.cfg, m: m, opts: o, pooling: sc.pooling, normalize: sc.normalize, quant: o.Quantization}
+	e := &Encoder{cfg: m.cfg, m: m, opts: o, pooling: sc.pooling, normalize: sc.normalize, quant: o.Quantization,
+		free: make(chan *workspace, keepWorkspaces)}
 	e.maxLen = cfg.MaxPositionEmbeddings - cfg.posOffset()
 	if sc.maxSeqLen > 0 && sc.maxSeqLen < e.maxLen {
 		e.maxLen = sc.maxSeqLen
@@ -363,11 +398,8 @@ func (e *Encoder) run(ctx context.Context, in []Input, dim int, head func(ws *wo
 	for i := range out {
 		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
 	}
-	ws, _ := e.work.Get().(*workspace)
-	if ws == nil {
-		ws = new(workspace)
-	}
-	defer e.work.Put(ws)
+	ws := e.takeWorkspace()
+	defer e.releaseWorkspace(ws)
 	var bt batch
 	for start := 0; start < len(order); {
 		if err := ctx.Err(); err != nil {
