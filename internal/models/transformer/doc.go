@@ -44,10 +44,10 @@
 // each Linear's unpacked copy is dropped as soon as it is packed, so a load
 // allocates about 1.7× the file and holds about 1× after it. A workspace of
 // activations (at most MaxBatchTokens rows, 31 MB for MiniLM at the default
-// 2048) is reused across layers and across calls; the encoder keeps at most
-// two idle ones in a fixed free list, not a sync.Pool, so what a server
-// holds after its first requests does not change with the collector's
-// timing. The attention scratch (scores, packed K and V of one head) is
+// 2048) is reused across layers and across calls; the encoder keeps one idle
+// workspace, the largest released, in a slot (not a sync.Pool), so what a
+// server holds after its first long batch does not change with the
+// collector's timing; concurrent calls beyond it allocate their own. The attention scratch (scores, packed K and V of one head) is
 // pooled, so attention allocates nothing per head.
 //
 // Concurrency: Encoder and CrossEncoder are safe for concurrent use. Work is

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/quarry-rag/quarry/internal/kernels"
 	"github.com/quarry-rag/quarry/internal/models/weights"
@@ -80,37 +81,41 @@ type Encoder struct {
 	prompts   Prompts
 	source    string
 	quant     Quantization
-	// free holds at most keepWorkspaces idle workspaces, each grown to
-	// the largest batch it ran (≤ MaxBatchTokens rows). A fixed free
-	// list, not a sync.Pool: a pool keeps what calls happen to touch
-	// between two collections and drops it later, so a server's heap fell
-	// in steps long after start-up, whenever a big workspace sat out two
-	// cycles (docs/benchmarks.md, "issue 18: soak run 5"); here what is
-	// kept is bounded and stays.
-	free chan *workspace
+	// idle is one workspace kept between calls: the largest released
+	// and not taken since (≤ MaxBatchTokens rows). One slot that keeps
+	// the larger workspace, not a sync.Pool or a FIFO free list: a pool
+	// keeps what calls happen to touch between two collections and drops
+	// it later, so a server's heap fell in steps long after start-up
+	// whenever a big workspace sat out two cycles (docs/benchmarks.md,
+	// "issue 18: soak run 5"); a list of several lets each of them grow to
+	// the largest batch in turn. What this keeps only grows, to one
+	// workspace for the largest batch, and stays. A call that finds the
+	// slot empty (a concurrent call holds it) allocates its own, dropped
+	// after it unless larger.
+	idleMu sync.Mutex
+	idle   *workspace
 }
 
-// keepWorkspaces is the number of idle workspaces an Encoder keeps: one
-// for the query batcher and one for a concurrent passage or sentence
-// batch. A call beyond them allocates its own, freed after it.
-const keepWorkspaces = 2
-
-// takeWorkspace returns an idle workspace or a new one.
+// takeWorkspace returns the idle workspace, or a new one.
 func (e *Encoder) takeWorkspace() *workspace {
-	select {
-	case ws := <-e.free:
-		return ws
-	default:
-		return new(workspace)
+	e.idleMu.Lock()
+	ws := e.idle
+	e.idle = nil
+	e.idleMu.Unlock()
+	if ws == nil {
+		ws = new(workspace)
 	}
+	return ws
 }
 
-// releaseWorkspace keeps ws for the next call unless keepWorkspaces are idle.
+// releaseWorkspace keeps ws as the idle workspace if the slot is empty
+// or holds a smaller one.
 func (e *Encoder) releaseWorkspace(ws *workspace) {
-	select {
-	case e.free <- ws:
-	default:
+	e.idleMu.Lock()
+	if e.idle == nil || ws.floats() > e.idle.floats() {
+		e.idle = ws
 	}
+	e.idleMu.Unlock()
 }
 
 // Load reads a model folder: either a Hugging Face / sentence-transformers
@@ -144,8 +149,7 @@ func load(dir string, opts *Options, extra func(src tensorSource, m *model) erro
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
-	e := &Encoder{cfg: m.cfg, m: m, opts: o, pooling: sc.pooling, normalize: sc.normalize, quant: o.Quantization,
-		free: make(chan *workspace, keepWorkspaces)}
+	e := &Encoder{cfg: m.cfg, m: m, opts: o, pooling: sc.pooling, normalize: sc.normalize, quant: o.Quantization}
 	e.maxLen = cfg.MaxPositionEmbeddings - cfg.posOffset()
 	if sc.maxSeqLen > 0 && sc.maxSeqLen < e.maxLen {
 		e.maxLen = sc.maxSeqLen

@@ -174,6 +174,11 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
+// floats is the capacity of the activation buffers, in float32s.
+func (w *workspace) floats() int {
+	return cap(w.x) + cap(w.qkv) + cap(w.ctx) + cap(w.tmp) + cap(w.mid)
+}
+
 func (w *workspace) size(rows, H, FF int) {
 	w.x = grow(w.x, rows*H)
 	w.qkv = grow(w.qkv, rows*3*H)
