@@ -7,10 +7,14 @@
 # soak.svg, summary.json. The server is stopped at the end. GOMEMLIMIT in
 # the environment reaches the server (the Go runtime reads it); the
 # summary names the limit it ran with (docs/benchmarks.md, soak run 4).
+# With PPROF_PORT set the server also serves its Go profiles on
+# 127.0.0.1:$PPROF_PORT (quarry serve --pprof-addr), e.g.
+#   go tool pprof -sample_index=inuse_space http://127.0.0.1:$PPROF_PORT/debug/pprof/heap
 #
 #   bench/soak/run.sh                   # 30 minutes at 10 requests/s
 #   bench/soak/run.sh -duration 3m -sample 5s
 #   GOMEMLIMIT=320MiB PORT=18464 OUT=/tmp/soak-lim bench/soak/run.sh -duration 10m
+#   PPROF_PORT=18465 bench/soak/run.sh -duration 5m -sample 5s
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 port="${PORT:-18090}"
@@ -21,7 +25,9 @@ data="$(mktemp -d)"
 go build -o bin/quarry ./cmd/quarry
 go build -o "$data/soak" ./bench/soak
 ./bin/quarry ingest --data-dir "$data" --collection samples --embedding all-MiniLM-L6-v2 samples >/dev/null
-./bin/quarry serve --data-dir "$data" --collection samples --addr "127.0.0.1:$port" 2>"$data/serve.log" &
+pprof=()
+[[ -n "${PPROF_PORT:-}" ]] && pprof=(--pprof-addr "127.0.0.1:$PPROF_PORT")
+./bin/quarry serve --data-dir "$data" --collection samples --addr "127.0.0.1:$port" "${pprof[@]}" 2>"$data/serve.log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do

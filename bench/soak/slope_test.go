@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"testing"
+	"time"
 )
 
 // series is 180 samples 10 s apart (30 minutes): a garbage-collector
@@ -109,5 +110,38 @@ func TestProcRSSOfThisProcess(t *testing.T) {
 	}
 	if r.anon <= 0 || r.file <= 0 {
 		t.Fatalf("this process has RssAnon %.1f MB, RssFile %.1f MB", r.anon, r.file)
+	}
+}
+
+// TestSummaryGatesTheWholeRun: a start-up transient (RSS falling from 400
+// to 300 MB over the first five minutes, then flat) fails the gated
+// whole-run fit, and the
+// fits after the report warm-up, reported beside it, call RSS flat.
+func TestSummaryGatesTheWholeRun(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 1))
+	var samples []sample
+	for i := range 180 {
+		rss := 300 + 100*max(0, 1-float64(i)/30) + r.NormFloat64()
+		samples = append(samples, sample{T: float64(10 * (i + 1)), RSSMB: rss, HeapMB: 150, LiveMB: 120, Goroutines: 14, OpenFDs: 13})
+	}
+	o := options{collection: "c", rate: 10, duration: 30 * time.Minute, reportWarmup: 0.2, tolerance: 0.02}
+	sum, err := summarize(o, samples, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(fits []Fit, name string) Fit {
+		for _, f := range fits {
+			if f.Series == name {
+				return f
+			}
+		}
+		t.Fatalf("no %s fit in %+v", name, fits)
+		return Fit{}
+	}
+	if f := find(sum.Fits, "rss_mb"); f.Flat || sum.Pass {
+		t.Fatalf("a 100 MB start-up drop passed the whole-run gate: %+v, pass %v", f, sum.Pass)
+	}
+	if f := find(sum.FitsAfterWarmup, "rss_mb"); !f.Flat {
+		t.Fatalf("flat after the warm-up judged a trend: %+v", f)
 	}
 }

@@ -33,6 +33,7 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 	insecure := fs.Bool("insecure-no-auth", false, "serve a non-loopback address without API keys")
 	otlp := fs.String("otlp-endpoint", "", "send OpenTelemetry traces to this OTLP/HTTP endpoint (also $OTEL_EXPORTER_OTLP_ENDPOINT; default off)")
 	evalRoot := fs.String("eval-datasets", os.Getenv("QUARRY_EVAL_DATASETS"), "folder of evaluation datasets admins may run from the API and the web UI (POST /v1/evals; default $QUARRY_EVAL_DATASETS; empty: evaluation off)")
+	pprofAddr := fs.String("pprof-addr", "", "serve Go runtime profiles (net/http/pprof, /debug/pprof/) on this loopback HOST:PORT, no API keys; default off")
 	cfgPath := fs.String("config", os.Getenv("QUARRY_CONFIG"), "serve settings file (YAML, see docs/config.md; default ./quarry.yaml when it exists); environment variables and flags override it")
 	return func(ctx context.Context, _ []string) error {
 		so, err := serveConfig(fs, *cfgPath)
@@ -52,6 +53,13 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		}
 		if len(allowHosts) == 0 && !loopback {
 			allowHosts = stringList{"*"} // keys (or the operator's explicit choice) guard it
+		}
+		if *pprofAddr != "" {
+			pa, err := startPprof(ctx, *pprofAddr, env.stderr)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stderr, "quarry: profiles on http://%s/debug/pprof/ (loopback only)\n", pa)
 		}
 		logger := trace.NewLogger(os.Stderr) // QUARRY_LOG_FORMAT=json for JSON
 		reg := prometheus.NewRegistry()

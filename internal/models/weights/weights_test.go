@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -128,13 +130,80 @@ func TestSafetensorsCorrupt(t *testing.T) {
 		"overflow shape":  hdr(`{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}`, 4),
 		"bad metadata":    hdr(`{"__metadata__":[1]}`, 0),
 	}
+	dir := t.TempDir()
 	for name, b := range cases {
 		if _, err := ParseSafetensors(b); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: got %v, want ErrCorrupt", name, err)
 		}
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := OpenSafetensors(path); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("file %s: got %v, want ErrCorrupt", name, err)
+		}
 	}
 	if _, err := OpenSafetensors(filepath.Join(t.TempDir(), "absent")); err == nil || errors.Is(err, ErrCorrupt) {
 		t.Errorf("absent file: %v", err)
+	}
+}
+
+// TestOpenSafetensorsReadsOnDemand: opening a file reads its header, not
+// its tensors (the heap does not grow by the file's size), Float32 reads
+// a tensor when asked, a file cut short after opening fails with
+// ErrCorrupt, and Close closes the file.
+func TestOpenSafetensorsReadsOnDemand(t *testing.T) {
+	big := make([]float32, 4<<20) // 16 MiB of F32
+	for i := range big {
+		big[i] = float32(i % 1000)
+	}
+	small := []float32{1, -2, 0.5, 3.25}
+	b := buildSafetensors(t, []stTensor{{"small.f16", F16, []int{4}, small}, {"big", F32, []int{4 << 10, 1 << 10}, big}})
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b = nil
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	st, err := OpenSafetensors(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grew := int64(heap()) - int64(before); grew > 1<<20 {
+		t.Fatalf("opening a 16 MiB file grew the heap by %d bytes: the tensors were read at open", grew)
+	}
+	got, err := st.Float32("big", 4<<10, 1<<10)
+	if err != nil || !slices.Equal(got, big) {
+		t.Fatalf("big: %v (equal %v)", err, slices.Equal(got, big))
+	}
+	if got, err := st.Float32("small.f16"); err != nil || !slices.Equal(got, small) {
+		t.Fatalf("small: %v %v", got, err)
+	}
+	info, _ := os.Stat(path)
+	if err := os.Truncate(path, info.Size()-4); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Float32("big"); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("file cut short after open: got %v, want ErrCorrupt", err)
+	}
+	if got, err := st.Float32("small.f16"); err != nil || !slices.Equal(got, small) {
+		t.Fatalf("small after the cut: %v %v", got, err)
+	}
+	f := st.f
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("file still open after Close: %v", err)
+	}
+	if _, err := st.Float32("small.f16"); err == nil {
+		t.Fatal("Float32 after Close succeeded")
 	}
 }
 
