@@ -425,38 +425,9 @@ func addSimilarity(ctx context.Context, e Embedder, question string, cands []can
 	sort.SliceStable(idx, func(a, b int) bool { return cands[idx[a]].Score > cands[idx[b]].Score })
 	rest := idx[min(len(idx), ws.embedTop):]
 	idx = idx[:min(len(idx), ws.embedTop)]
-	texts := make([]string, len(idx))
-	for k, i := range idx {
-		texts[k] = cands[i].Text
-	}
-	qv, err := e.Embed(ctx, []string{question}, true)
-	if err != nil {
+	sims, mean, sd, err := standardise(ctx, e, question, cands, idx)
+	if err != nil || sd < 1e-6 {
 		return err
-	}
-	if len(qv) != 1 {
-		return fmt.Errorf("answer: the embedder returned %d vectors for the question", len(qv))
-	}
-	sv, err := e.Embed(ctx, texts, false)
-	if err != nil {
-		return err
-	}
-	if len(sv) != len(texts) {
-		return fmt.Errorf("answer: the embedder returned %d vectors for %d sentences", len(sv), len(texts))
-	}
-	sims := make([]float64, len(idx))
-	mean := 0.0
-	for k := range idx {
-		sims[k] = cosine(qv[0], sv[k])
-		mean += sims[k]
-	}
-	mean /= float64(len(sims))
-	sd := 0.0
-	for _, s := range sims {
-		sd += (s - mean) * (s - mean)
-	}
-	sd = math.Sqrt(sd / float64(len(sims)))
-	if sd < 1e-6 {
-		return nil
 	}
 	low := math.Inf(1)
 	for k, i := range idx {
@@ -468,6 +439,41 @@ func addSimilarity(ctx context.Context, e Embedder, question string, cands []can
 		cands[i].Score *= low
 	}
 	return nil
+}
+
+// standardise embeds the question and the candidates at idx and returns
+// their cosines with the mean and standard deviation over them: embedding
+// models' cosines sit in narrow, model-specific bands, so only their
+// order among a question's candidates is comparable.
+func standardise(ctx context.Context, e Embedder, question string, cands []candidate, idx []int) (sims []float64, mean, sd float64, err error) {
+	texts := make([]string, len(idx))
+	for k, i := range idx {
+		texts[k] = cands[i].Text
+	}
+	qv, err := e.Embed(ctx, []string{question}, true)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(qv) != 1 {
+		return nil, 0, 0, fmt.Errorf("answer: the embedder returned %d vectors for the question", len(qv))
+	}
+	sv, err := e.Embed(ctx, texts, false)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(sv) != len(texts) {
+		return nil, 0, 0, fmt.Errorf("answer: the embedder returned %d vectors for %d sentences", len(sv), len(texts))
+	}
+	sims = make([]float64, len(idx))
+	for k := range idx {
+		sims[k] = cosine(qv[0], sv[k])
+		mean += sims[k]
+	}
+	mean /= float64(len(sims))
+	for _, s := range sims {
+		sd += (s - mean) * (s - mean)
+	}
+	return sims, mean, math.Sqrt(sd / float64(len(sims))), nil
 }
 
 func cosine(a, b []float32) float64 {

@@ -2,7 +2,6 @@ package answer
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sort"
 )
@@ -200,38 +199,9 @@ func similarityFeatures(ctx context.Context, e Embedder, question string, cands 
 	if len(set) < 2 {
 		return nil
 	}
-	texts := make([]string, len(set))
-	for k, i := range set {
-		texts[k] = cands[i].Text
-	}
-	qv, err := e.Embed(ctx, []string{question}, true)
-	if err != nil {
+	sims, mean, sd, err := standardise(ctx, e, question, cands, set)
+	if err != nil || sd < 1e-6 {
 		return err
-	}
-	if len(qv) != 1 {
-		return fmt.Errorf("answer: the embedder returned %d vectors for the question", len(qv))
-	}
-	sv, err := e.Embed(ctx, texts, false)
-	if err != nil {
-		return err
-	}
-	if len(sv) != len(texts) {
-		return fmt.Errorf("answer: the embedder returned %d vectors for %d sentences", len(sv), len(texts))
-	}
-	sims := make([]float64, len(set))
-	mean := 0.0
-	for k := range set {
-		sims[k] = cosine(qv[0], sv[k])
-		mean += sims[k]
-	}
-	mean /= float64(len(sims))
-	sd := 0.0
-	for _, s := range sims {
-		sd += (s - mean) * (s - mean)
-	}
-	sd = math.Sqrt(sd / float64(len(sims)))
-	if sd < 1e-6 {
-		return nil
 	}
 	chunkZ := map[int]float64{}
 	for k, i := range set {
