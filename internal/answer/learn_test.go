@@ -323,13 +323,7 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 	// Cross-validated by article folds over all languages.
 	cv := map[string]*recallCount{}
 	for k := range learnFolds {
-		var train []learnQ
-		for _, q := range qs {
-			if q.fold != k {
-				train = append(train, q)
-			}
-		}
-		w := fitRanker(train, init)
+		w := fitRanker(outsideFold(qs, k), init)
 		setModel(&w)
 		fold := map[string]*recallCount{}
 		recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, fold)
@@ -580,12 +574,7 @@ func top1On(qs []learnQ, keep func(learnQ) bool, score func(*[nFeatures]float64)
 func mlpExperiment(t *testing.T, qs []learnQ, init features, hidden int) {
 	lin, net := map[string]*recallCount{}, map[string]*recallCount{}
 	for k := range learnFolds {
-		var train []learnQ
-		for _, q := range qs {
-			if q.fold != k {
-				train = append(train, q)
-			}
-		}
+		train := outsideFold(qs, k)
 		w := fitRanker(train, init)
 		keep := func(q learnQ) bool { return q.fold == k }
 		top1On(qs, keep, func(x *[nFeatures]float64) float64 {
@@ -601,4 +590,16 @@ func mlpExperiment(t *testing.T, qs []learnQ, init features, hidden int) {
 	}
 	t.Logf("features only, CV, first candidate: linear %s", fmtRecall(lin))
 	t.Logf("features only, CV, first candidate: MLP %d %s", hidden, fmtRecall(net))
+}
+
+// outsideFold returns the questions of qs not in article fold k: the
+// training set when fold k is held out.
+func outsideFold(qs []learnQ, k int) []learnQ {
+	var train []learnQ
+	for _, q := range qs {
+		if q.fold != k {
+			train = append(train, q)
+		}
+	}
+	return train
 }
