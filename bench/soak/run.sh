@@ -2,7 +2,8 @@
 # Soak test on loopback: builds quarry, ingests the sample corpus into a
 # temporary data folder (all-MiniLM-L6-v2, so hybrid search and upserts
 # embed), serves it on 127.0.0.1:$PORT and runs bench/soak against it;
-# extra arguments go to the soak driver (default -duration 30m -rate 10).
+# extra arguments go to the soak driver (default -duration 30m measured after
+# -warmup-for 5m, -rate 10).
 # The samples land in $OUT (default $QUARRY_HOME/artifacts/soak): soak.csv,
 # soak.svg, summary.json. The server is stopped at the end. GOMEMLIMIT in
 # the environment reaches the server (the Go runtime reads it); the
