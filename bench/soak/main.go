@@ -23,8 +23,8 @@
 // Quiescent samples. Each sample is taken with no soak request inside the
 // server: every request holds a read lock while in flight, and the
 // sampler takes the write lock (new requests wait, in-flight ones finish),
-// waits 50 ms for the server's connection goroutines to wind down, then
-// reads /metrics and /proc. Under load, a goroutine count taken at an
+// closes the client's idle connections, waits 50 ms for the server's
+// connection goroutines to wind down, then reads /metrics and /proc. Under load, a goroutine count taken at an
 // arbitrary moment includes the requests being served, a number that
 // follows latency and so the machine's load (soak runs 5 and 6 failed on
 // +0.35 and +0.43 goroutines over 30 minutes, one in-flight request); a
@@ -197,10 +197,11 @@ func loopback(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// settle is how long the sampler waits, with no request in flight, for
-// the server's connection goroutines to wind down before it scrapes: the
-// client closes the connections it keeps no longer idle, and the server
-// notices within microseconds.
+// settle is how long the sampler waits, with no request in flight and
+// the client's idle keep-alive connections closed, for the server's
+// connection goroutines to wind down before it scrapes (the server
+// notices a closed connection within microseconds), so the count does not
+// depend on how many connections the client happened to keep.
 const settle = 50 * time.Millisecond
 
 // sample is one interval's measurements.
@@ -381,6 +382,7 @@ loop:
 		// then read every gauge with no request inside the server.
 		t0 := time.Now()
 		quiet.Lock()
+		client.CloseIdleConnections()
 		time.Sleep(settle)
 		pause := time.Since(t0)
 		m, err := scrape(client, o.base)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -164,14 +165,18 @@ func TestSummaryLeavesOutOnlyTheWarmup(t *testing.T) {
 // TestSamplesAreQuiescent runs the driver against a loopback test server
 // whose requests take 5–40 ms at 50 requests per second and checks that
 // no request was inside the server whenever /metrics was read, and that
-// the traffic still flowed.
+// the traffic still flowed; and that the scrape's own connection was the
+// only one open (idle keep-alive connections are closed first).
 func TestSamplesAreQuiescent(t *testing.T) {
-	var inFlight, served, scrapes, busyScrapes atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var inFlight, served, scrapes, busyScrapes, conns, extraConns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/metrics" {
 			scrapes.Add(1)
 			if inFlight.Load() != 0 {
 				busyScrapes.Add(1)
+			}
+			if conns.Load() != 1 {
+				extraConns.Add(1)
 			}
 			for _, n := range []string{"go_gc_duration_seconds_count", "go_gc_gomemlimit_bytes", "process_resident_memory_bytes", "go_memstats_heap_inuse_bytes", "go_goroutines", "process_open_fds", "go_memstats_next_gc_bytes", "go_gc_gogc_percent", "go_memstats_heap_sys_bytes", "go_memstats_heap_released_bytes"} {
 				fmt.Fprintf(w, "%s 1\n", n)
@@ -184,6 +189,15 @@ func TestSamplesAreQuiescent(t *testing.T) {
 		served.Add(1)
 		io.WriteString(w, "{}")
 	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			conns.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			conns.Add(-1)
+		}
+	}
+	srv.Start()
 	defer srv.Close()
 	base, err := loopback(srv.URL)
 	if err != nil {
@@ -196,6 +210,9 @@ func TestSamplesAreQuiescent(t *testing.T) {
 	}
 	if busyScrapes.Load() != 0 {
 		t.Fatalf("%d of %d scrapes ran while a request was in flight", busyScrapes.Load(), scrapes.Load())
+	}
+	if extraConns.Load() != 0 {
+		t.Fatalf("%d of %d scrapes found other connections open besides their own", extraConns.Load(), scrapes.Load())
 	}
 	if sum.Samples < 16 || sum.Requests < 150 || served.Load() < 150 || sum.Errors != 0 {
 		t.Fatalf("traffic did not flow: %d samples, %d requests (%d served), %d errors (%s)", sum.Samples, sum.Requests, served.Load(), sum.Errors, sum.FirstError)
