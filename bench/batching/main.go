@@ -22,6 +22,7 @@ import (
 
 	"github.com/quarry-rag/quarry/internal/drift/driftcheck"
 	"github.com/quarry-rag/quarry/internal/embed"
+	"github.com/quarry-rag/quarry/internal/models/transformer"
 )
 
 type result struct {
@@ -32,6 +33,7 @@ type result struct {
 
 func main() {
 	model := flag.String("model", "all-MiniLM-L6-v2", "local embedding model")
+	quant := flag.String("quantization", "float32", "the encoder's Linear layers: float32 or int8 (both sides)")
 	datasets := flag.String("datasets", os.Getenv("QUARRY_DATASETS"), "shared datasets folder ($QUARRY_DATASETS)")
 	conc := flag.String("concurrency", "1,8,32,128", "comma-separated client counts")
 	rounds := flag.Int("rounds", 3, "rounds per side")
@@ -41,6 +43,11 @@ func main() {
 	workers := flag.Int("workers", 0, "batches run at once (0: the Batcher's default, GOMAXPROCS)")
 	sizes := flag.String("batch-sizes", "", "instead: time one direct call of each of these batch sizes (comma-separated), per text")
 	flag.Parse()
+	q, err := transformer.ParseQuantization(*quant)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "batching: -quantization:", err)
+		os.Exit(2)
+	}
 	if *sizes != "" {
 		if err := perText(*model, *datasets, *sizes, *rounds); err != nil {
 			fmt.Fprintln(os.Stderr, "batching:", err)
@@ -48,13 +55,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(*model, *datasets, *conc, *rounds, *dur, *window, *maxBatch, *workers); err != nil {
+	if err := run(*model, q, *datasets, *conc, *rounds, *dur, *window, *maxBatch, *workers); err != nil {
 		fmt.Fprintln(os.Stderr, "batching:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model, datasets, conc string, rounds int, dur, window time.Duration, maxBatch, workers int) error {
+func run(model string, quant transformer.Quantization, datasets, conc string, rounds int, dur, window time.Duration, maxBatch, workers int) error {
 	if datasets == "" {
 		return fmt.Errorf("set -datasets or QUARRY_DATASETS")
 	}
@@ -73,7 +80,7 @@ func run(model, datasets, conc string, rounds int, dur, window time.Duration, ma
 	if err != nil {
 		return err
 	}
-	l, err := embed.NewLocal(model, embed.LocalOptions{})
+	l, err := embed.NewLocal(model, embed.LocalOptions{Quantization: quant})
 	if err != nil {
 		return err
 	}
@@ -84,7 +91,7 @@ func run(model, datasets, conc string, rounds int, dur, window time.Duration, ma
 	measure(l, queries, 4, dur/4)
 	measure(b, queries, 4, dur/4)
 
-	fmt.Printf("model %s, %d s per measurement, %d rounds, window %v, max batch %d, workers %d\n", model, int(dur.Seconds()), rounds, window, maxBatch, workers)
+	fmt.Printf("model %s (%s), %d s per measurement, %d rounds, window %v, max batch %d, workers %d\n", model, quant, int(dur.Seconds()), rounds, window, maxBatch, workers)
 	fmt.Printf("%8s %5s | %-32s | %-32s | %s\n", "clients", "round", "unbatched qps  p50  p99", "batched qps  p50  p99", "qps ×  p99 ×")
 	for _, c := range cs {
 		var ratios []float64
