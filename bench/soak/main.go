@@ -797,7 +797,7 @@ func writeSVG(path string, samples []sample, skip int) error {
 			hi, lo = hi+1, math.Max(0, lo-1)
 		}
 		pad := (hi - lo) * 0.1
-		lo, hi = lo-pad, hi+pad
+		lo, hi = math.Max(lo-pad, math.Min(lo, 0)), hi+pad // no negative axis for a series that never is
 		y := func(v float64) float64 { return top + ph - ph*(v-lo)/(hi-lo) }
 		fmt.Fprintf(&b, `<rect x="%d" y="%.0f" width="%.1f" height="%d" fill="#eee"/>`+"\n", left, top, x(samples[max(skip-1, 0)].T)-left, ph)
 		fmt.Fprintf(&b, `<rect x="%d" y="%.0f" width="%d" height="%d" fill="none" stroke="#999"/>`+"\n", left, top, w-left-20, ph)
