@@ -371,7 +371,7 @@ func rankCandidates(ctx context.Context, question string, hits []base.Hit, opts 
 		c.hand = score
 	}
 	var embErr error
-	if m := modelFor(opts.Embedder != nil); m != nil {
+	if m := modelFor(opts.Embedder); m != nil {
 		embErr = rankLearned(ctx, opts.Embedder, question, cands, chunkStart, m)
 	} else if opts.Embedder != nil {
 		embErr = addSimilarity(ctx, opts.Embedder, question, cands)

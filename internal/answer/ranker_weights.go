@@ -79,3 +79,8 @@ var embWeights = features{
 	fNoMatchAfter: 0.7997,
 	fZPos:         0.7013,
 }
+
+// lateWeights rank with an embedder that also gives token vectors
+// (TokenEmbedder): until fitted, embWeights (the late-interaction
+// features weigh 0).
+var lateWeights = embWeights
