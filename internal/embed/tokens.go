@@ -45,6 +45,19 @@ func (t *Tokens) State(k int) []float32 {
 
 var _ TokenEmbedder = (*Local)(nil)
 
+// AsTokenEmbedder returns e as a TokenEmbedder when it gives token states: a Local,
+// or a Batcher around one (token calls then go to the inner model
+// directly: they are per-request batches already, not the small
+// concurrent calls a Batcher gathers). An embedding server, or a Batcher
+// around one, gives none.
+func AsTokenEmbedder(e Embedder) (TokenEmbedder, bool) {
+	if b, ok := e.(*Batcher); ok {
+		e = b.inner
+	}
+	te, ok := e.(TokenEmbedder)
+	return te, ok
+}
+
 // EmbedTokens runs the model once over texts and returns, per text, its
 // token ids, which of them are the text's own, the final hidden states and
 // the pooled vector Embed would return (equal to 1e-6; TestEmbedTokens).

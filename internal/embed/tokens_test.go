@@ -103,3 +103,29 @@ func TestEmbedTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestAsTokenEmbedder: a Local gives token states, alone or behind a
+// Batcher; an HTTP embedder does not, alone or behind a Batcher.
+func TestAsTokenEmbedder(t *testing.T) {
+	l := localModel(t, "all-MiniLM-L6-v2")
+	if te, ok := AsTokenEmbedder(l); !ok || te != TokenEmbedder(l) {
+		t.Fatal("a Local is not a TokenEmbedder")
+	}
+	b := NewBatcher(l, BatchOptions{})
+	defer b.Close()
+	if te, ok := AsTokenEmbedder(b); !ok || te != TokenEmbedder(l) {
+		t.Fatal("a Batcher around a Local does not give the Local's token states")
+	}
+	h, err := NewTEI("http://127.0.0.1:1", "m", HTTPOptions{Dim: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	hb := NewBatcher(h, BatchOptions{})
+	defer hb.Close()
+	for _, e := range []Embedder{h, hb} {
+		if _, ok := AsTokenEmbedder(e); ok {
+			t.Fatalf("%T over HTTP claims token states", e)
+		}
+	}
+}
