@@ -144,3 +144,32 @@ func TestLateInteractionParaphrase(t *testing.T) {
 		}
 	}
 }
+
+// TestSimilarityCannotLiftCode: for a command line, the similarity
+// features may lower the learned score but never raise it; for prose they
+// count in full.
+func TestSimilarityCannotLiftCode(t *testing.T) {
+	w := &lateWeights
+	var prose, code features
+	for _, f := range []*features{&prose, &code} {
+		f[fOwn], f[fLogHand] = 1, -1
+		f[fZ], f[fLIIdf], f[fLIJointPrev] = 2.5, 2.8, 3 // as close to the question as a sentence gets
+	}
+	code[fProse] = math.Log(0.05)
+	lexical := func(f features) float64 {
+		for _, j := range similarityFeatures {
+			f[j] = 0
+		}
+		return score(w, &f)
+	}
+	if lift := score(w, &prose) - lexical(prose); lift <= 0 {
+		t.Fatalf("the similarity features do not lift prose (%.3f): the test shows nothing", lift)
+	}
+	if got, want := score(w, &code), lexical(code); math.Abs(got-want) > 1e-9 {
+		t.Errorf("command line: score %.3f, its lexical score %.3f: similarity lifted it", got, want)
+	}
+	code[fZ], code[fLIIdf], code[fLIJointPrev] = -2, -2, -2
+	if got, want := score(w, &code), lexical(code); got >= want {
+		t.Errorf("command line far from the question: score %.3f, not below its lexical score %.3f", got, want)
+	}
+}

@@ -180,7 +180,7 @@ func rankLearned(ctx context.Context, e Embedder, question string, cands []candi
 	}
 	var embErr error
 	if e != nil {
-		embErr = similarityFeatures(ctx, e, question, cands, set, inSet)
+		embErr = setSimilarity(ctx, e, question, cands, set, inSet)
 	}
 	for _, i := range set {
 		f := &cands[i].f
@@ -193,9 +193,7 @@ func rankLearned(ctx context.Context, e Embedder, question string, cands []candi
 	s := make([]float64, len(set))
 	top := math.Inf(-1)
 	for k, i := range set {
-		for j, x := range cands[i].f {
-			s[k] += w[j] * x
-		}
+		s[k] = score(w, &cands[i].f)
 		top = max(top, s[k])
 	}
 	low := 1.0
@@ -212,13 +210,40 @@ func rankLearned(ctx context.Context, e Embedder, question string, cands []candi
 	return embErr
 }
 
-// similarityFeatures sets fZ, fZPrev, fZNext and fZGap of the set's
+// similarityFeatures are the features an embedder gives: how close the
+// sentence (or its neighbours) is to the question in meaning.
+var similarityFeatures = []int{fZ, fZPrev, fZNext, fZGap, fOwnZ, fAfterBestZ, fZPos,
+	fLI, fLIIdf, fLIPara, fLINovel, fLIPrev, fLINext, fLIGap, fLIJointPrev, fLIJointNext, fLIRank, fLITop}
+
+// score is w·f, except that for code, JSON and command lines (prose() < 1)
+// the similarity features may lower the score but never raise it: a
+// command that quotes the question ("bin/quarry search "how are deletes
+// handled"") is as close to it as a sentence can be, token by token, and
+// answers nothing. XQuAD, where the weights are fitted, has no such
+// sentences to teach this, and the fixed prose weight alone is outweighed
+// by strong similarity evidence.
+func score(w *features, f *features) float64 {
+	s := 0.0
+	for j, x := range f {
+		s += w[j] * x
+	}
+	if f[fProse] >= 0 {
+		return s
+	}
+	sim := 0.0
+	for _, j := range similarityFeatures {
+		sim += w[j] * f[j]
+	}
+	return s - max(sim, 0)
+}
+
+// setSimilarity sets fZ, fZPrev, fZNext and fZGap of the set's
 // sentences: the cosine between the question's embedding and theirs,
 // standardised over the set (embedding models' cosines sit in narrow,
 // model-specific bands, so only their order among a question's
 // candidates is comparable). With a TokenEmbedder, the same forward pass
 // also gives the late-interaction features (fLI …).
-func similarityFeatures(ctx context.Context, e Embedder, question string, cands []candidate, set []int, inSet []bool) error {
+func setSimilarity(ctx context.Context, e Embedder, question string, cands []candidate, set []int, inSet []bool) error {
 	if len(set) < 2 {
 		return nil
 	}

@@ -81,6 +81,55 @@ var embWeights = features{
 }
 
 // lateWeights rank with an embedder that also gives token vectors
-// (TokenEmbedder): until fitted, embWeights (the late-interaction
-// features weigh 0).
-var lateWeights = embWeights
+// (TokenEmbedder; multilingual-e5-small when fitted): embWeights' features
+// and the late-interaction ones (fLI …), fitted together the same way.
+var lateWeights = features{
+	fOwn:          1.8372,
+	fPrev:         0.4919,
+	fNext:         0.9212,
+	fLogHand:      0.1501,
+	fNoMatch:      1.3754,
+	fRank:         -0.2055,
+	fChunkGap:     0.9256,
+	fAfterBest:    -0.8873,
+	fBeforeBest:   -0.1952,
+	fChunkRank:    0.9939,
+	fPos:          -0.3318,
+	fFirst:        -0.5341,
+	fLast:         0.1691,
+	fLen:          0.1450,
+	fNovel:        -1.1042,
+	fNoNovel:      -5.5229,
+	fNewNumber:    -0.1182,
+	fNumYes:       0.5609,
+	fNumNo:        -0.7670,
+	fPersonYes:    0.4159,
+	fPersonNo:     -1.5968,
+	fQuestion:     -1.6094,
+	fProse:        1.0000,
+	fHeading:      -0.9163,
+	fSubject:      0.0033,
+	fZ:            0.8604,
+	fZPrev:        -0.0053,
+	fZNext:        0.0608,
+	fZGap:         0.8398,
+	fOwnZ:         0.0512,
+	fAfterBestZ:   0.4678,
+	fHandRel:      0.4105,
+	fPrevHand:     0.0649,
+	fNextHand:     -0.1397,
+	fNewName:      0.0761,
+	fNoMatchAfter: 0.5375,
+	fZPos:         -0.1641,
+	fLI:           -1.2742,
+	fLIIdf:        1.4088,
+	fLIPara:       -0.0784,
+	fLINovel:      -0.1880,
+	fLIPrev:       -0.1025,
+	fLINext:       -0.0268,
+	fLIGap:        0.3921,
+	fLIJointPrev:  0.9002,
+	fLIJointNext:  0.5410,
+	fLIRank:       -0.2380,
+	fLITop:        0.1944,
+}
