@@ -147,7 +147,8 @@ func TestLateInteractionParaphrase(t *testing.T) {
 
 // TestSimilarityCannotLiftCode: for a command line, the similarity
 // features may lower the learned score but never raise it; for prose they
-// count in full.
+// count in full. codeLike tells commands, flags and JSON from prose with
+// braces or CJK brackets.
 func TestSimilarityCannotLiftCode(t *testing.T) {
 	w := &lateWeights
 	var prose, code features
@@ -160,16 +161,30 @@ func TestSimilarityCannotLiftCode(t *testing.T) {
 		for _, j := range similarityFeatures {
 			f[j] = 0
 		}
-		return score(w, &f)
+		return score(w, &f, false)
 	}
-	if lift := score(w, &prose) - lexical(prose); lift <= 0 {
+	if lift := score(w, &prose, false) - lexical(prose); lift <= 0 {
 		t.Fatalf("the similarity features do not lift prose (%.3f): the test shows nothing", lift)
 	}
-	if got, want := score(w, &code), lexical(code); math.Abs(got-want) > 1e-9 {
+	if got, want := score(w, &code, true), lexical(code); math.Abs(got-want) > 1e-9 {
 		t.Errorf("command line: score %.3f, its lexical score %.3f: similarity lifted it", got, want)
 	}
+	for s, want := range map[string]bool{
+		`bin/quarry search "how are deletes handled" --k 5`:             true,
+		"quarry search \"chunk overlap\" \nquarry search deletes --k 3": true,
+		`-d '{"query":"how are deletes handled","k":5}'`:                true,
+		`{"field":"topic"}`: true,
+		"$ make models":     true,
+		"Usually the alphabet is the set {0,1}, and strings are bitstrings.": false,
+		"研究结果发表在《科学》杂志上。":                                                    false,
+		"Deletes remove the document and all its chunks.":                    false,
+	} {
+		if codeLike(s) != want {
+			t.Errorf("codeLike(%q) = %v", s, !want)
+		}
+	}
 	code[fZ], code[fLIIdf], code[fLIJointPrev] = -2, -2, -2
-	if got, want := score(w, &code), lexical(code); got >= want {
+	if got, want := score(w, &code, true), lexical(code); got >= want {
 		t.Errorf("command line far from the question: score %.3f, not below its lexical score %.3f", got, want)
 	}
 }

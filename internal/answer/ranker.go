@@ -193,7 +193,7 @@ func rankLearned(ctx context.Context, e Embedder, question string, cands []candi
 	s := make([]float64, len(set))
 	top := math.Inf(-1)
 	for k, i := range set {
-		s[k] = score(w, &cands[i].f)
+		s[k] = score(w, &cands[i].f, codeLike(cands[i].Text))
 		top = max(top, s[k])
 	}
 	low := 1.0
@@ -215,19 +215,19 @@ func rankLearned(ctx context.Context, e Embedder, question string, cands []candi
 var similarityFeatures = []int{fZ, fZPrev, fZNext, fZGap, fOwnZ, fAfterBestZ, fZPos,
 	fLI, fLIIdf, fLIPara, fLINovel, fLIPrev, fLINext, fLIGap, fLIJointPrev, fLIJointNext, fLIRank, fLITop}
 
-// score is w·f, except that for code, JSON and command lines (prose() < 1)
+// score is w·f, except that for a command line, code or JSON (codeLike)
 // the similarity features may lower the score but never raise it: a
 // command that quotes the question ("bin/quarry search "how are deletes
 // handled"") is as close to it as a sentence can be, token by token, and
 // answers nothing. XQuAD, where the weights are fitted, has no such
 // sentences to teach this, and the fixed prose weight alone is outweighed
 // by strong similarity evidence.
-func score(w *features, f *features) float64 {
+func score(w *features, f *features, code bool) float64 {
 	s := 0.0
 	for j, x := range f {
 		s += w[j] * x
 	}
-	if f[fProse] >= 0 {
+	if !code {
 		return s
 	}
 	sim := 0.0
