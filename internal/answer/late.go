@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/quarry-rag/quarry/internal/kernels"
 )
 
 // Late-interaction evidence (ColBERT's MaxSim) from the collection's own
@@ -115,7 +117,7 @@ func lateInteraction(q TokenVectors, sents []TokenVectors) ([]lateScores, []floa
 		for _, sv := range s.Vectors {
 			cover := -1.0
 			for i, qv := range q.Vectors {
-				c := float64(dot(qv, sv))
+				c := float64(kernels.Dot(qv, sv))
 				best[i] = max(best[i], c)
 				cover = max(cover, c)
 			}
@@ -154,24 +156,6 @@ func joint(a, b lateScores, w []float64) float64 {
 		s += w[i] * max(x, b.best[i])
 	}
 	return s
-}
-
-// dot is the inner product of two vectors of one length, four lanes at a
-// time.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
 }
 
 // zscores standardises v over its entries (all 0 when they barely vary).
