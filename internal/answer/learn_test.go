@@ -22,7 +22,13 @@ import (
 // honestly:
 //
 //	QUARRY_ANSWER_TUNE=/tmp/xq5 QUARRY_ANSWER_TUNE_N=0 QUARRY_ANSWER_LEARN=1 \
-//	  [QUARRY_ANSWER_TUNE_EMBED=multilingual-e5-small] go test -run TestTune -v ./internal/answer
+//	  [QUARRY_ANSWER_TUNE_EMBED=multilingual-e5-small [QUARRY_ANSWER_TUNE_LATE=1]] \
+//	  go test -run TestTune -v ./internal/answer
+//
+// With QUARRY_ANSWER_TUNE_LATE (token vectors: lateWeights), every fit is
+// also made without the late-interaction features on the same folds, the
+// before/after that decides whether they help; QUARRY_ANSWER_LEARN_SCREEN
+// compares the two quickly on the dumped features (screenLate).
 //
 // XQuAD is parallel (the same questions in every language), so the folds
 // are by article across all languages at once: its 240 paragraphs come

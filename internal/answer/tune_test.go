@@ -30,7 +30,9 @@ import (
 //
 // QUARRY_ANSWER_TUNE_N (default 200) is the dev slice: the first N
 // questions of each language, the only ones the weights were chosen on.
-// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity;
+// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity
+// (QUARRY_ANSWER_TUNE_LATE=1: with its token vectors too, cached beside
+// the reports as tok-MODEL.gob, about 1 GB for all seven languages);
 // QUARRY_ANSWER_TUNE_N=0 QUARRY_ANSWER_TUNE_SKIP=200 replays the rest, the
 // held-out questions; QUARRY_ANSWER_TUNE_LANGS=en,zh replays a subset.
 
