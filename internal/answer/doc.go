@@ -57,9 +57,10 @@
 // MaxSim. All are standardised over the candidates like the cosines.
 // Pooled vectors blur near-paraphrases inside the right paragraph; token
 // states keep which of the question's words each sentence covers. For
-// code, JSON and command lines (prose() < 1) the similarity features may
-// lower the score but never raise it: a command quoting the question is
-// as close to it as a sentence gets and answers nothing.
+// command lines, flags, JSON and prompts (codeLike) the similarity
+// features, pooled or token-level, may lower the score but never raise
+// it: a command quoting the question is as close to it as a sentence gets
+// and answers nothing.
 //
 // The weights (ranker_weights.go: lexWeights without an embedder,
 // embWeights with one, lateWeights with token vectors too) were fitted by learn_test.go on all 1,190 XQuAD
