@@ -43,7 +43,7 @@ var allowedImports = map[string][]string{
 	"internal/query": {"internal/base", "internal/store", "internal/embed", "internal/llm", "internal/obs",
 		"internal/retrieve", "internal/rewrite", "internal/answer", "internal/generate", "internal/cache"},
 	"internal/rerank":           {"internal/base", "internal/models/hub", "internal/models/tokenizer", "internal/models/transformer"},
-	"internal/answer":           {"internal/base", "internal/text"},
+	"internal/answer":           {"internal/base", "internal/text", "internal/kernels"},
 	"internal/generate":         {"internal/base", "internal/text", "internal/llm"},
 	"internal/rewrite":          {"internal/base", "internal/llm"},
 	"internal/cache":            {},

@@ -40,11 +40,33 @@
 // model-specific bands, so only their order among a question's candidates
 // is comparable). The other sentences follow in hand-score order.
 //
+// Late interaction (late.go): when the embedder also gives token vectors
+// (TokenEmbedder: the query pipeline's does whenever the collection's
+// model runs in process, through embed.Local.EmbedTokens; an embedding
+// server does not), the ranker adds ColBERT-style MaxSim evidence from the
+// same model and forward pass, no second model: the question's and each
+// candidate's own tokens (not the model's prefix or special tokens), final
+// hidden states L2-normalised; MaxSim = mean over the question's tokens of
+// the best cosine to one of the sentence's, plain and weighted by the
+// token's idf over the candidates; the idf-weighted share covered by
+// question tokens the sentence does not repeat verbatim; how much of the
+// sentence the question does not cover; the idf MaxSim of the sentence
+// before and after and the chunk's best minus its own; the question's
+// coverage by the sentence and its predecessor (or successor) together,
+// each token counting its best cosine in either; and its rank by idf
+// MaxSim. All are standardised over the candidates like the cosines.
+// Pooled vectors blur near-paraphrases inside the right paragraph; token
+// states keep which of the question's words each sentence covers. For
+// command lines, flags, JSON and prompts (codeLike) the similarity
+// features, pooled or token-level, may lower the score but never raise
+// it: a command quoting the question is as close to it as a sentence gets
+// and answers nothing.
+//
 // The weights (ranker_weights.go: lexWeights without an embedder,
-// embWeights with one) were fitted by learn_test.go on all 1,190 XQuAD
+// embWeights with one, lateWeights with token vectors too) were fitted by learn_test.go on all 1,190 XQuAD
 // questions of each of seven languages at once (en de es zh ar hi ru,
 // BM25 k 5 contexts replayed from `quarry eval rag --json` reports,
-// multilingual-e5-small for embWeights): a softmax over each question's
+// multilingual-e5-small for embWeights and lateWeights): a softmax over each question's
 // candidates maximising the probability of those that contain a
 // normalised gold answer, by gradient descent (Adam) on standardised
 // features with a small L2 penalty, starting from the hand score. The
@@ -52,8 +74,9 @@
 // none to learn from) and keep the hand score's factors. Measured by
 // 5-fold cross-validation over articles (all languages' copies of a fold
 // held out together) and leave-one-language-out, the learned order gains
-// most at three sentences and little at one; docs/benchmarks.md has the
-// figures. The hand weights were chosen earlier by coordinate search on
+// most at three sentences and little at one without token vectors; the
+// late-interaction features add about 0.015 at one sentence (en 0.819 →
+// 0.833, mean of seven 0.786 → 0.801); docs/benchmarks.md has the figures. The hand weights were chosen earlier by coordinate search on
 // half-splits of the same questions (tune_test.go). Every returned
 // sentence is an exact byte range of its chunk's text, so a citation built
 // from it always points at text that really contains the quoted words.

@@ -371,7 +371,7 @@ func rankCandidates(ctx context.Context, question string, hits []base.Hit, opts 
 		c.hand = score
 	}
 	var embErr error
-	if m := modelFor(opts.Embedder != nil); m != nil {
+	if m := modelFor(opts.Embedder); m != nil {
 		embErr = rankLearned(ctx, opts.Embedder, question, cands, chunkStart, m)
 	} else if opts.Embedder != nil {
 		embErr = addSimilarity(ctx, opts.Embedder, question, cands)
@@ -632,6 +632,19 @@ func prose(s string) float64 {
 		return 1
 	}
 	return f * f * f * f
+}
+
+// codeLike reports a command line, a code or JSON block or a shell prompt:
+// prose()'s own tests of the sentence's start (a command, a flag, a code
+// or prompt character), without its share of letters, which also flags
+// prose with braces or CJK brackets ("the set {0,1}", "《科学》").
+func codeLike(s string) bool {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return false
+	}
+	first, _, _ := strings.Cut(t, "\n")
+	return strings.ContainsRune("{[<$#`|", rune(t[0])) || strings.HasPrefix(t, "-") || looksLikeCommand(first)
 }
 
 // isHeading reports a title or heading line: a few words without a

@@ -22,7 +22,13 @@ import (
 // honestly:
 //
 //	QUARRY_ANSWER_TUNE=/tmp/xq5 QUARRY_ANSWER_TUNE_N=0 QUARRY_ANSWER_LEARN=1 \
-//	  [QUARRY_ANSWER_TUNE_EMBED=multilingual-e5-small] go test -run TestTune -v ./internal/answer
+//	  [QUARRY_ANSWER_TUNE_EMBED=multilingual-e5-small [QUARRY_ANSWER_TUNE_LATE=1]] \
+//	  go test -run TestTune -v ./internal/answer
+//
+// With QUARRY_ANSWER_TUNE_LATE (token vectors: lateWeights), every fit is
+// also made without the late-interaction features on the same folds, the
+// before/after that decides whether they help; QUARRY_ANSWER_LEARN_SCREEN
+// compares the two quickly on the dumped features (screenLate).
 //
 // XQuAD is parallel (the same questions in every language), so the folds
 // are by article across all languages at once: its 240 paragraphs come
@@ -76,9 +82,9 @@ func paragraphFolds(t *testing.T, lang string) map[string]int {
 // dumpFeatures runs the ranker with zero weights (features only) over
 // every case.
 func dumpFeatures(t *testing.T, cases map[string][]tuneCase, emb Embedder) []learnQ {
-	saveL, saveE := lexModel, embModel
-	defer func() { lexModel, embModel = saveL, saveE }()
-	lexModel, embModel = &features{}, &features{}
+	saveL, saveE, saveT := lexModel, embModel, lateModel
+	defer func() { lexModel, embModel, lateModel = saveL, saveE, saveT }()
+	lexModel, embModel, lateModel = &features{}, &features{}, &features{}
 	var out []learnQ
 	for _, l := range tuneLangs {
 		folds := paragraphFolds(t, l)
@@ -268,12 +274,16 @@ func goWeights(name string, w features) string {
 }
 
 func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
-	saveL, saveE := lexModel, embModel
-	defer func() { lexModel, embModel = saveL, saveE }()
+	saveL, saveE, saveT := lexModel, embModel, lateModel
+	defer func() { lexModel, embModel, lateModel = saveL, saveE, saveT }()
+	_, late := emb.(TokenEmbedder)
 	setModel := func(w *features) {
-		if emb != nil {
+		switch {
+		case late:
+			lateModel = w
+		case emb != nil:
 			embModel = w
-		} else {
+		default:
 			lexModel = w
 		}
 	}
@@ -302,6 +312,10 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		mlpExperiment(t, qs, init, hidden)
 		return
 	}
+	if os.Getenv("QUARRY_ANSWER_LEARN_SCREEN") != "" && late {
+		screenLate(t, qs, init)
+		return
+	}
 	all := func(learnQ) bool { return true }
 	// The hand score, the same questions.
 	setModel(nil)
@@ -320,39 +334,54 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		}
 	}
 	t.Logf("hand score:           %s", fmtRecall(hand))
+	// With token vectors, the same ranker without the late-interaction
+	// features (their columns zeroed: their weights stay 0), refitted on
+	// the same folds: the comparison that decides whether they help.
+	var base []learnQ
+	if late {
+		base = withoutLate(qs)
+	}
 	// Cross-validated by article folds over all languages.
-	cv := map[string]*recallCount{}
+	cv, cvBase := map[string]*recallCount{}, map[string]*recallCount{}
 	for k := range learnFolds {
+		if late {
+			w := fitRanker(outsideFold(base, k), init)
+			setModel(&w)
+			fold := map[string]*recallCount{}
+			recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, fold)
+			addRecall(cvBase, fold)
+			t.Logf("fold %d: no LI %s", k, fmtRecall(fold))
+		}
 		w := fitRanker(outsideFold(qs, k), init)
 		setModel(&w)
 		fold := map[string]*recallCount{}
 		recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, fold)
-		for l, a := range fold {
-			if cv[l] == nil {
-				cv[l] = &recallCount{}
-			}
-			cv[l].n += a.n
-			cv[l].hit1 += a.hit1
-			cv[l].hit3 += a.hit3
-		}
+		addRecall(cv, fold)
 		t.Logf("fold %d: hand %s", k, fmtRecall(handFold[k]))
 		t.Logf("fold %d: CV   %s", k, fmtRecall(fold))
 	}
+	if late {
+		t.Logf("without late interaction, %d-fold CV: %s", learnFolds, fmtRecall(cvBase))
+	}
 	t.Logf("learned, %d-fold CV:   %s", learnFolds, fmtRecall(cv))
 	if os.Getenv("QUARRY_ANSWER_LEARN_LOLO") != "" {
-		lolo := map[string]*recallCount{}
+		lolo, loloBase := map[string]*recallCount{}, map[string]*recallCount{}
 		for _, l := range tuneLangs {
 			for k := range learnFolds {
-				var train []learnQ
-				for _, q := range qs {
-					if q.fold != k && q.lang != l {
-						train = append(train, q)
-					}
+				keep := func(q learnQ) bool { return q.fold != k && q.lang != l }
+				held := func(q learnQ) bool { return q.fold == k && q.lang == l }
+				if late {
+					w := fitRanker(filterQ(base, keep), init)
+					setModel(&w)
+					recallOn(cases, qs, held, emb, loloBase)
 				}
-				w := fitRanker(train, init)
+				w := fitRanker(filterQ(qs, keep), init)
 				setModel(&w)
-				recallOn(cases, qs, func(q learnQ) bool { return q.fold == k && q.lang == l }, emb, lolo)
+				recallOn(cases, qs, held, emb, lolo)
 			}
+		}
+		if late {
+			t.Logf("without late interaction, LOLO × folds: %s", fmtRecall(loloBase))
 		}
 		t.Logf("learned, LOLO × folds: %s", fmtRecall(lolo))
 	}
@@ -362,7 +391,9 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 	recallOn(cases, qs, all, emb, in)
 	t.Logf("learned, IN-SAMPLE:   %s", fmtRecall(in))
 	name := "lexWeights"
-	if emb != nil {
+	if late {
+		name = "lateWeights"
+	} else if emb != nil {
 		name = "embWeights"
 	}
 	t.Logf("fitted on all:\n%s", goWeights(name, w))
@@ -602,4 +633,91 @@ func outsideFold(qs []learnQ, k int) []learnQ {
 		}
 	}
 	return train
+}
+
+// filterQ returns the questions of qs that keep accepts.
+func filterQ(qs []learnQ, keep func(learnQ) bool) []learnQ {
+	var out []learnQ
+	for _, q := range qs {
+		if keep(q) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// withoutLate copies qs with the late-interaction features zeroed.
+func withoutLate(qs []learnQ) []learnQ {
+	out := make([]learnQ, len(qs))
+	for i, q := range qs {
+		out[i] = q
+		out[i].x = make([][nFeatures]float64, len(q.x))
+		for k, x := range q.x {
+			for j := fLI; j < nFeatures; j++ {
+				x[j] = 0
+			}
+			out[i].x[k] = x
+		}
+	}
+	return out
+}
+
+func addRecall(acc, fold map[string]*recallCount) {
+	for l, a := range fold {
+		if acc[l] == nil {
+			acc[l] = &recallCount{}
+		}
+		acc[l].n += a.n
+		acc[l].hit1 += a.hit1
+		acc[l].hit3 += a.hit3
+	}
+}
+
+// screenLate compares, under the same article folds, the ranker with and
+// without the late-interaction features by the first candidate's answer
+// recall computed on the dumped features (fast; a screen, not the figure:
+// the full run answers through ExtractContext). QUARRY_ANSWER_LEARN_DROP
+// names features (comma-separated, as in featureNames) left out of the
+// "with" side too, to see what each adds.
+func screenLate(t *testing.T, qs []learnQ, init features) {
+	with := qs
+	if d := os.Getenv("QUARRY_ANSWER_LEARN_DROP"); d != "" {
+		var drop []int
+		for j, n := range featureNames {
+			if strings.Contains(","+d+",", ","+n+",") {
+				drop = append(drop, j)
+			}
+		}
+		with = make([]learnQ, len(qs))
+		for i, q := range qs {
+			with[i] = q
+			with[i].x = make([][nFeatures]float64, len(q.x))
+			for k, x := range q.x {
+				for _, j := range drop {
+					x[j] = 0
+				}
+				with[i].x[k] = x
+			}
+		}
+	}
+	base := withoutLate(qs)
+	a, b := map[string]*recallCount{}, map[string]*recallCount{}
+	for k := range learnFolds {
+		keep := func(q learnQ) bool { return q.fold == k }
+		for _, side := range []struct {
+			qs  []learnQ
+			acc map[string]*recallCount
+		}{{base, a}, {with, b}} {
+			w := fitRanker(outsideFold(side.qs, k), init)
+			top1On(side.qs, keep, func(x *[nFeatures]float64) float64 {
+				s := 0.0
+				for j := range x {
+					s += w[j] * x[j]
+				}
+				return s
+			}, side.acc)
+		}
+	}
+	t.Logf("screen, CV, first candidate: without LI %s", fmtRecall(a))
+	t.Logf("screen, CV, first candidate: with LI    %s", fmtRecall(b))
 }

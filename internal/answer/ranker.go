@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 )
@@ -50,6 +51,19 @@ const (
 	fNewName             // it names someone (a capitalised word past the first) the question does not
 	fNoMatchAfter        // fNoMatch × fAfterBest: no question term, right after the best
 	fZPos                // max(fZ, 0)
+	// Late interaction (late.go), with a TokenEmbedder; standardised over
+	// the candidates like fZ.
+	fLI          // MaxSim: mean over the question's tokens of the best token cosine in the sentence
+	fLIIdf       // … idf-weighted
+	fLIPara      // … only the question tokens the sentence does not repeat verbatim
+	fLINovel     // how much of the sentence the question's tokens do not cover
+	fLIPrev      // fLIIdf of the sentence before (0 if not a candidate)
+	fLINext      // … of the sentence after
+	fLIGap       // the best fLIIdf in its chunk minus its own
+	fLIJointPrev // the idf-weighted coverage by the sentence and the one before together
+	fLIJointNext // … and the one after
+	fLIRank      // log(1 + its rank by fLIIdf)
+	fLITop       // it is first by fLIIdf
 	nFeatures
 )
 
@@ -58,7 +72,9 @@ type features [nFeatures]float64
 var featureNames = [nFeatures]string{"own", "prev", "next", "head", "logHand", "noMatch", "rank", "chunkGap",
 	"afterBest", "beforeBest", "chunkRank", "pos", "first", "last", "len", "novel", "noNovel", "newNumber",
 	"numYes", "numNo", "personYes", "personNo", "question", "prose", "heading", "subject", "z", "zPrev", "zNext",
-	"zGap", "ownZ", "afterBestZ", "handRel", "prevHand", "nextHand", "newName", "noMatchAfter", "zPos"}
+	"zGap", "ownZ", "afterBestZ", "handRel", "prevHand", "nextHand", "newName", "noMatchAfter", "zPos",
+	"lI", "lIIdf", "lIPara", "lINovel", "lIPrev", "lINext", "lIGap",
+	"lIJointPrev", "lIJointNext", "lIRank", "lITop"}
 
 // fixedWeights are not fitted: XQuAD has no code, commands, headings or
 // questions among its sentences to learn their weights from, so these
@@ -72,12 +88,18 @@ var (
 	rankNeighbour = 10 // … with the neighbours of the best rankNeighbour of them
 )
 
-// lexModel and embModel are the weights in use (nil: the hand score);
-// the fitting harness swaps them.
-var lexModel, embModel = &lexWeights, &embWeights
+// lexModel, embModel and lateModel are the weights in use (nil: the
+// hand score); the fitting harness swaps them.
+var lexModel, embModel, lateModel = &lexWeights, &embWeights, &lateWeights
 
-func modelFor(embedder bool) *features {
-	if embedder {
+// modelFor returns the weights for an embedder: lateModel when it gives
+// token vectors, embModel when it gives only sentence vectors, lexModel
+// without one.
+func modelFor(e Embedder) *features {
+	if _, ok := e.(TokenEmbedder); ok {
+		return lateModel
+	}
+	if e != nil {
 		return embModel
 	}
 	return lexModel
@@ -158,7 +180,7 @@ func rankLearned(ctx context.Context, e Embedder, question string, cands []candi
 	}
 	var embErr error
 	if e != nil {
-		embErr = similarityFeatures(ctx, e, question, cands, set, inSet)
+		embErr = setSimilarity(ctx, e, question, cands, set, inSet)
 	}
 	for _, i := range set {
 		f := &cands[i].f
@@ -171,9 +193,7 @@ func rankLearned(ctx context.Context, e Embedder, question string, cands []candi
 	s := make([]float64, len(set))
 	top := math.Inf(-1)
 	for k, i := range set {
-		for j, x := range cands[i].f {
-			s[k] += w[j] * x
-		}
+		s[k] = score(w, &cands[i].f, codeLike(cands[i].Text))
 		top = max(top, s[k])
 	}
 	low := 1.0
@@ -190,36 +210,170 @@ func rankLearned(ctx context.Context, e Embedder, question string, cands []candi
 	return embErr
 }
 
-// similarityFeatures sets fZ, fZPrev, fZNext and fZGap of the set's
+// similarityFeatures are the features an embedder gives: how close the
+// sentence (or its neighbours) is to the question in meaning.
+var similarityFeatures = []int{fZ, fZPrev, fZNext, fZGap, fOwnZ, fAfterBestZ, fZPos,
+	fLI, fLIIdf, fLIPara, fLINovel, fLIPrev, fLINext, fLIGap, fLIJointPrev, fLIJointNext, fLIRank, fLITop}
+
+// score is w·f, except that for a command line, code or JSON (codeLike)
+// the similarity features may lower the score but never raise it: a
+// command that quotes the question ("bin/quarry search "how are deletes
+// handled"") is as close to it as a sentence can be, token by token, and
+// answers nothing. XQuAD, where the weights are fitted, has no such
+// sentences to teach this, and the fixed prose weight alone is outweighed
+// by strong similarity evidence.
+func score(w *features, f *features, code bool) float64 {
+	s := 0.0
+	for j, x := range f {
+		s += w[j] * x
+	}
+	if !code {
+		return s
+	}
+	sim := 0.0
+	for _, j := range similarityFeatures {
+		sim += w[j] * f[j]
+	}
+	return s - max(sim, 0)
+}
+
+// setSimilarity sets fZ, fZPrev, fZNext and fZGap of the set's
 // sentences: the cosine between the question's embedding and theirs,
 // standardised over the set (embedding models' cosines sit in narrow,
 // model-specific bands, so only their order among a question's
-// candidates is comparable).
-func similarityFeatures(ctx context.Context, e Embedder, question string, cands []candidate, set []int, inSet []bool) error {
+// candidates is comparable). With a TokenEmbedder, the same forward pass
+// also gives the late-interaction features (fLI …).
+func setSimilarity(ctx context.Context, e Embedder, question string, cands []candidate, set []int, inSet []bool) error {
 	if len(set) < 2 {
 		return nil
 	}
-	sims, mean, sd, err := standardise(ctx, e, question, cands, set)
-	if err != nil || sd < 1e-6 {
-		return err
+	var z []float64
+	if te, ok := e.(TokenEmbedder); ok {
+		var err error
+		if z, err = lateFeatures(ctx, te, question, cands, set); err != nil {
+			return err
+		}
+	} else {
+		sims, mean, sd, err := standardise(ctx, e, question, cands, set)
+		if err != nil || sd < 1e-6 {
+			return err
+		}
+		z = make([]float64, len(sims))
+		for k := range sims {
+			z[k] = (sims[k] - mean) / sd
+		}
 	}
-	chunkZ := map[int]float64{}
 	for k, i := range set {
-		z := (sims[k] - mean) / sd
-		cands[i].f[fZ] = z
-		if v, ok := chunkZ[cands[i].Hit]; !ok || z > v {
-			chunkZ[cands[i].Hit] = z
+		cands[i].f[fZ] = z[k]
+	}
+	neighbours(cands, set, inSet, fZ, fZPrev, fZNext, fZGap)
+	return nil
+}
+
+// neighbours sets, for each sentence of the set, feature prev and next to
+// the sentence before's and after's feature own (0 when not in the set or
+// another chunk), and gap to the best own in its chunk minus its own.
+func neighbours(cands []candidate, set []int, inSet []bool, own, prev, next, gap int) {
+	chunkBest := map[int]float64{}
+	for _, i := range set {
+		v := cands[i].f[own]
+		if b, ok := chunkBest[cands[i].Hit]; !ok || v > b {
+			chunkBest[cands[i].Hit] = v
 		}
 	}
 	for _, i := range set {
 		f := &cands[i].f
-		f[fZGap] = chunkZ[cands[i].Hit] - f[fZ]
+		f[gap] = chunkBest[cands[i].Hit] - f[own]
 		if i > 0 && inSet[i-1] && cands[i-1].Hit == cands[i].Hit {
-			f[fZPrev] = cands[i-1].f[fZ]
+			f[prev] = cands[i-1].f[own]
 		}
 		if i+1 < len(cands) && inSet[i+1] && cands[i+1].Hit == cands[i].Hit {
-			f[fZNext] = cands[i+1].f[fZ]
+			f[next] = cands[i+1].f[own]
 		}
 	}
-	return nil
+}
+
+// lateFeatures embeds the question and the set's sentences with their
+// tokens, sets the late-interaction features (standardised over the set)
+// and returns the standardised pooled cosines for fZ.
+func lateFeatures(ctx context.Context, te TokenEmbedder, question string, cands []candidate, set []int) ([]float64, error) {
+	qv, err := te.EmbedTokens(ctx, []string{question}, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(qv) != 1 {
+		return nil, fmt.Errorf("answer: the embedder returned %d token sets for the question", len(qv))
+	}
+	texts := make([]string, len(set))
+	for k, i := range set {
+		texts[k] = cands[i].Text
+	}
+	sv, err := te.EmbedTokens(ctx, texts, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(sv) != len(texts) {
+		return nil, fmt.Errorf("answer: the embedder returned %d token sets for %d sentences", len(sv), len(texts))
+	}
+	sims := make([]float64, len(set))
+	for k := range set {
+		sims[k] = cosine(qv[0].Pooled, sv[k].Pooled)
+	}
+	li, w := lateInteraction(qv[0], sv)
+	jp, jn := make([]float64, len(li)), make([]float64, len(li))
+	for k := range li {
+		jp[k], jn[k] = li[k].idf, li[k].idf
+		adjacent := func(j int) bool {
+			return j >= 0 && j < len(set) && (set[j] == set[k]-1 || set[j] == set[k]+1) && cands[set[j]].Hit == cands[set[k]].Hit
+		}
+		if adjacent(k-1) && set[k-1] == set[k]-1 {
+			jp[k] = joint(li[k], li[k-1], w)
+		}
+		if adjacent(k+1) && set[k+1] == set[k]+1 {
+			jn[k] = joint(li[k], li[k+1], w)
+		}
+	}
+	for k, z := range zscores(jp) {
+		cands[set[k]].f[fLIJointPrev] = z
+	}
+	for k, z := range zscores(jn) {
+		cands[set[k]].f[fLIJointNext] = z
+	}
+	byLI := make([]int, len(li))
+	for k := range byLI {
+		byLI[k] = k
+	}
+	sort.SliceStable(byLI, func(a, b int) bool { return li[byLI[a]].idf > li[byLI[b]].idf })
+	for r, k := range byLI {
+		cands[set[k]].f[fLIRank] = math.Log1p(float64(r))
+		if r == 0 {
+			cands[set[k]].f[fLITop] = 1
+		}
+	}
+	col := func(get func(lateScores) float64) []float64 {
+		v := make([]float64, len(li))
+		for k, r := range li {
+			v[k] = get(r)
+		}
+		return zscores(v)
+	}
+	for _, c := range []struct {
+		f   int
+		get func(lateScores) float64
+	}{
+		{fLI, func(r lateScores) float64 { return r.maxSim }},
+		{fLIIdf, func(r lateScores) float64 { return r.idf }},
+		{fLIPara, func(r lateScores) float64 { return r.para }},
+		{fLINovel, func(r lateScores) float64 { return r.novelty }},
+	} {
+		for k, z := range col(c.get) {
+			cands[set[k]].f[c.f] = z
+		}
+	}
+	inSet := make([]bool, len(cands))
+	for _, i := range set {
+		inSet[i] = true
+	}
+	neighbours(cands, set, inSet, fLIIdf, fLIPrev, fLINext, fLIGap)
+	return zscores(sims), nil
 }

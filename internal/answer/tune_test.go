@@ -30,7 +30,9 @@ import (
 //
 // QUARRY_ANSWER_TUNE_N (default 200) is the dev slice: the first N
 // questions of each language, the only ones the weights were chosen on.
-// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity;
+// QUARRY_ANSWER_TUNE_EMBED names an embedding model to add similarity
+// (QUARRY_ANSWER_TUNE_LATE=1: with its token vectors too, cached beside
+// the reports as tok-MODEL.gob, about 1 GB for all seven languages);
 // QUARRY_ANSWER_TUNE_N=0 QUARRY_ANSWER_TUNE_SKIP=200 replays the rest, the
 // held-out questions; QUARRY_ANSWER_TUNE_LANGS=en,zh replays a subset.
 
@@ -197,6 +199,29 @@ func TestTune(t *testing.T) {
 		}()
 		emb = ce
 		warm(t, ce, cases)
+		if os.Getenv("QUARRY_ANSWER_TUNE_LATE") != "" {
+			te, ok := e.(embed.TokenEmbedder)
+			if !ok {
+				t.Fatalf("%s gives no token vectors", m)
+			}
+			ct := &cachedTokens{cachedEmbedder: ce, te: te, m: map[string]TokenVectors{}}
+			cache := filepath.Join(dir, "tok-"+m+".gob")
+			if f, err := os.Open(cache); err == nil {
+				if err := gob.NewDecoder(f).Decode(&ct.m); err != nil {
+					t.Logf("token cache %s: %v", cache, err)
+				}
+				f.Close()
+			}
+			n := len(ct.m)
+			warmTokens(t, ct, cases)
+			if len(ct.m) > n {
+				if f, err := os.Create(cache); err == nil {
+					gob.NewEncoder(f).Encode(ct.m)
+					f.Close()
+				}
+			}
+			emb = ct
+		}
 	}
 	if os.Getenv("QUARRY_ANSWER_LEARN") != "" {
 		learn(t, cases, emb)
@@ -331,4 +356,85 @@ func warm(t *testing.T, ce *cachedEmbedder, cases map[string][]tuneCase) {
 		}
 	}
 	t.Logf("embedded %d questions, %d sentences", len(qs), len(ps))
+}
+
+// cachedTokens memoises a real TokenEmbedder's token vectors by text.
+type cachedTokens struct {
+	*cachedEmbedder
+	te embed.TokenEmbedder
+	mu sync.Mutex
+	m  map[string]TokenVectors
+}
+
+func (c *cachedTokens) EmbedTokens(ctx context.Context, texts []string, query bool) ([]TokenVectors, error) {
+	kind, prefix := embed.Passage, "p\x00"
+	if query {
+		kind, prefix = embed.Query, "q\x00"
+	}
+	out := make([]TokenVectors, len(texts))
+	var miss []string
+	var missIdx []int
+	c.mu.Lock()
+	for i, s := range texts {
+		if v, ok := c.m[prefix+s]; ok {
+			out[i] = v
+		} else {
+			miss = append(miss, s)
+			missIdx = append(missIdx, i)
+		}
+	}
+	c.mu.Unlock()
+	if len(miss) == 0 {
+		return out, nil
+	}
+	tks, err := c.te.EmbedTokens(ctx, miss, kind)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, tk := range tks {
+		tv, err := NewTokenVectors(tk.IDs, tk.Text, tk.States, tk.Vector)
+		if err != nil {
+			return nil, err
+		}
+		c.m[prefix+miss[k]] = tv
+		out[missIdx[k]] = tv
+	}
+	return out, nil
+}
+
+// warmTokens embeds every question and sentence with its tokens once.
+func warmTokens(t *testing.T, ct *cachedTokens, cases map[string][]tuneCase) {
+	ctx := context.Background()
+	seen := map[string]bool{}
+	var qs, ps []string
+	for _, l := range tuneLangs {
+		for _, c := range cases[l] {
+			if !seen["q\x00"+c.question] {
+				seen["q\x00"+c.question] = true
+				qs = append(qs, c.question)
+			}
+			for _, h := range c.hits {
+				for _, sp := range text.Sentences(h.Text) {
+					s := h.Text[sp.Start:sp.End]
+					if !seen["p\x00"+s] {
+						seen["p\x00"+s] = true
+						ps = append(ps, s)
+					}
+				}
+			}
+		}
+	}
+	for _, batch := range []struct {
+		texts []string
+		query bool
+	}{{qs, true}, {ps, false}} {
+		for i := 0; i < len(batch.texts); i += 64 {
+			if _, err := ct.EmbedTokens(ctx, batch.texts[i:min(i+64, len(batch.texts))], batch.query); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Logf("token vectors: %d questions, %d sentences", len(qs), len(ps))
 }

@@ -13,6 +13,12 @@
 //     text in, it matches sentence-transformers (cosine ≥ 0.9999; see
 //     TestLocalParity). LocalOptions.Quantization (or "?quantization=int8"
 //     after a local spec) runs the encoder's Linear layers in int8.
+//   - Local.EmbedTokens (the TokenEmbedder interface) runs the same
+//     forward pass and returns each text's token ids, which of them are
+//     the text's own (not the prefix, not special tokens), the final
+//     hidden states before pooling, and the pooled vector Embed returns
+//     (equal to 1e-6): for late-interaction scoring (ColBERT's MaxSim
+//     over token cosines) without a second model.
 //   - HTTP talks to an embedding server: OpenAI-compatible
 //     (POST /v1/embeddings), Ollama (POST /api/embed) or Hugging Face
 //     text-embeddings-inference (POST /embed). It batches (MaxBatch texts

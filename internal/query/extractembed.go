@@ -72,7 +72,9 @@ func (p *Pipeline) sentenceVectors() *cache.Exact[[]float32] {
 
 // answerEmbedder returns the extractive answerer's embedder: the
 // collection's model, or nil when it has none (or it cannot be loaded:
-// the answer is then lexical only, never an error).
+// the answer is then lexical only, never an error). When the model runs
+// in process it also gives token vectors (answer.TokenEmbedder), for the
+// ranker's late-interaction features.
 func (p *Pipeline) answerEmbedder(qvec []float32) answer.Embedder {
 	if p.Embedder == nil {
 		return nil
@@ -81,5 +83,71 @@ func (p *Pipeline) answerEmbedder(qvec []float32) answer.Embedder {
 	if err != nil || emb == nil {
 		return nil
 	}
-	return sentenceEmbedder{p: p, emb: emb, qvec: qvec}
+	se := sentenceEmbedder{p: p, emb: emb, qvec: qvec}
+	if te, ok := embed.AsTokenEmbedder(emb); ok {
+		return tokenEmbedder{sentenceEmbedder: se, te: te}
+	}
+	return se
+}
+
+// sentenceTokenCacheSize bounds the sentences whose token vectors a
+// pipeline keeps: about 60 KiB each with multilingual-e5-small (384
+// floats per token, some 40 tokens), so 1,024 ≈ 60 MiB at most.
+const sentenceTokenCacheSize = 1024
+
+// tokenEmbedder is sentenceEmbedder with the token vectors of an
+// in-process model, cached by model and text like the sentence vectors.
+// One forward pass gives a sentence's token vectors and its pooled
+// vector; the latter is put in the sentence-vector cache too.
+type tokenEmbedder struct {
+	sentenceEmbedder
+	te embed.TokenEmbedder
+}
+
+func (s tokenEmbedder) EmbedTokens(ctx context.Context, texts []string, query bool) ([]answer.TokenVectors, error) {
+	kind, role := embed.Passage, "p\x00"
+	if query {
+		kind, role = embed.Query, "q\x00"
+	}
+	c := s.p.sentenceTokens()
+	out := make([]answer.TokenVectors, len(texts))
+	var miss []string
+	var missAt []int
+	for i, t := range texts {
+		if v, ok := c.Get(s.emb.Name()+"\x00"+role+t, 0); ok {
+			out[i] = v
+			continue
+		}
+		miss, missAt = append(miss, t), append(missAt, i)
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
+	t, sctx := time.Now(), s.p.Hooks.start(ctx, StageEmbed)
+	tks, err := s.te.EmbedTokens(sctx, miss, kind)
+	s.p.Hooks.trace(sctx, StageEvent{Stage: StageEmbed, Took: time.Since(t), Queries: miss, Err: err})
+	if err != nil {
+		return nil, fmt.Errorf("%w: embedding the answer's candidate sentences with their tokens: %w", base.ErrUpstream, err)
+	}
+	if len(tks) != len(miss) {
+		return nil, fmt.Errorf("quarry: embedder returned %d token sets for %d sentences", len(tks), len(miss))
+	}
+	s.p.Metrics.Embedded("query", len(miss))
+	vecs := s.p.sentenceVectors()
+	for k, tk := range tks {
+		tv, err := answer.NewTokenVectors(tk.IDs, tk.Text, tk.States, tk.Vector)
+		if err != nil {
+			return nil, fmt.Errorf("quarry: %w", err)
+		}
+		c.Put(s.emb.Name()+"\x00"+role+miss[k], 0, tv)
+		vecs.Put(s.emb.Name()+"\x00"+role+miss[k], 0, tk.Vector)
+		out[missAt[k]] = tv
+	}
+	return out, nil
+}
+
+// sentenceTokens returns the pipeline's sentence token-vector cache.
+func (p *Pipeline) sentenceTokens() *cache.Exact[answer.TokenVectors] {
+	p.tokOnce.Do(func() { p.sentToks = cache.NewExact[answer.TokenVectors](sentenceTokenCacheSize, 0) })
+	return p.sentToks
 }

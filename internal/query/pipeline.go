@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quarry-rag/quarry/internal/answer"
 	"github.com/quarry-rag/quarry/internal/base"
 	"github.com/quarry-rag/quarry/internal/cache"
 	"github.com/quarry-rag/quarry/internal/embed"
@@ -62,6 +63,8 @@ type Pipeline struct {
 
 	sentOnce sync.Once
 	sentVecs *cache.Exact[[]float32] // extractive answers' sentence vectors (sentenceVectors)
+	tokOnce  sync.Once
+	sentToks *cache.Exact[answer.TokenVectors] // … and their token vectors (sentenceTokens)
 }
 
 // Query is one query of a plan: the text searched lexically and, when

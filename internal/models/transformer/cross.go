@@ -79,7 +79,9 @@ func (c *CrossEncoder) Close() error { return c.enc.Close() }
 // with its token type ids (nil for models without segment embeddings).
 func (c *CrossEncoder) Logits(ctx context.Context, pairs []Input) ([][]float32, error) {
 	H := c.enc.cfg.HiddenSize
-	return c.enc.run(ctx, pairs, c.labels, func(ws *workspace, bt *batch, b int, out []float32) {
+	out := rows(len(pairs), c.labels)
+	err := c.enc.run(ctx, pairs, func(ws *workspace, bt *batch, b, i int) {
+		out := out[i]
 		h := ws.x[bt.start[b]*H : bt.start[b]*H+H]
 		pooled := make([]float32, H)
 		for j := range pooled {
@@ -90,6 +92,10 @@ func (c *CrossEncoder) Logits(ctx context.Context, pairs []Input) ([][]float32, 
 			out[j] = kernels.Dot(c.outW[j*H:(j+1)*H], pooled) + c.outB[j]
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Score returns one relevance score per pair: the logit for a one-label

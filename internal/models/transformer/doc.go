@@ -25,6 +25,11 @@
 // (queries gathered by embed.Batcher) costs no more per text than its
 // sequences alone.
 //
+// TokenStates runs the same batches and returns each sequence's final
+// hidden states before pooling (for late-interaction scoring); pooled as
+// Embed pools them they are Embed's vector to 1e-6
+// (TestTokenStatesPoolToEmbed).
+//
 // Parity: TestParity embeds the committed fixtures (testdata/*_ref.jsonl.gz,
 // made by tools/embref/make_fixture.py with sentence-transformers) and
 // requires cosine ≥ 0.9999 for every text.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 
@@ -345,7 +346,45 @@ func (e *Encoder) Embed(ctx context.Context, ids [][]int32) ([][]float32, error)
 	for i, s := range ids {
 		in[i].IDs = s
 	}
-	return e.run(ctx, in, e.Dim(), e.pool1)
+	out := rows(len(in), e.Dim())
+	err := e.run(ctx, in, func(ws *workspace, bt *batch, b, i int) { e.pool1(ws, bt, b, out[i]) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TokenStates returns each sequence's final hidden states, before pooling
+// and normalisation: Dim() floats per token, token after token, for the
+// sequence as the model saw it (truncated like Embed's). Their mean (the
+// first row for CLS pooling), L2-normalised when Normalized(), is what
+// Embed returns; late-interaction scoring (MaxSim over token cosines)
+// reads them. The sequences run through the model exactly as Embed's do.
+func (e *Encoder) TokenStates(ctx context.Context, ids [][]int32) ([][]float32, error) {
+	in := make([]Input, len(ids))
+	for i, s := range ids {
+		in[i].IDs = s
+	}
+	H := e.Dim()
+	out := make([][]float32, len(in))
+	err := e.run(ctx, in, func(ws *workspace, bt *batch, b, i int) {
+		base := bt.start[b] * H
+		out[i] = slices.Clone(ws.x[base : base+bt.lens[b]*H])
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// rows returns n rows of dim floats, backed by one allocation.
+func rows(n, dim int) [][]float32 {
+	flat := make([]float32, n*dim)
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
+	}
+	return out
 }
 
 // pool1 writes the pooled (and normalised) sentence vector of sequence b.
@@ -374,15 +413,16 @@ func l2normalize(v []float32) {
 }
 
 // run validates, truncates and buckets the inputs, runs each batch through
-// the model and lets head turn sequence b of a batch into its output row.
-func (e *Encoder) run(ctx context.Context, in []Input, dim int, head func(ws *workspace, bt *batch, b int, out []float32)) ([][]float32, error) {
+// the model and lets head read sequence b of a batch, input i, from the
+// workspace (into an output the caller owns).
+func (e *Encoder) run(ctx context.Context, in []Input, head func(ws *workspace, bt *batch, b, i int)) error {
 	seqs := make([]Input, len(in))
 	for i, s := range in {
 		if len(s.IDs) == 0 {
-			return nil, fmt.Errorf("%w: sequence %d is empty", ErrInput, i)
+			return fmt.Errorf("%w: sequence %d is empty", ErrInput, i)
 		}
 		if s.TypeIDs != nil && len(s.TypeIDs) != len(s.IDs) {
-			return nil, fmt.Errorf("%w: sequence %d has %d ids and %d type ids", ErrInput, i, len(s.IDs), len(s.TypeIDs))
+			return fmt.Errorf("%w: sequence %d has %d ids and %d type ids", ErrInput, i, len(s.IDs), len(s.TypeIDs))
 		}
 		seqs[i] = Input{IDs: truncate(s.IDs, e.maxLen)}
 		if s.TypeIDs != nil {
@@ -397,17 +437,12 @@ func (e *Encoder) run(ctx context.Context, in []Input, dim int, head func(ws *wo
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(seqs[order[a]].IDs) > len(seqs[order[b]].IDs) })
 
-	flat := make([]float32, len(seqs)*dim)
-	out := make([][]float32, len(seqs))
-	for i := range out {
-		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
-	}
 	ws := e.takeWorkspace()
 	defer e.releaseWorkspace(ws)
 	var bt batch
 	for start := 0; start < len(order); {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		T := len(seqs[order[start]].IDs)
 		B := min(e.opts.BatchSize, max(1, e.opts.MaxBatchTokens/T), len(order)-start)
@@ -422,11 +457,11 @@ func (e *Encoder) run(ctx context.Context, in []Input, dim int, head func(ws *wo
 			if ctx.Err() == nil {
 				err = fmt.Errorf("%w: %v", ErrInput, err)
 			}
-			return nil, err
+			return err
 		}
 		for b, i := range members {
-			head(ws, &bt, b, out[i])
+			head(ws, &bt, b, i)
 		}
 	}
-	return out, nil
+	return nil
 }

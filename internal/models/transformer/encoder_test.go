@@ -228,8 +228,9 @@ func TestCrossEncoderSyntheticHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cls, err := base.run(context.Background(), pairs, H, func(ws *workspace, bt *batch, b int, out []float32) {
-		copy(out, ws.x[bt.start[b]*H:bt.start[b]*H+H])
+	cls := rows(len(pairs), H)
+	err = base.run(context.Background(), pairs, func(ws *workspace, bt *batch, b, i int) {
+		copy(cls[i], ws.x[bt.start[b]*H:bt.start[b]*H+H])
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -370,4 +371,66 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("missing tensors: %v", err)
 	}
 	t.Log(err)
+}
+
+// TestTokenStatesPoolToEmbed: the token states, mean-pooled (or their
+// first row for CLS pooling) and normalised as Embed does, are Embed's
+// vector to 1e-6, for every fixture text (long ones truncated alike), in
+// mixed batches; and each sequence has one state per token it kept.
+func TestTokenStatesPoolToEmbed(t *testing.T) {
+	for _, name := range []string{"all-MiniLM-L6-v2", "multilingual-e5-small"} {
+		t.Run(name, func(t *testing.T) {
+			enc, err := Load(modelDir(t, name), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer enc.Close()
+			recs := readFixture(t, name)
+			var ids [][]int32
+			for _, r := range recs {
+				if r.IDs != nil && len(ids) < 48 {
+					ids = append(ids, r.IDs)
+				}
+			}
+			ctx := context.Background()
+			want, err := enc.Embed(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := enc.TokenStates(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			H := enc.Dim()
+			for i, st := range got {
+				if n := min(len(ids[i]), enc.MaxLen()); len(st) != n*H {
+					t.Fatalf("text %d: %d floats, want %d tokens × %d", i, len(st), n, H)
+				}
+				v := make([]float32, H)
+				n := len(st) / H
+				if enc.Pooling() == PoolCLS {
+					n = 1
+				}
+				for k := range n {
+					for j := range v {
+						v[j] += st[k*H+j]
+					}
+				}
+				for j := range v {
+					v[j] /= float32(n)
+				}
+				if enc.Normalized() {
+					l2normalize(v)
+				}
+				for j := range v {
+					if d := math.Abs(float64(v[j] - want[i][j])); d > 1e-6 {
+						t.Fatalf("text %d component %d: pooled token states %v, Embed %v", i, j, v[j], want[i][j])
+					}
+				}
+			}
+			if _, err := enc.TokenStates(ctx, [][]int32{{}}); !errors.Is(err, ErrInput) {
+				t.Fatalf("empty sequence: %v", err)
+			}
+		})
+	}
 }
