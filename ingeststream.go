@@ -152,7 +152,7 @@ func (g *Ingester) write(ctx context.Context) {
 			return
 		}
 		rs, err := g.c.Upsert(ctx, g.batch, g.o.Write)
-		g.account(g.batch, g.owner, rs, err)
+		g.account(g.owner, rs, err)
 		// Drop the written documents: the slices are reused, and their old
 		// entries would keep the text alive while the next batch is read.
 		clear(g.batch)
@@ -186,6 +186,9 @@ func (g *Ingester) write(ctx context.Context) {
 			}
 		}()
 		w.rs, w.err = g.c.Upsert(ctx, w.batch, g.o.Write)
+		// Drop the documents now, not when the next batch is full: their
+		// text would stay alive while it is read.
+		clear(w.batch)
 	}()
 }
 
@@ -197,8 +200,7 @@ func (g *Ingester) wait() {
 	}
 	<-w.done
 	g.flight = nil
-	g.account(w.batch, w.owner, w.rs, w.err)
-	clear(w.batch)
+	g.account(w.owner, w.rs, w.err)
 	w.batch, w.owner, w.rs, w.err = w.batch[:0], w.owner[:0], nil, nil
 	g.spare = w
 }
@@ -220,7 +222,7 @@ func (g *Ingester) dropFailed() {
 }
 
 // account adds a written batch's results to its files, or its error.
-func (g *Ingester) account(batch []Document, owner []int, rs []UpsertResult, err error) {
+func (g *Ingester) account(owner []int, rs []UpsertResult, err error) {
 	if err != nil {
 		err = mapIngestErr(err)
 		for _, f := range owner {
