@@ -138,3 +138,21 @@ func TestTrigramDetectAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTrigramScorer compares the scorer with whatlanggo on the text
+// trigramDetect passes (384 bytes of English).
+func BenchmarkTrigramScorer(b *testing.B) {
+	s := prefix(englishSample, trigramMaxBytes)
+	b.Run("quarry", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			whatlangDetect(s)
+		}
+	})
+	b.Run("whatlanggo", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			whatlanggo.DetectWithOptions(s, whatlang.options)
+		}
+	})
+}
