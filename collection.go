@@ -489,23 +489,37 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 		stored[d.ID] = store.Version{Hash: d.Hash, Version: d.Version, Created: d.Created}
 	}
 	// Language identification (per document, then per chunk) and chunking
-	// run on every core.
+	// run on every core: documents in parallel, then the chunks of all of
+	// them, so that a batch of a few large documents (an upload's 256 KiB)
+	// keeps every core busy on its chunks, the larger part of the work.
 	errs := make([]error, len(writes))
+	detected := make([]bool, len(writes))
 	parallel(c.engine.ingestParallelism(), len(writes), func(j int) {
 		w := &writes[j]
 		c.redactForIndex(&w.Doc.Text, &w.Doc.Title)
-		detected := w.Doc.Language == ""
-		if detected {
+		detected[j] = w.Doc.Language == ""
+		if detected[j] {
 			w.Doc.Language = text.ConfidentLanguage(w.Doc.Text) // "" (neutral) when unsure
 		}
 		w.Chunks, errs[j] = c.chunker.ChunkContext(ctx, &w.Doc)
-		if detected && c.cfg.Language == "" {
-			chunk.DetectLanguages(&w.Doc, w.Chunks)
-		}
 		fillRuneStarts(w.Doc.Text, w.Chunks)
 	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("quarry: chunking: %w", err)
+	}
+	if c.cfg.Language == "" {
+		var todo []chunkRef // the chunks of documents whose language was detected
+		for j := range writes {
+			if detected[j] {
+				for k := range writes[j].Chunks {
+					todo = append(todo, chunkRef{int32(j), int32(k)})
+				}
+			}
+		}
+		parallel(c.engine.ingestParallelism(), len(todo), func(i int) {
+			w := &writes[todo[i].doc]
+			chunk.DetectLanguage(&w.Doc, &w.Chunks[todo[i].chunk])
+		})
 	}
 	for i, j := 0, 0; i < len(results); i++ {
 		if results[i].Status != StatusUnchanged {
@@ -533,6 +547,9 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	m.Chunks(nChunks)
 	return results, nil
 }
+
+// chunkRef names a chunk of a batch: writes[doc].Chunks[chunk].
+type chunkRef struct{ doc, chunk int32 }
 
 // parallel calls fn(0) … fn(n-1) on up to workers goroutines, the caller
 // being one of them.

@@ -170,3 +170,83 @@ func TestIngesterSharesBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestIngesterFailedBatch: when a shared batch's write fails (a scoped
+// write naming another tenant's document), every file with documents in
+// it gets the error, the rest of the failing file is not written, and the
+// files before and after are.
+func TestIngesterFailedBatch(t *testing.T) {
+	ctx := context.Background()
+	type outcome struct {
+		results []quarry.StreamResult
+		failed  []bool
+		stored  map[string]bool
+	}
+	run := func() outcome {
+		eng, err := quarry.Open(t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer eng.Close()
+		col, err := eng.EnsureCollection(ctx, "files")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A document of tenant b that a write scoped to tenant a may not
+		// replace: a batch that names it fails whole with ErrForbidden.
+		if _, err := col.Upsert(ctx, []quarry.Document{{ID: "secret", Text: "tenant b's", Tenant: "b"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		g := col.NewIngester(&quarry.StreamOptions{BatchDocs: 3,
+			Write: &quarry.WriteOptions{Scope: &quarry.WriteScope{Tenant: "a"}}})
+		jsonl := func(ids ...string) string {
+			var b strings.Builder
+			for _, id := range ids {
+				fmt.Fprintf(&b, "{\"id\":%q,\"text\":\"rock %s\"}\n", id, id)
+			}
+			return b.String()
+		}
+		for _, f := range []struct{ name, text string }{
+			{"a.txt", "granite is igneous"},
+			{"two.jsonl", jsonl("b1", "b2")}, // fills the first batch, written
+			{"c.txt", "basalt is volcanic"},
+			{"mix.jsonl", jsonl("m1", "secret", "m3", "m4", "m5", "m6")}, // its first batch fails
+			{"bad.jsonl", "{\"id\": \n"},
+			{"d.txt", "obsidian is glass"},
+		} {
+			g.Add(ctx, strings.NewReader(f.text), f.name)
+		}
+		g.Flush(ctx)
+		res, errs := g.Results()
+		o := outcome{results: res, stored: map[string]bool{}}
+		for _, e := range errs {
+			o.failed = append(o.failed, e != nil)
+		}
+		for _, id := range []string{"a.txt", "b1", "b2", "c.txt", "m1", "m3", "m4", "m5", "m6", "d.txt"} {
+			_, err := col.Get(ctx, id)
+			o.stored[id] = err == nil
+		}
+		if d, err := col.Get(ctx, "secret"); err != nil || d.Tenant != "b" {
+			t.Fatalf("the other tenant's document: %+v, %v", d, err)
+		}
+		if err := col.Verify(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	o := run()
+	wantStored := map[string]bool{"a.txt": true, "b1": true, "b2": true, "d.txt": true}
+	for id, s := range o.stored {
+		if s != wantStored[id] {
+			t.Errorf("%s stored %v, want %v", id, s, wantStored[id])
+		}
+	}
+	// a and two: written; c and mix share the failed batch; bad: its own
+	// error; d: written.
+	wantDocs, wantFailed := []int{1, 2, 0, 0, 0, 1}, []bool{false, false, true, true, true, false}
+	for i := range wantDocs {
+		if o.results[i].Documents != wantDocs[i] || o.failed[i] != wantFailed[i] {
+			t.Errorf("file %d: %+v failed %v; want %d documents, failed %v", i, o.results[i], o.failed[i], wantDocs[i], wantFailed[i])
+		}
+	}
+}

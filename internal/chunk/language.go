@@ -16,15 +16,20 @@ import (
 // the caller, or pinned for the collection, must not be second-guessed.
 func DetectLanguages(doc *base.Document, chunks []base.Chunk) {
 	for i := range chunks {
-		c := &chunks[i]
-		if 10*len(c.Text) >= 9*len(doc.Text) {
-			c.Language = doc.Language
-			continue
-		}
-		if l := text.ConfidentLanguage(c.Text); l != "" {
-			c.Language = l
-		} else {
-			c.Language = doc.Language
-		}
+		DetectLanguage(doc, &chunks[i])
+	}
+}
+
+// DetectLanguage sets one chunk's Language as DetectLanguages does, so that
+// the chunks of a batch can be detected in parallel across documents.
+func DetectLanguage(doc *base.Document, c *base.Chunk) {
+	if 10*len(c.Text) >= 9*len(doc.Text) {
+		c.Language = doc.Language
+		return
+	}
+	if l := text.ConfidentLanguage(c.Text); l != "" {
+		c.Language = l
+	} else {
+		c.Language = doc.Language
 	}
 }

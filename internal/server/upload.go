@@ -22,11 +22,14 @@ const defaultMaxUploadBytes = 1 << 30
 // files of a request share batches (one commit, one fsync, per batch
 // instead of per file: 1,118 files of ~90 KB took 1.26–1.41× the CLI's
 // time with a commit each), and a batch is held at many times its text
-// while it is chunked, analysed and committed. Measured on a quiet machine
-// (scripts/bench_upload.sh 100): 256 KiB 1.23× the CLI, growth 61 MB;
-// 384 KiB 1.12–1.19×, 65–66 MB; 512 KiB 1.08–1.12×, 66–67 MB; the CLI's
-// 1 MiB 0.89×, 80 MB (loaded).
-const uploadBatchBytes = 512 << 10
+// while it is chunked, analysed and committed: a commit rewrites the
+// bbolt leaves of the stored documents next to each new one, so its dirty
+// pages are several times its text when uploads interleave with stored
+// names. Measured with scripts/bench_upload.sh 100 (docs/benchmarks.md,
+// issue 15, fifth pass), once language detection stopped allocating:
+// 256 KiB grew the server by 61–62 MB at 0.82–1.24× the CLI's time;
+// 512 KiB by 65–69 MB at 0.83–1.14×.
+const uploadBatchBytes = 256 << 10
 
 // fileResult is the outcome of one uploaded file.
 type fileResult struct {

@@ -343,12 +343,12 @@ func trigramDetect(text string) (string, float64) {
 		}
 		text = text[:n]
 	}
-	info := whatlanggo.DetectWithOptions(text, whatlang.options)
-	code, ok := whatlang.iso[info.Lang]
+	l, conf := whatlangDetect(text)
+	code, ok := whatlang.iso[l]
 	if !ok {
 		return "", 0
 	}
-	return code, info.Confidence
+	return code, conf
 }
 
 // prefix returns the longest prefix of s of at most n bytes that does not
@@ -366,10 +366,16 @@ func prefix(s string, n int) string {
 // onlyScript returns text with the letters of other scripts replaced by
 // spaces, so that the trigram models see one script.
 func onlyScript(text string, script *unicode.RangeTable) string {
+	other := func(r rune) bool { return unicode.IsLetter(r) && !unicode.Is(script, r) }
+	i := strings.IndexFunc(text, other)
+	if i < 0 {
+		return text // nothing to replace: no copy
+	}
 	var b strings.Builder
 	b.Grow(len(text))
-	for _, r := range text {
-		if unicode.IsLetter(r) && !unicode.Is(script, r) {
+	b.WriteString(text[:i])
+	for _, r := range text[i:] {
+		if other(r) {
 			r = ' '
 		}
 		b.WriteRune(r)

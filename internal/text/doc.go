@@ -87,7 +87,11 @@
 //
 // Segmentation (uax29), normalisation and case folding (x/text), stemming
 // (snowballstem) and trigram language models (whatlanggo) come from
-// libraries; this package only composes them, keeps offsets exact, adds CJK
+// libraries; this package only composes them, scores text against
+// whatlanggo's trigram profiles itself (trigram.go: the library allocates
+// ~48 KB a call and cannot reuse its buffers; the same profiles, generated
+// from its source, and the same arithmetic give its answers, checked
+// against it by TestTrigramsMatchWhatlanggo), keeps offsets exact, adds CJK
 // bigrams, the Thai/Lao segmenter (no maintained Go library does
 // dictionary maximal matching with exact offsets), normalisers and light
 // stemmers written from their published descriptions, stopword lists and

@@ -24,55 +24,61 @@ type termScratch struct {
 	counter     bm25.Counter
 }
 
-// analyzeDoc returns the counted terms of each of a document's chunks.
-func (b *Backend) analyzeDoc(dc *store.DocChunks, s *termScratch) []bm25.Counts {
-	out := make([]bm25.Counts, len(dc.Chunks))
-	for i := range dc.Chunks {
-		c := &dc.Chunks[i]
-		lang := c.Language
-		if lang == "" {
-			lang = dc.Doc.Language
-		}
-		an := b.an.Get(lang)
-		title := dc.Doc.Title
-		if c.Section != "" && c.Section != title {
-			title += "\n" + c.Section
-		}
-		s.title = an.AppendTerms(s.title[:0], title)
-		s.body = an.AppendTerms(s.body[:0], c.Text)
-		out[i] = s.counter.Count(s.title, s.body)
+// analyzeChunk returns the counted terms of chunk j of dc.
+func (b *Backend) analyzeChunk(dc *store.DocChunks, j int, s *termScratch) bm25.Counts {
+	c := &dc.Chunks[j]
+	lang := c.Language
+	if lang == "" {
+		lang = dc.Doc.Language
 	}
-	return out
+	an := b.an.Get(lang)
+	title := dc.Doc.Title
+	if c.Section != "" && c.Section != title {
+		title += "\n" + c.Section
+	}
+	s.title = an.AppendTerms(s.title[:0], title)
+	s.body = an.AppendTerms(s.body[:0], c.Text)
+	return s.counter.Count(s.title, s.body)
 }
 
-// analyzeAll runs analyzeDoc over docs on every core.
+// analyzeAll runs analyzeChunk over every chunk of docs on every core:
+// chunk by chunk, not document by document, so that a batch of a few
+// large documents (an upload's 256 KiB) keeps every core busy.
 func (b *Backend) analyzeAll(ctx context.Context, docs []store.DocChunks) ([][]bm25.Counts, error) {
 	out := make([][]bm25.Counts, len(docs))
-	workers := min(runtime.GOMAXPROCS(0), len(docs))
+	type ref struct{ doc, chunk int32 }
+	var refs []ref
+	for i := range docs {
+		out[i] = make([]bm25.Counts, len(docs[i].Chunks))
+		for j := range docs[i].Chunks {
+			refs = append(refs, ref{int32(i), int32(j)})
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(refs))
 	if workers <= 1 {
 		var s termScratch
-		for i := range docs {
-			out[i] = b.analyzeDoc(&docs[i], &s)
+		for _, r := range refs {
+			out[r.doc][r.chunk] = b.analyzeChunk(&docs[r.doc], int(r.chunk), &s)
 		}
 		return out, ctx.Err()
 	}
 	var wg sync.WaitGroup
-	next := make(chan int)
+	next := make(chan ref, workers)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var s termScratch
-			for i := range next {
-				out[i] = b.analyzeDoc(&docs[i], &s)
+			for r := range next {
+				out[r.doc][r.chunk] = b.analyzeChunk(&docs[r.doc], int(r.chunk), &s)
 			}
 		}()
 	}
-	for i := range docs {
+	for _, r := range refs {
 		if ctx.Err() != nil {
 			break
 		}
-		next <- i
+		next <- r
 	}
 	close(next)
 	wg.Wait()
