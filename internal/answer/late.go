@@ -43,8 +43,14 @@ func NewTokenVectors(ids []int32, own []bool, states, pooled []float32) (TokenVe
 		return TokenVectors{}, fmt.Errorf("answer: %d token ids, %d marks and %d state floats do not match", len(ids), len(own), len(states))
 	}
 	dim := len(states) / len(ids)
-	tv := TokenVectors{Pooled: pooled}
-	flat := make([]float32, 0, len(states))
+	n := 0
+	for _, o := range own {
+		if o {
+			n++
+		}
+	}
+	tv := TokenVectors{IDs: make([]int32, 0, n), Vectors: make([][]float32, 0, n), Pooled: pooled}
+	flat := make([]float32, 0, n*dim) // own tokens only: what a cache holding tv pays for
 	for k, id := range ids {
 		if !own[k] {
 			continue

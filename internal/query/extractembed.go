@@ -91,9 +91,30 @@ func (p *Pipeline) answerEmbedder(qvec []float32) answer.Embedder {
 }
 
 // sentenceTokenCacheSize bounds the sentences whose token vectors a
-// pipeline keeps: about 60 KiB each with multilingual-e5-small (384
-// floats per token, some 40 tokens), so 1,024 ≈ 60 MiB at most.
-const sentenceTokenCacheSize = 1024
+// pipeline keeps, and sentenceTokenCacheBytes their bytes: an entry is
+// tokens × dim float32s, some 60 KiB for a typical 40-token sentence with
+// multilingual-e5-small (384 floats a token) but up to 768 KiB for one of
+// the model's 512 tokens, so the count alone would allow ~800 MiB.
+// 32 MiB holds ~540 typical sentences — the candidates of some ten
+// questions (about fifty sentences each), enough for the repeats the
+// cache is for (questions about the same chunks in a row, an evaluation's
+// neighbouring questions) — while staying small beside the model itself
+// (~470 MB for e5-small) and the sentence-vector cache (≤ 12 MiB).
+const (
+	sentenceTokenCacheSize  = 1024
+	sentenceTokenCacheBytes = 32 << 20
+)
+
+// tokenVectorsBytes is what one cached answer.TokenVectors holds in
+// memory: its ids and floats, the token slices' headers and a fixed
+// allowance for the entry, its key and the list element.
+func tokenVectorsBytes(tv answer.TokenVectors) int64 {
+	n := int64(256) + 4*int64(len(tv.IDs)+len(tv.Pooled)) + 24*int64(len(tv.Vectors))
+	for _, v := range tv.Vectors {
+		n += 4 * int64(len(v))
+	}
+	return n
+}
 
 // tokenEmbedder is sentenceEmbedder with the token vectors of an
 // in-process model, cached by model and text like the sentence vectors.
@@ -148,6 +169,8 @@ func (s tokenEmbedder) EmbedTokens(ctx context.Context, texts []string, query bo
 
 // sentenceTokens returns the pipeline's sentence token-vector cache.
 func (p *Pipeline) sentenceTokens() *cache.Exact[answer.TokenVectors] {
-	p.tokOnce.Do(func() { p.sentToks = cache.NewExact[answer.TokenVectors](sentenceTokenCacheSize, 0) })
+	p.tokOnce.Do(func() {
+		p.sentToks = cache.NewExactCost(sentenceTokenCacheSize, 0, sentenceTokenCacheBytes, tokenVectorsBytes)
+	})
 	return p.sentToks
 }

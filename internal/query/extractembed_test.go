@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -68,3 +69,38 @@ func TestAnswerEmbedderTokens(t *testing.T) {
 
 // onlyVectors hides a model's token states: an embedding server's view.
 type onlyVectors struct{ embed.Embedder }
+
+// TestTokenCacheBoundedInBytes: the token-vector cache holds model-length
+// sentences (512 tokens × 384 floats, ~770 KiB each) within its byte
+// budget, not up to its 1,024-entry count (~800 MiB), and its cost counts
+// every float it keeps.
+func TestTokenCacheBoundedInBytes(t *testing.T) {
+	const tokens, dim = 512, 384
+	ids := make([]int32, tokens)
+	own := make([]bool, tokens)
+	for i := range own {
+		own[i] = true
+	}
+	states := make([]float32, tokens*dim)
+	for i := range states {
+		states[i] = 1
+	}
+	tv, err := answer.NewTokenVectors(ids, own, states, make([]float32, dim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := tokenVectorsBytes(tv); b < 4*tokens*dim {
+		t.Fatalf("a 512-token entry costs %d bytes, less than its %d floats", b, tokens*dim)
+	}
+	p := &Pipeline{}
+	c := p.sentenceTokens()
+	for i := 0; i < 200; i++ {
+		c.Put(fmt.Sprint(i), 0, tv)
+	}
+	if c.Cost() > sentenceTokenCacheBytes || c.Len() > sentenceTokenCacheBytes/(4*tokens*dim) {
+		t.Fatalf("%d entries, %d bytes: over the %d-byte budget", c.Len(), c.Cost(), sentenceTokenCacheBytes)
+	}
+	if c.Len() == 0 {
+		t.Fatal("nothing kept")
+	}
+}
