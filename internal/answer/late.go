@@ -21,9 +21,10 @@ import (
 // the late-interaction features.
 type TokenEmbedder interface {
 	Embedder
-	// EmbedTokens returns one TokenVectors per text, in order: the
-	// question with query set, the candidate sentences without.
-	EmbedTokens(ctx context.Context, texts []string, query bool) ([]TokenVectors, error)
+	// EmbedTokens returns the question's TokenVectors (embedded as a
+	// query) and one per candidate sentence, in order (as passages): both
+	// in one call, so that an in-process model can run them in one pass.
+	EmbedTokens(ctx context.Context, question string, sentences []string) (TokenVectors, []TokenVectors, error)
 }
 
 // TokenVectors are one text's own tokens (not the model's query/passage

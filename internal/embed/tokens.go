@@ -19,6 +19,11 @@ type TokenEmbedder interface {
 	// EmbedTokens returns one Tokens per text, in the order of texts,
 	// tokenized, prefixed and truncated exactly as Embed does.
 	EmbedTokens(ctx context.Context, texts []string, kind Kind) ([]Tokens, error)
+	// EmbedTokensKinds is EmbedTokens with one kind per text (len(kinds)
+	// == len(texts)): a question and its candidate passages in one pass of
+	// the model, which costs about what the passages alone do (a small
+	// batch's cost is mostly reading the weights).
+	EmbedTokensKinds(ctx context.Context, texts []string, kinds []Kind) ([]Tokens, error)
 }
 
 // Tokens is one text as the model saw it and its final hidden states.
@@ -65,6 +70,24 @@ func (l *Local) EmbedTokens(ctx context.Context, texts []string, kind Kind) ([]T
 	if err := checkKind(kind); err != nil {
 		return nil, err
 	}
+	kinds := make([]Kind, len(texts))
+	for i := range kinds {
+		kinds[i] = kind
+	}
+	return l.EmbedTokensKinds(ctx, texts, kinds)
+}
+
+// EmbedTokensKinds is EmbedTokens with text i embedded as kinds[i], all in
+// one run of the encoder.
+func (l *Local) EmbedTokensKinds(ctx context.Context, texts []string, kinds []Kind) ([]Tokens, error) {
+	if len(kinds) != len(texts) {
+		return nil, fmt.Errorf("%w: %d kinds for %d texts", ErrInvalid, len(kinds), len(texts))
+	}
+	for _, k := range kinds {
+		if err := checkKind(k); err != nil {
+			return nil, err
+		}
+	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.mu.closed {
@@ -78,7 +101,7 @@ func (l *Local) EmbedTokens(ctx context.Context, texts []string, kind Kind) ([]T
 	var truncated, tokens int64
 	for i, t := range texts {
 		var cut bool
-		out[i].IDs, out[i].Text, cut = l.tokenizeMarked(t, kind)
+		out[i].IDs, out[i].Text, cut = l.tokenizeMarked(t, kinds[i])
 		ids[i] = out[i].IDs
 		if cut {
 			truncated++

@@ -118,53 +118,70 @@ func tokenVectorsBytes(tv answer.TokenVectors) int64 {
 
 // tokenEmbedder is sentenceEmbedder with the token vectors of an
 // in-process model, cached by model and text like the sentence vectors.
-// One forward pass gives a sentence's token vectors and its pooled
-// vector; the latter is put in the sentence-vector cache too.
+// One forward pass gives the question's and the uncached sentences' token
+// vectors and their pooled vectors; the latter are put in the
+// sentence-vector cache too.
 type tokenEmbedder struct {
 	sentenceEmbedder
 	te embed.TokenEmbedder
 }
 
-func (s tokenEmbedder) EmbedTokens(ctx context.Context, texts []string, query bool) ([]answer.TokenVectors, error) {
-	kind, role := embed.Passage, "p\x00"
-	if query {
-		kind, role = embed.Query, "q\x00"
-	}
+func (s tokenEmbedder) EmbedTokens(ctx context.Context, question string, sentences []string) (answer.TokenVectors, []answer.TokenVectors, error) {
 	c := s.p.sentenceTokens()
-	out := make([]answer.TokenVectors, len(texts))
+	key := func(k embed.Kind, t string) string {
+		if k == embed.Query {
+			return s.emb.Name() + "\x00q\x00" + t
+		}
+		return s.emb.Name() + "\x00p\x00" + t
+	}
+	// out[0] is the question, out[1:] the sentences.
+	out := make([]answer.TokenVectors, 1+len(sentences))
 	var miss []string
+	var kinds []embed.Kind
 	var missAt []int
-	for i, t := range texts {
-		if v, ok := c.Get(s.emb.Name()+"\x00"+role+t, 0); ok {
+	for i := range out {
+		t, k := question, embed.Query
+		if i > 0 {
+			t, k = sentences[i-1], embed.Passage
+		}
+		if v, ok := c.Get(key(k, t), 0); ok {
 			out[i] = v
 			continue
 		}
-		miss, missAt = append(miss, t), append(missAt, i)
+		miss, kinds, missAt = append(miss, t), append(kinds, k), append(missAt, i)
 	}
-	if len(miss) == 0 {
-		return out, nil
+	if len(miss) > 0 {
+		if err := s.embedMissing(ctx, miss, kinds, missAt, out, key); err != nil {
+			return answer.TokenVectors{}, nil, err
+		}
 	}
+	return out[0], out[1:], nil
+}
+
+// embedMissing runs the model once over the texts miss (of kinds) and
+// stores their token vectors at out[missAt[k]] and in the caches.
+func (s tokenEmbedder) embedMissing(ctx context.Context, miss []string, kinds []embed.Kind, missAt []int, out []answer.TokenVectors, key func(embed.Kind, string) string) error {
 	t, sctx := time.Now(), s.p.Hooks.start(ctx, StageEmbed)
-	tks, err := s.te.EmbedTokens(sctx, miss, kind)
+	tks, err := s.te.EmbedTokensKinds(sctx, miss, kinds)
 	s.p.Hooks.trace(sctx, StageEvent{Stage: StageEmbed, Took: time.Since(t), Queries: miss, Err: err})
 	if err != nil {
-		return nil, fmt.Errorf("%w: embedding the answer's candidate sentences with their tokens: %w", base.ErrUpstream, err)
+		return fmt.Errorf("%w: embedding the question and the answer's candidate sentences with their tokens: %w", base.ErrUpstream, err)
 	}
 	if len(tks) != len(miss) {
-		return nil, fmt.Errorf("quarry: embedder returned %d token sets for %d sentences", len(tks), len(miss))
+		return fmt.Errorf("quarry: embedder returned %d token sets for %d texts", len(tks), len(miss))
 	}
 	s.p.Metrics.Embedded("query", len(miss))
-	vecs := s.p.sentenceVectors()
+	c, vecs := s.p.sentenceTokens(), s.p.sentenceVectors()
 	for k, tk := range tks {
 		tv, err := answer.NewTokenVectors(tk.IDs, tk.Text, tk.States, tk.Vector)
 		if err != nil {
-			return nil, fmt.Errorf("quarry: %w", err)
+			return fmt.Errorf("quarry: %w", err)
 		}
-		c.Put(s.emb.Name()+"\x00"+role+miss[k], 0, tv)
-		vecs.Put(s.emb.Name()+"\x00"+role+miss[k], 0, tk.Vector)
+		c.Put(key(kinds[k], miss[k]), 0, tv)
+		vecs.Put(key(kinds[k], miss[k]), 0, tk.Vector)
 		out[missAt[k]] = tv
 	}
-	return out, nil
+	return nil
 }
 
 // sentenceTokens returns the pipeline's sentence token-vector cache.

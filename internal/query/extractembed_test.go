@@ -33,9 +33,26 @@ func TestAnswerEmbedderTokens(t *testing.T) {
 		t.Fatal("a local model behind a Batcher gives the answerer no token vectors")
 	}
 	sents := []string{"Granite is quarried in large blocks.", "The quarry closed in 1950."}
-	got, err := te.EmbedTokens(ctx, sents, false)
+	calls := l.Stats().Calls
+	question := "When did the quarry close?"
+	qtv, got, err := te.EmbedTokens(ctx, question, sents)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := l.Stats().Calls - calls; n != 1 {
+		t.Errorf("the question and %d sentences took %d model calls, want one", len(sents), n)
+	}
+	if len(qtv.IDs) == 0 || len(qtv.Vectors) != len(qtv.IDs) {
+		t.Fatalf("question: %d ids, %d vectors", len(qtv.IDs), len(qtv.Vectors))
+	}
+	wantQ, err := l.Embed(ctx, []string{question}, embed.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range wantQ[0] {
+		if math.Abs(float64(qtv.Pooled[j]-wantQ[0][j])) > 1e-6 {
+			t.Fatalf("question: pooled vector differs from Embed's (as a query) at %d", j)
+		}
 	}
 	want, err := l.Embed(ctx, sents, embed.Passage)
 	if err != nil {
@@ -54,8 +71,8 @@ func TestAnswerEmbedderTokens(t *testing.T) {
 			t.Errorf("sentence %d: its pooled vector is not in the sentence-vector cache", i)
 		}
 	}
-	calls := l.Stats().Calls
-	if _, err := te.EmbedTokens(ctx, sents, false); err != nil {
+	calls = l.Stats().Calls
+	if _, _, err := te.EmbedTokens(ctx, question, sents); err != nil {
 		t.Fatal(err)
 	}
 	if n := l.Stats().Calls; n != calls {
