@@ -92,17 +92,19 @@ func (p *Pipeline) answerEmbedder(qvec []float32) answer.Embedder {
 
 // sentenceTokenCacheSize bounds the sentences whose token vectors a
 // pipeline keeps, and sentenceTokenCacheBytes their bytes: an entry is
-// tokens × dim float32s, some 60 KiB for a typical 40-token sentence with
+// tokens × dim float32s, some 62 KiB for a typical 40-token sentence with
 // multilingual-e5-small (384 floats a token) but up to 768 KiB for one of
 // the model's 512 tokens, so the count alone would allow ~800 MiB.
-// 32 MiB holds ~540 typical sentences — the candidates of some ten
-// questions (about fifty sentences each), enough for the repeats the
-// cache is for (questions about the same chunks in a row, an evaluation's
-// neighbouring questions) — while staying small beside the model itself
-// (~470 MB for e5-small) and the sentence-vector cache (≤ 12 MiB).
+// 64 MiB is what the 1,024 entries take with typical sentences, so the
+// count still governs ordinary text and the bytes cap long sentences:
+// over 300 en XQuAD questions it embeds exactly the sentences the count
+// bound alone does, where 32 MiB (~530 sentences, below the questions'
+// working set) embedded 342 more (docs/benchmarks.md, "issue 14: token
+// cache bound and speed"). It stays small beside the model itself (~470 MB
+// for e5-small).
 const (
 	sentenceTokenCacheSize  = 1024
-	sentenceTokenCacheBytes = 32 << 20
+	sentenceTokenCacheBytes = 64 << 20
 )
 
 // tokenVectorsBytes is what one cached answer.TokenVectors holds in
