@@ -21,9 +21,10 @@ import (
 // the late-interaction features.
 type TokenEmbedder interface {
 	Embedder
-	// EmbedTokens returns one TokenVectors per text, in order: the
-	// question with query set, the candidate sentences without.
-	EmbedTokens(ctx context.Context, texts []string, query bool) ([]TokenVectors, error)
+	// EmbedTokens returns the question's TokenVectors (embedded as a
+	// query) and one per candidate sentence, in order (as passages): both
+	// in one call, so that an in-process model can run them in one pass.
+	EmbedTokens(ctx context.Context, question string, sentences []string) (TokenVectors, []TokenVectors, error)
 }
 
 // TokenVectors are one text's own tokens (not the model's query/passage
@@ -43,8 +44,14 @@ func NewTokenVectors(ids []int32, own []bool, states, pooled []float32) (TokenVe
 		return TokenVectors{}, fmt.Errorf("answer: %d token ids, %d marks and %d state floats do not match", len(ids), len(own), len(states))
 	}
 	dim := len(states) / len(ids)
-	tv := TokenVectors{Pooled: pooled}
-	flat := make([]float32, 0, len(states))
+	n := 0
+	for _, o := range own {
+		if o {
+			n++
+		}
+	}
+	tv := TokenVectors{IDs: make([]int32, 0, n), Vectors: make([][]float32, 0, n), Pooled: pooled}
+	flat := make([]float32, 0, n*dim) // own tokens only: what a cache holding tv pays for
 	for k, id := range ids {
 		if !own[k] {
 			continue

@@ -92,22 +92,22 @@ func (m localTokens) Embed(ctx context.Context, texts []string, query bool) ([][
 	return m.l.Embed(ctx, texts, k)
 }
 
-func (m localTokens) EmbedTokens(ctx context.Context, texts []string, query bool) ([]TokenVectors, error) {
-	k := embed.Passage
-	if query {
-		k = embed.Query
+func (m localTokens) EmbedTokens(ctx context.Context, question string, sentences []string) (TokenVectors, []TokenVectors, error) {
+	kinds := []embed.Kind{embed.Query}
+	for range sentences {
+		kinds = append(kinds, embed.Passage)
 	}
-	tks, err := m.l.EmbedTokens(ctx, texts, k)
+	tks, err := m.l.EmbedTokensKinds(ctx, append([]string{question}, sentences...), kinds)
 	if err != nil {
-		return nil, err
+		return TokenVectors{}, nil, err
 	}
 	out := make([]TokenVectors, len(tks))
 	for i, tk := range tks {
 		if out[i], err = NewTokenVectors(tk.IDs, tk.Text, tk.States, tk.Vector); err != nil {
-			return nil, err
+			return TokenVectors{}, nil, err
 		}
 	}
-	return out, nil
+	return out[0], out[1:], nil
 }
 
 // TestLateInteractionParaphrase, with the real multilingual-e5-small: of
@@ -123,20 +123,16 @@ func TestLateInteractionParaphrase(t *testing.T) {
 	defer l.Close()
 	ctx := context.Background()
 	m := localTokens{l}
-	q, err := m.EmbedTokens(ctx, []string{"When did the volcano erupt?"}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sents := []string{
 		"The volcano is popular with hikers and photographers.",
 		"The volcano blew apart in April 1815, burying the villages in ash.",
 		"The volcano has a crater lake and a small museum.",
 	}
-	sv, err := m.EmbedTokens(ctx, sents, false)
+	q, sv, err := m.EmbedTokens(ctx, "When did the volcano erupt?", sents)
 	if err != nil {
 		t.Fatal(err)
 	}
-	li, _ := lateInteraction(q[0], sv)
+	li, _ := lateInteraction(q, sv)
 	for _, k := range []int{0, 2} {
 		if li[1].maxSim <= li[k].maxSim || li[1].idf <= li[k].idf {
 			t.Errorf("the eruption sentence: MaxSim %.3f, idf-weighted %.3f; %q: %.3f, %.3f",

@@ -297,18 +297,11 @@ func neighbours(cands []candidate, set []int, inSet []bool, own, prev, next, gap
 // tokens, sets the late-interaction features (standardised over the set)
 // and returns the standardised pooled cosines for fZ.
 func lateFeatures(ctx context.Context, te TokenEmbedder, question string, cands []candidate, set []int) ([]float64, error) {
-	qv, err := te.EmbedTokens(ctx, []string{question}, true)
-	if err != nil {
-		return nil, err
-	}
-	if len(qv) != 1 {
-		return nil, fmt.Errorf("answer: the embedder returned %d token sets for the question", len(qv))
-	}
 	texts := make([]string, len(set))
 	for k, i := range set {
 		texts[k] = cands[i].Text
 	}
-	sv, err := te.EmbedTokens(ctx, texts, false)
+	qv, sv, err := te.EmbedTokens(ctx, question, texts)
 	if err != nil {
 		return nil, err
 	}
@@ -317,9 +310,9 @@ func lateFeatures(ctx context.Context, te TokenEmbedder, question string, cands 
 	}
 	sims := make([]float64, len(set))
 	for k := range set {
-		sims[k] = cosine(qv[0].Pooled, sv[k].Pooled)
+		sims[k] = cosine(qv.Pooled, sv[k].Pooled)
 	}
-	li, w := lateInteraction(qv[0], sv)
+	li, w := lateInteraction(qv, sv)
 	jp, jn := make([]float64, len(li)), make([]float64, len(li))
 	for k := range li {
 		jp[k], jn[k] = li[k].idf, li[k].idf

@@ -366,7 +366,20 @@ type cachedTokens struct {
 	m  map[string]TokenVectors
 }
 
-func (c *cachedTokens) EmbedTokens(ctx context.Context, texts []string, query bool) ([]TokenVectors, error) {
+func (c *cachedTokens) EmbedTokens(ctx context.Context, question string, sentences []string) (TokenVectors, []TokenVectors, error) {
+	q, err := c.tokens(ctx, []string{question}, true)
+	if err != nil {
+		return TokenVectors{}, nil, err
+	}
+	sv, err := c.tokens(ctx, sentences, false)
+	if err != nil {
+		return TokenVectors{}, nil, err
+	}
+	return q[0], sv, nil
+}
+
+// tokens returns texts' token vectors, embedded as queries or passages.
+func (c *cachedTokens) tokens(ctx context.Context, texts []string, query bool) ([]TokenVectors, error) {
 	kind, prefix := embed.Passage, "p\x00"
 	if query {
 		kind, prefix = embed.Query, "q\x00"
@@ -431,7 +444,7 @@ func warmTokens(t *testing.T, ct *cachedTokens, cases map[string][]tuneCase) {
 		query bool
 	}{{qs, true}, {ps, false}} {
 		for i := 0; i < len(batch.texts); i += 64 {
-			if _, err := ct.EmbedTokens(ctx, batch.texts[i:min(i+64, len(batch.texts))], batch.query); err != nil {
+			if _, err := ct.tokens(ctx, batch.texts[i:min(i+64, len(batch.texts))], batch.query); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -109,3 +109,48 @@ func BenchmarkSemanticGet(b *testing.B) {
 		}
 	}
 }
+
+// TestExactCostBound checks the second bound of NewExactCost: entries are
+// evicted least recently used first while the total cost is over the
+// budget (though the count bound is not reached), a value costing more
+// than the whole budget is not stored and drops the key's older value,
+// and replacing a value accounts for its new cost.
+func TestExactCostBound(t *testing.T) {
+	c := NewExactCost[[]byte](100, 0, 10, func(v []byte) int64 { return int64(len(v)) })
+	c.Put("a", 1, make([]byte, 4))
+	c.Put("b", 1, make([]byte, 4))
+	c.Get("a", 1)                  // b is now the least recently used
+	c.Put("c", 1, make([]byte, 4)) // 12 > 10: evicts b
+	if _, ok := c.Get("b", 1); ok {
+		t.Fatal("b kept over the cost bound")
+	}
+	if _, ok := c.Get("a", 1); !ok {
+		t.Fatal("a evicted instead of b")
+	}
+	if c.Len() != 2 || c.Cost() != 8 {
+		t.Fatalf("len %d cost %d, want 2 and 8", c.Len(), c.Cost())
+	}
+	c.Put("a", 1, make([]byte, 11)) // larger than the whole budget
+	if _, ok := c.Get("a", 1); ok {
+		t.Fatal("a value over the whole budget was stored (or the old one kept)")
+	}
+	if c.Len() != 1 || c.Cost() != 4 {
+		t.Fatalf("len %d cost %d, want 1 and 4", c.Len(), c.Cost())
+	}
+	c.Put("c", 1, make([]byte, 10)) // replace: 10, not 4+10
+	if v, ok := c.Get("c", 1); !ok || len(v) != 10 || c.Cost() != 10 {
+		t.Fatalf("replaced c: ok %v len %d cost %d", ok, len(v), c.Cost())
+	}
+	c.Get("c", 2) // stale generation: dropped, cost given back
+	if c.Len() != 0 || c.Cost() != 0 {
+		t.Fatalf("len %d cost %d after the stale drop", c.Len(), c.Cost())
+	}
+	// The count bound still holds alongside the cost bound.
+	n := NewExactCost[[]byte](2, 0, 1<<20, func(v []byte) int64 { return int64(len(v)) })
+	for _, k := range []string{"x", "y", "z"} {
+		n.Put(k, 1, []byte{1})
+	}
+	if n.Len() != 2 || n.Cost() != 2 {
+		t.Fatalf("count bound: len %d cost %d", n.Len(), n.Cost())
+	}
+}

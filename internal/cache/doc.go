@@ -1,7 +1,8 @@
 // Package cache holds Quarry's answer caches: Exact, an LRU with a time to
-// live keyed by a canonical request key, and Semantic, which answers a
-// question whose embedding is close enough (cosine ≥ threshold) to a cached
-// question asked in the same scope.
+// live keyed by a canonical request key (bounded by its entry count and,
+// with NewExactCost, by the total cost — bytes — of its values), and
+// Semantic, which answers a question whose embedding is close enough
+// (cosine ≥ threshold) to a cached question asked in the same scope.
 //
 // Both store the collection generation with each entry and treat an entry
 // from another generation as absent (and drop it): any committed write to

@@ -18,7 +18,12 @@
 //     the text's own (not the prefix, not special tokens), the final
 //     hidden states before pooling, and the pooled vector Embed returns
 //     (equal to 1e-6): for late-interaction scoring (ColBERT's MaxSim
-//     over token cosines) without a second model.
+//     over token cosines) without a second model. EmbedTokensKinds runs a
+//     question (a query) and its candidate sentences (passages) in one
+//     pass. Local.Embed of one or two queries keeps their token states
+//     (the last 8 queries): a question the guard embedded gets its token
+//     states for the extractive answerer without another pass. Those
+//     Tokens may be shared: callers must not modify them.
 //   - HTTP talks to an embedding server: OpenAI-compatible
 //     (POST /v1/embeddings), Ollama (POST /api/embed) or Hugging Face
 //     text-embeddings-inference (POST /embed). It batches (MaxBatch texts

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/quarry-rag/quarry/internal/kernels"
 	"github.com/quarry-rag/quarry/internal/models/tokenizer"
@@ -19,6 +20,13 @@ type TokenEmbedder interface {
 	// EmbedTokens returns one Tokens per text, in the order of texts,
 	// tokenized, prefixed and truncated exactly as Embed does.
 	EmbedTokens(ctx context.Context, texts []string, kind Kind) ([]Tokens, error)
+	// EmbedTokensKinds is EmbedTokens with one kind per text (len(kinds)
+	// == len(texts)): a question and its candidate passages in one pass of
+	// the model, which costs about what the passages alone do (a small
+	// batch's cost is mostly reading the weights).
+	// The Tokens returned may be shared with later calls: callers must
+	// not modify them.
+	EmbedTokensKinds(ctx context.Context, texts []string, kinds []Kind) ([]Tokens, error)
 }
 
 // Tokens is one text as the model saw it and its final hidden states.
@@ -65,6 +73,24 @@ func (l *Local) EmbedTokens(ctx context.Context, texts []string, kind Kind) ([]T
 	if err := checkKind(kind); err != nil {
 		return nil, err
 	}
+	kinds := make([]Kind, len(texts))
+	for i := range kinds {
+		kinds[i] = kind
+	}
+	return l.EmbedTokensKinds(ctx, texts, kinds)
+}
+
+// EmbedTokensKinds is EmbedTokens with text i embedded as kinds[i], all in
+// one run of the encoder.
+func (l *Local) EmbedTokensKinds(ctx context.Context, texts []string, kinds []Kind) ([]Tokens, error) {
+	if len(kinds) != len(texts) {
+		return nil, fmt.Errorf("%w: %d kinds for %d texts", ErrInvalid, len(kinds), len(texts))
+	}
+	for _, k := range kinds {
+		if err := checkKind(k); err != nil {
+			return nil, err
+		}
+	}
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.mu.closed {
@@ -74,28 +100,39 @@ func (l *Local) EmbedTokens(ctx context.Context, texts []string, kind Kind) ([]T
 	if len(texts) == 0 {
 		return out, nil
 	}
-	ids := make([][]int32, len(texts))
+	var ids [][]int32
+	var at []int // out[at[k]] is the text of ids[k]
 	var truncated, tokens int64
 	for i, t := range texts {
+		if kinds[i] == Query {
+			if tk, ok := l.memo.get(t); ok {
+				out[i] = tk
+				continue
+			}
+		}
 		var cut bool
-		out[i].IDs, out[i].Text, cut = l.tokenizeMarked(t, kind)
-		ids[i] = out[i].IDs
+		out[i].IDs, out[i].Text, cut = l.tokenizeMarked(t, kinds[i])
+		ids, at = append(ids, out[i].IDs), append(at, i)
 		if cut {
 			truncated++
 		}
-		tokens += int64(len(ids[i]))
+		tokens += int64(len(out[i].IDs))
 		if i&63 == 63 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
 	}
+	if len(ids) == 0 {
+		return out, nil
+	}
 	states, err := l.enc.TokenStates(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("embed: %s: %w", l.name, err)
 	}
 	dim := l.enc.Dim()
-	for i, st := range states {
+	for k, st := range states {
+		i := at[k]
 		out[i].States = st
 		out[i].Vector = l.pool(st, dim)
 		if err := CheckVector(out[i].Vector, dim); err != nil {
@@ -103,10 +140,90 @@ func (l *Local) EmbedTokens(ctx context.Context, texts []string, kind Kind) ([]T
 		}
 	}
 	l.stats.calls.Add(1)
-	l.stats.texts.Add(int64(len(texts)))
+	l.stats.texts.Add(int64(len(ids)))
 	l.stats.truncated.Add(truncated)
 	l.stats.tokens.Add(tokens)
 	return out, nil
+}
+
+// queryMemoTexts is the most texts of an Embed call, as queries, whose
+// token states Local keeps (a question, a search's query — not a batch);
+// queryMemoSize is how many it keeps: the question a guard embedded
+// comes back to the extractive answerer a few calls later, in the same
+// request.
+const (
+	queryMemoTexts = 2
+	queryMemoSize  = 8
+)
+
+// queryMemo is a ring of the last queries Embed ran, with their token
+// states, so that EmbedTokensKinds need not run the model again for a
+// question: the guard embeds it before retrieval, the extractive
+// answerer wants its tokens after (the model's pass is the same). At most
+// queryMemoSize × 512 tokens × dim floats (6 MiB at 384 dimensions).
+type queryMemo struct {
+	// mu protects the following fields.
+	mu struct {
+		sync.Mutex
+		text [queryMemoSize]string
+		tk   [queryMemoSize]Tokens
+		next int
+	}
+}
+
+func (m *queryMemo) get(text string) (Tokens, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, t := range m.mu.text {
+		if t == text && m.mu.tk[i].IDs != nil {
+			return m.mu.tk[i], true
+		}
+	}
+	return Tokens{}, false
+}
+
+func (m *queryMemo) put(text string, tk Tokens) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mu.text[m.mu.next], m.mu.tk[m.mu.next] = text, tk
+	m.mu.next = (m.mu.next + 1) % queryMemoSize
+}
+
+// embedQuestions is Embed for a few queries: one run of the model gives
+// their vectors (exactly the encoder's Embed) and their token states,
+// which it keeps in the memo for EmbedTokensKinds. The caller holds l.mu
+// for reading.
+func (l *Local) embedQuestions(ctx context.Context, texts []string) ([][]float32, error) {
+	tks := make([]Tokens, len(texts))
+	ids := make([][]int32, len(texts))
+	var truncated, tokens int64
+	for i, t := range texts {
+		var cut bool
+		tks[i].IDs, tks[i].Text, cut = l.tokenizeMarked(t, Query)
+		ids[i] = tks[i].IDs
+		if cut {
+			truncated++
+		}
+		tokens += int64(len(ids[i]))
+	}
+	vecs, states, err := l.enc.EmbedAndStates(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("embed: %s: %w", l.name, err)
+	}
+	dim := l.enc.Dim()
+	for i, v := range vecs {
+		if err := CheckVector(v, dim); err != nil {
+			return nil, fmt.Errorf("embed: %s: text %d: %w", l.name, i, err)
+		}
+		tks[i].States = states[i]
+		tks[i].Vector = l.pool(states[i], dim)
+		l.memo.put(texts[i], tks[i])
+	}
+	l.stats.calls.Add(1)
+	l.stats.texts.Add(int64(len(texts)))
+	l.stats.truncated.Add(truncated)
+	l.stats.tokens.Add(tokens)
+	return vecs, nil
 }
 
 // pool turns token states into the sentence vector, as the encoder's

@@ -129,3 +129,55 @@ func TestAsTokenEmbedder(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryMemo: a question Embed ran as a query gives its token states
+// to EmbedTokensKinds without another model call, equal to the states a
+// fresh run gives (after eight other questions pushed it out of the
+// memo); the vector Embed returns is the encoder's Embed's, bit for bit.
+func TestQueryMemo(t *testing.T) {
+	ctx := context.Background()
+	l := localModel(t, "multilingual-e5-small")
+	q := "When did the Broncos win Super Bowl 50?"
+	v, err := l.Embed(ctx, []string{q}, Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := l.tokenize(q, Query)
+	plain, err := l.enc.Embed(ctx, [][]int32{ids}) // Embed's path without the memo
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(v[0], plain[0]) {
+		t.Fatal("a question's vector differs between the memo's path and the encoder's Embed")
+	}
+	calls := l.Stats().Calls
+	got, err := l.EmbedTokensKinds(ctx, []string{q, "The Broncos won in February 2016."}, []Kind{Query, Passage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Stats().Calls - calls; n != 1 {
+		t.Fatalf("%d model calls, want 1", n)
+	}
+	if tk, err := l.EmbedTokens(ctx, []string{q}, Query); err != nil || l.Stats().Calls != calls+1 || !slices.Equal(tk[0].States, got[0].States) {
+		t.Fatalf("the memoised question ran the model again or changed (err %v)", err)
+	}
+	for i := range queryMemoSize {
+		if _, err := l.Embed(ctx, []string{strings.Repeat("x ", i+1)}, Query); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls = l.Stats().Calls
+	fresh, err := l.EmbedTokens(ctx, []string{q}, Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Stats().Calls != calls+1 {
+		t.Fatal("an evicted question was served from the memo")
+	}
+	if !slices.Equal(fresh[0].IDs, got[0].IDs) || !slices.Equal(fresh[0].Text, got[0].Text) || !slices.Equal(fresh[0].Vector, got[0].Vector) {
+		t.Fatal("the memo's ids, mask or pooled vector differ from a fresh run's")
+	}
+	if !slices.Equal(fresh[0].States, got[0].States) {
+		t.Fatal("the memo's states differ from a fresh run's")
+	}
+}

@@ -91,63 +91,105 @@ func (p *Pipeline) answerEmbedder(qvec []float32) answer.Embedder {
 }
 
 // sentenceTokenCacheSize bounds the sentences whose token vectors a
-// pipeline keeps: about 60 KiB each with multilingual-e5-small (384
-// floats per token, some 40 tokens), so 1,024 ≈ 60 MiB at most.
-const sentenceTokenCacheSize = 1024
+// pipeline keeps, and sentenceTokenCacheBytes their bytes: an entry is
+// tokens × dim float32s, some 62 KiB for a typical 40-token sentence with
+// multilingual-e5-small (384 floats a token) but up to 768 KiB for one of
+// the model's 512 tokens, so the count alone would allow ~800 MiB.
+// 64 MiB is what the 1,024 entries take with typical sentences, so the
+// count still governs ordinary text and the bytes cap long sentences:
+// over 300 en XQuAD questions it embeds exactly the sentences the count
+// bound alone does, where 32 MiB (~530 sentences, below the questions'
+// working set) embedded 342 more (docs/benchmarks.md, "issue 14: token
+// cache bound and speed"). It stays small beside the model itself (~470 MB
+// for e5-small).
+const (
+	sentenceTokenCacheSize  = 1024
+	sentenceTokenCacheBytes = 64 << 20
+)
+
+// tokenVectorsBytes is what one cached answer.TokenVectors holds in
+// memory: its ids and floats, the token slices' headers and a fixed
+// allowance for the entry, its key and the list element.
+func tokenVectorsBytes(tv answer.TokenVectors) int64 {
+	n := int64(256) + 4*int64(len(tv.IDs)+len(tv.Pooled)) + 24*int64(len(tv.Vectors))
+	for _, v := range tv.Vectors {
+		n += 4 * int64(len(v))
+	}
+	return n
+}
 
 // tokenEmbedder is sentenceEmbedder with the token vectors of an
 // in-process model, cached by model and text like the sentence vectors.
-// One forward pass gives a sentence's token vectors and its pooled
-// vector; the latter is put in the sentence-vector cache too.
+// One forward pass gives the question's and the uncached sentences' token
+// vectors and their pooled vectors; the latter are put in the
+// sentence-vector cache too.
 type tokenEmbedder struct {
 	sentenceEmbedder
 	te embed.TokenEmbedder
 }
 
-func (s tokenEmbedder) EmbedTokens(ctx context.Context, texts []string, query bool) ([]answer.TokenVectors, error) {
-	kind, role := embed.Passage, "p\x00"
-	if query {
-		kind, role = embed.Query, "q\x00"
-	}
+func (s tokenEmbedder) EmbedTokens(ctx context.Context, question string, sentences []string) (answer.TokenVectors, []answer.TokenVectors, error) {
 	c := s.p.sentenceTokens()
-	out := make([]answer.TokenVectors, len(texts))
+	key := func(k embed.Kind, t string) string {
+		if k == embed.Query {
+			return s.emb.Name() + "\x00q\x00" + t
+		}
+		return s.emb.Name() + "\x00p\x00" + t
+	}
+	// out[0] is the question, out[1:] the sentences.
+	out := make([]answer.TokenVectors, 1+len(sentences))
 	var miss []string
+	var kinds []embed.Kind
 	var missAt []int
-	for i, t := range texts {
-		if v, ok := c.Get(s.emb.Name()+"\x00"+role+t, 0); ok {
+	for i := range out {
+		t, k := question, embed.Query
+		if i > 0 {
+			t, k = sentences[i-1], embed.Passage
+		}
+		if v, ok := c.Get(key(k, t), 0); ok {
 			out[i] = v
 			continue
 		}
-		miss, missAt = append(miss, t), append(missAt, i)
+		miss, kinds, missAt = append(miss, t), append(kinds, k), append(missAt, i)
 	}
-	if len(miss) == 0 {
-		return out, nil
+	if len(miss) > 0 {
+		if err := s.embedMissing(ctx, miss, kinds, missAt, out, key); err != nil {
+			return answer.TokenVectors{}, nil, err
+		}
 	}
+	return out[0], out[1:], nil
+}
+
+// embedMissing runs the model once over the texts miss (of kinds) and
+// stores their token vectors at out[missAt[k]] and in the caches.
+func (s tokenEmbedder) embedMissing(ctx context.Context, miss []string, kinds []embed.Kind, missAt []int, out []answer.TokenVectors, key func(embed.Kind, string) string) error {
 	t, sctx := time.Now(), s.p.Hooks.start(ctx, StageEmbed)
-	tks, err := s.te.EmbedTokens(sctx, miss, kind)
+	tks, err := s.te.EmbedTokensKinds(sctx, miss, kinds)
 	s.p.Hooks.trace(sctx, StageEvent{Stage: StageEmbed, Took: time.Since(t), Queries: miss, Err: err})
 	if err != nil {
-		return nil, fmt.Errorf("%w: embedding the answer's candidate sentences with their tokens: %w", base.ErrUpstream, err)
+		return fmt.Errorf("%w: embedding the question and the answer's candidate sentences with their tokens: %w", base.ErrUpstream, err)
 	}
 	if len(tks) != len(miss) {
-		return nil, fmt.Errorf("quarry: embedder returned %d token sets for %d sentences", len(tks), len(miss))
+		return fmt.Errorf("quarry: embedder returned %d token sets for %d texts", len(tks), len(miss))
 	}
 	s.p.Metrics.Embedded("query", len(miss))
-	vecs := s.p.sentenceVectors()
+	c, vecs := s.p.sentenceTokens(), s.p.sentenceVectors()
 	for k, tk := range tks {
 		tv, err := answer.NewTokenVectors(tk.IDs, tk.Text, tk.States, tk.Vector)
 		if err != nil {
-			return nil, fmt.Errorf("quarry: %w", err)
+			return fmt.Errorf("quarry: %w", err)
 		}
-		c.Put(s.emb.Name()+"\x00"+role+miss[k], 0, tv)
-		vecs.Put(s.emb.Name()+"\x00"+role+miss[k], 0, tk.Vector)
+		c.Put(key(kinds[k], miss[k]), 0, tv)
+		vecs.Put(key(kinds[k], miss[k]), 0, tk.Vector)
 		out[missAt[k]] = tv
 	}
-	return out, nil
+	return nil
 }
 
 // sentenceTokens returns the pipeline's sentence token-vector cache.
 func (p *Pipeline) sentenceTokens() *cache.Exact[answer.TokenVectors] {
-	p.tokOnce.Do(func() { p.sentToks = cache.NewExact[answer.TokenVectors](sentenceTokenCacheSize, 0) })
+	p.tokOnce.Do(func() {
+		p.sentToks = cache.NewExactCost(sentenceTokenCacheSize, 0, sentenceTokenCacheBytes, tokenVectorsBytes)
+	})
 	return p.sentToks
 }

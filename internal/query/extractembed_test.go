@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
 
@@ -32,9 +33,26 @@ func TestAnswerEmbedderTokens(t *testing.T) {
 		t.Fatal("a local model behind a Batcher gives the answerer no token vectors")
 	}
 	sents := []string{"Granite is quarried in large blocks.", "The quarry closed in 1950."}
-	got, err := te.EmbedTokens(ctx, sents, false)
+	calls := l.Stats().Calls
+	question := "When did the quarry close?"
+	qtv, got, err := te.EmbedTokens(ctx, question, sents)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := l.Stats().Calls - calls; n != 1 {
+		t.Errorf("the question and %d sentences took %d model calls, want one", len(sents), n)
+	}
+	if len(qtv.IDs) == 0 || len(qtv.Vectors) != len(qtv.IDs) {
+		t.Fatalf("question: %d ids, %d vectors", len(qtv.IDs), len(qtv.Vectors))
+	}
+	wantQ, err := l.Embed(ctx, []string{question}, embed.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range wantQ[0] {
+		if math.Abs(float64(qtv.Pooled[j]-wantQ[0][j])) > 1e-6 {
+			t.Fatalf("question: pooled vector differs from Embed's (as a query) at %d", j)
+		}
 	}
 	want, err := l.Embed(ctx, sents, embed.Passage)
 	if err != nil {
@@ -53,8 +71,8 @@ func TestAnswerEmbedderTokens(t *testing.T) {
 			t.Errorf("sentence %d: its pooled vector is not in the sentence-vector cache", i)
 		}
 	}
-	calls := l.Stats().Calls
-	if _, err := te.EmbedTokens(ctx, sents, false); err != nil {
+	calls = l.Stats().Calls
+	if _, _, err := te.EmbedTokens(ctx, question, sents); err != nil {
 		t.Fatal(err)
 	}
 	if n := l.Stats().Calls; n != calls {
@@ -68,3 +86,38 @@ func TestAnswerEmbedderTokens(t *testing.T) {
 
 // onlyVectors hides a model's token states: an embedding server's view.
 type onlyVectors struct{ embed.Embedder }
+
+// TestTokenCacheBoundedInBytes: the token-vector cache holds model-length
+// sentences (512 tokens × 384 floats, ~770 KiB each) within its byte
+// budget, not up to its 1,024-entry count (~800 MiB), and its cost counts
+// every float it keeps.
+func TestTokenCacheBoundedInBytes(t *testing.T) {
+	const tokens, dim = 512, 384
+	ids := make([]int32, tokens)
+	own := make([]bool, tokens)
+	for i := range own {
+		own[i] = true
+	}
+	states := make([]float32, tokens*dim)
+	for i := range states {
+		states[i] = 1
+	}
+	tv, err := answer.NewTokenVectors(ids, own, states, make([]float32, dim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := tokenVectorsBytes(tv); b < 4*tokens*dim {
+		t.Fatalf("a 512-token entry costs %d bytes, less than its %d floats", b, tokens*dim)
+	}
+	p := &Pipeline{}
+	c := p.sentenceTokens()
+	for i := 0; i < 200; i++ {
+		c.Put(fmt.Sprint(i), 0, tv)
+	}
+	if c.Cost() > sentenceTokenCacheBytes || c.Len() > sentenceTokenCacheBytes/(4*tokens*dim) {
+		t.Fatalf("%d entries, %d bytes: over the %d-byte budget", c.Len(), c.Cost(), sentenceTokenCacheBytes)
+	}
+	if c.Len() == 0 {
+		t.Fatal("nothing kept")
+	}
+}
