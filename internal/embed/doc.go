@@ -20,10 +20,9 @@
 //     (equal to 1e-6): for late-interaction scoring (ColBERT's MaxSim
 //     over token cosines) without a second model. EmbedTokensKinds runs a
 //     question (a query) and its candidate sentences (passages) in one
-//     pass. Local.Embed of one or two queries keeps their token states
-//     (the last 8 queries): a question the guard embedded gets its token
-//     states for the extractive answerer without another pass. Those
-//     Tokens may be shared: callers must not modify them.
+//     pass. No token states are kept between calls: a memo of recent
+//     questions, shared by every collection on the model, would tell one
+//     tenant by its timing what another had just asked.
 //   - HTTP talks to an embedding server: OpenAI-compatible
 //     (POST /v1/embeddings), Ollama (POST /api/embed) or Hugging Face
 //     text-embeddings-inference (POST /embed). It batches (MaxBatch texts

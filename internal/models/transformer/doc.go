@@ -28,10 +28,7 @@
 // TokenStates runs the same batches and returns each sequence's final
 // hidden states before pooling (for late-interaction scoring); pooled as
 // Embed pools them they are Embed's vector to 1e-6
-// (TestTokenStatesPoolToEmbed). EmbedAndStates gives both from one run,
-// the vector bit for bit Embed's. A sequence's floats may differ in the
-// last bits with the batch it runs in (seen with a question alone and in
-// a batch of three; the cause is not pinned down).
+// (TestTokenStatesPoolToEmbed).
 //
 // Parity: TestParity embeds the committed fixtures (testdata/*_ref.jsonl.gz,
 // made by tools/embref/make_fixture.py with sentence-transformers) and
