@@ -65,7 +65,6 @@ type Local struct {
 	prefixes Prefixes
 	maxLen   int
 	stats    counters
-	memo     queryMemo // the last questions' token states (EmbedTokensKinds)
 
 	// mu protects closed. Embed holds it for reading while it uses enc,
 	// so that Close waits for calls in flight before releasing the
@@ -154,9 +153,6 @@ func (l *Local) Embed(ctx context.Context, texts []string, kind Kind) ([][]float
 	}
 	if len(texts) == 0 {
 		return [][]float32{}, nil
-	}
-	if kind == Query && len(texts) <= queryMemoTexts {
-		return l.embedQuestions(ctx, texts)
 	}
 	ids := make([][]int32, len(texts))
 	var truncated, tokens int64

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/quarry-rag/quarry/internal/kernels"
 	"github.com/quarry-rag/quarry/internal/models/tokenizer"
@@ -24,8 +23,6 @@ type TokenEmbedder interface {
 	// == len(texts)): a question and its candidate passages in one pass of
 	// the model, which costs about what the passages alone do (a small
 	// batch's cost is mostly reading the weights).
-	// The Tokens returned may be shared with later calls: callers must
-	// not modify them.
 	EmbedTokensKinds(ctx context.Context, texts []string, kinds []Kind) ([]Tokens, error)
 }
 
@@ -100,39 +97,28 @@ func (l *Local) EmbedTokensKinds(ctx context.Context, texts []string, kinds []Ki
 	if len(texts) == 0 {
 		return out, nil
 	}
-	var ids [][]int32
-	var at []int // out[at[k]] is the text of ids[k]
+	ids := make([][]int32, len(texts))
 	var truncated, tokens int64
 	for i, t := range texts {
-		if kinds[i] == Query {
-			if tk, ok := l.memo.get(t); ok {
-				out[i] = tk
-				continue
-			}
-		}
 		var cut bool
 		out[i].IDs, out[i].Text, cut = l.tokenizeMarked(t, kinds[i])
-		ids, at = append(ids, out[i].IDs), append(at, i)
+		ids[i] = out[i].IDs
 		if cut {
 			truncated++
 		}
-		tokens += int64(len(out[i].IDs))
+		tokens += int64(len(ids[i]))
 		if i&63 == 63 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if len(ids) == 0 {
-		return out, nil
-	}
 	states, err := l.enc.TokenStates(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("embed: %s: %w", l.name, err)
 	}
 	dim := l.enc.Dim()
-	for k, st := range states {
-		i := at[k]
+	for i, st := range states {
 		out[i].States = st
 		out[i].Vector = l.pool(st, dim)
 		if err := CheckVector(out[i].Vector, dim); err != nil {
@@ -140,90 +126,10 @@ func (l *Local) EmbedTokensKinds(ctx context.Context, texts []string, kinds []Ki
 		}
 	}
 	l.stats.calls.Add(1)
-	l.stats.texts.Add(int64(len(ids)))
-	l.stats.truncated.Add(truncated)
-	l.stats.tokens.Add(tokens)
-	return out, nil
-}
-
-// queryMemoTexts is the most texts of an Embed call, as queries, whose
-// token states Local keeps (a question, a search's query — not a batch);
-// queryMemoSize is how many it keeps: the question a guard embedded
-// comes back to the extractive answerer a few calls later, in the same
-// request.
-const (
-	queryMemoTexts = 2
-	queryMemoSize  = 8
-)
-
-// queryMemo is a ring of the last queries Embed ran, with their token
-// states, so that EmbedTokensKinds need not run the model again for a
-// question: the guard embeds it before retrieval, the extractive
-// answerer wants its tokens after (the model's pass is the same). At most
-// queryMemoSize × 512 tokens × dim floats (6 MiB at 384 dimensions).
-type queryMemo struct {
-	// mu protects the following fields.
-	mu struct {
-		sync.Mutex
-		text [queryMemoSize]string
-		tk   [queryMemoSize]Tokens
-		next int
-	}
-}
-
-func (m *queryMemo) get(text string) (Tokens, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i, t := range m.mu.text {
-		if t == text && m.mu.tk[i].IDs != nil {
-			return m.mu.tk[i], true
-		}
-	}
-	return Tokens{}, false
-}
-
-func (m *queryMemo) put(text string, tk Tokens) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.mu.text[m.mu.next], m.mu.tk[m.mu.next] = text, tk
-	m.mu.next = (m.mu.next + 1) % queryMemoSize
-}
-
-// embedQuestions is Embed for a few queries: one run of the model gives
-// their vectors (exactly the encoder's Embed) and their token states,
-// which it keeps in the memo for EmbedTokensKinds. The caller holds l.mu
-// for reading.
-func (l *Local) embedQuestions(ctx context.Context, texts []string) ([][]float32, error) {
-	tks := make([]Tokens, len(texts))
-	ids := make([][]int32, len(texts))
-	var truncated, tokens int64
-	for i, t := range texts {
-		var cut bool
-		tks[i].IDs, tks[i].Text, cut = l.tokenizeMarked(t, Query)
-		ids[i] = tks[i].IDs
-		if cut {
-			truncated++
-		}
-		tokens += int64(len(ids[i]))
-	}
-	vecs, states, err := l.enc.EmbedAndStates(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("embed: %s: %w", l.name, err)
-	}
-	dim := l.enc.Dim()
-	for i, v := range vecs {
-		if err := CheckVector(v, dim); err != nil {
-			return nil, fmt.Errorf("embed: %s: text %d: %w", l.name, i, err)
-		}
-		tks[i].States = states[i]
-		tks[i].Vector = l.pool(states[i], dim)
-		l.memo.put(texts[i], tks[i])
-	}
-	l.stats.calls.Add(1)
 	l.stats.texts.Add(int64(len(texts)))
 	l.stats.truncated.Add(truncated)
 	l.stats.tokens.Add(tokens)
-	return vecs, nil
+	return out, nil
 }
 
 // pool turns token states into the sentence vector, as the encoder's

@@ -377,27 +377,6 @@ func (e *Encoder) TokenStates(ctx context.Context, ids [][]int32) ([][]float32, 
 	return out, nil
 }
 
-// EmbedAndStates is Embed and TokenStates from one run of the model: each
-// sequence's embedding (exactly Embed's) and its final hidden states
-// (exactly TokenStates').
-func (e *Encoder) EmbedAndStates(ctx context.Context, ids [][]int32) (vecs, states [][]float32, err error) {
-	in := make([]Input, len(ids))
-	for i, s := range ids {
-		in[i].IDs = s
-	}
-	H := e.Dim()
-	vecs, states = rows(len(in), H), make([][]float32, len(in))
-	err = e.run(ctx, in, func(ws *workspace, bt *batch, b, i int) {
-		e.pool1(ws, bt, b, vecs[i])
-		base := bt.start[b] * H
-		states[i] = slices.Clone(ws.x[base : base+bt.lens[b]*H])
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return vecs, states, nil
-}
-
 // rows returns n rows of dim floats, backed by one allocation.
 func rows(n, dim int) [][]float32 {
 	flat := make([]float32, n*dim)
