@@ -34,18 +34,17 @@ func (s sentenceEmbedder) Embed(ctx context.Context, texts []string, query bool)
 		kind, role = embed.Query, "q\x00"
 	}
 	c := s.p.sentenceVectors()
-	out := make([][]float32, len(texts))
-	var miss []string
-	var missAt []int
+	keys := make([]string, len(texts))
 	for i, t := range texts {
-		if v, ok := c.Get(s.emb.Name()+"\x00"+role+t, 0); ok {
-			out[i] = v
-			continue
-		}
-		miss, missAt = append(miss, t), append(missAt, i)
+		keys[i] = s.emb.Name() + "\x00" + role + t
 	}
-	if len(miss) == 0 {
+	out, missAt := cached(c, keys)
+	if len(missAt) == 0 {
 		return out, nil
+	}
+	miss := make([]string, len(missAt))
+	for k, i := range missAt {
+		miss[k] = texts[i]
 	}
 	t, sctx := time.Now(), s.p.Hooks.start(ctx, StageEmbed)
 	vecs, err := s.emb.Embed(sctx, miss, kind)
@@ -58,10 +57,24 @@ func (s sentenceEmbedder) Embed(ctx context.Context, texts []string, query bool)
 	}
 	s.p.Metrics.Embedded("query", len(miss))
 	for k, v := range vecs {
-		c.Put(s.emb.Name()+"\x00"+role+miss[k], 0, v)
+		c.Put(keys[missAt[k]], 0, v)
 		out[missAt[k]] = v
 	}
 	return out, nil
+}
+
+// cached looks keys up in c: out[i] is the value under keys[i] when c
+// holds it, and missAt lists, in order, the indexes of the keys it does not.
+func cached[V any](c *cache.Exact[V], keys []string) (out []V, missAt []int) {
+	out = make([]V, len(keys))
+	for i, k := range keys {
+		if v, ok := c.Get(k, 0); ok {
+			out[i] = v
+			continue
+		}
+		missAt = append(missAt, i)
+	}
+	return out, missAt
 }
 
 // sentenceVectors returns the pipeline's sentence-vector cache.
@@ -128,6 +141,15 @@ type tokenEmbedder struct {
 	te embed.TokenEmbedder
 }
 
+// kindAt is the kind of EmbedTokens' text i: the question first, then
+// the sentences.
+func kindAt(i int) embed.Kind {
+	if i == 0 {
+		return embed.Query
+	}
+	return embed.Passage
+}
+
 func (s tokenEmbedder) EmbedTokens(ctx context.Context, question string, sentences []string) (answer.TokenVectors, []answer.TokenVectors, error) {
 	c := s.p.sentenceTokens()
 	key := func(k embed.Kind, t string) string {
@@ -136,21 +158,17 @@ func (s tokenEmbedder) EmbedTokens(ctx context.Context, question string, sentenc
 		}
 		return s.emb.Name() + "\x00p\x00" + t
 	}
-	// out[0] is the question, out[1:] the sentences.
-	out := make([]answer.TokenVectors, 1+len(sentences))
-	var miss []string
-	var kinds []embed.Kind
-	var missAt []int
-	for i := range out {
-		t, k := question, embed.Query
-		if i > 0 {
-			t, k = sentences[i-1], embed.Passage
-		}
-		if v, ok := c.Get(key(k, t), 0); ok {
-			out[i] = v
-			continue
-		}
-		miss, kinds, missAt = append(miss, t), append(kinds, k), append(missAt, i)
+	// Index 0 is the question, 1… the sentences.
+	texts := append([]string{question}, sentences...)
+	keys := make([]string, len(texts))
+	for i, t := range texts {
+		keys[i] = key(kindAt(i), t)
+	}
+	out, missAt := cached(c, keys)
+	miss := make([]string, len(missAt))
+	kinds := make([]embed.Kind, len(missAt))
+	for k, i := range missAt {
+		miss[k], kinds[k] = texts[i], kindAt(i)
 	}
 	if len(miss) > 0 {
 		if err := s.embedMissing(ctx, miss, kinds, missAt, out, key); err != nil {
