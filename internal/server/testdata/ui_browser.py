@@ -464,9 +464,14 @@ def run(p):
             reached = True
             break
     check("evaluation: keyboard reaches Start", reached)
+    # A six-question BM25 run can finish within one status poll, so the
+    # progress bar may be shown and hidden again between two of
+    # Playwright's checks; an observer records that it was shown.
+    page.evaluate("""() => { window.__progressShown = false; const el = document.getElementById('eval-progress');
+      new MutationObserver(() => { if (!el.hidden) window.__progressShown = true; }).observe(el, {attributes: true}); }""")
     page.keyboard.press("Enter")
-    page.wait_for_selector("#eval-progress:not([hidden])", timeout=10000)
-    check("evaluation: progress shown while it runs", True)
+    page.wait_for_function("() => window.__progressShown", timeout=10000)
+    check("evaluation: progress shown while it runs", page.evaluate("() => window.__progressShown"))
     page.wait_for_function("() => /done/.test(document.getElementById('eval-status').textContent)", timeout=90000)
     page.wait_for_selector("#eval-result:not([hidden]) #eval-metric-table tbody tr")
     recall = page.locator("#eval-metric-table tr[data-metric=answer_recall] td").first.inner_text()
