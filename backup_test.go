@@ -64,7 +64,13 @@ func TestBackupDuringIngest(t *testing.T) {
 	if err := eng.BackupCollection(ctx, "live", &buf); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(20 * time.Millisecond)
+	// The writer never pauses, so an upsert was in flight while the
+	// backup ran; wait for the next acknowledgement to see that it went on
+	// (on a loaded machine one upsert can outlast the backup and 20 ms —
+	// CI failed once when this was a fixed sleep).
+	for deadline := time.Now().Add(10 * time.Second); acked.Load() <= before && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	close(stop)
 	wg.Wait()
 	if acked.Load() <= before {
