@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,7 +98,11 @@ func TestBatcherOverloaded(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			t0 := time.Now()
-			_, err := b.Embed(context.Background(), []string{fmt.Sprintf("query number %d about proteins", i)}, Query)
+			// Model-length texts: a batch takes tens of milliseconds, so
+			// the 64 callers released at once outrun the workers even on
+			// a quiet machine (with 6-word queries they did not, and
+			// nothing was refused).
+			_, err := b.Embed(context.Background(), []string{strings.Repeat(fmt.Sprintf("query number %d about proteins ", i), 60)}, Query)
 			mu.Lock()
 			defer mu.Unlock()
 			var oe *OverloadedError

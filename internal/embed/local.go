@@ -154,20 +154,9 @@ func (l *Local) Embed(ctx context.Context, texts []string, kind Kind) ([][]float
 	if len(texts) == 0 {
 		return [][]float32{}, nil
 	}
-	ids := make([][]int32, len(texts))
-	var truncated, tokens int64
-	for i, t := range texts {
-		var cut bool
-		ids[i], cut = l.tokenize(t, kind)
-		if cut {
-			truncated++
-		}
-		tokens += int64(len(ids[i]))
-		if i&63 == 63 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
+	ids, truncated, tokens, err := tokenizeAll(ctx, len(texts), func(i int) ([]int32, bool) { return l.tokenize(texts[i], kind) })
+	if err != nil {
+		return nil, err
 	}
 	vecs, err := l.enc.Embed(ctx, ids)
 	if err != nil {
@@ -256,4 +245,25 @@ func (l *Local) Close() error {
 	}
 	l.mu.closed = true
 	return l.enc.Close()
+}
+
+// tokenizeAll runs tokenize(i) for i in [0, n), checking ctx every 64
+// texts, and returns the ids with the counts Stats keeps: texts cut to
+// the model's length and tokens in all.
+func tokenizeAll(ctx context.Context, n int, tokenize func(i int) ([]int32, bool)) (ids [][]int32, truncated, tokens int64, err error) {
+	ids = make([][]int32, n)
+	for i := range n {
+		var cut bool
+		ids[i], cut = tokenize(i)
+		if cut {
+			truncated++
+		}
+		tokens += int64(len(ids[i]))
+		if i&63 == 63 {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, 0, err
+			}
+		}
+	}
+	return ids, truncated, tokens, nil
 }

@@ -97,21 +97,13 @@ func (l *Local) EmbedTokensKinds(ctx context.Context, texts []string, kinds []Ki
 	if len(texts) == 0 {
 		return out, nil
 	}
-	ids := make([][]int32, len(texts))
-	var truncated, tokens int64
-	for i, t := range texts {
+	ids, truncated, tokens, err := tokenizeAll(ctx, len(texts), func(i int) ([]int32, bool) {
 		var cut bool
-		out[i].IDs, out[i].Text, cut = l.tokenizeMarked(t, kinds[i])
-		ids[i] = out[i].IDs
-		if cut {
-			truncated++
-		}
-		tokens += int64(len(ids[i]))
-		if i&63 == 63 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
+		out[i].IDs, out[i].Text, cut = l.tokenizeMarked(texts[i], kinds[i])
+		return out[i].IDs, cut
+	})
+	if err != nil {
+		return nil, err
 	}
 	states, err := l.enc.TokenStates(ctx, ids)
 	if err != nil {
