@@ -157,10 +157,43 @@ func (g *Ingester) Flush(ctx context.Context) {
 // ErrTooLarge, a read error); it is in Results too. Errors of a batch's
 // write are reported through Results.
 func (g *Ingester) Add(ctx context.Context, r io.Reader, name string) error {
+	src := ingest.Source{Name: name}
+	rs, ok := r.(io.ReadSeeker)
+	if !ok {
+		return g.addFrom(ctx, func(fn func(Document) error) error {
+			return ingest.StreamReader(ctx, r, src, g.o.TempDir, nil, fn)
+		}, false)
+	}
+	start, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return g.addFrom(ctx, func(func(Document) error) error { return err }, false)
+	}
+	return g.addFrom(ctx, func(fn func(Document) error) error {
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			return err
+		}
+		return ingest.StreamReader(ctx, rs, src, g.o.TempDir, nil, fn)
+	}, true)
+}
+
+// AddFile is Add for a stream already copied to the file at path (an
+// upload's part spooled to disk): name, not path, picks the format and
+// names the documents, and the file is read where it is instead of being
+// copied to a temporary file first. As with a seekable stream, the file is
+// validated whole before any of it is queued.
+func (g *Ingester) AddFile(ctx context.Context, path, name string) error {
+	return g.addFrom(ctx, func(fn func(Document) error) error {
+		return ingest.StreamFile(ctx, path, ingest.Source{Name: name}, nil, fn)
+	}, true)
+}
+
+// addFrom queues the documents load gives for a new file. again reports
+// whether load can be called twice.
+func (g *Ingester) addFrom(ctx context.Context, load func(fn func(Document) error) error, again bool) error {
 	f := len(g.files)
 	g.files = append(g.files, StreamResult{})
 	g.errs = append(g.errs, nil)
-	err := g.add(ctx, r, name, f)
+	err := g.add(ctx, load, again, f)
 	if err != nil {
 		// Unqueue what this file queued since the last write (its documents
 		// are the batch's tail).
@@ -177,7 +210,7 @@ func (g *Ingester) Add(ctx context.Context, r io.Reader, name string) error {
 	return err
 }
 
-func (g *Ingester) add(ctx context.Context, r io.Reader, name string, f int) error {
+func (g *Ingester) add(ctx context.Context, load func(fn func(Document) error) error, again bool, f int) error {
 	o := &g.o
 	prep := func(d *Document) {
 		if d.Tenant == "" {
@@ -199,18 +232,14 @@ func (g *Ingester) add(ctx context.Context, r io.Reader, name string, f int) err
 		}
 		return g.errs[f] // a failed write stops the file
 	}
-	if rs, ok := r.(io.ReadSeeker); ok {
-		// Read a seekable stream twice when it holds more than one batch:
-		// first only loaded and validated, so that a file with a bad
-		// record queues nothing, then queued. A stream of one batch is
-		// loaded once, its documents held.
-		start, err := rs.Seek(0, io.SeekCurrent)
-		if err != nil {
-			return err
-		}
+	if again {
+		// Load a file that can be read twice first only to validate it
+		// when it holds more than one batch, so that a file with a bad
+		// record queues nothing, then again to queue it. A file of one
+		// batch is loaded once, its documents held.
 		var held []Document
 		n, size, twice := 0, 0, false
-		err = ingest.StreamReader(ctx, rs, ingest.Source{Name: name}, o.TempDir, nil, func(d Document) error {
+		err := load(func(d Document) error {
 			prep(&d)
 			if err := g.c.validateDocument(&d); err != nil {
 				return prefixField(fmt.Sprintf("documents[%d]", n), err)
@@ -238,11 +267,8 @@ func (g *Ingester) add(ctx context.Context, r io.Reader, name string, f int) err
 			}
 			return nil
 		}
-		if _, err := rs.Seek(start, io.SeekStart); err != nil {
-			return err
-		}
 	}
-	return ingest.StreamReader(ctx, r, ingest.Source{Name: name}, o.TempDir, nil, func(d Document) error {
+	return load(func(d Document) error {
 		prep(&d)
 		return queue(d)
 	})

@@ -29,7 +29,7 @@ var loaders = map[string]func(ctx context.Context, path string, o *Options) (bas
 	".xlsx":     loadXLSX,
 	".epub":     loadEPUB,
 	".csv":      loadCSV,
-	".tsv":      loadCSV,
+	".tsv":      loadTSV,
 }
 
 // Supported reports whether LoadFile has a loader for path's extension
@@ -57,6 +57,12 @@ func LoadFile(ctx context.Context, path string, opts *Options) ([]base.Document,
 	if err != nil {
 		return nil, err
 	}
+	return loadExt(ctx, path, strings.ToLower(filepath.Ext(path)), o)
+}
+
+// loadExt is LoadFile with the loader picked by ext instead of path's
+// extension.
+func loadExt(ctx context.Context, path, ext string, o *Options) ([]base.Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -64,7 +70,6 @@ func LoadFile(ctx context.Context, path string, opts *Options) ([]base.Document,
 	if o.source != "" {
 		name = o.source
 	}
-	ext := strings.ToLower(filepath.Ext(path))
 	if ext == ".jsonl" {
 		return loadJSONLFile(ctx, path, o)
 	}

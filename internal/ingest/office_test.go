@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -360,5 +361,79 @@ func TestStreamURL(t *testing.T) {
 	}
 	if err := StreamURL(ctx, "file:///etc/passwd", nil, nil, collect); err == nil {
 		t.Errorf("file URL accepted")
+	}
+}
+
+// TestStreamFileMatchesStreamReader: a stream already on disk under a name
+// of its own (an upload's spooled part) loads into exactly the documents
+// StreamReader gives for the same bytes and name, for every format; the
+// name, not the path, picks the loader (a TSV is split at tabs).
+func TestStreamFileMatchesStreamReader(t *testing.T) {
+	ctx := context.Background()
+	md, err := os.ReadFile("testdata/docs/notes.md")
+	if err != nil {
+		t.Skip(err)
+	}
+	cases := []struct {
+		name string
+		data []byte
+	}{
+		{"report.docx", zipBytes(t, docxParts()...)},
+		{"notes/guide.md", md},
+		{"page.html", []byte("<html><head><title>T</title></head><body><p>one</p><p>two</p></body></html>")},
+		{"plain.txt", []byte("just text\n\nand more")},
+		{"table.csv", []byte("a,b\n1,\"x, y\"\n")},
+		{"table.tsv", []byte("a\tb\n1\tx, y\n")},
+		{"d.jsonl", []byte(`{"id":"a","text":"x"}` + "\n" + `{"id":"b","text":"y"}` + "\n")},
+	}
+	for _, c := range cases {
+		var fromReader, fromFile []base.Document
+		if err := StreamReader(ctx, bytes.NewReader(c.data), Source{Name: c.name}, t.TempDir(), nil, func(d base.Document) error {
+			fromReader = append(fromReader, d)
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: StreamReader: %v", c.name, err)
+		}
+		p := filepath.Join(t.TempDir(), "part-123") // no extension, as an upload's spool
+		if err := os.WriteFile(p, c.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := StreamFile(ctx, p, Source{Name: c.name}, nil, func(d base.Document) error {
+			fromFile = append(fromFile, d)
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: StreamFile: %v", c.name, err)
+		}
+		if len(fromFile) == 0 || !reflect.DeepEqual(fromReader, fromFile) {
+			t.Errorf("%s: StreamFile gave\n%+v\nStreamReader gave\n%+v", c.name, fromFile, fromReader)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: StreamFile removed or moved the caller's file: %v", c.name, err)
+		}
+	}
+	var tsv []base.Document
+	p := filepath.Join(t.TempDir(), "x.csv") // the path's extension does not pick the loader
+	os.WriteFile(p, []byte("a\tb\n1\t2\n"), 0o600)
+	if err := StreamFile(ctx, p, Source{Name: "t.tsv"}, nil, func(d base.Document) error { tsv = append(tsv, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(tsv) != 1 || strings.Contains(tsv[0].Text, "\t") {
+		t.Errorf("a .tsv name should split at tabs: %+v", tsv)
+	}
+
+	big := filepath.Join(t.TempDir(), "part-big")
+	os.WriteFile(big, []byte(strings.Repeat("a", 200)), 0o600)
+	err = StreamFile(ctx, big, Source{Name: "big.txt"}, &Options{MaxDocBytes: 100}, func(base.Document) error { return nil })
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "big.txt") || strings.Contains(err.Error(), "part-big") {
+		t.Errorf("too large: %v", err)
+	}
+	err = StreamFile(ctx, big, Source{Name: "photo.png"}, nil, func(base.Document) error { return nil })
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "photo.png") {
+		t.Errorf("png: %v", err)
+	}
+	var skipped []error
+	err = StreamFile(ctx, big, Source{Name: "big.txt"}, &Options{MaxDocBytes: 100, OnError: Skip, OnSkip: func(e error) { skipped = append(skipped, e) }}, func(base.Document) error { return nil })
+	if err != nil || len(skipped) != 1 {
+		t.Errorf("skip policy: %v, skipped %v", err, skipped)
 	}
 }

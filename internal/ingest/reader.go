@@ -76,8 +76,59 @@ func StreamReader(ctx context.Context, r io.Reader, src Source, dir string, opts
 		}
 		return err
 	}
+	return loadAs(ctx, p, src, o, fn)
+}
+
+// StreamFile loads the file at path as StreamReader loads a stream named
+// src: the loader is picked by src's extension (path's own name does not
+// matter), the documents are named by src.Name, and errors and the Skip
+// policy are as in StreamReader. The file is read where it is, not copied:
+// it is for a stream a caller has already spooled to disk (an upload's
+// part), which StreamReader would copy a second time. A file over
+// StreamReader's size bound fails with ErrTooLarge before it is read.
+func StreamFile(ctx context.Context, path string, src Source, opts *Options, fn func(base.Document) error) error {
+	o, err := resolve(opts)
+	if err != nil {
+		return err
+	}
+	if src.Name == "" {
+		return fmt.Errorf("ingest: a stream needs a name")
+	}
+	ext := src.ext()
+	if ext == ".jsonl" {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		defer f.Close()
+		return streamJSONL(ctx, f, src.Name, o, jsonlStrict, fn)
+	}
+	if _, ok := loaders[ext]; !ok {
+		err := fmt.Errorf("%s: %w: extension %q", src.Name, ErrUnsupported, ext)
+		if o.skip(err) {
+			return nil
+		}
+		return err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if max := o.maxSpool(ext); fi.Size() > max {
+		err := fileErr(src.Name, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max))
+		if o.skip(err) {
+			return nil
+		}
+		return err
+	}
+	return loadAs(ctx, path, src, o, fn)
+}
+
+// loadAs loads the file at path with the loader of src's extension, naming
+// its documents by src.Name, and calls fn for each.
+func loadAs(ctx context.Context, path string, src Source, o *Options, fn func(base.Document) error) error {
 	o.source = src.Name
-	docs, err := LoadFile(ctx, p, o)
+	docs, err := loadExt(ctx, path, src.ext(), o)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -123,15 +122,22 @@ func writeRecord(t *textBuilder, cells []string, name string, line int, o *Optio
 }
 
 func loadCSV(ctx context.Context, p string, o *Options) (base.Document, error) {
+	return loadDelimited(ctx, p, ',', o)
+}
+
+func loadTSV(ctx context.Context, p string, o *Options) (base.Document, error) {
+	return loadDelimited(ctx, p, '\t', o)
+}
+
+// loadDelimited loads a CSV (comma ',') or TSV ('\t') file. The separator
+// comes from the loader, not from p's name: a stream spooled to disk
+// (StreamFile) has a name of its own.
+func loadDelimited(ctx context.Context, p string, comma rune, o *Options) (base.Document, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return base.Document{}, fmt.Errorf("ingest: %w", err)
 	}
 	defer f.Close()
-	comma := ','
-	if strings.EqualFold(filepath.Ext(p), ".tsv") {
-		comma = '\t'
-	}
 	d, err := csvDoc(ctx, f, p, comma, o)
 	if err != nil {
 		return base.Document{}, err

@@ -186,11 +186,12 @@ func (s *Server) uploadFile(r *http.Request, g *quarry.Ingester, part io.Reader,
 		res.Error = &errorDetail{Code: codeInvalid, Message: fmt.Sprintf("the upload of %s broke off: %v", name, err)}
 		return res, false, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	if err := f.Close(); err != nil {
 		res.Error = s.fileError(name, err)
 		return res, false, nil
 	}
-	g.Add(r.Context(), f, name) // its error is in g.Results
+	// Loaded where it lies: Add would copy it to a second temporary file.
+	g.AddFile(r.Context(), f.Name(), name) // its error is in g.Results
 	return res, true, nil
 }
 
