@@ -20,7 +20,7 @@ func loadHTML(_ context.Context, path string, o *Options) (base.Document, error)
 	if err != nil {
 		return base.Document{}, err
 	}
-	d, err := htmlDoc(path, raw, o)
+	d, err := htmlDoc(o.fileName(path), raw, o)
 	if err != nil {
 		return base.Document{}, err
 	}

@@ -250,7 +250,7 @@ func loadText(_ context.Context, path string, o *Options) (base.Document, error)
 	if err != nil {
 		return base.Document{}, err
 	}
-	d, err := textDoc(path, raw, o)
+	d, err := textDoc(o.fileName(path), raw, o)
 	if err != nil {
 		return base.Document{}, err
 	}

@@ -22,7 +22,7 @@ func loadMarkdown(_ context.Context, path string, o *Options) (base.Document, er
 	if err != nil {
 		return base.Document{}, err
 	}
-	d, err := markdownDoc(path, raw, o)
+	d, err := markdownDoc(o.fileName(path), raw, o)
 	if err != nil {
 		return base.Document{}, err
 	}

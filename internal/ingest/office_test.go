@@ -374,10 +374,16 @@ func TestStreamFileMatchesStreamReader(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
+	long := strings.Repeat("a long first line that is no title ", 20) + "\n\nmore"
 	cases := []struct {
 		name string
 		data []byte
 	}{
+		// titles that fall back to the file's name
+		{"dir/untitled.txt", []byte(long)},
+		{"bare.html", []byte("<p>" + long + "</p>")},
+		{"plain.md", []byte(long)},
+		{"rows.csv", []byte("a,b\n" + strings.Repeat("x,", 200) + "y\n")},
 		{"report.docx", zipBytes(t, docxParts()...)},
 		{"notes/guide.md", md},
 		{"page.html", []byte("<html><head><title>T</title></head><body><p>one</p><p>two</p></body></html>")},
@@ -389,6 +395,9 @@ func TestStreamFileMatchesStreamReader(t *testing.T) {
 	for _, c := range cases {
 		var fromReader, fromFile []base.Document
 		if err := StreamReader(ctx, bytes.NewReader(c.data), Source{Name: c.name}, t.TempDir(), nil, func(d base.Document) error {
+			if strings.Contains(d.Title, "part-") || strings.Contains(d.Title, "quarry-ingest") {
+				t.Errorf("%s: StreamReader's title names its spool: %q", c.name, d.Title)
+			}
 			fromReader = append(fromReader, d)
 			return nil
 		}); err != nil {
@@ -399,6 +408,9 @@ func TestStreamFileMatchesStreamReader(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := StreamFile(ctx, p, Source{Name: c.name}, nil, func(d base.Document) error {
+			if strings.Contains(d.Title, "part-") {
+				t.Errorf("%s: StreamFile's title names the caller's spool: %q", c.name, d.Title)
+			}
 			fromFile = append(fromFile, d)
 			return nil
 		}); err != nil {

@@ -62,6 +62,19 @@ type Options struct {
 	// whole-file document (StreamReader loads streams from temporary
 	// files).
 	source string
+	// spoolBase, when set, is the file name the loaders see instead of the
+	// path's (titles that fall back to it, errors): StreamFile loads a
+	// caller's spool whose own name means nothing, and gives it the name
+	// StreamReader would have given its copy.
+	spoolBase string
+}
+
+// fileName is the name loaders give the file at path.
+func (o *Options) fileName(path string) string {
+	if o.spoolBase != "" {
+		return o.spoolBase
+	}
+	return path
 }
 
 // EnsureDefaults fills zero fields with their defaults and returns o; a nil

@@ -36,7 +36,7 @@ func loadPDF(ctx context.Context, path string, o *Options) (base.Document, error
 	if err != nil {
 		return base.Document{}, fmt.Errorf("ingest: %w", err)
 	}
-	d, err := pdfDoc(ctx, f, fi.Size(), filepath.Base(path), o)
+	d, err := pdfDoc(ctx, f, fi.Size(), filepath.Base(o.fileName(path)), o)
 	if err != nil {
 		return base.Document{}, err
 	}

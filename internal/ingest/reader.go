@@ -121,6 +121,7 @@ func StreamFile(ctx context.Context, path string, src Source, opts *Options, fn 
 		}
 		return err
 	}
+	o.spoolBase = spoolName(src.Name, ext)
 	return loadAs(ctx, path, src, o, fn)
 }
 

@@ -138,7 +138,7 @@ func loadDelimited(ctx context.Context, p string, comma rune, o *Options) (base.
 		return base.Document{}, fmt.Errorf("ingest: %w", err)
 	}
 	defer f.Close()
-	d, err := csvDoc(ctx, f, p, comma, o)
+	d, err := csvDoc(ctx, f, o.fileName(p), comma, o)
 	if err != nil {
 		return base.Document{}, err
 	}

@@ -77,16 +77,18 @@ func TestUploadFiles(t *testing.T) {
 		uploadPart{"photo.png", "\x89PNG...."},
 		uploadPart{"broken.pdf", "%PDF-1.4 nonsense"},
 		uploadPart{"batch.jsonl", `{"id":"j1","text":"obsidian glass"}` + "\n" + `{"id":"j2","text":"pumice floats"}` + "\n"},
+		// no line short enough for a title: titled by its name
+		uploadPart{"untitled.txt", strings.Repeat("slate splits into thin sheets along its cleavage ", 10)},
 	)
 	r := h.upload("rocks", ct, body).mustStatus(t, http.StatusOK)
 	res := r.list("results")
-	if len(res) != 6 {
+	if len(res) != 7 {
 		t.Fatalf("results: %s", r.body)
 	}
 	want := []struct {
 		docs int
 		code string
-	}{{1, ""}, {1, ""}, {1, ""}, {0, "unsupported_media_type"}, {0, "invalid_argument"}, {2, ""}}
+	}{{1, ""}, {1, ""}, {1, ""}, {0, "unsupported_media_type"}, {0, "invalid_argument"}, {2, ""}, {1, ""}}
 	for i, w := range want {
 		m := res[i].(map[string]any)
 		code := ""
@@ -108,10 +110,17 @@ func TestUploadFiles(t *testing.T) {
 	if g.str("text") != "name | hardness\nquartz | 7\ntalc | 1" {
 		t.Errorf("csv text %q", g.str("text"))
 	}
-	// Uploading again changes nothing.
+	if u := h.do("GET", "/v1/collections/rocks/documents/untitled.txt", nil).mustStatus(t, http.StatusOK); u.str("title") != "untitled.txt" {
+		t.Errorf("untitled.txt is titled %q, want its file name", u.str("title"))
+	}
+	// Uploading again changes nothing: every loaded document is unchanged
+	// (nothing in it, its title included, depends on the upload's spool).
 	r = h.upload("rocks", ct, body).mustStatus(t, http.StatusOK)
-	if m := r.list("results")[0].(map[string]any); m["unchanged"].(float64) != 1 {
-		t.Errorf("second upload: %v", m)
+	for i, x := range r.list("results") {
+		m := x.(map[string]any)
+		if m["unchanged"].(float64) != m["documents"].(float64) || (want[i].docs > 0 && m["unchanged"].(float64) == 0) {
+			t.Errorf("second upload, file %d: %v", i, m)
+		}
 	}
 }
 
