@@ -12,7 +12,9 @@
 //
 // Layout of a collection directory:
 //
-//	store.db    bbolt: buckets docs, chunks, log, meta (see docs/format/store.md)
+//	store.db    bbolt: buckets docs, text, chunks, log, meta, vectors (see
+//	            docs/format/store.md; documents' texts apart from their
+//	            records, text.go)
 //	bm25.snap   snapshot of the in-memory index and document catalog at a log
 //	            sequence number, written tmp → fsync → rename → fsync(dir)
 //	vectors.snap  snapshot of the vector index (HNSW) at the same sequence
@@ -27,10 +29,11 @@
 // another sequence number than bm25.snap is ignored with a warning and the
 // index is rebuilt from the bucket.
 //
-// Write path: Upsert analyses chunk text outside any lock, then in one bbolt
-// transaction writes every document, its chunks and one log record per
-// document (the change log), commits (fsync), and only then applies the
-// change to the in-memory index. A document is therefore acknowledged only
+// Write path: Upsert writes, in one bbolt transaction, every document, its
+// text, its chunks and one log record per document (the change log) and
+// commits (fsync) while it analyses the chunks' text beside it, outside any
+// lock; only once the commit has succeeded does it apply the change to the
+// in-memory index. A document is therefore acknowledged only
 // once it is durable, and the index never holds what the store does not.
 // After each write (and after Versions, which decodes whole stored
 // documents) the pages bbolt read through its memory map are dropped from

@@ -68,12 +68,19 @@ var (
 	keyFormat    = []byte("format")
 )
 
-const formatVersion = 1
+// formatVersion 2 stores documents' texts in the text bucket (text.go);
+// format 1 stores are opened and upgraded in place (their records stay
+// readable).
+const formatVersion = 2
 
-// storedDoc is the value in the docs bucket.
+// storedDoc is the value in the docs bucket. Since format 2 its Text is
+// empty and TextSeq and TextLen name the text in the text bucket; a record
+// of format 1 has its text inline and TextSeq 0.
 type storedDoc struct {
 	base.Document
-	NumChunks int `json:"num_chunks"`
+	NumChunks int    `json:"num_chunks"`
+	TextSeq   uint64 `json:"text_seq,omitempty"`
+	TextLen   int    `json:"text_len,omitempty"`
 }
 
 // damagedError is a store.db that bbolt cannot open (no valid meta page, a
@@ -161,7 +168,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Backend, error) {
 
 func (b *Backend) initBuckets() error {
 	return b.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketDocs, bucketChunks, bucketLog, bucketMeta, bucketVectors} {
+		for _, name := range [][]byte{bucketDocs, bucketChunks, bucketLog, bucketMeta, bucketVectors, bucketText} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -171,10 +178,14 @@ func (b *Backend) initBuckets() error {
 			b.dim = int(binary.BigEndian.Uint64(v))
 		}
 		if v := meta.Get(keyFormat); v != nil {
-			if len(v) != 8 || binary.BigEndian.Uint64(v) != formatVersion {
+			if len(v) != 8 || binary.BigEndian.Uint64(v) < 1 || binary.BigEndian.Uint64(v) > formatVersion {
 				return fmt.Errorf("%w: unsupported store format %x", store.ErrCorrupt, v)
 			}
-			return nil
+			if binary.BigEndian.Uint64(v) == formatVersion {
+				return nil
+			}
+			// Format 1: the text bucket was created above; mark the store so
+			// that a binary that does not know it refuses it.
 		}
 		return meta.Put(keyFormat, u64(formatVersion))
 	})
@@ -227,7 +238,7 @@ func (b *Backend) Get(ctx context.Context, id string) (base.Document, error) {
 		if err := json.Unmarshal(v, &d); err != nil {
 			return fmt.Errorf("%w: document %q: %v", store.ErrCorrupt, id, err)
 		}
-		return nil
+		return loadText(tx, &d)
 	})
 	return d.Document, err
 }

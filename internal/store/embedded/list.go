@@ -50,6 +50,9 @@ func (b *Backend) List(ctx context.Context, q store.ListQuery) (store.ListPage, 
 				page.Next = page.Docs[len(page.Docs)-1].ID
 				return nil
 			}
+			if err := loadText(tx, &d); err != nil {
+				return err
+			}
 			page.Docs = append(page.Docs, d.Document)
 		}
 		return nil

@@ -25,7 +25,7 @@ func (b *Backend) Verify(ctx context.Context) error {
 	if b.mu.closed {
 		return store.ErrClosed
 	}
-	docs, chunks := 0, 0
+	docs, chunks, texts := 0, 0, 0
 	err := b.db.View(func(tx *bolt.Tx) error {
 		err := tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
@@ -35,6 +35,10 @@ func (b *Backend) Verify(ctx context.Context) error {
 			if err := json.Unmarshal(v, &d); err != nil {
 				return fmt.Errorf("%w: document %q: %v", store.ErrCorrupt, k, err)
 			}
+			if err := loadText(tx, &d); err != nil {
+				return err
+			}
+			texts += d.TextLen
 			cs, err := readChunks(tx, d.ID, d.NumChunks)
 			if err != nil {
 				return err
@@ -73,6 +77,13 @@ func (b *Backend) Verify(ctx context.Context) error {
 		}
 		if n := tx.Bucket(bucketChunks).Stats().KeyN; n != chunks {
 			return fmt.Errorf("%w: %d chunk records for %d chunks of live documents", store.ErrCorrupt, n, chunks)
+		}
+		stored := 0
+		if err := tx.Bucket(bucketText).ForEach(func(_, v []byte) error { stored += len(v); return nil }); err != nil {
+			return err
+		}
+		if stored != texts {
+			return fmt.Errorf("%w: %d bytes of stored text for %d bytes of live documents' text", store.ErrCorrupt, stored, texts)
 		}
 		if b.dim > 0 {
 			if n := tx.Bucket(bucketVectors).Stats().KeyN; n != chunks {
