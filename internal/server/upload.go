@@ -104,37 +104,54 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request) error {
 		}
 		g, added = nil, added[:0]
 	}
-	for i := 0; ; i++ {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
+	// The body is read ahead by readParts, which spools each file part to
+	// disk while the part before it is loaded and written here: reading the
+	// network and writing the spool overlap the loaders and the commits.
+	// Every read of the body happens in readParts, and it has returned
+	// before this handler does.
+	parts := make(chan upPart, partsAhead)
+	stop := make(chan struct{})
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		readParts(mr, tmp, parts, stop)
+	}()
+	defer func() {
+		close(stop)
+		for range parts { // unblock a send; the spool folder goes with tmp
 		}
-		if err != nil {
-			e := bodyError(err, i == 0)
+		<-readerDone
+	}()
+	for p := range parts {
+		if p.bodyErr != nil && p.name == "" {
+			e := bodyError(p.bodyErr, p.index == 0)
 			resp.Error, status = &errorDetail{Code: e.Code, Message: e.Message}, e.status()
 			break
 		}
-		name := part.FileName()
-		if name == "" {
+		if p.name == "" {
 			finish()
-			if err := readFormField(part, &opts); err != nil {
-				part.Close()
+			if err := applyFormField(p, &opts); err != nil {
 				return err
 			}
-			part.Close()
 			continue
 		}
-		if g == nil {
-			g = col.NewIngester(&opts)
-		}
-		res, queued, bodyErr := s.uploadFile(r, g, part, name, tmp)
-		part.Close()
-		if queued {
+		res := fileResult{File: p.name}
+		switch {
+		case p.bodyErr != nil:
+			res.Error = &errorDetail{Code: codeInvalid, Message: fmt.Sprintf("the upload of %s broke off: %v", p.name, p.bodyErr)}
+		case p.err != nil:
+			res.Error = s.fileError(p.name, p.err)
+		default:
+			if g == nil {
+				g = col.NewIngester(&opts)
+			}
+			g.AddFile(r.Context(), p.path, p.name) // its error is in g.Results
+			os.Remove(p.path)
 			added = append(added, len(resp.Results))
 		}
 		resp.Results = append(resp.Results, res)
-		if bodyErr != nil {
-			e := bodyError(bodyErr, false)
+		if p.bodyErr != nil {
+			e := bodyError(p.bodyErr, false)
 			resp.Error, status = &errorDetail{Code: e.Code, Message: e.Message}, e.status()
 			break
 		}
@@ -149,50 +166,94 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request) error {
 	return s.writeJSON(w, status, resp)
 }
 
-// readFormField applies a non-file form field.
-func readFormField(part *multipart.Part, opts *quarry.StreamOptions) error {
-	v, err := io.ReadAll(io.LimitReader(part, 4097))
-	if err != nil {
-		return invalid(part.FormName(), "reading the form field: %v", err)
-	}
-	if len(v) > 4096 {
-		return invalid(part.FormName(), "form field longer than 4096 bytes")
-	}
-	switch part.FormName() {
-	case "tenant":
-		opts.Tenant = string(v)
-	case "acl":
-		opts.ACL = append(opts.ACL, string(v))
-	default:
-		return invalid(part.FormName(), "unknown form field (want tenant, acl or files)")
-	}
-	return nil
+// partsAhead is how many parts readParts may have read beyond the one
+// being loaded. They wait on disk, not in memory.
+const partsAhead = 2
+
+// upPart is one part of a multipart upload as readParts read it: a file
+// spooled to path, or a form field's value.
+type upPart struct {
+	index int    // position in the body
+	name  string // file name; "" for a form field (or a broken body)
+	field string // form field name
+	value []byte // form field value, up to 4097 bytes
+	path  string // the spooled file
+	err   error  // the part's own failure (spooling it, its field)
+	// bodyErr is a failure reading the body itself: the part (if any) is
+	// cut off and nothing follows it.
+	bodyErr error
 }
 
-// uploadFile copies one part to disk, then loads it into g. A failure
-// reading the body is returned as bodyErr (the request is broken); any
-// other failure is the file's own, in res.Error. queued reports whether the
-// file went to g, whose flush completes res.
-func (s *Server) uploadFile(r *http.Request, g *quarry.Ingester, part io.Reader, name, tmp string) (res fileResult, queued bool, bodyErr error) {
-	res.File = name
+// readParts reads the parts of mr in order, spooling each file part to a
+// new file in tmp, and sends them on out, which it closes when the body
+// ends or breaks. It stops early once stop is closed.
+func readParts(mr *multipart.Reader, tmp string, out chan<- upPart, stop <-chan struct{}) {
+	defer close(out)
+	for i := 0; ; i++ {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return
+		}
+		p := upPart{index: i}
+		if err != nil {
+			p.bodyErr = err
+		} else {
+			p.name, p.field = part.FileName(), part.FormName()
+			if p.name == "" {
+				p.value, p.err = io.ReadAll(io.LimitReader(part, 4097))
+			} else {
+				p.path, p.err, p.bodyErr = spoolPart(part, tmp)
+			}
+			part.Close()
+		}
+		select {
+		case out <- p:
+		case <-stop:
+			return
+		}
+		if p.bodyErr != nil {
+			return
+		}
+	}
+}
+
+// spoolPart copies one file part to a new file in tmp. A failure reading
+// the body is bodyErr (the request is broken); a failure of the file
+// system is err.
+func spoolPart(part io.Reader, tmp string) (path string, err, bodyErr error) {
 	f, err := os.CreateTemp(tmp, "part-")
 	if err != nil {
-		res.Error = s.fileError(name, err)
-		return res, false, nil
+		return "", err, nil
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
 	if _, err := io.Copy(f, part); err != nil {
-		res.Error = &errorDetail{Code: codeInvalid, Message: fmt.Sprintf("the upload of %s broke off: %v", name, err)}
-		return res, false, err
+		f.Close()
+		os.Remove(f.Name())
+		return "", nil, err
 	}
 	if err := f.Close(); err != nil {
-		res.Error = s.fileError(name, err)
-		return res, false, nil
+		os.Remove(f.Name())
+		return "", err, nil
 	}
-	// Loaded where it lies: Add would copy it to a second temporary file.
-	g.AddFile(r.Context(), f.Name(), name) // its error is in g.Results
-	return res, true, nil
+	return f.Name(), nil, nil
+}
+
+// applyFormField applies a non-file form field.
+func applyFormField(p upPart, opts *quarry.StreamOptions) error {
+	if p.err != nil {
+		return invalid(p.field, "reading the form field: %v", p.err)
+	}
+	if len(p.value) > 4096 {
+		return invalid(p.field, "form field longer than 4096 bytes")
+	}
+	switch p.field {
+	case "tenant":
+		opts.Tenant = string(p.value)
+	case "acl":
+		opts.ACL = append(opts.ACL, string(p.value))
+	default:
+		return invalid(p.field, "unknown form field (want tenant, acl or files)")
+	}
+	return nil
 }
 
 // fileError is the result error of one uploaded file.
