@@ -21,14 +21,13 @@ const defaultMaxUploadBytes = 1 << 30
 // uploadBatchBytes bounds the text of one write batch of an upload. The
 // files of a request share batches (one commit, one fsync, per batch
 // instead of per file: 1,118 files of ~90 KB took 1.26–1.41× the CLI's
-// time with a commit each), and a batch is held at many times its text
-// while it is chunked, analysed and committed: a commit rewrites the
-// bbolt leaves of the stored documents next to each new one, so its dirty
-// pages are several times its text when uploads interleave with stored
-// names. Measured with scripts/bench_upload.sh 100 (docs/benchmarks.md,
-// issue 15, fifth pass), once language detection stopped allocating:
-// 256 KiB grew the server by 61–62 MB at 0.82–1.24× the CLI's time;
-// 512 KiB by 65–69 MB at 0.83–1.14×.
+// time with a commit each), and a batch is held at several times its text
+// while it is chunked, analysed and committed. At the end of a large
+// upload the server's heap is its index plus one batch, and the collector
+// lets it grow to twice that. Measured with scripts/bench_upload.sh 100
+// (docs/benchmarks.md, issue 15, session 7), with texts stored apart from
+// their records: 256 KiB grew the server by 55–58 MB at 0.97–1.17× the
+// CLI's time on a quiet machine; 384 KiB by 60 MB; 512 KiB by 59–64 MB.
 const uploadBatchBytes = 256 << 10
 
 // fileResult is the outcome of one uploaded file.
