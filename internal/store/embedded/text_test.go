@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -230,5 +231,28 @@ func TestOutOfOrderInsertWritesLittle(t *testing.T) {
 	t.Logf("pages allocated: %d bytes for %d bytes of text (%.2f×)", alloc, inserted, ratio)
 	if ratio > 5 {
 		t.Fatalf("inserting between stored documents allocated %.2f× their text", ratio)
+	}
+}
+
+// TestNewerFormatRefused: a store written by a newer binary is refused, not
+// misread.
+func TestNewerFormatRefused(t *testing.T) {
+	dir := t.TempDir()
+	b := open(t, dir)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, "store.db"), 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, u64(formatVersion+1)) })
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(context.Background(), dir, Config{})
+	if !errors.Is(err, store.ErrCorrupt) || !strings.Contains(err.Error(), "unsupported store format") {
+		t.Fatalf("opening a format %d store: %v", formatVersion+1, err)
 	}
 }
