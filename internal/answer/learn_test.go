@@ -191,8 +191,28 @@ func fitRanker(qs []learnQ, init features) features {
 				if q.y[k] {
 					d -= e / zp
 				}
+				d *= 1 - marginMix
 				for j := range x {
 					g[j] += d * (x[j] - mean[j]) / sd[j]
+				}
+			}
+			if marginMix > 0 {
+				// log(1 + exp(s_bad − s_gold + 1)) for the best gold and the
+				// best other candidate: the first place, not the probability.
+				bg, bb := -1, -1
+				for k := range s {
+					if q.y[k] && (bg < 0 || s[k] > s[bg]) {
+						bg = k
+					}
+					if !q.y[k] && (bb < 0 || s[k] > s[bb]) {
+						bb = k
+					}
+				}
+				if bg >= 0 && bb >= 0 {
+					d := marginMix / (1 + math.Exp(-(s[bb] - s[bg] + 1)))
+					for j := range g {
+						g[j] += d * (q.x[bb][j] - q.x[bg][j]) / sd[j]
+					}
 				}
 			}
 		}
@@ -214,6 +234,11 @@ func fitRanker(qs []learnQ, init features) features {
 	}
 	return raw
 }
+
+// marginMix is the share of a pairwise margin loss (best gold against the
+// best other candidate) in the fit; 0, the softmax alone, is what ships
+// (an experiment: QUARRY_ANSWER_LEARN_MARGIN).
+var marginMix = 0.0
 
 // recallOn answers cases[l][i] for the selected questions with the
 // weights in use and counts hits at one and three sentences per language.
@@ -294,6 +319,10 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		defer func(a, b int) { rankTop, rankNeighbour = a, b }(rankTop, rankNeighbour)
 		fmt.Sscan(v, &rankTop, &rankNeighbour)
 	}
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_MARGIN_FIT"); v != "" { // the margin share of every fit
+		fmt.Sscan(v, &marginMix)
+		defer func() { marginMix = 0 }()
+	}
 	qs := dumpFeatures(t, cases, emb)
 	withGold := 0
 	rows := 0
@@ -317,6 +346,19 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 	}
 	if os.Getenv("QUARRY_ANSWER_LEARN_BILIN") != "" {
 		screenBilinear(t, cases, qs, init, emb)
+		return
+	}
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_MARGIN"); v != "" {
+		for _, m := range strings.Split(v, ",") {
+			fmt.Sscan(m, &marginMix)
+			acc := map[string]*recallCount{}
+			for k := range learnFolds {
+				w := fitRanker(outsideFold(qs, k), init)
+				top1On(qs, func(q learnQ) bool { return q.fold == k }, func(x *[nFeatures]float64) float64 { return stumpScore(&w, nil, x) }, acc)
+			}
+			t.Logf("screen margin share %.2f: %s", marginMix, fmtRecall(acc))
+		}
+		marginMix = 0
 		return
 	}
 	if v := os.Getenv("QUARRY_ANSWER_LEARN_BOOST"); v != "" {
@@ -351,7 +393,10 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 	// features (their columns zeroed: their weights stay 0), refitted on
 	// the same folds: the comparison that decides whether they help.
 	var base []learnQ
-	if late {
+	// QUARRY_ANSWER_LEARN_NOBASE: the before side is known from an
+	// earlier run on the same folds; skip it.
+	withBase := late && os.Getenv("QUARRY_ANSWER_LEARN_NOBASE") == ""
+	if withBase {
 		base = withoutLate(qs)
 	}
 	// Cross-validated by article folds over all languages.
@@ -361,7 +406,7 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		bd = newBreakdown(t, path)
 	}
 	for k := range learnFolds {
-		if late {
+		if withBase {
 			w := fitRanker(outsideFold(base, k), init)
 			setModel(&w)
 			fold := map[string]*recallCount{}
@@ -380,7 +425,7 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		t.Logf("fold %d: hand %s", k, fmtRecall(handFold[k]))
 		t.Logf("fold %d: CV   %s", k, fmtRecall(fold))
 	}
-	if late {
+	if withBase {
 		t.Logf("without late interaction, %d-fold CV: %s", learnFolds, fmtRecall(cvBase))
 	}
 	t.Logf("learned, %d-fold CV:   %s", learnFolds, fmtRecall(cv))
@@ -396,7 +441,7 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 			for k := range learnFolds {
 				keep := func(q learnQ) bool { return q.fold != k && q.lang != l }
 				held := func(q learnQ) bool { return q.fold == k && q.lang == l }
-				if late {
+				if withBase {
 					w := fitRanker(filterQ(base, keep), init)
 					setModel(&w)
 					recallOn(cases, qs, held, emb, loloBase)
@@ -406,7 +451,7 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 				recallOn(cases, qs, held, emb, lolo)
 			}
 		}
-		if late {
+		if withBase {
 			t.Logf("without late interaction, LOLO × folds: %s", fmtRecall(loloBase))
 		}
 		t.Logf("learned, LOLO × folds: %s", fmtRecall(lolo))
