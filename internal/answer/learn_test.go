@@ -371,6 +371,17 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		screenLate(t, qs, init)
 		return
 	}
+	if os.Getenv("QUARRY_ANSWER_LEARN_FITONLY") != "" { // only the shipped weights
+		w := fitRanker(qs, init)
+		name := "lexWeights"
+		if late {
+			name = "lateWeights"
+		} else if emb != nil {
+			name = "embWeights"
+		}
+		t.Logf("fitted on all:\n%s", goWeights(name, w))
+		return
+	}
 	all := func(learnQ) bool { return true }
 	// The hand score, the same questions.
 	setModel(nil)
