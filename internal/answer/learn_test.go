@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"unicode"
@@ -49,6 +50,7 @@ type learnQ struct {
 	y     []bool
 	anyY  bool
 	caseI int
+	texts []string // the candidates' sentences (experiments)
 }
 
 // paragraphFolds maps each question id of lang to its article fold, from
@@ -103,6 +105,7 @@ func dumpFeatures(t *testing.T, cases map[string][]tuneCase, emb Embedder) []lea
 				y := norm.Contains(cd.Text, c.golds)
 				q.x = append(q.x, cd.f)
 				q.y = append(q.y, y)
+				q.texts = append(q.texts, cd.Text)
 				q.anyY = q.anyY || y
 			}
 			out = append(out, q)
@@ -188,8 +191,28 @@ func fitRanker(qs []learnQ, init features) features {
 				if q.y[k] {
 					d -= e / zp
 				}
+				d *= 1 - marginMix
 				for j := range x {
 					g[j] += d * (x[j] - mean[j]) / sd[j]
+				}
+			}
+			if marginMix > 0 {
+				// log(1 + exp(s_bad − s_gold + 1)) for the best gold and the
+				// best other candidate: the first place, not the probability.
+				bg, bb := -1, -1
+				for k := range s {
+					if q.y[k] && (bg < 0 || s[k] > s[bg]) {
+						bg = k
+					}
+					if !q.y[k] && (bb < 0 || s[k] > s[bb]) {
+						bb = k
+					}
+				}
+				if bg >= 0 && bb >= 0 {
+					d := marginMix / (1 + math.Exp(-(s[bb] - s[bg] + 1)))
+					for j := range g {
+						g[j] += d * (q.x[bb][j] - q.x[bg][j]) / sd[j]
+					}
 				}
 			}
 		}
@@ -211,6 +234,11 @@ func fitRanker(qs []learnQ, init features) features {
 	}
 	return raw
 }
+
+// marginMix is the share of a pairwise margin loss (best gold against the
+// best other candidate) in the fit; 0, the softmax alone, is what ships
+// (an experiment: QUARRY_ANSWER_LEARN_MARGIN).
+var marginMix = 0.0
 
 // recallOn answers cases[l][i] for the selected questions with the
 // weights in use and counts hits at one and three sentences per language.
@@ -291,6 +319,10 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		defer func(a, b int) { rankTop, rankNeighbour = a, b }(rankTop, rankNeighbour)
 		fmt.Sscan(v, &rankTop, &rankNeighbour)
 	}
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_MARGIN_FIT"); v != "" { // the margin share of every fit
+		fmt.Sscan(v, &marginMix)
+		defer func() { marginMix = 0 }()
+	}
 	qs := dumpFeatures(t, cases, emb)
 	withGold := 0
 	rows := 0
@@ -312,8 +344,42 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		mlpExperiment(t, qs, init, hidden)
 		return
 	}
+	if os.Getenv("QUARRY_ANSWER_LEARN_BILIN") != "" {
+		screenBilinear(t, cases, qs, init, emb)
+		return
+	}
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_MARGIN"); v != "" {
+		for _, m := range strings.Split(v, ",") {
+			fmt.Sscan(m, &marginMix)
+			acc := map[string]*recallCount{}
+			for k := range learnFolds {
+				w := fitRanker(outsideFold(qs, k), init)
+				top1On(qs, func(q learnQ) bool { return q.fold == k }, func(x *[nFeatures]float64) float64 { return stumpScore(&w, nil, x) }, acc)
+			}
+			t.Logf("screen margin share %.2f: %s", marginMix, fmtRecall(acc))
+		}
+		marginMix = 0
+		return
+	}
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_BOOST"); v != "" {
+		rounds, lr := 100, 1.0
+		fmt.Sscan(v, &rounds, &lr)
+		screenBoost(t, qs, init, rounds, lr)
+		return
+	}
 	if os.Getenv("QUARRY_ANSWER_LEARN_SCREEN") != "" && late {
 		screenLate(t, qs, init)
+		return
+	}
+	if os.Getenv("QUARRY_ANSWER_LEARN_FITONLY") != "" { // only the shipped weights
+		w := fitRanker(qs, init)
+		name := "lexWeights"
+		if late {
+			name = "lateWeights"
+		} else if emb != nil {
+			name = "embWeights"
+		}
+		t.Logf("fitted on all:\n%s", goWeights(name, w))
 		return
 	}
 	all := func(learnQ) bool { return true }
@@ -338,13 +404,20 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 	// features (their columns zeroed: their weights stay 0), refitted on
 	// the same folds: the comparison that decides whether they help.
 	var base []learnQ
-	if late {
+	// QUARRY_ANSWER_LEARN_NOBASE: the before side is known from an
+	// earlier run on the same folds; skip it.
+	withBase := late && os.Getenv("QUARRY_ANSWER_LEARN_NOBASE") == ""
+	if withBase {
 		base = withoutLate(qs)
 	}
 	// Cross-validated by article folds over all languages.
 	cv, cvBase := map[string]*recallCount{}, map[string]*recallCount{}
+	var bd *breakdown
+	if path := os.Getenv("QUARRY_ANSWER_LEARN_BREAKDOWN"); path != "" {
+		bd = newBreakdown(t, path)
+	}
 	for k := range learnFolds {
-		if late {
+		if withBase {
 			w := fitRanker(outsideFold(base, k), init)
 			setModel(&w)
 			fold := map[string]*recallCount{}
@@ -357,20 +430,29 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		fold := map[string]*recallCount{}
 		recallOn(cases, qs, func(q learnQ) bool { return q.fold == k }, emb, fold)
 		addRecall(cv, fold)
+		if bd != nil {
+			bd.add(cases, qs, func(q learnQ) bool { return q.fold == k }, emb)
+		}
 		t.Logf("fold %d: hand %s", k, fmtRecall(handFold[k]))
 		t.Logf("fold %d: CV   %s", k, fmtRecall(fold))
 	}
-	if late {
+	if withBase {
 		t.Logf("without late interaction, %d-fold CV: %s", learnFolds, fmtRecall(cvBase))
 	}
 	t.Logf("learned, %d-fold CV:   %s", learnFolds, fmtRecall(cv))
+	if bd != nil {
+		bd.log(t)
+		if os.Getenv("QUARRY_ANSWER_LEARN_BREAKDOWN_ONLY") != "" {
+			return
+		}
+	}
 	if os.Getenv("QUARRY_ANSWER_LEARN_LOLO") != "" {
 		lolo, loloBase := map[string]*recallCount{}, map[string]*recallCount{}
 		for _, l := range tuneLangs {
 			for k := range learnFolds {
 				keep := func(q learnQ) bool { return q.fold != k && q.lang != l }
 				held := func(q learnQ) bool { return q.fold == k && q.lang == l }
-				if late {
+				if withBase {
 					w := fitRanker(filterQ(base, keep), init)
 					setModel(&w)
 					recallOn(cases, qs, held, emb, loloBase)
@@ -380,7 +462,7 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 				recallOn(cases, qs, held, emb, lolo)
 			}
 		}
-		if late {
+		if withBase {
 			t.Logf("without late interaction, LOLO × folds: %s", fmtRecall(loloBase))
 		}
 		t.Logf("learned, LOLO × folds: %s", fmtRecall(lolo))
@@ -720,4 +802,348 @@ func screenLate(t *testing.T, qs []learnQ, init features) {
 	}
 	t.Logf("screen, CV, first candidate: without LI %s", fmtRecall(a))
 	t.Logf("screen, CV, first candidate: with LI    %s", fmtRecall(b))
+}
+
+// stump is one regression stump of the boosted ranker: add left when
+// x[feat] < thr, right otherwise.
+type stump struct {
+	feat        int
+	thr         float64
+	left, right float64
+}
+
+// boostStumps fits rounds stumps, by gradient boosting on the softmax loss,
+// on top of the linear scores w·x: each round fits the stump that best
+// matches the negative gradient (least squares over all candidates), with
+// shrinkage lr. Thresholds are at quantiles of each feature.
+func boostStumps(qs []learnQ, w features, rounds int, lr float64) []stump {
+	var train []*learnQ
+	for i := range qs {
+		if qs[i].anyY {
+			train = append(train, &qs[i])
+		}
+	}
+	type row struct {
+		q, k int
+	}
+	var rows []row
+	for qi, q := range train {
+		for k := range q.x {
+			rows = append(rows, row{qi, k})
+		}
+	}
+	score := make([][]float64, len(train))
+	for qi, q := range train {
+		score[qi] = make([]float64, len(q.x))
+		for k, x := range q.x {
+			for j := range x {
+				score[qi][k] += w[j] * x[j]
+			}
+		}
+	}
+	// Candidate thresholds: 15 quantiles per feature; each row's bin.
+	const nb = 16
+	thr := make([][]float64, nFeatures)
+	bin := make([][]uint8, nFeatures)
+	for j := range nFeatures {
+		if _, ok := fixedWeights[j]; ok {
+			continue
+		}
+		v := make([]float64, 0, len(rows))
+		for _, r := range rows {
+			v = append(v, train[r.q].x[r.k][j])
+		}
+		sortFloats(v)
+		for p := 1; p < nb; p++ {
+			t := v[p*len(v)/nb]
+			if t > v[0] && (len(thr[j]) == 0 || t > thr[j][len(thr[j])-1]) {
+				thr[j] = append(thr[j], t)
+			}
+		}
+		bin[j] = make([]uint8, len(rows))
+		for i, r := range rows {
+			x := train[r.q].x[r.k][j]
+			b := 0
+			for b < len(thr[j]) && x >= thr[j][b] {
+				b++
+			}
+			bin[j][i] = uint8(b)
+		}
+	}
+	g, h := make([]float64, len(rows)), make([]float64, len(rows))
+	var out []stump
+	for range rounds {
+		// Negative gradient of −log P(gold) per candidate.
+		n := 0
+		for qi, q := range train {
+			top := math.Inf(-1)
+			for _, s := range score[qi] {
+				top = max(top, s)
+			}
+			za, zp := 0.0, 0.0
+			for k, s := range score[qi] {
+				e := math.Exp(s - top)
+				za += e
+				if q.y[k] {
+					zp += e
+				}
+			}
+			for k, s := range score[qi] {
+				e := math.Exp(s - top)
+				d := e / za
+				if q.y[k] {
+					d -= e / zp
+				}
+				g[n] = -d
+				p := e / za
+				h[n] = max(p*(1-p), 1e-6)
+				n++
+			}
+		}
+		tot, htot := 0.0, 0.0
+		for i, x := range g {
+			tot += x
+			htot += h[i]
+		}
+		best := stump{feat: -1}
+		bestGain := 0.0
+		for j := range nFeatures {
+			if len(thr[j]) == 0 {
+				continue
+			}
+			var sb, hb [nb + 1]float64
+			for i, b := range bin[j] {
+				sb[b] += g[i]
+				hb[b] += h[i]
+			}
+			sl, hl := 0.0, 0.0
+			for b, t := range thr[j] {
+				sl += sb[b]
+				hl += hb[b]
+				hr := htot - hl
+				if hl < 1 || hr < 1 {
+					continue
+				}
+				sr := tot - sl
+				gain := sl*sl/(hl+1) + sr*sr/(hr+1)
+				if gain > bestGain {
+					bestGain = gain
+					best = stump{feat: j, thr: t, left: sl / (hl + 1), right: sr / (hr + 1)}
+				}
+			}
+		}
+		if best.feat < 0 {
+			break
+		}
+		// Newton leaf values (gradient over hessian, +1 regularises), shrunk by lr.
+		best.left *= lr
+		best.right *= lr
+		out = append(out, best)
+		for _, r := range rows {
+			if train[r.q].x[r.k][best.feat] < best.thr {
+				score[r.q][r.k] += best.left
+			} else {
+				score[r.q][r.k] += best.right
+			}
+		}
+	}
+	return out
+}
+
+func sortFloats(v []float64) { sort.Float64s(v) }
+
+func stumpScore(w *features, st []stump, x *[nFeatures]float64) float64 {
+	s := 0.0
+	for j := range x {
+		s += w[j] * x[j]
+	}
+	for _, b := range st {
+		if x[b.feat] < b.thr {
+			s += b.left
+		} else {
+			s += b.right
+		}
+	}
+	return s
+}
+
+// screenBoost compares, on the same folds, the linear ranker and the
+// linear ranker plus boosted stumps (QUARRY_ANSWER_LEARN_BOOST="rounds lr").
+func screenBoost(t *testing.T, qs []learnQ, init features, rounds int, lr float64) {
+	lin, bo := map[string]*recallCount{}, map[string]*recallCount{}
+	for k := range learnFolds {
+		train := outsideFold(qs, k)
+		w := fitRanker(train, init)
+		keep := func(q learnQ) bool { return q.fold == k }
+		top1On(qs, keep, func(x *[nFeatures]float64) float64 { return stumpScore(&w, nil, x) }, lin)
+		st := boostStumps(train, w, rounds, lr)
+		top1On(qs, keep, func(x *[nFeatures]float64) float64 { return stumpScore(&w, st, x) }, bo)
+		t.Logf("fold %d: %d stumps", k, len(st))
+	}
+	t.Logf("screen linear:          %s", fmtRecall(lin))
+	t.Logf("screen linear + stumps: %s (%d rounds, lr %g)", fmtRecall(bo), rounds, lr)
+}
+
+// screenBilinear: the linear ranker plus a diagonal bilinear form of the
+// question's and the sentence's pooled vectors, Σ_d a_d q_d s_d (a
+// learned, re-weighted cosine), the products centred over each
+// question's candidates; fitted jointly with the linear weights, same
+// loss, compared on the same folds by the first candidate.
+func screenBilinear(t *testing.T, cases map[string][]tuneCase, qs []learnQ, init features, emb Embedder) {
+	ctx := context.Background()
+	prod := make([][][]float64, len(qs))
+	for i, q := range qs {
+		c := cases[q.lang][q.caseI]
+		qv, err := emb.Embed(ctx, []string{c.question}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sv, err := emb.Embed(ctx, q.texts, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dim := len(qv[0])
+		mean := make([]float64, dim)
+		prod[i] = make([][]float64, len(sv))
+		for k, v := range sv {
+			p := make([]float64, dim)
+			for d := range dim {
+				p[d] = float64(qv[0][d]) * float64(v[d])
+				mean[d] += p[d] / float64(len(sv))
+			}
+			prod[i][k] = p
+		}
+		for _, p := range prod[i] {
+			for d := range p {
+				p[d] -= mean[d]
+			}
+		}
+	}
+	lin, bil := map[string]*recallCount{}, map[string]*recallCount{}
+	for k := range learnFolds {
+		var trI []int
+		for i, q := range qs {
+			if q.fold != k {
+				trI = append(trI, i)
+			}
+		}
+		w := fitRanker(outsideFold(qs, k), init)
+		keep := func(q learnQ) bool { return q.fold == k }
+		top1On(qs, keep, func(x *[nFeatures]float64) float64 { return stumpScore(&w, nil, x) }, lin)
+		wb, a := fitBilinear(qs, prod, trI, w)
+		for i, q := range qs {
+			if q.fold != k {
+				continue
+			}
+			acc := bil[q.lang]
+			if acc == nil {
+				acc = &recallCount{}
+				bil[q.lang] = acc
+			}
+			acc.n++
+			best, bs := -1, math.Inf(-1)
+			for kk := range q.x {
+				s := stumpScore(&wb, nil, &q.x[kk])
+				for d, p := range prod[i][kk] {
+					s += a[d] * p
+				}
+				if s > bs {
+					best, bs = kk, s
+				}
+			}
+			if best >= 0 && q.y[best] {
+				acc.hit1++
+			}
+		}
+		t.Logf("fold %d done", k)
+	}
+	t.Logf("screen linear:            %s", fmtRecall(lin))
+	t.Logf("screen linear + bilinear: %s", fmtRecall(bil))
+}
+
+// fitBilinear fits the linear weights (from w0) and the diagonal bilinear
+// weights a together on the questions trI, by Adam on the softmax loss.
+func fitBilinear(qs []learnQ, prod [][][]float64, trI []int, w0 features) (features, []float64) {
+	dim := len(prod[trI[0]][0])
+	// Standardise the products globally.
+	sdP := make([]float64, dim)
+	n := 0.0
+	for _, i := range trI {
+		for _, p := range prod[i] {
+			for d, x := range p {
+				sdP[d] += x * x
+			}
+			n++
+		}
+	}
+	for d := range sdP {
+		sdP[d] = math.Sqrt(sdP[d] / n)
+		if sdP[d] < 1e-12 {
+			sdP[d] = 1
+		}
+	}
+	w := w0
+	a := make([]float64, dim) // on standardised products
+	np := nFeatures + dim
+	m1, m2 := make([]float64, np), make([]float64, np)
+	epochs, lr, l2 := 150, 0.01, 1e-3
+	if v := os.Getenv("QUARRY_ANSWER_LEARN_BILIN_FIT"); v != "" {
+		fmt.Sscan(v, &epochs, &lr, &l2)
+	}
+	g := make([]float64, np)
+	s := make([]float64, 0, 64)
+	for ep := 1; ep <= epochs; ep++ {
+		clear(g)
+		nq := 0.0
+		for _, i := range trI {
+			q := &qs[i]
+			if !q.anyY {
+				continue
+			}
+			nq++
+			s = s[:0]
+			top := math.Inf(-1)
+			for k := range q.x {
+				v := stumpScore(&w, nil, &q.x[k])
+				for d, p := range prod[i][k] {
+					v += a[d] * p / sdP[d]
+				}
+				s = append(s, v)
+				top = max(top, v)
+			}
+			za, zp := 0.0, 0.0
+			for k := range s {
+				e := math.Exp(s[k] - top)
+				za += e
+				if q.y[k] {
+					zp += e
+				}
+			}
+			for k := range q.x {
+				e := math.Exp(s[k] - top)
+				dd := e / za
+				if q.y[k] {
+					dd -= e / zp
+				}
+				for d, p := range prod[i][k] {
+					g[nFeatures+d] += dd * p / sdP[d]
+				}
+			}
+		}
+		// The linear weights stay as fitted (w0): only a moves.
+		for d := range dim {
+			j := nFeatures + d
+			gi := g[j]/max(nq, 1) + l2*a[d]
+			m1[j] = 0.9*m1[j] + 0.1*gi
+			m2[j] = 0.999*m2[j] + 0.001*gi*gi
+			mh := m1[j] / (1 - math.Pow(0.9, float64(ep)))
+			vh := m2[j] / (1 - math.Pow(0.999, float64(ep)))
+			a[d] -= lr * mh / (math.Sqrt(vh) + 1e-8)
+		}
+	}
+	raw := make([]float64, dim)
+	for d := range a {
+		raw[d] = a[d] / sdP[d]
+	}
+	return w, raw
 }

@@ -19,8 +19,12 @@ import (
 // terminators of many scripts (。！？ ۔ । ؟). On top of it, a boundary is
 // removed when
 //   - the sentence so far ends in a known abbreviation ("Dr.", "Fig.",
-//     "vs.", "et al.", "z.B."), a single capital initial ("J.") or a dotted
-//     acronym ("U.S.", "e.g.");
+//     "vs.", "et al.", "z.B."), a single letter of any script ("J.",
+//     Arabic "م.", Hindi "ई."; a lower-case one only in "z. B."), a short word in a script whose
+//     sentences end with the danda ("डब्ल्यू.": there '.' abbreviates) or
+//     a dotted acronym ("U.S.", "e.g.");
+//   - the sentence so far ends in a day number the rest continues as a
+//     date ("Am 8. Februar 2007 …": ordinals written with a dot);
 //   - the sentence so far is only a list marker ("1.", "(a)", "iv.");
 //   - the next sentence starts with a lower-case letter;
 //   - the boundary is a single line break with no terminator before it (a
@@ -90,7 +94,7 @@ func joinSentences(text string, prev Span, next int) bool {
 		return true
 	}
 	last, _ := utf8.DecodeLastRuneInString(body)
-	if last == '.' && endsWithAbbreviation(body[:len(body)-1]) {
+	if last == '.' && (endsWithAbbreviation(body[:len(body)-1], rest) || ordinalDate(body[:len(body)-1], rest)) {
 		return true
 	}
 	first, _ := utf8.DecodeRuneInString(rest)
@@ -130,12 +134,12 @@ func isTerminator(r rune) bool {
 
 // endsWithAbbreviation reports whether s (the text before a final '.')
 // ends with a word that is an abbreviation, an initial or a dotted
-// acronym.
-func endsWithAbbreviation(s string) bool {
+// acronym; rest is the text after the boundary.
+func endsWithAbbreviation(s, rest string) bool {
 	i := len(s)
 	for i > 0 {
 		r, n := utf8.DecodeLastRuneInString(s[:i])
-		if !unicode.IsLetter(r) && r != '.' {
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) && r != '.' {
 			break
 		}
 		i -= n
@@ -144,8 +148,32 @@ func endsWithAbbreviation(s string) bool {
 	if w == "" || w[0] == '.' {
 		return false
 	}
-	if r, n := utf8.DecodeRuneInString(w); n == len(w) {
-		return unicode.IsUpper(r) // an initial: "J. R. R. Tolkien"
+	if r, _ := utf8.DecodeRuneInString(w); !unicode.IsLetter(r) {
+		return false
+	}
+	letters := 0
+	for _, r := range w {
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	if letters == 1 {
+		// One letter (with its marks): an initial in a script with
+		// capitals ("J. R. R. Tolkien") or without ("م. ثيو", Hindi
+		// "टी. स्टाल्सवर्थ"). A lower-case one can be a variable ending a
+		// sentence ("of size n. Then"), so it only joins a spaced
+		// abbreviation of single letters ("z. B.", "d. h.").
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsLower(r) {
+			return true
+		}
+		r1, n1 := utf8.DecodeRuneInString(rest)
+		return unicode.IsLetter(r1) && strings.HasPrefix(rest[n1:], ".")
+	}
+	if letters <= 4 && !strings.Contains(w, ".") && dandaScript(w) {
+		// Scripts whose sentences end with the danda use '.' only to
+		// abbreviate: "डब्ल्यू. हेडन" (W. Haydon), "डॉ." (Dr.).
+		return true
 	}
 	if _, ok := abbreviations[strings.ToLower(w)]; ok {
 		return true
@@ -158,6 +186,62 @@ func endsWithAbbreviation(s string) bool {
 		if n := utf8.RuneCountInString(part); n == 0 || n > 2 {
 			return false
 		}
+	}
+	return true
+}
+
+// dandaScript reports a word in a script whose sentences end with the
+// danda (।): Devanagari, Bengali, Gurmukhi, Oriya.
+func dandaScript(w string) bool {
+	for _, r := range w {
+		if unicode.IsLetter(r) {
+			return unicode.In(r, unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Oriya)
+		}
+	}
+	return false
+}
+
+// ordinalDate reports a day number before a '.' that the rest continues
+// as a date ("Am 8. Februar 2007 gab …", "27. Januar 1967"): body ends in
+// one or two digits after a space or at its start, and rest starts with a
+// word followed by a year of three or four digits. Languages that write
+// ordinals with a dot (German, the Nordic and Slavic languages, Finnish,
+// Hungarian, Turkish) write dates so; a sentence that really ends in a
+// small number is rarely followed by a word and a year.
+func ordinalDate(body, rest string) bool {
+	d := len(body)
+	for d > 0 && body[d-1] >= '0' && body[d-1] <= '9' {
+		d--
+	}
+	if n := len(body) - d; n == 0 || n > 2 {
+		return false
+	}
+	if d > 0 {
+		if r, _ := utf8.DecodeLastRuneInString(body[:d]); !unicode.IsSpace(r) && r != '(' {
+			return false
+		}
+	}
+	i := 0
+	for i < len(rest) {
+		r, n := utf8.DecodeRuneInString(rest[i:])
+		if !unicode.IsLetter(r) {
+			break
+		}
+		i += n
+	}
+	if i == 0 || i >= len(rest) || rest[i] != ' ' {
+		return false
+	}
+	j := i + 1
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	if n := j - i - 1; n < 3 || n > 4 {
+		return false
+	}
+	if j < len(rest) {
+		r, _ := utf8.DecodeRuneInString(rest[j:])
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}
 	return true
 }

@@ -58,6 +58,16 @@ func TestSentences(t *testing.T) {
 		{"russian initials and т.е.", "Как сказал А. С. Пушкин, это т.е. пример. Второе.", []string{"Как сказал А. С. Пушкин, это т.е. пример.", "Второе."}},
 		{"spanish", "¿Dónde está la Sra. García? Está aquí.", []string{"¿Dónde está la Sra. García?", "Está aquí."}},
 		{"french", "M. Dupont est arrivé. Il pleut.", []string{"M. Dupont est arrivé.", "Il pleut."}},
+		{"lower-case variable ends a sentence", "Take a set of size n. Then sort it.", []string{"Take a set of size n.", "Then sort it."}},
+		{"z. B. with a space", "Firmen (z. B. Architektur) bauen. Gut.", []string{"Firmen (z. B. Architektur) bauen.", "Gut."}},
+		{"german date ordinal", "Am 8. Februar 2007 gab BSkyB es bekannt. Dann kam mehr.", []string{"Am 8. Februar 2007 gab BSkyB es bekannt.", "Dann kam mehr."}},
+		{"date ordinal at the start", "27. Januar 1967: der Test begann. Danach nichts.", []string{"27. Januar 1967: der Test begann.", "Danach nichts."}},
+		{"small number ends a sentence", "The team scored 24. Then it rained in 2007.", []string{"The team scored 24.", "Then it rained in 2007."}},
+		{"year ends a sentence", "It opened in 1999. March 2001 saw more.", []string{"It opened in 1999.", "March 2001 saw more."}},
+		{"number without a year after", "Er wurde 8. Danach kam er.", []string{"Er wurde 8.", "Danach kam er."}},
+		{"arabic initial", "أسسها جيمس أو. ماكينزي ومؤسس م. ثيو كيرني. جملة أخرى.", []string{"أسسها جيمس أو.", "ماكينزي ومؤسس م. ثيو كيرني.", "جملة أخرى."}},
+		{"hindi initials", "निक्सन ने विलियम ई. साइमन और डब्ल्यू. हेडन को चुना। दूसरा वाक्य।", []string{"निक्सन ने विलियम ई. साइमन और डब्ल्यू. हेडन को चुना।", "दूसरा वाक्य।"}},
+		{"hindi long word before a dot ends", "यह एक लंबावाक्यांश. दूसरा वाक्य।", []string{"यह एक लंबावाक्यांश.", "दूसरा वाक्य।"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
