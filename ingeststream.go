@@ -38,6 +38,17 @@ type StreamOptions struct {
 	// (WriteOptions.Scope) gives documents without a tenant the scope's
 	// and refuses any other. Default nil, an unscoped write.
 	Write *WriteOptions
+	// Overlap lets an Ingester write a full batch while the next one is
+	// loaded (at most one write in flight), so reading and parsing the
+	// files runs during the commit and its fsync instead of after them.
+	// Memory holds up to two batches. A file whose write fails loses its
+	// documents queued behind the failed batch too, as without Overlap it
+	// would not have queued them. Default false: Add returns after a full
+	// batch is written. Uploads set it (internal/server): with texts stored
+	// apart from their records, scripts/bench_upload.sh 100 took 0.86-1.05x
+	// the CLI's time with it against 1.08-1.30x without, for 1-2 MB more
+	// at the peak (docs/benchmarks.md, issue 15, session 7).
+	Overlap bool
 }
 
 // StreamResult counts what IngestStream wrote.
@@ -67,6 +78,7 @@ type StreamResult struct {
 func (c *Collection) IngestStream(ctx context.Context, r io.Reader, name string, opts *StreamOptions) (StreamResult, error) {
 	g := c.NewIngester(opts)
 	if err := g.Add(ctx, r, name); err != nil {
+		g.wait() // with Overlap, a batch of it may still be in flight
 		return g.files[0], err
 	}
 	g.Flush(ctx)
@@ -91,6 +103,20 @@ type Ingester struct {
 	size  int
 	files []StreamResult
 	errs  []error
+
+	// With Overlap: the write in flight, if any, and the buffers of the
+	// last finished one, reused for the next batch.
+	flight *ingestWrite
+	spare  *ingestWrite
+}
+
+// ingestWrite is one batch's Upsert run by an overlapping Ingester.
+type ingestWrite struct {
+	done  chan struct{}
+	batch []Document
+	owner []int
+	rs    []UpsertResult
+	err   error
 }
 
 // NewIngester returns an Ingester writing to c with opts (nil: defaults).
@@ -115,22 +141,101 @@ func (c *Collection) NewIngester(opts *StreamOptions) *Ingester {
 // file's error, if any. Complete after Flush.
 func (g *Ingester) Results() ([]StreamResult, []error) { return g.files, g.errs }
 
-// Flush writes the queued documents.
+// Flush writes the queued documents and waits for every write.
 func (g *Ingester) Flush(ctx context.Context) {
+	g.write(ctx)
+	g.wait()
+}
+
+// write writes the queued documents: now, or with Overlap in the
+// background once the write before has finished.
+func (g *Ingester) write(ctx context.Context) {
+	if !g.o.Overlap {
+		if len(g.batch) == 0 {
+			return
+		}
+		rs, err := g.c.Upsert(ctx, g.batch, g.o.Write)
+		g.account(g.owner, rs, err)
+		// Drop the written documents: the slices are reused, and their old
+		// entries would keep the text alive while the next batch is read.
+		clear(g.batch)
+		g.batch, g.owner, g.size = g.batch[:0], g.owner[:0], 0
+		return
+	}
+	g.wait()
+	g.dropFailed()
 	if len(g.batch) == 0 {
 		return
 	}
-	rs, err := g.c.Upsert(ctx, g.batch, g.o.Write)
+	w := g.spare
+	if w == nil {
+		w = new(ingestWrite)
+	}
+	g.spare = nil
+	w.done = make(chan struct{})
+	// The queued documents go to the write; the next batch fills the
+	// buffers of the last one.
+	w.batch, g.batch = g.batch, w.batch[:0]
+	w.owner, g.owner = g.owner, w.owner[:0]
+	g.size = 0
+	g.flight = w
+	go func() {
+		defer close(w.done)
+		defer func() {
+			// net/http recovers a panic in a handler; this goroutine is
+			// outside it, so a bug must not take the server down.
+			if p := recover(); p != nil {
+				w.rs, w.err = nil, fmt.Errorf("quarry: write of an ingest batch panicked: %v", p)
+			}
+		}()
+		w.rs, w.err = g.c.Upsert(ctx, w.batch, g.o.Write)
+		// Drop the documents now, not when the next batch is full: their
+		// text would stay alive while it is read.
+		clear(w.batch)
+	}()
+}
+
+// wait waits for the write in flight, if any, and counts its results.
+func (g *Ingester) wait() {
+	w := g.flight
+	if w == nil {
+		return
+	}
+	<-w.done
+	g.flight = nil
+	g.account(w.owner, w.rs, w.err)
+	w.batch, w.owner, w.rs, w.err = w.batch[:0], w.owner[:0], nil, nil
+	g.spare = w
+}
+
+// dropFailed unqueues the documents of files whose write failed: the
+// rest of a file stops at its first failed batch.
+func (g *Ingester) dropFailed() {
+	n := 0
+	for i, d := range g.batch {
+		if g.errs[g.owner[i]] != nil {
+			g.size -= len(d.Text)
+			continue
+		}
+		g.batch[n], g.owner[n] = d, g.owner[i]
+		n++
+	}
+	clear(g.batch[n:])
+	g.batch, g.owner = g.batch[:n], g.owner[:n]
+}
+
+// account adds a written batch's results to its files, or its error.
+func (g *Ingester) account(owner []int, rs []UpsertResult, err error) {
 	if err != nil {
 		err = mapIngestErr(err)
-		for _, f := range g.owner {
+		for _, f := range owner {
 			if g.errs[f] == nil {
 				g.errs[f] = err
 			}
 		}
 	}
 	for i, r := range rs {
-		res := &g.files[g.owner[i]]
+		res := &g.files[owner[i]]
 		res.Documents++
 		res.Chunks += r.Chunks
 		switch r.Status {
@@ -142,10 +247,6 @@ func (g *Ingester) Flush(ctx context.Context) {
 			res.Unchanged++
 		}
 	}
-	// Drop the written documents: the slices are reused, and their old
-	// entries would keep the text alive while the next batch is read.
-	clear(g.batch)
-	g.batch, g.owner, g.size = g.batch[:0], g.owner[:0], 0
 }
 
 // Add loads the file read from r with the loaders of `quarry ingest` (name's
@@ -228,7 +329,7 @@ func (g *Ingester) add(ctx context.Context, load func(fn func(Document) error) e
 		g.owner = append(g.owner, f)
 		g.size += len(d.Text)
 		if len(g.batch) >= o.BatchDocs || g.size >= o.BatchBytes {
-			g.Flush(ctx)
+			g.write(ctx)
 		}
 		return g.errs[f] // a failed write stops the file
 	}

@@ -171,18 +171,19 @@ func TestIngesterSharesBatches(t *testing.T) {
 	}
 }
 
-// TestIngesterFailedBatch: when a shared batch's write fails (a scoped
-// write naming another tenant's document), every file with documents in
-// it gets the error, the rest of the failing file is not written, and the
-// files before and after are.
-func TestIngesterFailedBatch(t *testing.T) {
+// TestIngesterOverlapMatchesSerial: an Ingester that writes a batch while
+// the next is loaded (StreamOptions.Overlap, as uploads do) stores and
+// reports what the serial one does, also when a batch's write fails in
+// the background: the batch's files get its error and a file's documents
+// queued behind the failed batch are not written. Run with -race.
+func TestIngesterOverlapMatchesSerial(t *testing.T) {
 	ctx := context.Background()
 	type outcome struct {
 		results []quarry.StreamResult
 		failed  []bool
 		stored  map[string]bool
 	}
-	run := func() outcome {
+	run := func(overlap bool) outcome {
 		eng, err := quarry.Open(t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -197,7 +198,7 @@ func TestIngesterFailedBatch(t *testing.T) {
 		if _, err := col.Upsert(ctx, []quarry.Document{{ID: "secret", Text: "tenant b's", Tenant: "b"}}, nil); err != nil {
 			t.Fatal(err)
 		}
-		g := col.NewIngester(&quarry.StreamOptions{BatchDocs: 3,
+		g := col.NewIngester(&quarry.StreamOptions{BatchDocs: 3, Overlap: overlap,
 			Write: &quarry.WriteOptions{Scope: &quarry.WriteScope{Tenant: "a"}}})
 		jsonl := func(ids ...string) string {
 			var b strings.Builder
@@ -227,26 +228,30 @@ func TestIngesterFailedBatch(t *testing.T) {
 			o.stored[id] = err == nil
 		}
 		if d, err := col.Get(ctx, "secret"); err != nil || d.Tenant != "b" {
-			t.Fatalf("the other tenant's document: %+v, %v", d, err)
+			t.Fatalf("overlap %v: the other tenant's document: %+v, %v", overlap, d, err)
 		}
 		if err := col.Verify(ctx); err != nil {
 			t.Fatal(err)
 		}
 		return o
 	}
-	o := run()
+	serial, overlap := run(false), run(true)
 	wantStored := map[string]bool{"a.txt": true, "b1": true, "b2": true, "d.txt": true}
-	for id, s := range o.stored {
-		if s != wantStored[id] {
-			t.Errorf("%s stored %v, want %v", id, s, wantStored[id])
+	for _, o := range []outcome{serial, overlap} {
+		for id, s := range o.stored {
+			if s != wantStored[id] {
+				t.Errorf("%s stored %v, want %v", id, s, wantStored[id])
+			}
 		}
 	}
 	// a and two: written; c and mix share the failed batch; bad: its own
 	// error; d: written.
 	wantDocs, wantFailed := []int{1, 2, 0, 0, 0, 1}, []bool{false, false, true, true, true, false}
-	for i := range wantDocs {
-		if o.results[i].Documents != wantDocs[i] || o.failed[i] != wantFailed[i] {
-			t.Errorf("file %d: %+v failed %v; want %d documents, failed %v", i, o.results[i], o.failed[i], wantDocs[i], wantFailed[i])
+	for name, o := range map[string]outcome{"serial": serial, "overlap": overlap} {
+		for i := range wantDocs {
+			if o.results[i].Documents != wantDocs[i] || o.failed[i] != wantFailed[i] {
+				t.Errorf("%s: file %d: %+v failed %v; want %d documents, failed %v", name, i, o.results[i], o.failed[i], wantDocs[i], wantFailed[i])
+			}
 		}
 	}
 }

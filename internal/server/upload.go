@@ -81,6 +81,7 @@ func (s *Server) uploadFiles(w http.ResponseWriter, r *http.Request) error {
 	var opts quarry.StreamOptions
 	opts.TempDir = tmp
 	opts.BatchBytes = uploadBatchBytes
+	opts.Overlap = true          // a batch is written while the next is loaded
 	opts.Write = writeOptions(r) // a scoped key's documents take its tenant; others are refused
 	resp := uploadResponse{Results: []fileResult{}}
 	status := http.StatusOK
