@@ -26,8 +26,9 @@ const defaultMaxUploadBytes = 1 << 30
 // upload the server's heap is its index plus one batch, and the collector
 // lets it grow to twice that. Measured with scripts/bench_upload.sh 100
 // (docs/benchmarks.md, issue 15, session 7), with texts stored apart from
-// their records: 256 KiB grew the server by 55–58 MB at 0.97–1.17× the
-// CLI's time on a quiet machine; 384 KiB by 60 MB; 512 KiB by 59–64 MB.
+// their records: 256 KiB grew the server by 55–58 MB at 0.97–1.30× the
+// CLI's time on a quiet machine, and with overlapped writes (Overlap,
+// below) by 57–60 MB at 0.86–1.05×; 384 KiB by 60 MB; 512 KiB by 59–64 MB.
 const uploadBatchBytes = 256 << 10
 
 // fileResult is the outcome of one uploaded file.
