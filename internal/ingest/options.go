@@ -128,6 +128,14 @@ func (o *Options) skip(err error) bool {
 	return true
 }
 
+// unlessSkipped is err, or nil when the Skip policy passes over it.
+func (o *Options) unlessSkipped(err error) error {
+	if o.skip(err) {
+		return nil
+	}
+	return err
+}
+
 // docID derives a whole-file document's id from its path.
 func (o *Options) docID(path string) string {
 	if IsURL(path) {

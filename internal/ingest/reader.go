@@ -44,23 +44,12 @@ func SupportedSource(src Source) bool { return Supported("x" + src.ext()) }
 // LoadFile; an unsupported extension fails with ErrUnsupported before r is
 // read.
 func StreamReader(ctx context.Context, r io.Reader, src Source, dir string, opts *Options, fn func(base.Document) error) error {
-	o, err := resolve(opts)
-	if err != nil {
+	o, ext, skipped, err := startStream(src, opts)
+	if err != nil || skipped {
 		return err
 	}
-	if src.Name == "" {
-		return fmt.Errorf("ingest: a stream needs a name")
-	}
-	ext := src.ext()
 	if ext == ".jsonl" {
 		return streamJSONL(ctx, r, src.Name, o, jsonlStrict, fn)
-	}
-	if _, ok := loaders[ext]; !ok {
-		err := fmt.Errorf("%s: %w: extension %q", src.Name, ErrUnsupported, ext)
-		if o.skip(err) {
-			return nil
-		}
-		return err
 	}
 	tmp, err := os.MkdirTemp(dir, "quarry-ingest-")
 	if err != nil {
@@ -70,11 +59,7 @@ func StreamReader(ctx context.Context, r io.Reader, src Source, dir string, opts
 	base := spoolName(src.Name, ext)
 	p := filepath.Join(tmp, base)
 	if err := spool(ctx, r, p, o.maxSpool(ext)); err != nil {
-		err = fileErr(src.Name, err)
-		if o.skip(err) {
-			return nil
-		}
-		return err
+		return o.unlessSkipped(fileErr(src.Name, err))
 	}
 	return loadAs(ctx, p, src, o, fn)
 }
@@ -87,14 +72,10 @@ func StreamReader(ctx context.Context, r io.Reader, src Source, dir string, opts
 // part), which StreamReader would copy a second time. A file over
 // StreamReader's size bound fails with ErrTooLarge before it is read.
 func StreamFile(ctx context.Context, path string, src Source, opts *Options, fn func(base.Document) error) error {
-	o, err := resolve(opts)
-	if err != nil {
+	o, ext, skipped, err := startStream(src, opts)
+	if err != nil || skipped {
 		return err
 	}
-	if src.Name == "" {
-		return fmt.Errorf("ingest: a stream needs a name")
-	}
-	ext := src.ext()
 	if ext == ".jsonl" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -103,26 +84,37 @@ func StreamFile(ctx context.Context, path string, src Source, opts *Options, fn 
 		defer f.Close()
 		return streamJSONL(ctx, f, src.Name, o, jsonlStrict, fn)
 	}
-	if _, ok := loaders[ext]; !ok {
-		err := fmt.Errorf("%s: %w: extension %q", src.Name, ErrUnsupported, ext)
-		if o.skip(err) {
-			return nil
-		}
-		return err
-	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	if max := o.maxSpool(ext); fi.Size() > max {
-		err := fileErr(src.Name, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max))
-		if o.skip(err) {
-			return nil
-		}
-		return err
+		return o.unlessSkipped(fileErr(src.Name, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)))
 	}
 	o.spoolBase = spoolName(src.Name, ext)
 	return loadAs(ctx, path, src, o, fn)
+}
+
+// startStream resolves opts for a stream named src and returns the
+// extension that picks its loader. skipped reports an unsupported format
+// that the Skip policy passed over; without Skip it is an ErrUnsupported
+// error, before anything is read.
+func startStream(src Source, opts *Options) (o *Options, ext string, skipped bool, err error) {
+	o, err = resolve(opts)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if src.Name == "" {
+		return nil, "", false, fmt.Errorf("ingest: a stream needs a name")
+	}
+	ext = src.ext()
+	if _, ok := loaders[ext]; !ok && ext != ".jsonl" {
+		if err := o.unlessSkipped(fmt.Errorf("%s: %w: extension %q", src.Name, ErrUnsupported, ext)); err != nil {
+			return nil, "", false, err
+		}
+		return o, ext, true, nil
+	}
+	return o, ext, false, nil
 }
 
 // loadAs loads the file at path with the loader of src's extension, naming
