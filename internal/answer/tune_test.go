@@ -325,6 +325,16 @@ func showFailures(t *testing.T, cases []tuneCase, lang string, emb Embedder) {
 // warm embeds every question and every sentence of every context once, in
 // batches, into the cache (saved beside the reports for the next run).
 func warm(t *testing.T, ce *cachedEmbedder, cases map[string][]tuneCase) {
+	qs, ps := warmEach(t, cases, func(ctx context.Context, texts []string, query bool) error {
+		_, err := ce.Embed(ctx, texts, query)
+		return err
+	})
+	t.Logf("embedded %d questions, %d sentences", qs, ps)
+}
+
+// warmEach calls embed on every distinct question and every distinct
+// sentence of every context, 64 at a time, and returns how many of each.
+func warmEach(t *testing.T, cases map[string][]tuneCase, embed func(ctx context.Context, texts []string, query bool) error) (int, int) {
 	ctx := context.Background()
 	seen := map[string]bool{}
 	var qs, ps []string
@@ -350,12 +360,12 @@ func warm(t *testing.T, ce *cachedEmbedder, cases map[string][]tuneCase) {
 		query bool
 	}{{qs, true}, {ps, false}} {
 		for i := 0; i < len(batch.texts); i += 64 {
-			if _, err := ce.Embed(ctx, batch.texts[i:min(i+64, len(batch.texts))], batch.query); err != nil {
+			if err := embed(ctx, batch.texts[i:min(i+64, len(batch.texts))], batch.query); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	t.Logf("embedded %d questions, %d sentences", len(qs), len(ps))
+	return len(qs), len(ps)
 }
 
 // cachedTokens memoises a real TokenEmbedder's token vectors by text.
@@ -419,35 +429,9 @@ func (c *cachedTokens) tokens(ctx context.Context, texts []string, query bool) (
 
 // warmTokens embeds every question and sentence with its tokens once.
 func warmTokens(t *testing.T, ct *cachedTokens, cases map[string][]tuneCase) {
-	ctx := context.Background()
-	seen := map[string]bool{}
-	var qs, ps []string
-	for _, l := range tuneLangs {
-		for _, c := range cases[l] {
-			if !seen["q\x00"+c.question] {
-				seen["q\x00"+c.question] = true
-				qs = append(qs, c.question)
-			}
-			for _, h := range c.hits {
-				for _, sp := range text.Sentences(h.Text) {
-					s := h.Text[sp.Start:sp.End]
-					if !seen["p\x00"+s] {
-						seen["p\x00"+s] = true
-						ps = append(ps, s)
-					}
-				}
-			}
-		}
-	}
-	for _, batch := range []struct {
-		texts []string
-		query bool
-	}{{qs, true}, {ps, false}} {
-		for i := 0; i < len(batch.texts); i += 64 {
-			if _, err := ct.tokens(ctx, batch.texts[i:min(i+64, len(batch.texts))], batch.query); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	t.Logf("token vectors: %d questions, %d sentences", len(qs), len(ps))
+	qs, ps := warmEach(t, cases, func(ctx context.Context, texts []string, query bool) error {
+		_, err := ct.tokens(ctx, texts, query)
+		return err
+	})
+	t.Logf("token vectors: %d questions, %d sentences", qs, ps)
 }
