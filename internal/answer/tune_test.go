@@ -107,19 +107,7 @@ func (c *cachedEmbedder) Embed(ctx context.Context, texts []string, query bool) 
 	if query {
 		kind, prefix = embed.Query, "q\x00"
 	}
-	out := make([][]float32, len(texts))
-	var miss []string
-	var missIdx []int
-	c.mu.Lock()
-	for i, s := range texts {
-		if v, ok := c.m[prefix+s]; ok {
-			out[i] = v
-		} else {
-			miss = append(miss, s)
-			missIdx = append(missIdx, i)
-		}
-	}
-	c.mu.Unlock()
+	out, miss, missIdx := cacheLookup(&c.mu, c.m, prefix, texts)
 	if len(miss) > 0 {
 		vs, err := c.e.Embed(ctx, miss, kind)
 		if err != nil {
@@ -394,19 +382,7 @@ func (c *cachedTokens) tokens(ctx context.Context, texts []string, query bool) (
 	if query {
 		kind, prefix = embed.Query, "q\x00"
 	}
-	out := make([]TokenVectors, len(texts))
-	var miss []string
-	var missIdx []int
-	c.mu.Lock()
-	for i, s := range texts {
-		if v, ok := c.m[prefix+s]; ok {
-			out[i] = v
-		} else {
-			miss = append(miss, s)
-			missIdx = append(missIdx, i)
-		}
-	}
-	c.mu.Unlock()
+	out, miss, missIdx := cacheLookup(&c.mu, c.m, prefix, texts)
 	if len(miss) == 0 {
 		return out, nil
 	}
@@ -434,4 +410,21 @@ func warmTokens(t *testing.T, ct *cachedTokens, cases map[string][]tuneCase) {
 		return err
 	})
 	t.Logf("token vectors: %d questions, %d sentences", qs, ps)
+}
+
+// cacheLookup returns the cached values of texts under prefix (zero where
+// missing), and the missing texts with their positions.
+func cacheLookup[V any](mu *sync.Mutex, m map[string]V, prefix string, texts []string) (out []V, miss []string, missIdx []int) {
+	out = make([]V, len(texts))
+	mu.Lock()
+	defer mu.Unlock()
+	for i, s := range texts {
+		if v, ok := m[prefix+s]; ok {
+			out[i] = v
+		} else {
+			miss = append(miss, s)
+			missIdx = append(missIdx, i)
+		}
+	}
+	return out, miss, missIdx
 }
