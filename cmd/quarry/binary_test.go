@@ -396,6 +396,36 @@ func BenchmarkBinaryStartup(b *testing.B) {
 	}
 }
 
+// TestBinaryServeGCTarget: quarry serve collects garbage at serveGCPercent
+// unless $GOGC sets a target, which wins (go_gc_gogc_percent on /metrics,
+// the runtime's own value).
+func TestBinaryServeGCTarget(t *testing.T) {
+	for _, tc := range []struct{ gogc, want string }{{"", "75"}, {"120", "120"}} {
+		t.Run("GOGC="+tc.gogc, func(t *testing.T) {
+			t.Setenv("GOGC", tc.gogc)
+			url := startServe(t, t.TempDir())
+			resp, err := http.Get(url + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("/metrics: %d %v", resp.StatusCode, err)
+			}
+			var got string
+			for _, line := range strings.Split(string(body), "\n") {
+				if v, ok := strings.CutPrefix(line, "go_gc_gogc_percent "); ok {
+					got = v
+				}
+			}
+			if got != tc.want {
+				t.Fatalf("go_gc_gogc_percent = %q, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestBinaryStaleServeAddrIgnored: a serve.addr left by a server that died
 // is not followed, even when another server now answers at that address.
 func TestBinaryStaleServeAddrIgnored(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		so, err := serveConfig(fs, *cfgPath)
 		if err != nil {
 			return err
+		}
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(serveGCPercent)
 		}
 		keys, err := auth.Open(env.dataDir)
 		if err != nil {
@@ -114,6 +118,20 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 		return srv.Serve(ctx, ln)
 	}
 }
+
+// serveGCPercent is the garbage collector's target for `quarry serve` when
+// $GOGC does not set one: the heap may grow 75 % past what survived the
+// last collection, not Go's default 100 %. A server's heap is mostly its
+// collections' indexes, which change slowly, so Go's default lets it reach
+// about twice them: with a 29 MB index after a 100 MB upload the peak was
+// 57–59 MB above the server's start. Their posting and vector arrays hold no
+// pointers and cost the collector little to mark, so collecting more often
+// is cheap: scripts/bench_upload.sh 100 spent 2 % of its CPU time
+// collecting at 100 and 3 % at 75, and the peak fell by 7–8 MB, which
+// uploads spend on larger write batches (internal/server, uploadBatchBytes;
+// docs/benchmarks.md, issue 15, session 8). The command-line tools keep
+// Go's default: they exit when done.
+const serveGCPercent = 75
 
 // isLoopback reports whether a listen address binds only loopback
 // interfaces ("localhost", 127.0.0.0/8, ::1). An empty host binds every

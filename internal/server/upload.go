@@ -24,12 +24,14 @@ const defaultMaxUploadBytes = 1 << 30
 // time with a commit each), and a batch is held at several times its text
 // while it is chunked, analysed and committed. At the end of a large
 // upload the server's heap is its index plus one batch, and the collector
-// lets it grow to twice that. Measured with scripts/bench_upload.sh 100
-// (docs/benchmarks.md, issue 15, session 7), with texts stored apart from
-// their records: 256 KiB grew the server by 55–58 MB at 0.97–1.30× the
-// CLI's time on a quiet machine, and with overlapped writes (Overlap,
-// below) by 57–60 MB at 0.86–1.05×; 384 KiB by 60 MB; 512 KiB by 59–64 MB.
-const uploadBatchBytes = 256 << 10
+// lets it grow by 75 % of that (serve's GC target, cmd/quarry). Measured
+// with scripts/bench_upload.sh 100 (docs/benchmarks.md, issue 15): each
+// batch costs a commit and a pass of the pipeline, which on a machine with
+// a busy core is paid in waiting: 256 KiB batches took 1.20–1.36× the
+// CLI's time beside a CPU hog, 768 KiB ones 1.03–1.13× (session 8), for
+// the same peak (57–60 MB above the start, against 67–74 MB with 1 MiB
+// batches at Go's default GC target).
+const uploadBatchBytes = 768 << 10
 
 // fileResult is the outcome of one uploaded file.
 type fileResult struct {
