@@ -490,7 +490,7 @@ func (c *Collection) Upsert(ctx context.Context, docs []Document, opts *WriteOpt
 	}
 	// Language identification (per document, then per chunk) and chunking
 	// run on every core: documents in parallel, then the chunks of all of
-	// them, so that a batch of a few large documents (an upload's 256 KiB)
+	// them, so that a batch of a few large documents (an upload's 768 KiB)
 	// keeps every core busy on its chunks, the larger part of the work.
 	errs := make([]error, len(writes))
 	detected := make([]bool, len(writes))

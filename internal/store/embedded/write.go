@@ -43,7 +43,7 @@ func (b *Backend) analyzeChunk(dc *store.DocChunks, j int, s *termScratch) bm25.
 
 // analyzeAll runs analyzeChunk over every chunk of docs on every core:
 // chunk by chunk, not document by document, so that a batch of a few
-// large documents (an upload's 256 KiB) keeps every core busy.
+// large documents (an upload's 768 KiB) keeps every core busy.
 func (b *Backend) analyzeAll(ctx context.Context, docs []store.DocChunks) ([][]bm25.Counts, error) {
 	out := make([][]bm25.Counts, len(docs))
 	type ref struct{ doc, chunk int32 }
