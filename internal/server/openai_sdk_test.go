@@ -94,7 +94,9 @@ func TestOpenAIPythonSDK(t *testing.T) {
 			t.Errorf("usage %+v / %+v, want the model's token counts", r.NonStream.Usage, r.Stream.Usage)
 		}
 		if strings.TrimSpace(r.Conversation.Content) == "" {
-			t.Error("empty answer to a conversation")
+			t.Errorf("empty answer to a conversation (the first question's: %q)", r.NonStream.Content)
+		} else {
+			t.Logf("conversation: %q", r.Conversation.Content)
 		}
 	})
 }

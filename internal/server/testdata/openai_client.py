@@ -54,8 +54,9 @@ for chunk in stream:
 s["ids"] = len(s["ids"])
 out["stream"] = s
 
-# A conversation: earlier turns are history.
-r = client.chat.completions.create(model=model, max_tokens=32, messages=[
+# A conversation: earlier turns are history. Greedy and seeded like the
+# calls above: a sampled reply of a small model can be empty.
+r = client.chat.completions.create(model=model, temperature=0, seed=1, max_tokens=32, messages=[
     {"role": "system", "content": "Answer from the sources."},
     {"role": "user", "content": "Tell me about rocks."},
     {"role": "assistant", "content": "Which rock?"},
