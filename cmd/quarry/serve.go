@@ -127,7 +127,7 @@ func setupServe(env *cliEnv, fs *pflag.FlagSet) runFunc {
 // 57–59 MB above the server's start. Their posting and vector arrays hold no
 // pointers and cost the collector little to mark, so collecting more often
 // is cheap: scripts/bench_upload.sh 100 spent 2 % of its CPU time
-// collecting at 100 and 3 % at 75, and the peak fell by 7–8 MB, which
+// collecting at 100 and 3 % at 75, and the peak fell by 6–8 MB, which
 // uploads spend on larger write batches (internal/server, uploadBatchBytes;
 // docs/benchmarks.md, issue 15, session 8). The command-line tools keep
 // Go's default: they exit when done.

@@ -29,7 +29,7 @@ const defaultMaxUploadBytes = 1 << 30
 // batch costs a commit and a pass of the pipeline, which on a machine with
 // a busy core is paid in waiting: 256 KiB batches took 1.20–1.36× the
 // CLI's time beside a CPU hog, 768 KiB ones 1.03–1.13× (session 8), for
-// the same peak (57–60 MB above the start, against 67–74 MB with 1 MiB
+// the same peak (56–61 MB above the start, against 67–74 MB with 1 MiB
 // batches at Go's default GC target).
 const uploadBatchBytes = 768 << 10
 
