@@ -158,6 +158,7 @@ func fitRanker(qs []learnQ, init features) features {
 	}
 	var m1, m2 features
 	s := make([]float64, 0, 64)
+	var ds, ps []float64 // goldGrad's, reused
 	for ep := 1; ep <= epochs; ep++ {
 		var g features
 		nq := 0.0
@@ -167,31 +168,16 @@ func fitRanker(qs []learnQ, init features) features {
 			}
 			nq++
 			s = s[:0]
-			top := math.Inf(-1)
 			for _, x := range q.x {
 				v := 0.0
 				for j := range x {
 					v += w[j] * (x[j] - mean[j]) / sd[j]
 				}
 				s = append(s, v)
-				top = max(top, v)
 			}
-			za, zp := 0.0, 0.0
-			for k := range s {
-				e := math.Exp(s[k] - top)
-				za += e
-				if q.y[k] {
-					zp += e
-				}
-			}
-			// ∂(−log P(gold))/∂s_k = p_k − p_k·[y_k]/P(gold)
+			ds, ps = goldGrad(s, q.y, ds, ps)
 			for k, x := range q.x {
-				e := math.Exp(s[k] - top)
-				d := e / za
-				if q.y[k] {
-					d -= e / zp
-				}
-				d *= 1 - marginMix
+				d := ds[k] * (1 - marginMix)
 				for j := range x {
 					g[j] += d * (x[j] - mean[j]) / sd[j]
 				}
@@ -589,28 +575,15 @@ func fitMLP(qs []learnQ, lin features, hidden int, seed uint64) *mlp {
 					h = append(h, nil)
 				}
 				s := make([]float64, len(q.x))
-				top := math.Inf(-1)
 				for k := range q.x {
 					if len(h[k]) != hidden {
 						h[k] = make([]float64, hidden)
 					}
 					s[k] = m.score(&q.x[k], h[k])
-					top = max(top, s[k])
 				}
-				za, zp := 0.0, 0.0
-				for k := range s {
-					e := math.Exp(s[k] - top)
-					za += e
-					if q.y[k] {
-						zp += e
-					}
-				}
+				ds, _ := goldGrad(s, q.y, nil, nil)
 				for k := range q.x {
-					e := math.Exp(s[k] - top)
-					d := e / za
-					if q.y[k] {
-						d -= e / zp
-					}
+					d := ds[k]
 					if d == 0 {
 						continue
 					}
@@ -871,32 +844,16 @@ func boostStumps(qs []learnQ, w features, rounds int, lr float64) []stump {
 		}
 	}
 	g, h := make([]float64, len(rows)), make([]float64, len(rows))
+	var ds, ps []float64 // goldGrad's, reused
 	var out []stump
 	for range rounds {
 		// Negative gradient of −log P(gold) per candidate.
 		n := 0
 		for qi, q := range train {
-			top := math.Inf(-1)
-			for _, s := range score[qi] {
-				top = max(top, s)
-			}
-			za, zp := 0.0, 0.0
-			for k, s := range score[qi] {
-				e := math.Exp(s - top)
-				za += e
-				if q.y[k] {
-					zp += e
-				}
-			}
-			for k, s := range score[qi] {
-				e := math.Exp(s - top)
-				d := e / za
-				if q.y[k] {
-					d -= e / zp
-				}
-				g[n] = -d
-				p := e / za
-				h[n] = max(p*(1-p), 1e-6)
+			ds, ps = goldGrad(score[qi], q.y, ds, ps)
+			for k := range score[qi] {
+				g[n] = -ds[k]
+				h[n] = max(ps[k]*(1-ps[k]), 1e-6)
 				n++
 			}
 		}
@@ -1092,6 +1049,7 @@ func fitBilinear(qs []learnQ, prod [][][]float64, trI []int, w0 features) (featu
 	}
 	g := make([]float64, np)
 	s := make([]float64, 0, 64)
+	var ds, ps []float64 // goldGrad's, reused
 	for ep := 1; ep <= epochs; ep++ {
 		clear(g)
 		nq := 0.0
@@ -1102,29 +1060,16 @@ func fitBilinear(qs []learnQ, prod [][][]float64, trI []int, w0 features) (featu
 			}
 			nq++
 			s = s[:0]
-			top := math.Inf(-1)
 			for k := range q.x {
 				v := stumpScore(&w, nil, &q.x[k])
 				for d, p := range prod[i][k] {
 					v += a[d] * p / sdP[d]
 				}
 				s = append(s, v)
-				top = max(top, v)
 			}
-			za, zp := 0.0, 0.0
-			for k := range s {
-				e := math.Exp(s[k] - top)
-				za += e
-				if q.y[k] {
-					zp += e
-				}
-			}
+			ds, ps = goldGrad(s, q.y, ds, ps)
 			for k := range q.x {
-				e := math.Exp(s[k] - top)
-				dd := e / za
-				if q.y[k] {
-					dd -= e / zp
-				}
+				dd := ds[k]
 				for d, p := range prod[i][k] {
 					g[nFeatures+d] += dd * p / sdP[d]
 				}
@@ -1146,4 +1091,33 @@ func fitBilinear(qs []learnQ, prod [][][]float64, trI []int, w0 features) (featu
 		raw[d] = a[d] / sdP[d]
 	}
 	return w, raw
+}
+
+// goldGrad returns, for the scores s of one question's candidates and
+// their gold flags y, the gradient of −log P(gold) in each score,
+// ∂/∂s_k = p_k − p_k·[y_k]/P(gold) with p the softmax of s, and p itself;
+// d and p are reused when long enough. Every fit of this file descends it.
+func goldGrad(s []float64, y []bool, d, p []float64) ([]float64, []float64) {
+	top := math.Inf(-1)
+	for _, v := range s {
+		top = max(top, v)
+	}
+	d, p = append(d[:0], s...), append(p[:0], s...)
+	za, zp := 0.0, 0.0
+	for k, v := range s {
+		e := math.Exp(v - top)
+		p[k] = e
+		za += e
+		if y[k] {
+			zp += e
+		}
+	}
+	for k, e := range p {
+		d[k] = e / za
+		if y[k] {
+			d[k] -= e / zp
+		}
+		p[k] = e / za
+	}
+	return d, p
 }
