@@ -50,7 +50,8 @@ type learnQ struct {
 	y     []bool
 	anyY  bool
 	caseI int
-	texts []string // the candidates' sentences (experiments)
+	texts []string   // the candidates' sentences (experiments)
+	sents []Sentence // … their chunks and byte ranges (experiments)
 }
 
 // paragraphFolds maps each question id of lang to its article fold, from
@@ -106,6 +107,7 @@ func dumpFeatures(t *testing.T, cases map[string][]tuneCase, emb Embedder) []lea
 				q.x = append(q.x, cd.f)
 				q.y = append(q.y, y)
 				q.texts = append(q.texts, cd.Text)
+				q.sents = append(q.sents, cd.Sentence)
 				q.anyY = q.anyY || y
 			}
 			out = append(out, q)
@@ -328,6 +330,10 @@ func learn(t *testing.T, cases map[string][]tuneCase, emb Embedder) {
 		var hidden int
 		fmt.Sscan(h, &hidden)
 		mlpExperiment(t, qs, init, hidden)
+		return
+	}
+	if os.Getenv("QUARRY_ANSWER_LEARN_SPAN") != "" {
+		screenSpan(t, cases, qs, init, emb.(*cachedTokens), os.Getenv("QUARRY_ANSWER_LEARN_SPAN") == "joint")
 		return
 	}
 	if os.Getenv("QUARRY_ANSWER_LEARN_BILIN") != "" {
@@ -635,7 +641,13 @@ func newRand(seed uint64) func() float64 {
 }
 
 func top1On(qs []learnQ, keep func(learnQ) bool, score func(*[nFeatures]float64) float64, acc map[string]*recallCount) {
-	for _, q := range qs {
+	top1Each(qs, keep, func(i, k int) float64 { return score(&qs[i].x[k]) }, acc)
+}
+
+// top1Each counts, per language, the kept questions whose best candidate
+// by score(question index, candidate index) holds a gold answer.
+func top1Each(qs []learnQ, keep func(learnQ) bool, score func(i, k int) float64, acc map[string]*recallCount) {
+	for i, q := range qs {
 		if !keep(q) {
 			continue
 		}
@@ -647,7 +659,7 @@ func top1On(qs []learnQ, keep func(learnQ) bool, score func(*[nFeatures]float64)
 		a.n++
 		best, bs := -1, math.Inf(-1)
 		for k := range q.x {
-			if s := score(&q.x[k]); s > bs {
+			if s := score(i, k); s > bs {
 				best, bs = k, s
 			}
 		}
@@ -988,30 +1000,13 @@ func screenBilinear(t *testing.T, cases map[string][]tuneCase, qs []learnQ, init
 		keep := func(q learnQ) bool { return q.fold == k }
 		top1On(qs, keep, func(x *[nFeatures]float64) float64 { return stumpScore(&w, nil, x) }, lin)
 		wb, a := fitBilinear(qs, prod, trI, w)
-		for i, q := range qs {
-			if q.fold != k {
-				continue
+		top1Each(qs, keep, func(i, kk int) float64 {
+			s := stumpScore(&wb, nil, &qs[i].x[kk])
+			for d, p := range prod[i][kk] {
+				s += a[d] * p
 			}
-			acc := bil[q.lang]
-			if acc == nil {
-				acc = &recallCount{}
-				bil[q.lang] = acc
-			}
-			acc.n++
-			best, bs := -1, math.Inf(-1)
-			for kk := range q.x {
-				s := stumpScore(&wb, nil, &q.x[kk])
-				for d, p := range prod[i][kk] {
-					s += a[d] * p
-				}
-				if s > bs {
-					best, bs = kk, s
-				}
-			}
-			if best >= 0 && q.y[best] {
-				acc.hit1++
-			}
-		}
+			return s
+		}, bil)
 		t.Logf("fold %d done", k)
 	}
 	t.Logf("screen linear:            %s", fmtRecall(lin))
