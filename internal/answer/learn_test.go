@@ -209,11 +209,7 @@ func fitRanker(qs []learnQ, init features) features {
 				continue
 			}
 			g[j] = g[j]/max(nq, 1) + l2*w[j]
-			m1[j] = 0.9*m1[j] + 0.1*g[j]
-			m2[j] = 0.999*m2[j] + 0.001*g[j]*g[j]
-			mh := m1[j] / (1 - math.Pow(0.9, float64(ep)))
-			vh := m2[j] / (1 - math.Pow(0.999, float64(ep)))
-			w[j] -= lr * mh / (math.Sqrt(vh) + 1e-8)
+			adamStep(&w[j], &m1[j], &m2[j], g[j], lr, ep)
 		}
 	}
 	var raw features
@@ -618,11 +614,7 @@ func fitMLP(qs []learnQ, lin features, hidden int, seed uint64) *mlp {
 				}
 				p := params(i)
 				gi := g[i]/batch + l2**p
-				m1[i] = 0.9*m1[i] + 0.1*gi
-				m2[i] = 0.999*m2[i] + 0.001*gi*gi
-				mh := m1[i] / (1 - math.Pow(0.9, float64(step)))
-				vh := m2[i] / (1 - math.Pow(0.999, float64(step)))
-				*p -= lr * mh / (math.Sqrt(vh) + 1e-8)
+				adamStep(p, &m1[i], &m2[i], gi, lr, step)
 			}
 		}
 	}
@@ -1074,11 +1066,7 @@ func fitBilinear(qs []learnQ, prod [][][]float64, trI []int, w0 features) (featu
 		for d := range dim {
 			j := nFeatures + d
 			gi := g[j]/max(nq, 1) + l2*a[d]
-			m1[j] = 0.9*m1[j] + 0.1*gi
-			m2[j] = 0.999*m2[j] + 0.001*gi*gi
-			mh := m1[j] / (1 - math.Pow(0.9, float64(ep)))
-			vh := m2[j] / (1 - math.Pow(0.999, float64(ep)))
-			a[d] -= lr * mh / (math.Sqrt(vh) + 1e-8)
+			adamStep(&a[d], &m1[j], &m2[j], gi, lr, ep)
 		}
 	}
 	raw := make([]float64, dim)
@@ -1086,6 +1074,17 @@ func fitBilinear(qs []learnQ, prod [][][]float64, trI []int, w0 features) (featu
 		raw[d] = a[d] / sdP[d]
 	}
 	return w, raw
+}
+
+// adamStep moves the parameter *p by one Adam step (β₁ 0.9, β₂ 0.999,
+// ε 1e-8) for the gradient g at step t (counted from 1); *m and *v are
+// its moment estimates. Every fit of this harness steps with it.
+func adamStep(p, m, v *float64, g, lr float64, t int) {
+	*m = 0.9**m + 0.1*g
+	*v = 0.999**v + 0.001*g*g
+	mh := *m / (1 - math.Pow(0.9, float64(t)))
+	vh := *v / (1 - math.Pow(0.999, float64(t)))
+	*p -= lr * mh / (math.Sqrt(vh) + 1e-8)
 }
 
 // goldGrad returns, for the scores s of one question's candidates and

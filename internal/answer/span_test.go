@@ -417,12 +417,7 @@ func fitStacked(qs []learnQ, extra [][][2]float64, trI []int, w *features) [2]fl
 			}
 		}
 		for j := range v {
-			gj := g[j] / float64(len(trI))
-			m1[j] = 0.9*m1[j] + 0.1*gj
-			m2[j] = 0.999*m2[j] + 0.001*gj*gj
-			mh := m1[j] / (1 - math.Pow(0.9, float64(ep)))
-			vh := m2[j] / (1 - math.Pow(0.999, float64(ep)))
-			v[j] -= 0.05 * mh / (math.Sqrt(vh) + 1e-8)
+			adamStep(&v[j], &m1[j], &m2[j], g[j]/float64(len(trI)), 0.05, ep)
 		}
 	}
 	return v
@@ -654,12 +649,7 @@ func (h *spanHead) fit(t *testing.T, train []*spanQ, epochs int, lr, l2 float64)
 			for pi, p := range ps {
 				g := gs[pi]
 				for i := range p {
-					gi := g[i]/float64(nb) + l2*p[i]
-					st[pi].m[i] = 0.9*st[pi].m[i] + 0.1*gi
-					st[pi].v[i] = 0.999*st[pi].v[i] + 0.001*gi*gi
-					mh := st[pi].m[i] / (1 - math.Pow(0.9, float64(step)))
-					vh := st[pi].v[i] / (1 - math.Pow(0.999, float64(step)))
-					p[i] -= lr * mh / (math.Sqrt(vh) + 1e-8)
+					adamStep(&p[i], &st[pi].m[i], &st[pi].v[i], g[i]/float64(nb)+l2*p[i], lr, step)
 				}
 			}
 		}
