@@ -95,8 +95,12 @@ func screenSpan(t *testing.T, cases map[string][]tuneCase, qs []learnQ, init fea
 	var tk *tokenizer.Tokenizer
 	if jointMode {
 		var err error
-		home, _ := os.UserHomeDir()
-		if tk, err = tokenizer.Load(filepath.Join(home, ".cache/quarry/models/multilingual-e5-small/tokenizer.json")); err != nil {
+		home := os.Getenv("QUARRY_HOME") // as the model cache (hub.DefaultCacheDir)
+		if home == "" {
+			h, _ := os.UserHomeDir()
+			home = filepath.Join(h, ".cache", "quarry")
+		}
+		if tk, err = tokenizer.Load(filepath.Join(home, "models", "multilingual-e5-small", "tokenizer.json")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,24 +182,20 @@ func screenSpan(t *testing.T, cases map[string][]tuneCase, qs []learnQ, init fea
 			}
 			jointN++
 			base := len(prefix) + len(c.question) + 1
-			dim := len(o.States) / len(o.IDs)
+			tv, err := NewTokenVectors(o.IDs, o.Text, o.States, o.Vector) // own tokens, L2-normalised
+			if err != nil {
+				t.Fatal(err)
+			}
+			own := 0
 			for j, id := range o.IDs {
 				if !o.Text[j] {
 					continue
 				}
+				v := tv.Vectors[own]
+				own++
 				at := enc.Offsets[j][0] - base
 				for k, st := range q.sents {
 					if st.Hit == h && at >= st.Start && at < st.End {
-						v := make([]float32, dim)
-						copy(v, o.States[j*dim:(j+1)*dim])
-						nrm := float32(0)
-						for _, x := range v {
-							nrm += x * x
-						}
-						nrm = float32(math.Sqrt(float64(nrm)))
-						for a := range v {
-							v[a] /= max(nrm, 1e-12)
-						}
 						rw.toks = append(rw.toks, spanTok{k, id, v})
 						break
 					}
